@@ -1,0 +1,1 @@
+"""relief.cli: the `relief` command line."""

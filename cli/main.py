@@ -1,0 +1,221 @@
+"""The `relief` command line: solve and validate cases (model-spec section 4).
+
+Exit codes: 0 solved (optimal, or a plan found at a time or gap limit, with its status
+said); 2 invalid input or usage; 3 infeasible; 4 no solution or solver failure.
+Errors are one or a few plain lines on stderr, never a traceback (unless --debug).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib.resources import files
+from pathlib import Path
+
+import click
+
+EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_FAILED = 0, 2, 3, 4
+DEFAULT_CASE_NAME = "korea-2026"
+
+
+def default_case_path() -> Path:
+    """The shipped default case, found from the installed package, from any directory."""
+    return Path(str(files("relief.inputs") / DEFAULT_CASE_NAME))
+
+
+class Failure(Exception):
+    """An error to report in plain words with an exit code."""
+
+    def __init__(self, code: int, lines):
+        self.code = code
+        self.lines = [lines] if isinstance(lines, str) else list(lines)
+        super().__init__("\n".join(self.lines))
+
+
+def _fail(ctx: click.Context, exc: Failure):
+    for line in exc.lines:
+        click.echo(line, err=True)
+    ctx.exit(exc.code)
+
+
+def guarded(fn):
+    """Turn every error into short lines on stderr and the contract's exit code."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        ctx = click.get_current_context()
+        debug = (ctx.find_root().obj or {}).get("debug", False)
+        from relief.model.case import CaseError
+        from relief.model.overrides import OverrideError
+        from relief.model.run import CheckError
+
+        try:
+            return fn(*args, **kwargs)
+        except Failure as e:
+            _fail(ctx, e)
+        except CaseError as e:
+            if debug:
+                raise
+            n = len(e.problems)
+            _fail(ctx, Failure(EXIT_INPUT, [f"relief: the case has {n} problem{'s' if n > 1 else ''}:"] + [f"  {p}" for p in e.problems]))
+        except OverrideError as e:
+            if debug:
+                raise
+            _fail(ctx, Failure(EXIT_INPUT, f"relief: --set {e}"))
+        except CheckError as e:
+            if debug:
+                raise
+            _fail(ctx, Failure(EXIT_FAILED, f"relief: the plan failed relief's independent check, so it is not reported: {e}"))
+        except KeyboardInterrupt:
+            click.echo("relief: interrupted; nothing was written", err=True)
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except Exception as e:  # the last line of defence: no traceback for planners
+            if debug:
+                raise
+            _fail(ctx, Failure(EXIT_FAILED, [f"relief: unexpected error: {type(e).__name__}: {e}", "  (run with --debug for the details)"]))
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="relief", prog_name="relief")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors (for developers).")
+@click.pass_context
+def main(ctx, debug):
+    """relief: which contributions to U.S. strategic supply chains to commit, when and
+    how much, to maximise the expected tariff relief across U.S. negotiating stances.
+
+    \b
+    Examples:
+      relief solve                         # the default Korea case, shipped with relief
+      relief solve examples/tiny --json    # one JSON object on stdout
+      relief solve --set budget.*.public_budget_usd_bn*=0.5 --out runs/half-budget
+      relief solve --force kz_smelter --exclude us_steel_mill
+      relief validate my-case/             # list every problem with file, row, column
+
+    A case is a folder with case.yaml and CSV tables (or one .xlsx workbook with the
+    same tables as sheets). Exit codes: 0 solved, 2 invalid input, 3 infeasible,
+    4 no solution or solver failure.
+    """
+    ctx.obj = {"debug": debug}
+
+
+def _load(case_path):
+    from relief.model.case import load_case
+
+    return load_case(case_path if case_path is not None else default_case_path())
+
+
+CASE_ARG = click.argument("case", required=False, type=click.Path(path_type=Path))
+
+
+@main.command()
+@CASE_ARG
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
+              help="Change a number: case.FIELD=V or TABLE.KEY.COLUMN=V (composite keys joined by ':', "
+                   "'*' matches any part); PATH*=F scales. Repeatable.")
+@click.option("--force", multiple=True, metavar="LEVER", help="Commit at least max(min_modules, 1) module(s) of LEVER. Repeatable.")
+@click.option("--exclude", multiple=True, metavar="LEVER", help="Never use LEVER. Repeatable.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit in seconds per stage (default: case.yaml, else 600).")
+@click.option("--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap at which to stop (default: case.yaml, else 1e-6).")
+@click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads (default 1: deterministic).")
+@click.option("--seed", type=click.IntRange(min=0), help="HiGHS random seed (default 0).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Write summary.json, roadmap.csv, tiers.csv, relief.csv, spending.csv and the case used to DIR.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object to stdout instead of the tables.")
+@click.option("--verbose", is_flag=True, help="Show the solver's log (on stderr).")
+@guarded
+def solve(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, out_dir, as_json, verbose):
+    """Solve a case: the roadmap that maximises expected tariff relief, then spends
+    the least public money for that relief.
+
+    CASE is a case folder or .xlsx workbook; without it, the shipped default case
+    (South Korea, 2026) is solved.
+
+    \b
+    Examples:
+      relief solve
+      relief solve inputs/korea-2026 --mip-gap 0 --json
+      relief solve --set scenarios.hardline.probability=0.5      # others rescale to sum 1
+      relief solve --set levers.kz_smelter.capex_per_module*=1.3
+      relief solve --set tariffs.*:general:*:*.rate*=1.1 --out runs/higher-rates
+      relief solve --force kz_smelter --out runs/with-smelter
+    """
+    from relief.model.overrides import apply_overrides
+    from relief.model.run import run_case
+    from relief.model.solve import SolveOptions
+
+    base = _load(case)
+    work = apply_overrides(base, list(overrides))
+    options = SolveOptions.resolve(work.meta, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed, verbose=verbose)
+    try:
+        result = run_case(work, options, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides))
+    except ValueError as e:
+        raise Failure(EXIT_INPUT, f"relief: {e}") from None
+    summary = result.summary()
+    _finish(result, summary, out_dir, as_json)
+
+
+def _finish(result, summary, out_dir, as_json):
+    from relief.cli.output import write_run
+    from relief.cli.render import render_infeasible, render_solution
+
+    if out_dir is not None:
+        write_run(out_dir, result, summary)
+    status = result.status
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, default=float))
+    elif result.evaluation is not None:
+        render_solution(result)
+    elif status == "infeasible":
+        render_infeasible(result)
+    if status == "infeasible":
+        if as_json:
+            for line in result.conflicts:
+                click.echo(f"  {line}", err=True)
+        raise Failure(EXIT_INFEASIBLE, "relief: the request is infeasible (see the conflicts above)" if not as_json else "relief: the request is infeasible")
+    if result.evaluation is None:
+        raise Failure(EXIT_FAILED, f"relief: the solver found no plan (status {status})")
+    if status != "optimal":
+        click.echo(f"relief: warning: status {status}: the plan is feasible but not proven optimal (gap {summary['mip_gap']})", err=True)
+
+
+@main.command()
+@CASE_ARG
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@guarded
+def validate(case, as_json):
+    """Check a case and list every problem with its file, row and column.
+
+    Exit code 0 when the case can be solved (warnings may still be listed), 2 when it
+    cannot. Without CASE, the shipped default case is checked.
+
+    \b
+    Examples:
+      relief validate
+      relief validate my-case/
+      relief validate my-case.xlsx --json
+    """
+    from relief.model.case import CaseError
+
+    path = case if case is not None else default_case_path()
+    try:
+        c = _load(case)
+    except CaseError as e:
+        if as_json:
+            click.echo(json.dumps({"valid": False, "problems": [p.__dict__ for p in e.problems]}, indent=2))
+            raise Failure(EXIT_INPUT, []) from None
+        raise
+    if as_json:
+        click.echo(json.dumps({"valid": True, "case": c.name, "warnings": [p.__dict__ for p in c.warnings]}, indent=2))
+        return
+    for w in c.warnings:
+        click.echo(f"warning: {w}", err=True)
+    t = c.tables
+    click.echo(
+        f"{path}: valid. '{c.name}', {c.meta['first_year']}-{c.meta['last_year']}: {len(t['levers'])} levers, "
+        f"{len(c.scenarios)} scenarios, {len(c.tracks)} tracks, {len(t['sectors'])} sectors, {len(c.pillars)} pillars, "
+        f"{len(t['tiers'])} tiers."
+    )

@@ -1,0 +1,1 @@
+"""Case data shipped with relief: the default Korea case (korea-2026/)."""

@@ -1,0 +1,321 @@
+"""Build the contribution-portfolio MILP in Pyomo (docs/formulation.md, model-spec section 3).
+
+The model is built once per case *structure* (levers, years, scenarios, ladders, lead
+times). Everything a sweep varies is a mutable Param, set by `set_parameters`, so the
+same built model and its persistent HiGHS instance can be re-solved at another point
+without rebuilding. Each block of the formulation is one `define_*` function whose
+docstring carries its mathematics, with the symbols of the docs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyomo.environ as pyo
+
+from .case import Case
+
+
+@dataclass(frozen=True)
+class Structure:
+    """Index sets of a case, computed once in plain Python before Pyomo sees them."""
+
+    years: tuple[int, ...]
+    levers: tuple[str, ...]
+    integer: dict  # lever -> bool
+    lead: dict  # lever -> lead_time_years
+    spread: dict  # lever -> years over which capex is spent: max(lead, 1)
+    lever_years: tuple  # (l, t) with t >= earliest_year: where x exists
+    scenarios: tuple[str, ...]
+    tracks: tuple[str, ...]
+    pillars: tuple[str, ...]
+    contributions: tuple  # (l, p) with a score
+    weights: tuple  # (s, r, p) with a weight
+    base: dict  # (s, r) -> baseline tier
+    tiers: tuple  # (s, r, k), k not the baseline
+    requirements: tuple  # (s, r, k, p)
+    pools: tuple[str, ...]
+    pool_uses: tuple  # (l, q)
+    requires: tuple  # (l, other)
+    excludes: tuple  # (l, other)
+    has_total_budget: bool
+
+    @staticmethod
+    def of(case: Case) -> "Structure":
+        lv = case.table("levers")
+        years = tuple(case.years)
+        lead = dict(zip(lv["lever"], (int(v) for v in lv["lead_time_years"])))
+        earliest = dict(zip(lv["lever"], (int(v) for v in lv["earliest_year"])))
+        tiers = case.table("tiers")
+        base = {}
+        non_base = []
+        for r in tiers.itertuples(index=False):
+            if r.threshold == 0:
+                base[(r.scenario, r.track)] = r.tier
+        for r in tiers.itertuples(index=False):
+            if base.get((r.scenario, r.track)) != r.tier:
+                non_base.append((r.scenario, r.track, r.tier))
+        rel = case.table("relations")
+        weights = case.table("pillar_weights")
+        req = case.table("tier_requirements")
+        return Structure(
+            years=years,
+            levers=tuple(lv["lever"]),
+            integer=dict(zip(lv["lever"], (bool(v) for v in lv["integer"]))),
+            lead=lead,
+            spread={l: max(n, 1) for l, n in lead.items()},
+            lever_years=tuple((l, t) for l in lv["lever"] for t in years if t >= earliest[l]),
+            scenarios=tuple(case.scenarios),
+            tracks=tuple(case.tracks),
+            pillars=tuple(case.pillars),
+            contributions=tuple(zip(case.table("contributions")["lever"], case.table("contributions")["pillar"])),
+            weights=tuple(zip(weights["scenario"], weights["track"], weights["pillar"])),
+            base=base,
+            tiers=tuple(non_base),
+            requirements=tuple(zip(req["scenario"], req["track"], req["tier"], req["pillar"])),
+            pools=tuple(case.table("pools")["pool"]),
+            pool_uses=tuple(zip(case.table("lever_pools")["lever"], case.table("lever_pools")["pool"])),
+            requires=tuple((r.lever, r.other) for r in rel.itertuples(index=False) if r.relation == "requires"),
+            excludes=tuple((r.lever, r.other) for r in rel.itertuples(index=False) if r.relation == "excludes"),
+            has_total_budget=case.meta.get("total_public_budget") is not None,
+        )
+
+
+# ----------------------------------------------------------------------------------
+# Parameter values: everything a sweep may change, computed from the case tables
+# ----------------------------------------------------------------------------------
+
+
+def discount_factor(case: Case, year: int) -> float:
+    """(1 + discount_rate)^-(t - first_year)."""
+    return (1.0 + case.meta["discount_rate"]) ** -(year - case.meta["first_year"])
+
+
+def tier_relief(case: Case, st: Structure) -> dict:
+    """V[s,r,t,k] = sum_j exports_j (1+g_j)^(t - data_year) (rate[s,r,base,j] - rate[s,r,k,j])."""
+    sectors = case.table("sectors")
+    rate = {(r.scenario, r.track, r.tier, r.sector): r.rate for r in case.table("tariffs").itertuples(index=False)}
+    by_track: dict[str, list] = {}
+    for j in sectors.itertuples(index=False):
+        by_track.setdefault(j.track, []).append(j)
+    data_year = case.meta["data_year"]
+    out = {}
+    for s, r, k in st.tiers:
+        b = st.base[(s, r)]
+        for t in st.years:
+            out[(s, r, t, k)] = sum(
+                j.exports_usd_bn * (1.0 + j.growth_rate) ** (t - data_year) * (rate[(s, r, b, j.sector)] - rate[(s, r, k, j.sector)])
+                for j in by_track.get(r, ())
+            )
+    return out
+
+
+def parameter_values(case: Case, st: Structure, force=(), exclude=()) -> dict[str, dict]:
+    """Values of every mutable Param, keyed by Param name then index."""
+    lv = case.table("levers").set_index("lever")
+    sc = case.table("scenarios").set_index("scenario")
+    disc = {t: discount_factor(case, t) for t in st.years}
+    rate = case.meta["discount_rate"]
+    first = case.meta["first_year"]
+    spend_pv = {}
+    for l, u in st.lever_years:
+        per_year = lv.at[l, "public_share"] * lv.at[l, "capex_per_module"] / st.spread[l]
+        spend_pv[(l, u)] = per_year * sum((1.0 + rate) ** -(v - first) for v in range(u, u + st.spread[l]))
+    forced = {l: (max(float(lv.at[l, "min_modules"]), 1.0) if l in force else 0.0) for l in st.levers}
+    return {
+        "capex": {l: float(lv.at[l, "capex_per_module"]) for l in st.levers},
+        "public_share": {l: float(lv.at[l, "public_share"]) for l in st.levers},
+        "min_modules": {l: float(lv.at[l, "min_modules"]) for l in st.levers},
+        "max_modules": {l: float(lv.at[l, "max_modules"]) for l in st.levers},
+        "max_per_year": {l: float(lv.at[l, "max_modules_per_year"]) for l in st.levers},
+        "allowed": {l: (0 if l in exclude else 1) for l in st.levers},
+        "forced_min": forced,
+        "score": {(r.lever, r.pillar): float(r.score_per_module) for r in case.table("contributions").itertuples(index=False)},
+        "credit": {s: float(sc.at[s, "commitment_credit"]) for s in st.scenarios},
+        "probability": {s: float(sc.at[s, "probability"]) for s in st.scenarios},
+        "weight": {(r.scenario, r.track, r.pillar): float(r.weight) for r in case.table("pillar_weights").itertuples(index=False)},
+        "threshold": {(r.scenario, r.track, r.tier): float(r.threshold) for r in case.table("tiers").itertuples(index=False) if (r.scenario, r.track, r.tier) in set(st.tiers)},
+        "min_score": {(r.scenario, r.track, r.tier, r.pillar): float(r.min_score) for r in case.table("tier_requirements").itertuples(index=False)},
+        "relief_value": tier_relief(case, st),
+        "discount": disc,
+        "budget": {int(r.year): float(r.public_budget_usd_bn) for r in case.table("budget").itertuples(index=False) if int(r.year) in disc},
+        "total_budget": {None: float(case.meta["total_public_budget"]) if st.has_total_budget else 0.0},
+        "pool_limit": {r.pool: float(r.limit) for r in case.table("pools").itertuples(index=False)},
+        "pool_use": {(r.lever, r.pool): float(r.use_per_module) for r in case.table("lever_pools").itertuples(index=False)},
+        "spend_pv": spend_pv,
+    }
+
+
+# ----------------------------------------------------------------------------------
+# The model, one block at a time
+# ----------------------------------------------------------------------------------
+
+
+def define_sets_and_parameters(m, st: Structure, values: dict) -> None:
+    """Index sets (sparse, precomputed) and mutable Params initialised from `values`."""
+    m.L = pyo.Set(initialize=st.levers, ordered=True)
+    m.T = pyo.Set(initialize=st.years, ordered=True)
+    m.S = pyo.Set(initialize=st.scenarios, ordered=True)
+    m.R = pyo.Set(initialize=st.tracks, ordered=True)
+    m.P = pyo.Set(initialize=st.pillars, ordered=True)
+    m.LT = pyo.Set(dimen=2, initialize=st.lever_years, ordered=True)
+    m.LP = pyo.Set(dimen=2, initialize=st.contributions, ordered=True)
+    m.SRP = pyo.Set(dimen=3, initialize=st.weights, ordered=True)
+    m.SRK = pyo.Set(dimen=3, initialize=st.tiers, ordered=True)
+    m.SRKP = pyo.Set(dimen=4, initialize=st.requirements, ordered=True)
+    m.Q = pyo.Set(initialize=st.pools, ordered=True)
+    m.LQ = pyo.Set(dimen=2, initialize=st.pool_uses, ordered=True)
+    m.SRTK = pyo.Set(dimen=4, initialize=[(s, r, t, k) for (s, r, k) in st.tiers for t in st.years], ordered=True)
+    index_of = {
+        "capex": m.L, "public_share": m.L, "min_modules": m.L, "max_modules": m.L, "max_per_year": m.L,
+        "allowed": m.L, "forced_min": m.L, "score": m.LP, "credit": m.S, "probability": m.S,
+        "weight": m.SRP, "threshold": m.SRK, "min_score": m.SRKP, "relief_value": m.SRTK,
+        "discount": m.T, "budget": m.T, "total_budget": None, "pool_limit": m.Q, "pool_use": m.LQ, "spend_pv": m.LT,
+    }
+    for name, index in index_of.items():
+        if index is None:
+            m.add_component(name, pyo.Param(initialize=values[name][None], mutable=True))
+        else:
+            m.add_component(name, pyo.Param(index, initialize=values[name], mutable=True, default=0.0))
+    m.relief_floor = pyo.Param(initialize=0.0, mutable=True)
+
+
+def define_commitments(m, st: Structure) -> None:
+    """x[l,t] in [0, max_modules_per_year] (integer where `integer`), only for t >= earliest_year;
+    y[l] binary; min_modules*y[l] <= sum_t x[l,t] <= max_modules*y[l]; forced levers: sum_t x >= forced_min."""
+
+    def x_domain(m, l, t):
+        return pyo.NonNegativeIntegers if st.integer[l] else pyo.NonNegativeReals
+
+    def x_bounds(m, l, t):
+        return (0, m.max_per_year[l])
+
+    m.x = pyo.Var(m.LT, domain=x_domain, bounds=x_bounds)
+    m.y = pyo.Var(m.L, domain=pyo.Binary, bounds=lambda m, l: (0, m.allowed[l]))
+    m.total_modules = pyo.Expression(m.L, rule=lambda m, l: sum(m.x[l, t] for t in m.T if (l, t) in m.LT))
+    m.build_min = pyo.Constraint(m.L, rule=lambda m, l: m.total_modules[l] >= m.min_modules[l] * m.y[l])
+    m.build_max = pyo.Constraint(m.L, rule=lambda m, l: m.total_modules[l] <= m.max_modules[l] * m.y[l])
+    m.forced = pyo.Constraint(m.L, rule=lambda m, l: m.total_modules[l] >= m.forced_min[l])
+
+
+def define_scores(m, st: Structure) -> None:
+    """C[l,t] = sum_{u<=t} x[l,u]; O[l,t] = sum_{u<=t-lead_l} x[l,u];
+    P[s,p,t] = sum_l score[l,p] ((1-k_s) O[l,t] + k_s C[l,t]);  S[s,r,t] = sum_p weight[s,r,p] P[s,p,t]."""
+
+    def committed(m, l, t):
+        return sum(m.x[l, u] for u in m.T if u <= t and (l, u) in m.LT)
+
+    def operating(m, l, t):
+        return sum(m.x[l, u] for u in m.T if u <= t - st.lead[l] and (l, u) in m.LT)
+
+    m.committed = pyo.Expression(m.L, m.T, rule=committed)
+    m.operating = pyo.Expression(m.L, m.T, rule=operating)
+    levers_of = {}
+    for l, p in st.contributions:
+        levers_of.setdefault(p, []).append(l)
+
+    def pillar_score(m, s, p, t):
+        k = m.credit[s]
+        return sum(m.score[l, p] * ((1 - k) * m.operating[l, t] + k * m.committed[l, t]) for l in levers_of.get(p, ()))
+
+    pillars_of = {}
+    for s, r, p in st.weights:
+        pillars_of.setdefault((s, r), []).append(p)
+    m.pillar_score = pyo.Expression(m.S, m.P, m.T, rule=pillar_score)
+    m.track_score = pyo.Expression(
+        m.S, m.R, m.T, rule=lambda m, s, r, t: sum(m.weight[s, r, p] * m.pillar_score[s, p, t] for p in pillars_of.get((s, r), ()))
+    )
+
+
+def define_tiers(m, st: Structure) -> None:
+    """z[s,r,t,k] binary for the non-baseline tiers, at most one per (s,r,t) (none = baseline);
+    S[s,r,t] >= sum_k threshold[s,r,k] z[s,r,t,k];  P[s,p,t] >= min_score[s,r,k,p] z[s,r,t,k]."""
+    m.z = pyo.Var(m.SRTK, domain=pyo.Binary)
+    tiers_of = {}
+    for s, r, k in st.tiers:
+        tiers_of.setdefault((s, r), []).append(k)
+
+    def one_tier(m, s, r, t):
+        ks = tiers_of.get((s, r), ())
+        return sum(m.z[s, r, t, k] for k in ks) <= 1 if ks else pyo.Constraint.Skip
+
+    def reach(m, s, r, t):
+        ks = tiers_of.get((s, r), ())
+        if not ks:
+            return pyo.Constraint.Skip
+        return m.track_score[s, r, t] >= sum(m.threshold[s, r, k] * m.z[s, r, t, k] for k in ks)
+
+    m.one_tier = pyo.Constraint(m.S, m.R, m.T, rule=one_tier)
+    m.tier_reach = pyo.Constraint(m.S, m.R, m.T, rule=reach)
+    m.tier_requirement = pyo.Constraint(
+        m.SRKP, m.T, rule=lambda m, s, r, k, p, t: m.pillar_score[s, p, t] >= m.min_score[s, r, k, p] * m.z[s, r, t, k]
+    )
+
+
+def define_spending(m, st: Structure) -> None:
+    """public_spend[t] = sum_l public_share_l capex_l / max(lead_l,1) * sum_{u: u <= t < u+max(lead_l,1)} x[l,u]
+    <= budget[t];  sum_{l,u} public_share_l capex_l x[l,u] <= total_public_budget."""
+
+    def spend(m, t):
+        return sum(
+            m.public_share[l] * m.capex[l] / st.spread[l] * m.x[l, u]
+            for (l, u) in m.LT
+            if u <= t < u + st.spread[l]
+        )
+
+    m.public_spend = pyo.Expression(m.T, rule=spend)
+    m.year_budget = pyo.Constraint(m.T, rule=lambda m, t: m.public_spend[t] <= m.budget[t])
+    m.all_public_spend = pyo.Expression(expr=sum(m.public_share[l] * m.capex[l] * m.x[l, u] for (l, u) in m.LT))
+    if st.has_total_budget:
+        m.total_budget_limit = pyo.Constraint(expr=m.all_public_spend <= m.total_budget)
+
+
+def define_pools_and_relations(m, st: Structure) -> None:
+    """sum_{l,t} use[l,q] x[l,t] <= limit[q];  requires: y[l] <= y[o];  excludes: y[l] + y[o] <= 1."""
+    m.pool_limit_row = pyo.Constraint(
+        m.Q, rule=lambda m, q: sum(m.pool_use[l, q] * m.total_modules[l] for (l, qq) in m.LQ if qq == q) <= m.pool_limit[q]
+    )
+    m.requires = pyo.Constraint(list(st.requires), rule=lambda m, l, o: m.y[l] <= m.y[o])
+    m.excludes = pyo.Constraint(list(st.excludes), rule=lambda m, l, o: m.y[l] + m.y[o] <= 1)
+
+
+def define_objectives(m, st: Structure) -> None:
+    """expected_relief = sum_s prob_s sum_t d_t sum_{r,k} V[s,r,t,k] z[s,r,t,k]  (maximised first);
+    then, with expected_relief >= relief_floor, minimise discounted public spending."""
+    m.expected_relief = pyo.Expression(
+        expr=sum(m.probability[s] * m.discount[t] * m.relief_value[s, r, t, k] * m.z[s, r, t, k] for (s, r, t, k) in m.SRTK)
+    )
+    m.discounted_public_spend = pyo.Expression(expr=sum(m.spend_pv[l, u] * m.x[l, u] for (l, u) in m.LT))
+    m.max_relief = pyo.Objective(expr=m.expected_relief, sense=pyo.maximize)
+    m.min_spend = pyo.Objective(expr=m.discounted_public_spend, sense=pyo.minimize)
+    m.min_spend.deactivate()
+    m.keep_relief = pyo.Constraint(expr=m.expected_relief >= m.relief_floor)
+    m.keep_relief.deactivate()
+
+
+def build_model(case: Case, force=(), exclude=()) -> pyo.ConcreteModel:
+    """Load -> build: the Pyomo model of a case, with `m.structure` kept for re-use checks."""
+    st = Structure.of(case)
+    m = pyo.ConcreteModel(name=case.name)
+    m.structure = st
+    define_sets_and_parameters(m, st, parameter_values(case, st, force, exclude))
+    define_commitments(m, st)
+    define_scores(m, st)
+    define_tiers(m, st)
+    define_spending(m, st)
+    define_pools_and_relations(m, st)
+    define_objectives(m, st)
+    return m
+
+
+def set_parameters(m, case: Case, force=(), exclude=()) -> None:
+    """Push a case's values into the mutable Params of a model built for the same structure."""
+    if Structure.of(case) != m.structure:
+        raise ValueError("the case's structure (levers, years, ladders, lead times ...) differs from the built model's")
+    for name, vals in parameter_values(case, m.structure, force, exclude).items():
+        comp = getattr(m, name)
+        if name == "total_budget":
+            comp.set_value(vals[None])
+        else:
+            for key, v in vals.items():
+                comp[key] = v

@@ -1,0 +1,551 @@
+"""Load a case (folder of case.yaml + CSVs, or one .xlsx workbook) and validate it.
+
+Every problem is collected before anything is reported, each naming its file, row and
+column, so a planner fixes a case in one pass. The validated case is a plain, typed
+`Case`: a dict of case.yaml fields and one pandas DataFrame per table. Tests build one
+in a few lines with `Case.from_tables(meta, tables)`, which runs the same validation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from .schema import CASE_FIELDS, INFO_COLUMNS, RELATIONS, TABLES, Column, Field
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+PROBABILITY_TOLERANCE = 1e-6
+_BAD_ID = re.compile(r"[:*]")
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or suspicious, level='warning') with a case, where it is."""
+
+    file: str
+    message: str
+    row: int | None = None  # spreadsheet row: the header is row 1, the first data row is 2
+    column: str | None = None
+    level: str = "error"
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column is not None:
+            where += f", column {self.column}"
+        return f"{where}: {self.message}"
+
+
+class CaseError(Exception):
+    """The case cannot be used; `problems` says every reason."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Case:
+    meta: dict
+    tables: dict[str, pd.DataFrame]
+    origin: str = "<memory>"
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)
+
+    # --- construction -------------------------------------------------------------
+    @staticmethod
+    def from_tables(meta: dict, tables: dict, origin: str = "<memory>") -> "Case":
+        """Validate plain data (dicts, lists of row dicts or DataFrames) into a Case."""
+        raw = {name: (t if isinstance(t, pd.DataFrame) else pd.DataFrame(t)) for name, t in tables.items()}
+        return validate(dict(meta), raw, origin)
+
+    # --- derived structure --------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return str(self.meta["name"])
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.meta["first_year"], self.meta["last_year"] + 1))
+
+    def table(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+    @property
+    def levers(self) -> list[str]:
+        return list(self.tables["levers"]["lever"])
+
+    @property
+    def scenarios(self) -> list[str]:
+        return list(self.tables["scenarios"]["scenario"])
+
+    @property
+    def tracks(self) -> list[str]:
+        return list(dict.fromkeys(self.tables["sectors"]["track"]))
+
+    @property
+    def pillars(self) -> list[str]:
+        names = list(self.tables["contributions"]["pillar"]) + list(self.tables["pillar_weights"]["pillar"])
+        names += list(self.tables["tier_requirements"]["pillar"])
+        return list(dict.fromkeys(names))
+
+    def ladder(self, scenario: str, track: str) -> pd.DataFrame:
+        t = self.tables["tiers"]
+        return t[(t["scenario"] == scenario) & (t["track"] == track)]
+
+    def base_tier(self, scenario: str, track: str) -> str:
+        lad = self.ladder(scenario, track)
+        return str(lad.loc[lad["threshold"] == 0, "tier"].iloc[0])
+
+    def sha256(self) -> str:
+        """Hash of the model-relevant content, independent of file format and row order."""
+        h = hashlib.sha256()
+        for key in sorted(self.meta):
+            if key not in ("description", "source", "notes"):
+                h.update(f"{key}={self.meta[key]!r};".encode())
+        for name in sorted(self.tables):
+            spec = TABLES[name]
+            cols = [c.name for c in spec.columns]
+            df = self.tables[name][cols].sort_values(list(spec.key)) if len(self.tables[name]) else self.tables[name][cols]
+            h.update(name.encode())
+            h.update(df.to_csv(index=False).encode())
+        return h.hexdigest()
+
+
+# ----------------------------------------------------------------------------------
+# Reading files
+# ----------------------------------------------------------------------------------
+
+
+def load_case(path: str | Path) -> Case:
+    """Read and validate a case folder or .xlsx workbook; raise CaseError on any problem."""
+    path = Path(path)
+    if not path.exists():
+        raise CaseError([Problem(str(path), "no such case folder or workbook")])
+    if path.is_dir():
+        meta, raw, problems = _read_folder(path)
+    elif path.suffix.lower() in (".xlsx", ".xlsm"):
+        meta, raw, problems = _read_workbook(path)
+    elif path.name == "case.yaml":
+        return load_case(path.parent)
+    else:
+        raise CaseError([Problem(str(path), "a case is a folder with case.yaml and CSV tables, or an .xlsx workbook")])
+    if problems:
+        raise CaseError(problems)
+    return validate(meta, raw, str(path))
+
+
+def _too_big(p: Path) -> Problem | None:
+    size = p.stat().st_size
+    if size > MAX_FILE_BYTES:
+        return Problem(p.name, f"file is {size / 1e6:.0f} MB, larger than the {MAX_FILE_BYTES // 1_000_000} MB a case table may have")
+    return None
+
+
+def _read_folder(folder: Path) -> tuple[dict, dict, list[Problem]]:
+    problems: list[Problem] = []
+    meta: dict = {}
+    yml = folder / "case.yaml"
+    if not yml.exists():
+        problems.append(Problem("case.yaml", "file is missing"))
+    elif (p := _too_big(yml)) is not None:
+        problems.append(p)
+    else:
+        try:
+            text = yml.read_text(encoding="utf-8-sig")
+            loaded = yaml.safe_load(text)
+            if loaded is None:
+                problems.append(Problem("case.yaml", "file is empty"))
+            elif not isinstance(loaded, dict):
+                problems.append(Problem("case.yaml", "must be a mapping of field: value lines"))
+            else:
+                meta = loaded
+        except UnicodeDecodeError:
+            problems.append(Problem("case.yaml", "is not UTF-8 text"))
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            line = f"line {mark.line + 1}: " if mark is not None else ""
+            what = getattr(e, "problem", None) or "not valid YAML"
+            problems.append(Problem("case.yaml", f"{line}{what}"))
+    raw: dict[str, pd.DataFrame] = {}
+    for name, spec in TABLES.items():
+        p = folder / spec.file
+        if not p.exists():
+            if not spec.optional:
+                problems.append(Problem(spec.file, "file is missing"))
+            continue
+        if (big := _too_big(p)) is not None:
+            problems.append(big)
+            continue
+        try:
+            if p.stat().st_size == 0 or not p.read_bytes().strip():
+                problems.append(Problem(spec.file, "file is empty (it needs at least a header row)"))
+                continue
+            raw[name] = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True)
+        except UnicodeDecodeError:
+            problems.append(Problem(spec.file, "is not UTF-8 text (save it as CSV UTF-8)"))
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
+            msg = str(e).strip().splitlines()[-1] if str(e).strip() else "cannot be read as CSV"
+            problems.append(Problem(spec.file, f"cannot be read as CSV: {msg}"))
+    return meta, raw, problems
+
+
+def _read_workbook(path: Path) -> tuple[dict, dict, list[Problem]]:
+    problems: list[Problem] = []
+    if (big := _too_big(path)) is not None:
+        return {}, {}, [big]
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
+    except Exception as e:  # openpyxl raises many kinds on a damaged file
+        return {}, {}, [Problem(path.name, f"cannot be read as an Excel workbook ({type(e).__name__})")]
+    meta: dict = {}
+    if "case" not in sheets:
+        problems.append(Problem(f"{path.name} [case]", "sheet is missing (columns field, value)"))
+    else:
+        sheet = sheets["case"]
+        if not {"field", "value"} <= set(sheet.columns):
+            problems.append(Problem(f"{path.name} [case]", "needs the columns field and value"))
+        else:
+            for _, r in sheet.iterrows():
+                if isinstance(r["field"], str) and r["field"].strip():
+                    v = r["value"]
+                    meta[r["field"].strip()] = None if _blank(v) else v
+    raw = {}
+    for name, spec in TABLES.items():
+        if name in sheets:
+            raw[name] = sheets[name]
+        elif not spec.optional:
+            problems.append(Problem(f"{path.name} [{name}]", "sheet is missing"))
+    return meta, raw, problems
+
+
+# ----------------------------------------------------------------------------------
+# Coercion of single values
+# ----------------------------------------------------------------------------------
+
+
+def _blank(v) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float) and math.isnan(v):
+        return True
+    return isinstance(v, str) and not v.strip()
+
+
+def coerce(value, kind: str):
+    """Return (value, None) or (None, reason) for one cell or field."""
+    if kind == "str":
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # Excel stores 2027 as 2027.0
+        s = str(value).strip()
+        return s, None
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value, None
+        s = str(value).strip().lower()
+        if s in _TRUE:
+            return True, None
+        if s in _FALSE:
+            return False, None
+        return None, f"'{value}' is not true or false"
+    if isinstance(value, bool):
+        return None, f"'{value}' is not a number"
+    if isinstance(value, str):
+        s = value.strip()
+        if s.endswith("%"):
+            return None, f"'{s}' is a percentage: write fractions, e.g. 0.15 for 15%"
+        try:
+            num = float(s)
+        except ValueError:
+            return None, f"'{s}' is not a number"
+    else:
+        try:
+            num = float(value)
+        except (TypeError, ValueError):
+            return None, f"'{value}' is not a number"
+    if math.isnan(num) or math.isinf(num):
+        return None, f"'{value}' is not a finite number"
+    if kind == "int":
+        if not num.is_integer():
+            return None, f"'{value}' is not a whole number"
+        return int(num), None
+    return num, None
+
+
+def _range_reason(num: float, spec: Column | Field) -> str | None:
+    lo, hi = spec.min, spec.max
+    if lo is not None and (num < lo or (spec.min_exclusive and num == lo)):
+        op = ">" if spec.min_exclusive else ">="
+        return f"{num:g} is out of range: must be {op} {lo:g}" + (f" and <= {hi:g}" if hi is not None else "")
+    if hi is not None and num > hi:
+        return f"{num:g} is out of range: must be <= {hi:g}" + (f" and >= {lo:g}" if lo is not None else "")
+    return None
+
+
+# ----------------------------------------------------------------------------------
+# Validation
+# ----------------------------------------------------------------------------------
+
+
+def validate(meta_raw: dict, raw: dict[str, pd.DataFrame], origin: str = "<memory>") -> Case:
+    """Check and type everything the formulation needs; raise CaseError listing all problems."""
+    problems: list[Problem] = []
+    meta = _validate_meta(meta_raw, problems)
+    tables: dict[str, pd.DataFrame] = {}
+    for name, spec in TABLES.items():
+        if name not in raw:
+            if spec.optional:
+                tables[name] = _empty(spec)
+            else:
+                problems.append(Problem(spec.file, "table is missing"))
+            continue
+        typed = _validate_table(spec, raw[name], problems)
+        if typed is not None:
+            tables[name] = typed
+    errors = [p for p in problems if p.level == "error"]
+    if not errors:
+        for rule in CROSS_RULES:
+            rule(meta, tables, problems)
+    errors = [p for p in problems if p.level == "error"]
+    if errors:
+        raise CaseError(errors)
+    warnings = tuple(p for p in problems if p.level == "warning")
+    return Case(meta=meta, tables=tables, origin=origin, warnings=warnings)
+
+
+def _empty(spec) -> pd.DataFrame:
+    dtypes = {"str": object, "int": "int64", "float": "float64", "bool": bool}
+    return pd.DataFrame({c.name: pd.Series([], dtype=dtypes[c.kind]) for c in spec.columns})
+
+
+def _validate_meta(meta_raw: dict, problems: list[Problem]) -> dict:
+    meta: dict = {}
+    for key in meta_raw:
+        if key not in CASE_FIELDS:
+            problems.append(Problem("case.yaml", f"unknown field '{key}' is ignored (known: {', '.join(CASE_FIELDS)})", level="warning"))
+    for name, spec in CASE_FIELDS.items():
+        if name not in meta_raw or _blank(meta_raw.get(name)):
+            if spec.required:
+                problems.append(Problem("case.yaml", "required field is missing", column=name))
+            meta[name] = spec.default
+            continue
+        value, reason = coerce(meta_raw[name], spec.kind)
+        if reason is None and spec.kind in ("int", "float"):
+            reason = _range_reason(value, spec)
+        if reason is not None:
+            problems.append(Problem("case.yaml", reason, column=name))
+            meta[name] = spec.default
+        else:
+            meta[name] = value
+    if isinstance(meta.get("first_year"), int) and isinstance(meta.get("last_year"), int):
+        if meta["last_year"] < meta["first_year"]:
+            problems.append(Problem("case.yaml", f"last_year {meta['last_year']} is before first_year {meta['first_year']}", column="last_year"))
+        elif meta["last_year"] - meta["first_year"] > 100:
+            problems.append(Problem("case.yaml", "the horizon is longer than 100 years", column="last_year"))
+    return meta
+
+
+def _validate_table(spec, df: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame | None:
+    df = df.copy()
+    df.columns = [str(c).strip() for c in df.columns]
+    missing = [c.name for c in spec.columns if c.name not in df.columns]
+    for c in missing:
+        problems.append(Problem(spec.file, "required column is missing", column=c))
+    if len(set(df.columns)) != len(df.columns):
+        dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+        problems.append(Problem(spec.file, f"column appears twice: {', '.join(dup)}"))
+        return None
+    known = {c.name for c in spec.columns} | set(INFO_COLUMNS) | {"_row"}
+    for c in df.columns:
+        if c not in known and not c.startswith("Unnamed"):
+            problems.append(Problem(spec.file, f"unknown column '{c}' is ignored", column=c, level="warning"))
+    if missing:
+        return None
+    # rows that are entirely blank (trailing lines in a spreadsheet) are dropped
+    cols = [c.name for c in spec.columns]
+    blank_rows = df[cols].apply(lambda r: all(_blank(v) for v in r), axis=1) if len(df) else pd.Series([], dtype=bool)
+    rows = [i for i in range(len(df)) if not bool(blank_rows.iloc[i])]
+    if not rows and not spec.allow_empty:
+        problems.append(Problem(spec.file, "table has no rows"))
+        return None
+    out: dict[str, list] = {c: [] for c in cols}
+    out["_row"] = []
+    extra = [c for c in df.columns if c in INFO_COLUMNS]
+    for c in extra:
+        out[c] = []
+    ok = True
+    for i in rows:
+        rownum = int(df["_row"].iloc[i]) if "_row" in df.columns else i + 2
+        for col in spec.columns:
+            v = df[col.name].iloc[i]
+            if _blank(v):
+                if col.required:
+                    problems.append(Problem(spec.file, "value is missing", row=rownum, column=col.name))
+                    ok = False
+                out[col.name].append(col.default)
+                continue
+            value, reason = coerce(v, col.kind)
+            if reason is None and col.kind in ("int", "float"):
+                reason = _range_reason(value, col)
+            if reason is None and col.kind == "str" and _BAD_ID.search(value):
+                reason = f"'{value}' may not contain ':' or '*' (they are used in parameter paths)"
+            if reason is not None:
+                problems.append(Problem(spec.file, reason, row=rownum, column=col.name))
+                ok = False
+            out[col.name].append(value)
+        out["_row"].append(rownum)
+        for c in extra:
+            v = df[c].iloc[i]
+            out[c].append("" if _blank(v) else str(v))
+    if not ok:
+        return None
+    typed = pd.DataFrame(out)
+    for col in spec.columns:
+        if col.kind == "float":
+            typed[col.name] = typed[col.name].astype("float64")
+        elif col.kind == "int":
+            typed[col.name] = typed[col.name].astype("int64")
+        elif col.kind == "bool":
+            typed[col.name] = typed[col.name].astype(bool)
+        else:
+            typed[col.name] = typed[col.name].astype(object)
+    # keys are unique
+    dup = typed.duplicated(list(spec.key), keep="first")
+    for i in typed.index[dup]:
+        key = ":".join(str(typed.at[i, k]) for k in spec.key)
+        problems.append(Problem(spec.file, f"key '{key}' appears more than once", row=int(typed.at[i, "_row"]), column=spec.key[-1]))
+    return typed
+
+
+# ----------------------------------------------------------------------------------
+# Rules across tables (each a small named function; registered in CROSS_RULES)
+# ----------------------------------------------------------------------------------
+
+
+def _rows(df: pd.DataFrame):
+    return df.to_dict("records")
+
+
+def rule_references(meta, tables, problems):
+    """Every key that names a row of another table names one that exists."""
+    for name, spec in TABLES.items():
+        if name not in tables:
+            continue
+        for col in spec.columns:
+            if col.refers_to is None:
+                continue
+            ref_table, ref_col = col.refers_to.split(".")
+            if ref_table not in tables or ref_table == "tiers":
+                continue  # tiers are checked per ladder in rule_tariffs
+            known = set(tables[ref_table][ref_col])
+            for r in _rows(tables[name]):
+                if r[col.name] not in known:
+                    label = "track (tracks are named in sectors.csv)" if ref_col == "track" else ref_col
+                    problems.append(Problem(spec.file, f"unknown {label} '{r[col.name]}'", row=r["_row"], column=col.name))
+
+
+def rule_levers(meta, tables, problems):
+    """min_modules <= max_modules; whole-module levers have whole bounds."""
+    for r in _rows(tables.get("levers", pd.DataFrame())):
+        if r["min_modules"] > r["max_modules"]:
+            problems.append(Problem("levers.csv", f"min_modules {r['min_modules']:g} is above max_modules {r['max_modules']:g}", row=r["_row"], column="min_modules"))
+
+
+def rule_probabilities(meta, tables, problems):
+    """Scenario probabilities sum to 1."""
+    sc = tables.get("scenarios")
+    if sc is None or not len(sc):
+        return
+    total = float(sc["probability"].sum())
+    if abs(total - 1.0) > PROBABILITY_TOLERANCE:
+        problems.append(Problem("scenarios.csv", f"probabilities sum to {total:.6g}, not 1", column="probability"))
+
+
+def rule_budget(meta, tables, problems):
+    """Every horizon year has a public budget."""
+    b = tables.get("budget")
+    if b is None or not isinstance(meta.get("first_year"), int) or not isinstance(meta.get("last_year"), int):
+        return
+    have = set(b["year"])
+    missing = [y for y in range(meta["first_year"], meta["last_year"] + 1) if y not in have]
+    if missing:
+        problems.append(Problem("budget.csv", f"no public budget for year(s) {', '.join(map(str, missing))} of the horizon {meta['first_year']}-{meta['last_year']}", column="year"))
+
+
+def rule_ladders(meta, tables, problems):
+    """Each scenario has a ladder on each track, with exactly one baseline tier (threshold 0)."""
+    if not {"tiers", "scenarios", "sectors"} <= set(tables):
+        return
+    tiers = tables["tiers"]
+    for s in tables["scenarios"]["scenario"]:
+        for r in dict.fromkeys(tables["sectors"]["track"]):
+            lad = tiers[(tiers["scenario"] == s) & (tiers["track"] == r)]
+            if not len(lad):
+                problems.append(Problem("tiers.csv", f"no ladder for scenario '{s}' on track '{r}' (every scenario needs a ladder on every track, at least its baseline tier with threshold 0)"))
+                continue
+            base = lad[lad["threshold"] == 0]
+            if len(base) != 1:
+                rows = ", ".join(str(x) for x in lad["_row"])
+                what = "no tier" if len(base) == 0 else f"{len(base)} tiers"
+                problems.append(Problem("tiers.csv", f"ladder of scenario '{s}', track '{r}' (rows {rows}) has {what} with threshold 0; it needs exactly one baseline", column="threshold"))
+
+
+def rule_tariffs(meta, tables, problems):
+    """Every tier of every ladder has a rate for every sector of its track, and nothing else."""
+    if not {"tiers", "tariffs", "sectors"} <= set(tables):
+        return
+    tiers, tariffs, sectors = tables["tiers"], tables["tariffs"], tables["sectors"]
+    track_of = dict(zip(sectors["sector"], sectors["track"]))
+    ladders = set(zip(tiers["scenario"], tiers["track"], tiers["tier"]))
+    have = set()
+    for r in _rows(tariffs):
+        key = (r["scenario"], r["track"], r["tier"])
+        if key not in ladders:
+            problems.append(Problem("tariffs.csv", f"tier '{r['tier']}' is not in the ladder of scenario '{r['scenario']}', track '{r['track']}' in tiers.csv", row=r["_row"], column="tier"))
+        if r["sector"] in track_of and track_of[r["sector"]] != r["track"]:
+            problems.append(Problem("tariffs.csv", f"sector '{r['sector']}' belongs to track '{track_of[r['sector']]}' (sectors.csv), not '{r['track']}'", row=r["_row"], column="sector"))
+        have.add(key + (r["sector"],))
+    for t in _rows(tiers):
+        missing = [j for j, tr in track_of.items() if tr == t["track"] and (t["scenario"], t["track"], t["tier"], j) not in have]
+        if missing:
+            problems.append(Problem("tariffs.csv", f"no rate for sector(s) {', '.join(missing)} at tier '{t['tier']}' of scenario '{t['scenario']}', track '{t['track']}' (tiers.csv row {t['_row']})", column="rate"))
+
+
+def rule_tier_requirements(meta, tables, problems):
+    """Tier requirements name tiers that exist."""
+    if "tier_requirements" not in tables or "tiers" not in tables:
+        return
+    tiers = tables["tiers"]
+    ladders = set(zip(tiers["scenario"], tiers["track"], tiers["tier"]))
+    for r in _rows(tables["tier_requirements"]):
+        if (r["scenario"], r["track"], r["tier"]) not in ladders:
+            problems.append(Problem("tier_requirements.csv", f"tier '{r['tier']}' is not in the ladder of scenario '{r['scenario']}', track '{r['track']}'", row=r["_row"], column="tier"))
+
+
+def rule_relations(meta, tables, problems):
+    """A relation is requires or excludes, between two different levers."""
+    for r in _rows(tables.get("relations", pd.DataFrame())):
+        if r["relation"] not in RELATIONS:
+            problems.append(Problem("relations.csv", f"'{r['relation']}' is not a relation (use requires or excludes)", row=r["_row"], column="relation"))
+        if r["lever"] == r["other"]:
+            problems.append(Problem("relations.csv", f"lever '{r['lever']}' cannot relate to itself", row=r["_row"], column="other"))
+
+
+CROSS_RULES = (
+    rule_references,
+    rule_levers,
+    rule_probabilities,
+    rule_budget,
+    rule_ladders,
+    rule_tariffs,
+    rule_tier_requirements,
+    rule_relations,
+)

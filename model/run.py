@@ -1,0 +1,113 @@
+"""One door for a solve: case -> build -> solve -> evaluate -> a result to present.
+
+`run_case` is what `relief solve` (and later sweeps and analyses) call. The numbers it
+returns come from `evaluate_plan` on the case tables, and are checked against the
+solver's own objective and bound before anything is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .build import build_model
+from .case import Case
+from .evaluate import Evaluation, clean_plan, evaluate_plan
+from .solve import PersistentSolver, SolveOptions, SolveOutcome, solver_info
+
+CHECK_TOLERANCE = 1e-6  # relative gap allowed between the solver's relief and the re-computed one
+
+
+class CheckError(RuntimeError):
+    """The independent evaluation disagrees with the solver: never report such a plan."""
+
+
+@dataclass
+class RunResult:
+    case: Case
+    outcome: SolveOutcome
+    evaluation: Evaluation | None
+    options: SolveOptions
+    force: tuple = ()
+    exclude: tuple = ()
+    overrides: tuple = ()
+    conflicts: list = field(default_factory=list)  # planner's-words explanation if infeasible
+
+    @property
+    def status(self) -> str:
+        return self.outcome.status
+
+    def summary(self) -> dict:
+        """The JSON object of `relief solve --json` (model-spec section 4)."""
+        ev = self.evaluation
+        out = {
+            "status": self.outcome.status,
+            "expected_relief": ev.expected_relief if ev else None,
+            "public_spend": ev.public_spend if ev else None,
+            "mip_gap": self.outcome.mip_gap,
+            "solve_seconds": round(self.outcome.solve_seconds, 6),
+            "case": self.case.name,
+            "case_path": self.case.origin,
+            "input_sha256": self.case.sha256(),
+            "solver": self.outcome.solver or solver_info(),
+            "overrides": [str(o) for o in self.overrides],
+            "force": list(self.force),
+            "exclude": list(self.exclude),
+            "by_scenario": dict(ev.by_scenario) if ev else {},
+            "portfolio": {l: v for l, v in ev.portfolio.items()} if ev else {},
+            "objective_bound": self.outcome.bound,
+            "discounted_public_spend": ev.discounted_public_spend if ev else None,
+            "total_spend": ev.total_spend if ev else None,
+            "spend_stage_status": self.outcome.stage2,
+            "options": {
+                "time_limit": self.options.time_limit,
+                "mip_gap": self.options.mip_gap,
+                "threads": self.options.threads,
+                "seed": self.options.seed,
+            },
+            "warnings": [str(w) for w in self.case.warnings],
+        }
+        if ev:
+            out["schedule"] = {
+                l: {int(r.year): r.committed for r in ev.roadmap.itertuples() if r.lever == l and r.committed}
+                for l in ev.portfolio if ev.portfolio[l]
+            }
+        if self.conflicts:
+            out["conflicts"] = self.conflicts
+        return out
+
+
+def run_case(case: Case, options: SolveOptions, force=(), exclude=(), overrides=()) -> RunResult:
+    """Build, solve (lexicographically), evaluate independently and check."""
+    unknown = [l for l in (*force, *exclude) if l not in case.levers]
+    if unknown:
+        raise ValueError(f"unknown lever(s): {', '.join(unknown)} (levers: {', '.join(case.levers)})")
+    both = set(force) & set(exclude)
+    if both:
+        raise ValueError(f"lever(s) both forced and excluded: {', '.join(sorted(both))}")
+    model = build_model(case, force=force, exclude=exclude)
+    solver = PersistentSolver(model, options)
+    outcome = solver.solve()
+    result = RunResult(case, outcome, None, options, tuple(force), tuple(exclude), tuple(overrides))
+    if outcome.status == "infeasible":
+        from .diagnose import explain_infeasibility
+
+        result.conflicts = explain_infeasibility(solver, case)
+        return result
+    if not outcome.has_solution:
+        return result
+    plan = clean_plan(case, {(l, t): model.x[l, t].value for (l, t) in model.LT})
+    ev = evaluate_plan(case, plan, force=force, exclude=exclude)
+    check(ev, outcome)
+    result.evaluation = ev
+    return result
+
+
+def check(ev: Evaluation, outcome: SolveOutcome) -> None:
+    """The plan must be feasible, worth at least what the solver found, and no more than its bound."""
+    if ev.violations:
+        raise CheckError("the solver's plan breaks limits when re-checked from the tables: " + "; ".join(ev.violations[:5]))
+    tol = CHECK_TOLERANCE * max(1.0, abs(outcome.objective or 0.0))
+    if outcome.objective is not None and ev.expected_relief < outcome.objective - tol:
+        raise CheckError(f"re-computed expected relief {ev.expected_relief:.9g} is below the solver's {outcome.objective:.9g}")
+    if outcome.bound is not None and ev.expected_relief > outcome.bound + tol:
+        raise CheckError(f"re-computed expected relief {ev.expected_relief:.9g} is above the solver's bound {outcome.bound:.9g}")

@@ -1,0 +1,235 @@
+"""The input schema of a case: one declarative description per table.
+
+This is the single source of truth for what a case folder holds (model-spec section 2).
+Validation (`relief.model.case`), the docs' table reference and the parameter paths of
+`--set` all read from it. A column is described once: its type, its range, whether it
+is part of the key, and which other table's key it must refer to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Columns every table may carry for people; the model ignores them but keeps them.
+INFO_COLUMNS = ("name", "unit", "source", "notes", "description")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # "str" | "int" | "float" | "bool"
+    description: str
+    min: float | None = None
+    max: float | None = None
+    min_exclusive: bool = False
+    required: bool = True
+    default: object = None
+    refers_to: str | None = None  # "table.column" whose values this column must use
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    description: str
+    optional: bool = False
+    allow_empty: bool = False
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.csv"
+
+    @property
+    def value_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.name not in self.key)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _id(name: str, description: str, refers_to: str | None = None) -> Column:
+    return Column(name, "str", description, refers_to=refers_to)
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "levers",
+            ("lever",),
+            (
+                _id("lever", "identifier of the contribution lever"),
+                Column("capex_per_module", "float", "capital cost of one module, USD bn", min=0),
+                Column("public_share", "float", "share of capex paid from public money", min=0, max=1),
+                Column("lead_time_years", "int", "years from commitment to operation", min=0, max=50),
+                Column("earliest_year", "int", "first year a module can be committed"),
+                Column("min_modules", "float", "smallest total size if the lever is used", min=0),
+                Column("max_modules", "float", "largest total size over the horizon", min=0),
+                Column("max_modules_per_year", "float", "largest commitment in one year", min=0),
+                Column("integer", "bool", "modules are whole units (true) or divisible (false)"),
+            ),
+            "contribution levers and their size, cost and timing",
+        ),
+        Table(
+            "contributions",
+            ("lever", "pillar"),
+            (
+                _id("lever", "lever", refers_to="levers.lever"),
+                _id("pillar", "strategic pillar the lever scores in"),
+                Column("score_per_module", "float", "pillar score of one module", min=0),
+            ),
+            "contribution scores of each lever in each pillar",
+            allow_empty=True,
+        ),
+        Table(
+            "sectors",
+            ("sector",),
+            (
+                _id("sector", "export sector"),
+                _id("track", "tariff track whose rates apply to the sector"),
+                Column("exports_usd_bn", "float", "exports to the U.S. in data_year, USD bn", min=0),
+                Column("growth_rate", "float", "yearly growth of those exports", min=-1, min_exclusive=True),
+            ),
+            "export sectors, the tariff track of each, and their exports",
+        ),
+        Table(
+            "scenarios",
+            ("scenario",),
+            (
+                _id("scenario", "U.S. negotiating stance"),
+                Column("probability", "float", "probability of the scenario (all sum to 1)", min=0, max=1),
+                Column("commitment_credit", "float", "credit given to committed, not yet operating capacity", min=0, max=1),
+            ),
+            "scenarios of the U.S. negotiating stance",
+        ),
+        Table(
+            "pillar_weights",
+            ("scenario", "track", "pillar"),
+            (
+                _id("scenario", "scenario", refers_to="scenarios.scenario"),
+                _id("track", "tariff track", refers_to="sectors.track"),
+                _id("pillar", "pillar"),
+                Column("weight", "float", "weight of the pillar in the track's score", min=0),
+            ),
+            "how much each pillar counts towards each track's score in each scenario",
+            allow_empty=True,
+        ),
+        Table(
+            "tiers",
+            ("scenario", "track", "tier"),
+            (
+                _id("scenario", "scenario", refers_to="scenarios.scenario"),
+                _id("track", "tariff track", refers_to="sectors.track"),
+                _id("tier", "tier of relief on the track"),
+                Column("threshold", "float", "track score needed to reach the tier (0 = baseline)", min=0),
+            ),
+            "ladders of tiers: the score each tier of relief needs",
+        ),
+        Table(
+            "tariffs",
+            ("scenario", "track", "tier", "sector"),
+            (
+                _id("scenario", "scenario", refers_to="scenarios.scenario"),
+                _id("track", "tariff track", refers_to="sectors.track"),
+                _id("tier", "tier", refers_to="tiers.tier"),
+                _id("sector", "export sector", refers_to="sectors.sector"),
+                Column("rate", "float", "tariff rate on the sector at this tier", min=0),
+            ),
+            "tariff rate of each sector at each tier",
+        ),
+        Table(
+            "budget",
+            ("year",),
+            (
+                Column("year", "int", "year of the roadmap"),
+                Column("public_budget_usd_bn", "float", "public money available that year, USD bn", min=0),
+            ),
+            "public budget of each year",
+        ),
+        Table(
+            "tier_requirements",
+            ("scenario", "track", "tier", "pillar"),
+            (
+                _id("scenario", "scenario", refers_to="scenarios.scenario"),
+                _id("track", "tariff track", refers_to="sectors.track"),
+                _id("tier", "tier", refers_to="tiers.tier"),
+                _id("pillar", "pillar"),
+                Column("min_score", "float", "pillar score the tier requires on its own", min=0),
+            ),
+            "minimum pillar scores a tier requires besides its threshold",
+            optional=True,
+            allow_empty=True,
+        ),
+        Table(
+            "pools",
+            ("pool",),
+            (
+                _id("pool", "shared resource (a fund, a workforce, a yard)"),
+                Column("limit", "float", "total available over the horizon", min=0),
+            ),
+            "shared resources that several levers draw on",
+            optional=True,
+            allow_empty=True,
+        ),
+        Table(
+            "lever_pools",
+            ("lever", "pool"),
+            (
+                _id("lever", "lever", refers_to="levers.lever"),
+                _id("pool", "pool", refers_to="pools.pool"),
+                Column("use_per_module", "float", "use of the pool by one module", min=0),
+            ),
+            "how much of each pool one module of a lever uses",
+            optional=True,
+            allow_empty=True,
+        ),
+        Table(
+            "relations",
+            ("lever", "relation", "other"),
+            (
+                _id("lever", "lever", refers_to="levers.lever"),
+                Column("relation", "str", "requires or excludes"),
+                _id("other", "the other lever", refers_to="levers.lever"),
+            ),
+            "levers that need or rule out one another",
+            optional=True,
+            allow_empty=True,
+        ),
+    )
+}
+
+RELATIONS = ("requires", "excludes")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str
+    description: str
+    required: bool = True
+    default: object = None
+    min: float | None = None
+    max: float | None = None
+    min_exclusive: bool = False
+    nullable: bool = False
+
+
+CASE_FIELDS: dict[str, Field] = {
+    f.name: f
+    for f in (
+        Field("name", "str", "name of the case"),
+        Field("first_year", "int", "first year of the roadmap"),
+        Field("last_year", "int", "last year of the roadmap"),
+        Field("data_year", "int", "year of the export figures"),
+        Field("discount_rate", "float", "yearly discount rate of relief and spending", required=False, default=0.0, min=-1, min_exclusive=True),
+        Field("total_public_budget", "float", "cap on all public spending, USD bn", required=False, default=None, min=0, nullable=True),
+        Field("time_limit", "float", "solver time limit, seconds", required=False, default=None, min=0, min_exclusive=True, nullable=True),
+        Field("mip_gap", "float", "relative MIP gap at which the solver stops", required=False, default=None, min=0, nullable=True),
+        Field("threads", "int", "solver threads", required=False, default=None, min=1, nullable=True),
+        Field("seed", "int", "solver random seed", required=False, default=None, min=0, nullable=True),
+        Field("description", "str", "what the case represents", required=False, default=None, nullable=True),
+        Field("source", "str", "where the case comes from", required=False, default=None, nullable=True),
+        Field("notes", "str", "notes", required=False, default=None, nullable=True),
+    )
+}

@@ -233,3 +233,48 @@ CASE_FIELDS: dict[str, Field] = {
         Field("notes", "str", "notes", required=False, default=None, nullable=True),
     )
 }
+
+
+def reference_markdown() -> str:
+    """The table reference of docs/inputs.md, produced from this schema (a test keeps them equal)."""
+
+    def rng(c) -> str:
+        lo = "" if c.min is None else (f"> {c.min:g}" if c.min_exclusive else f">= {c.min:g}")
+        hi = "" if c.max is None else f"<= {c.max:g}"
+        return ", ".join(x for x in (lo, hi) if x)
+
+    lines = [
+        "# Case inputs",
+        "",
+        "Generated from `model/schema.py` by `python -c \"from relief.model.schema import reference_markdown as r; print(r(), end='')\" > docs/inputs.md`.",
+        "Money is in USD billions, rates are fractions (0.15 = 15%). Every table may also carry the columns "
+        + ", ".join(f"`{c}`" for c in INFO_COLUMNS) + ", which the model ignores but keeps for reports.",
+        "",
+        "## case.yaml",
+        "",
+        "| field | type | required | range | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for f in CASE_FIELDS.values():
+        req = "yes" if f.required else f"no (default {f.default})"
+        lines.append(f"| `{f.name}` | {f.kind} | {req} | {rng(f)} | {f.description} |")
+    for t in TABLES.values():
+        lines += ["", f"## {t.file}{' (optional)' if t.optional else ''}", "", t.description[0].upper() + t.description[1:] + ".",
+                  f"Key: {', '.join(f'`{k}`' for k in t.key)}.", "",
+                  "| column | type | range | refers to | meaning |", "|---|---|---|---|---|"]
+        for c in t.columns:
+            lines.append(f"| `{c.name}` | {c.kind} | {rng(c)} | {c.refers_to or ''} | {c.description} |")
+    lines += [
+        "",
+        "## Rules across tables",
+        "",
+        "- scenario probabilities sum to 1 (within 1e-6);",
+        "- every scenario has a ladder on every track (tracks are named in sectors.csv), with exactly one baseline tier of threshold 0;",
+        "- every tier of every ladder has a rate for every sector of its track, and a sector is rated only under its own track;",
+        "- every year of the horizon has a public budget (years outside it are ignored);",
+        "- min_modules <= max_modules; keys are unique; keys that name other tables' rows exist;",
+        "- a relation is `requires` or `excludes`, between two different levers;",
+        "- identifiers may not contain `:` or `*` (they are used in parameter paths).",
+        "",
+    ]
+    return "\n".join(lines)

@@ -122,6 +122,7 @@ def parameter_values(case: Case, st: Structure, force=(), exclude=()) -> dict[st
         per_year = lv.at[l, "public_share"] * lv.at[l, "capex_per_module"] / st.spread[l]
         spend_pv[(l, u)] = per_year * sum((1.0 + rate) ** -(v - first) for v in range(u, u + st.spread[l]))
     forced = {l: (max(float(lv.at[l, "min_modules"]), 1.0) if l in force else 0.0) for l in st.levers}
+    non_base = set(st.tiers)
     return {
         "capex": {l: float(lv.at[l, "capex_per_module"]) for l in st.levers},
         "public_share": {l: float(lv.at[l, "public_share"]) for l in st.levers},
@@ -134,7 +135,7 @@ def parameter_values(case: Case, st: Structure, force=(), exclude=()) -> dict[st
         "credit": {s: float(sc.at[s, "commitment_credit"]) for s in st.scenarios},
         "probability": {s: float(sc.at[s, "probability"]) for s in st.scenarios},
         "weight": {(r.scenario, r.track, r.pillar): float(r.weight) for r in case.table("pillar_weights").itertuples(index=False)},
-        "threshold": {(r.scenario, r.track, r.tier): float(r.threshold) for r in case.table("tiers").itertuples(index=False) if (r.scenario, r.track, r.tier) in set(st.tiers)},
+        "threshold": {(r.scenario, r.track, r.tier): float(r.threshold) for r in case.table("tiers").itertuples(index=False) if (r.scenario, r.track, r.tier) in non_base},
         "min_score": {(r.scenario, r.track, r.tier, r.pillar): float(r.min_score) for r in case.table("tier_requirements").itertuples(index=False)},
         "relief_value": tier_relief(case, st),
         "discount": disc,

@@ -382,10 +382,12 @@ def _validate_table(spec, df: pd.DataFrame, problems: list[Problem]) -> pd.DataF
     for c in extra:
         out[c] = []
     ok = True
+    values = {c: df[c].tolist() for c in cols + extra}
+    rownums = df["_row"].tolist() if "_row" in df.columns else [i + 2 for i in range(len(df))]
     for i in rows:
-        rownum = int(df["_row"].iloc[i]) if "_row" in df.columns else i + 2
+        rownum = int(rownums[i])
         for col in spec.columns:
-            v = df[col.name].iloc[i]
+            v = values[col.name][i]
             if _blank(v):
                 if col.required:
                     problems.append(Problem(spec.file, "value is missing", row=rownum, column=col.name))
@@ -403,7 +405,7 @@ def _validate_table(spec, df: pd.DataFrame, problems: list[Problem]) -> pd.DataF
             out[col.name].append(value)
         out["_row"].append(rownum)
         for c in extra:
-            v = df[c].iloc[i]
+            v = values[c][i]
             out[c].append("" if _blank(v) else str(v))
     if not ok:
         return None

@@ -152,7 +152,9 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
     # --- scores, tiers and relief ----------------------------------------------------------
     sc = {r["scenario"]: r for r in case.table("scenarios").to_dict("records")}
     contrib = case.table("contributions").to_dict("records")
-    weights = case.table("pillar_weights").to_dict("records")
+    weights: dict = {}
+    for w in case.table("pillar_weights").to_dict("records"):
+        weights.setdefault((w["scenario"], w["track"]), []).append((w["pillar"], w["weight"]))
     sectors = case.table("sectors").to_dict("records")
     rate = {(r["scenario"], r["track"], r["tier"], r["sector"]): r["rate"] for r in case.table("tariffs").to_dict("records")}
     reqs: dict = {}
@@ -177,7 +179,7 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
             base = next(name for name, thr in ladder if thr == 0)
             track_sectors = [j for j in sectors if j["track"] == r]
             for t in years:
-                score = sum(w["weight"] * pillar.get((w["pillar"], t), 0.0) for w in weights if w["scenario"] == s and w["track"] == r)
+                score = sum(w * pillar.get((p, t), 0.0) for p, w in weights.get((s, r), ()))
 
                 def value(tier):
                     return sum(j["exports_usd_bn"] * (1 + j["growth_rate"]) ** (t - dy) * (rate[(s, r, base, j["sector"])] - rate[(s, r, tier, j["sector"])]) for j in track_sectors)

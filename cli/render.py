@@ -16,8 +16,18 @@ def _mod(v: float) -> str:
     return f"{v:g}" if float(v).is_integer() else f"{v:.2f}"
 
 
+def _year(y: int, years) -> str:
+    return f"'{str(y)[-2:]}" if len(years) > 6 else str(y)
+
+
+def _console(stderr: bool = False) -> Console:
+    """Rich's own width in a terminal; 120 columns when piped to a file."""
+    c = Console(stderr=stderr)
+    return c if c.is_terminal else Console(stderr=stderr, width=120)
+
+
 def render_solution(result, console: Console | None = None) -> None:
-    console = console or Console()
+    console = console or _console()
     case, ev, out = result.case, result.evaluation, result.outcome
     years = case.years
     meta = case.meta
@@ -43,26 +53,28 @@ def render_solution(result, console: Console | None = None) -> None:
     # --- roadmap: lever by year -------------------------------------------------------
     rm = ev.roadmap
     chosen = [l for l, v in ev.portfolio.items() if v > 0]
-    console.print(Text("Roadmap: modules committed (+n) and operating (●n) by year", style="bold"))
+    console.print(Text("Roadmap: +n = modules committed that year, … = under construction, ● = all operating, ◐ = partly", style="bold"))
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     t.add_column("lever", no_wrap=True)
     t.add_column("total", justify="right")
     for y in years:
-        t.add_column(str(y)[-2:] if len(years) > 8 else str(y), justify="right", no_wrap=True)
+        t.add_column(_year(y, years), justify="right", no_wrap=True)
     lv = case.table("levers").set_index("lever")
     for l in chosen:
         cells = []
         rows = rm[rm["lever"] == l].set_index("year")
         for y in years:
-            c, o = rows.at[y, "committed"], rows.at[y, "operating"]
-            parts = []
+            c, o, cum = rows.at[y, "committed"], rows.at[y, "operating"], rows.at[y, "cumulative"]
             if c:
-                parts.append(f"[bold green]+{_mod(c)}[/]")
-            if o:
-                parts.append(f"●{_mod(o)}")
-            elif rows.at[y, "cumulative"]:
-                parts.append("[dim]…[/]")
-            cells.append(" ".join(parts))
+                cells.append(f"[bold green]+{_mod(c)}[/]")
+            elif o and o >= cum - 1e-9:
+                cells.append("●")
+            elif o:
+                cells.append("◐")
+            elif cum:
+                cells.append("[dim]…[/]")
+            else:
+                cells.append("")
         t.add_row(l, _mod(ev.portfolio[l]), *cells)
     if chosen:
         console.print(t)
@@ -84,17 +96,23 @@ def render_solution(result, console: Console | None = None) -> None:
     console.print(t)
 
     # --- tiers reached ----------------------------------------------------------------------
-    tiers = ev.tiers
-    console.print(Text("Tier reached on each track (· = baseline, no relief)", style="bold"))
+    console.print(Text("Tiers reached: the tier on each track, from the year it is reached", style="bold"))
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     t.add_column("scenario", no_wrap=True)
     t.add_column("track", no_wrap=True)
-    for y in years:
-        t.add_column(str(y)[-2:] if len(years) > 8 else str(y), justify="center", no_wrap=True)
-    for (s, r), g in tiers.groupby(["scenario", "track"], sort=False):
-        g = g.set_index("year")
-        cells = ["[dim]·[/]" if g.at[y, "tier"] == g.at[y, "base_tier"] else f"[cyan]{g.at[y, 'tier']}[/]" for y in years]
-        t.add_row(s, r, *cells)
+    t.add_column("tier path")
+    t.add_column("relief, USD bn", justify="right")
+    last_s = None
+    for (s, r), g in ev.tiers.groupby(["scenario", "track"], sort=False):
+        steps, prev = [], None
+        for row in g.sort_values("year").itertuples():
+            if row.tier != prev:
+                name = "baseline" if row.tier == row.base_tier else f"[cyan]{row.tier}[/]"
+                steps.append(name if prev is None else f"{name} ({row.year})")
+                prev = row.tier
+        rel = ev.relief[(ev.relief["scenario"] == s) & (ev.relief["track"] == r)]["discounted_relief"].sum()
+        t.add_row(s if s != last_s else "", r, " → ".join(steps), _bn(rel))
+        last_s = s
     console.print(t)
 
     # --- spending against budget ------------------------------------------------------------
@@ -104,7 +122,7 @@ def render_solution(result, console: Console | None = None) -> None:
     t.add_column("")
     shown = [r for r in sp.itertuples() if r.year in years or r.public_spend]
     for r in shown:
-        t.add_column(str(r.year)[-2:] if len(shown) > 8 else str(r.year), justify="right")
+        t.add_column(_year(r.year, [x.year for x in shown]), justify="right")
     t.add_row("spend", *[_bn(r.public_spend) for r in shown])
     t.add_row("budget", *["" if r.budget is None or r.budget != r.budget else _bn(r.budget) for r in shown])
     t.add_row("used", *["" if r.budget is None or r.budget != r.budget or not r.budget else f"{r.public_spend / r.budget:.0%}" for r in shown])
@@ -114,7 +132,7 @@ def render_solution(result, console: Console | None = None) -> None:
 
 
 def render_infeasible(result, console: Console | None = None) -> None:
-    console = Console(stderr=True) if console is None else console
+    console = _console(stderr=True) if console is None else console
     console.print("[bold red]Infeasible:[/] no roadmap meets every limit of this request.")
     for line in result.conflicts:
         console.print(f"  - {line}")

@@ -15,6 +15,9 @@ import pyomo.environ as pyo
 
 from .case import Case
 
+# Smallest size at which a divisible lever counts as used (modules).
+MIN_DIVISIBLE = 1e-3
+
 
 @dataclass(frozen=True)
 class Structure:
@@ -126,7 +129,7 @@ def parameter_values(case: Case, st: Structure, force=(), exclude=()) -> dict[st
     return {
         "capex": {l: float(lv.at[l, "capex_per_module"]) for l in st.levers},
         "public_share": {l: float(lv.at[l, "public_share"]) for l in st.levers},
-        "min_modules": {l: float(lv.at[l, "min_modules"]) for l in st.levers},
+        "min_used": {l: max(float(lv.at[l, "min_modules"]), 1.0 if st.integer[l] else MIN_DIVISIBLE) for l in st.levers},
         "max_modules": {l: float(lv.at[l, "max_modules"]) for l in st.levers},
         "max_per_year": {l: float(lv.at[l, "max_modules_per_year"]) for l in st.levers},
         "allowed": {l: (0 if l in exclude else 1) for l in st.levers},
@@ -168,7 +171,7 @@ def define_sets_and_parameters(m, st: Structure, values: dict) -> None:
     m.LQ = pyo.Set(dimen=2, initialize=st.pool_uses, ordered=True)
     m.SRTK = pyo.Set(dimen=4, initialize=[(s, r, t, k) for (s, r, k) in st.tiers for t in st.years], ordered=True)
     index_of = {
-        "capex": m.L, "public_share": m.L, "min_modules": m.L, "max_modules": m.L, "max_per_year": m.L,
+        "capex": m.L, "public_share": m.L, "min_used": m.L, "max_modules": m.L, "max_per_year": m.L,
         "allowed": m.L, "forced_min": m.L, "score": m.LP, "credit": m.S, "probability": m.S,
         "weight": m.SRP, "threshold": m.SRK, "min_score": m.SRKP, "relief_value": m.SRTK,
         "discount": m.T, "budget": m.T, "total_budget": None, "pool_limit": m.Q, "pool_use": m.LQ, "spend_pv": m.LT,
@@ -183,7 +186,11 @@ def define_sets_and_parameters(m, st: Structure, values: dict) -> None:
 
 def define_commitments(m, st: Structure) -> None:
     """x[l,t] in [0, max_modules_per_year] (integer where `integer`), only for t >= earliest_year;
-    y[l] binary; min_modules*y[l] <= sum_t x[l,t] <= max_modules*y[l]; forced levers: sum_t x >= forced_min."""
+    y[l] binary; min_used[l]*y[l] <= sum_t x[l,t] <= max_modules*y[l]; forced levers: sum_t x >= forced_min.
+
+    min_used = max(min_modules, 1) for whole-module levers, max(min_modules, MIN_DIVISIBLE) for
+    divisible ones, so that y[l] = 1 means the lever is really in the plan: a `requires`
+    relation cannot be met by a lever switched on with no modules."""
 
     def x_domain(m, l, t):
         return pyo.NonNegativeIntegers if st.integer[l] else pyo.NonNegativeReals
@@ -194,7 +201,7 @@ def define_commitments(m, st: Structure) -> None:
     m.x = pyo.Var(m.LT, domain=x_domain, bounds=x_bounds)
     m.y = pyo.Var(m.L, domain=pyo.Binary, bounds=lambda m, l: (0, m.allowed[l]))
     m.total_modules = pyo.Expression(m.L, rule=lambda m, l: sum(m.x[l, t] for t in m.T if (l, t) in m.LT))
-    m.build_min = pyo.Constraint(m.L, rule=lambda m, l: m.total_modules[l] >= m.min_modules[l] * m.y[l])
+    m.build_min = pyo.Constraint(m.L, rule=lambda m, l: m.total_modules[l] >= m.min_used[l] * m.y[l])
     m.build_max = pyo.Constraint(m.L, rule=lambda m, l: m.total_modules[l] <= m.max_modules[l] * m.y[l])
     m.forced = pyo.Constraint(m.L, rule=lambda m, l: m.total_modules[l] >= m.forced_min[l])
 

@@ -64,7 +64,14 @@ class Case:
     @staticmethod
     def from_tables(meta: dict, tables: dict, origin: str = "<memory>") -> "Case":
         """Validate plain data (dicts, lists of row dicts or DataFrames) into a Case."""
-        raw = {name: (t if isinstance(t, pd.DataFrame) else pd.DataFrame(t)) for name, t in tables.items()}
+        raw = {}
+        for name, t in tables.items():
+            if isinstance(t, pd.DataFrame):
+                raw[name] = t
+            elif len(t) == 0 and name in TABLES:  # an empty list still has the schema's columns
+                raw[name] = pd.DataFrame(columns=[c.name for c in TABLES[name].columns])
+            else:
+                raw[name] = pd.DataFrame(t)
         return validate(dict(meta), raw, origin)
 
     # --- derived structure --------------------------------------------------------

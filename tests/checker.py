@@ -1,0 +1,440 @@
+"""An independent checker of relief plans, written from docs/model-spec sections 2-3 only.
+
+It does NOT import relief.model (no evaluate, build or schema): it reads a case folder's
+case.yaml and CSV files itself (or the same data as plain row dicts), and recomputes
+for a plan {(lever, year): modules}:
+
+* feasibility against every limit of the formulation: x >= 0, whole modules where
+  `integer`, x <= max_modules_per_year, nothing before earliest_year or outside the
+  horizon, the built indicator (a used lever has min_modules <= total <= max_modules),
+  yearly public budgets with capex spread evenly over max(lead_time_years, 1) years
+  from the year of commitment, total_public_budget over all public spending (also what
+  falls after the horizon), pools, requires / excludes, --force / --exclude;
+* the expected relief: per scenario, track and year, the best tier whose threshold
+  the track score reaches and whose tier_requirements the pillar scores meet (the
+  baseline is always reached and worth 0), valued by the rate cut on the track's
+  sectors with grown exports, discounted to first_year and weighted by probability.
+
+Semantics chosen where the formulation's algebra leaves room (a planner's reading):
+"lever l requires other" means other is really in the plan (some modules of it) when
+l is; "forced" means at least max(min_modules, 1) modules.
+
+`check_run_folder` checks a folder written by `relief solve CASE --out DIR`.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+REL_TOL = 1e-6  # agreement of reported numbers
+FEAS_TOL = 1e-6  # slack allowed on limits and thresholds (relative, absolute below 1)
+
+
+def tol(limit: float) -> float:
+    return FEAS_TOL * max(1.0, abs(limit))
+
+
+def close(a: float, b: float, rel: float = REL_TOL) -> bool:
+    return abs(a - b) <= rel * max(1.0, abs(a), abs(b))
+
+
+# ----------------------------------------------------------------------------------
+# Reading a case
+# ----------------------------------------------------------------------------------
+
+_NUM = {
+    "levers": {"capex_per_module": float, "public_share": float, "lead_time_years": int, "earliest_year": int,
+               "min_modules": float, "max_modules": float, "max_modules_per_year": float},
+    "contributions": {"score_per_module": float},
+    "sectors": {"exports_usd_bn": float, "growth_rate": float},
+    "scenarios": {"probability": float, "commitment_credit": float},
+    "pillar_weights": {"weight": float},
+    "tiers": {"threshold": float},
+    "tariffs": {"rate": float},
+    "budget": {"year": int, "public_budget_usd_bn": float},
+    "tier_requirements": {"min_score": float},
+    "pools": {"limit": float},
+    "lever_pools": {"use_per_module": float},
+    "relations": {},
+}
+
+
+def _to_int(v) -> int:
+    f = float(v)
+    assert f.is_integer(), f"{v!r} is not a whole number"
+    return int(f)
+
+
+def _to_bool(v) -> bool:
+    if isinstance(v, bool):
+        return v
+    s = str(v).strip().lower()
+    if s in ("true", "1", "yes", "y", "t"):
+        return True
+    if s in ("false", "0", "no", "n", "f"):
+        return False
+    raise ValueError(f"{v!r} is not a boolean")
+
+
+def _typed(name: str, rows) -> list[dict]:
+    out = []
+    for r in rows:
+        r = {str(k).strip(): v for k, v in dict(r).items()}
+        if all(v is None or str(v).strip() == "" for v in r.values()):
+            continue
+        for col, kind in _NUM[name].items():
+            r[col] = _to_int(r[col]) if kind is int else float(r[col])
+        if name == "levers":
+            r["integer"] = _to_bool(r["integer"])
+        for col in ("lever", "pillar", "sector", "track", "scenario", "tier", "pool", "relation", "other"):
+            if col in r:
+                r[col] = str(r[col]).strip()
+        out.append(r)
+    return out
+
+
+@dataclass
+class SpecCase:
+    """A case as the spec describes it, in plain Python structures."""
+
+    first: int
+    last: int
+    data_year: int
+    discount_rate: float
+    total_public_budget: float | None
+    levers: dict  # lever -> row
+    contributions: list
+    sectors: list
+    scenarios: dict  # scenario -> row
+    weights: list
+    tiers: list
+    rates: dict  # (s, r, k, j) -> rate
+    budget: dict  # year -> public budget
+    requirements: list
+    pools: dict  # pool -> limit
+    lever_pools: list
+    relations: list
+    # derived, filled in __post_init__
+    years: list = field(default_factory=list)
+    tracks: list = field(default_factory=list)
+    ladders: dict = field(default_factory=dict)  # (s, r) -> [(tier, threshold)]
+    base: dict = field(default_factory=dict)  # (s, r) -> baseline tier
+    values: dict = field(default_factory=dict)  # (s, r, t, k) -> relief V
+
+    def __post_init__(self):
+        self.years = list(range(self.first, self.last + 1))
+        self.tracks = list(dict.fromkeys(j["track"] for j in self.sectors))
+        for row in self.tiers:
+            self.ladders.setdefault((row["scenario"], row["track"]), []).append((row["tier"], row["threshold"]))
+        for key, ladder in self.ladders.items():
+            zero = [k for k, thr in ladder if thr == 0]
+            assert len(zero) == 1, f"ladder {key} needs exactly one tier with threshold 0"
+            self.base[key] = zero[0]
+        for (s, r), ladder in self.ladders.items():
+            b = self.base[(s, r)]
+            for t in self.years:
+                for k, _ in ladder:
+                    self.values[(s, r, t, k)] = sum(
+                        j["exports_usd_bn"] * (1 + j["growth_rate"]) ** (t - self.data_year)
+                        * (self.rates[(s, r, b, j["sector"])] - self.rates[(s, r, k, j["sector"])])
+                        for j in self.sectors if j["track"] == r
+                    )
+
+    def discount(self, year: int) -> float:
+        return (1 + self.discount_rate) ** -(year - self.first)
+
+    @staticmethod
+    def from_tables(meta: dict, tables: dict) -> "SpecCase":
+        """From case.yaml fields and {table: rows (list of dicts or a DataFrame)}."""
+        def rows(name):
+            t = tables.get(name)
+            if t is None:
+                return []
+            if hasattr(t, "to_dict"):
+                t = t.to_dict("records")
+            return _typed(name, t)
+
+        lv = rows("levers")
+        total = meta.get("total_public_budget")
+        return SpecCase(
+            first=int(meta["first_year"]),
+            last=int(meta["last_year"]),
+            data_year=int(meta["data_year"]),
+            discount_rate=float(meta.get("discount_rate") or 0.0),
+            total_public_budget=None if total is None or str(total).strip() == "" else float(total),
+            levers={r["lever"]: r for r in lv},
+            contributions=rows("contributions"),
+            sectors=rows("sectors"),
+            scenarios={r["scenario"]: r for r in rows("scenarios")},
+            weights=rows("pillar_weights"),
+            tiers=rows("tiers"),
+            rates={(r["scenario"], r["track"], r["tier"], r["sector"]): r["rate"] for r in rows("tariffs")},
+            budget={r["year"]: r["public_budget_usd_bn"] for r in rows("budget")},
+            requirements=rows("tier_requirements"),
+            pools={r["pool"]: r["limit"] for r in rows("pools")},
+            lever_pools=rows("lever_pools"),
+            relations=rows("relations"),
+        )
+
+    @staticmethod
+    def from_folder(folder) -> "SpecCase":
+        """Read case.yaml and the CSV files of a case folder with the csv module."""
+        folder = Path(folder)
+        meta = yaml.safe_load((folder / "case.yaml").read_text(encoding="utf-8")) or {}
+        tables = {}
+        for name in _NUM:
+            p = folder / f"{name}.csv"
+            if p.exists():
+                with open(p, newline="", encoding="utf-8-sig") as f:
+                    tables[name] = list(csv.DictReader(f))
+        return SpecCase.from_tables(meta, tables)
+
+
+# ----------------------------------------------------------------------------------
+# Checking one plan
+# ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    violations: list
+    expected_relief: float
+    by_scenario: dict
+    public_spend: float  # all public spending, undiscounted, also after the horizon
+    discounted_public_spend: float
+    public_by_year: dict  # year -> public spending (also years after the horizon)
+    portfolio: dict  # lever -> total modules
+    tiers: dict  # (s, r, t) -> tier reached
+
+    @property
+    def feasible(self) -> bool:
+        return not self.violations
+
+
+def check_plan(case: SpecCase, plan: dict, force=(), exclude=(), value: bool = True) -> Report:
+    """Feasibility and worth of `plan` = {(lever, year): modules} (missing entries are 0)."""
+    V: list[str] = []
+    x = {}
+    for (l, t), v in plan.items():
+        v = float(v)
+        if v == 0:
+            continue
+        if l not in case.levers:
+            V.append(f"unknown lever {l}")
+            continue
+        if not case.first <= int(t) <= case.last:
+            V.append(f"{l}: {v:g} modules in {t}, outside the horizon")
+            continue
+        x[(l, int(t))] = x.get((l, int(t)), 0.0) + v
+
+    # lever limits and the built indicator
+    portfolio = {l: 0.0 for l in case.levers}
+    for (l, t), v in x.items():
+        portfolio[l] += v
+    for l, r in case.levers.items():
+        for t in case.years:
+            v = x.get((l, t), 0.0)
+            if v < 0:
+                V.append(f"{l}: negative commitment in {t}")
+            if r["integer"] and abs(v - round(v)) > 1e-9:
+                V.append(f"{l}: fractional commitment {v} in {t}")
+            if v > 0 and t < r["earliest_year"]:
+                V.append(f"{l}: commitment in {t} before earliest_year {r['earliest_year']}")
+            if v > r["max_modules_per_year"] + tol(r["max_modules_per_year"]):
+                V.append(f"{l}: {v:g} in {t} above max_modules_per_year")
+        n = portfolio[l]
+        if n > 0:
+            if n < r["min_modules"] - tol(r["min_modules"]):
+                V.append(f"{l}: total {n:g} below min_modules {r['min_modules']:g}")
+            if n > r["max_modules"] + tol(r["max_modules"]):
+                V.append(f"{l}: total {n:g} above max_modules {r['max_modules']:g}")
+            if l in exclude:
+                V.append(f"{l}: excluded but used")
+        if l in force and n < max(r["min_modules"], 1.0) - tol(1.0):
+            V.append(f"{l}: forced but only {n:g} modules")
+    used = {l for l, n in portfolio.items() if n > 0}
+    for rel in case.relations:
+        a, b = rel["lever"], rel["other"]
+        if rel["relation"] == "requires" and a in used and b not in used:
+            V.append(f"{a} requires {b}, which has no modules")
+        elif rel["relation"] == "excludes" and a in used and b in used:
+            V.append(f"{a} excludes {b}, both used")
+
+    # spending: capex spread evenly over max(lead, 1) years from the commitment year
+    public_by_year: dict = {}
+    disc_spend = 0.0
+    for (l, t), v in x.items():
+        r = case.levers[l]
+        n_years = max(r["lead_time_years"], 1)
+        per_year = v * r["capex_per_module"] * r["public_share"] / n_years
+        for u in range(t, t + n_years):
+            public_by_year[u] = public_by_year.get(u, 0.0) + per_year
+            disc_spend += per_year * case.discount(u)
+    for t in case.years:
+        spent, cap = public_by_year.get(t, 0.0), case.budget[t]
+        if spent > cap + tol(cap):
+            V.append(f"public spending {spent:.6g} in {t} above the budget {cap:.6g}")
+    public_total = sum(public_by_year.values())
+    if case.total_public_budget is not None and public_total > case.total_public_budget + tol(case.total_public_budget):
+        V.append(f"public spending {public_total:.6g} above total_public_budget {case.total_public_budget:.6g}")
+    for q, limit in case.pools.items():
+        use = sum(lp["use_per_module"] * portfolio[lp["lever"]] for lp in case.lever_pools if lp["pool"] == q)
+        if use > limit + tol(limit):
+            V.append(f"pool {q}: use {use:.6g} above limit {limit:.6g}")
+
+    report = Report(V, float("nan"), {}, public_total, disc_spend, public_by_year, portfolio, {})
+    if value:
+        report.expected_relief, report.by_scenario, report.tiers = relief_of(case, x)
+    return report
+
+
+def relief_of(case: SpecCase, x: dict):
+    """(expected relief, {scenario: discounted relief}, {(s, r, t): tier}) of commitments x."""
+    committed = {}
+    operating = {}
+    for l, r in case.levers.items():
+        for t in case.years:
+            committed[(l, t)] = sum(v for (ll, u), v in x.items() if ll == l and u <= t)
+            operating[(l, t)] = sum(v for (ll, u), v in x.items() if ll == l and u <= t - r["lead_time_years"])
+    by_scenario, tiers = {}, {}
+    for s, srow in case.scenarios.items():
+        k = srow["commitment_credit"]
+        P = {}
+        for c in case.contributions:
+            for t in case.years:
+                key = (c["pillar"], t)
+                P[key] = P.get(key, 0.0) + c["score_per_module"] * ((1 - k) * operating[(c["lever"], t)] + k * committed[(c["lever"], t)])
+        total = 0.0
+        for r in case.tracks:
+            for t in case.years:
+                S = sum(w["weight"] * P.get((w["pillar"], t), 0.0) for w in case.weights if w["scenario"] == s and w["track"] == r)
+                best_k, best_v = case.base[(s, r)], 0.0
+                for tier, thr in case.ladders[(s, r)]:
+                    if S < thr - tol(thr):
+                        continue
+                    reqs = [q for q in case.requirements if (q["scenario"], q["track"], q["tier"]) == (s, r, tier)]
+                    if any(P.get((q["pillar"], t), 0.0) < q["min_score"] - tol(q["min_score"]) for q in reqs):
+                        continue
+                    v = case.values[(s, r, t, tier)]
+                    if v > best_v:
+                        best_k, best_v = tier, v
+                tiers[(s, r, t)] = best_k
+                total += case.discount(t) * best_v
+        by_scenario[s] = total
+    expected = sum(case.scenarios[s]["probability"] * v for s, v in by_scenario.items())
+    return expected, by_scenario, tiers
+
+
+# ----------------------------------------------------------------------------------
+# Brute force
+# ----------------------------------------------------------------------------------
+
+
+def lever_schedules(case: SpecCase, lever: str):
+    """Every integer schedule of one lever within its per-year bound, after its earliest
+    year, with total <= max_modules (a cheap pre-filter; check_plan checks everything)."""
+    r = case.levers[lever]
+    free = [t for t in case.years if t >= r["earliest_year"]]
+    per_year = int(math.floor(r["max_modules_per_year"] + 1e-9))
+    out = []
+    for combo in itertools.product(range(per_year + 1), repeat=len(free)):
+        if sum(combo) <= r["max_modules"] + 1e-9:
+            out.append({(lever, t): v for t, v in zip(free, combo) if v})
+    return out
+
+
+def all_plans(case: SpecCase):
+    for parts in itertools.product(*(lever_schedules(case, l) for l in case.levers)):
+        plan = {}
+        for p in parts:
+            plan.update(p)
+        yield plan
+
+
+@dataclass
+class BruteForce:
+    n_plans: int
+    n_feasible: int
+    best_relief: float | None
+    min_spend_at_best: float | None  # least discounted public spending among the best plans
+    best_plans: list  # (plan, report) with the best relief
+
+
+def brute_force(case: SpecCase, force=(), exclude=(), rel: float = 1e-9) -> BruteForce:
+    n, feasible = 0, []
+    for plan in all_plans(case):
+        n += 1
+        rep = check_plan(case, plan, force, exclude, value=False)
+        if rep.feasible:
+            feasible.append((plan, rep))
+    if not feasible:
+        return BruteForce(n, 0, None, None, [])
+    for plan, rep in feasible:
+        rep.expected_relief, rep.by_scenario, rep.tiers = relief_of(case, {k: float(v) for k, v in plan.items()})
+    best = max(rep.expected_relief for _, rep in feasible)
+    at_best = [(p, r) for p, r in feasible if r.expected_relief >= best - rel * max(1.0, abs(best))]
+    return BruteForce(n, len(feasible), best, min(r.discounted_public_spend for _, r in at_best), at_best)
+
+
+# ----------------------------------------------------------------------------------
+# Run folders
+# ----------------------------------------------------------------------------------
+
+
+def read_plan(roadmap_csv) -> dict:
+    """{(lever, year): committed} from a roadmap.csv (rows with committed 0 dropped)."""
+    plan = {}
+    with open(roadmap_csv, newline="", encoding="utf-8-sig") as f:
+        for row in csv.DictReader(f):
+            v = float(row["committed"])
+            if v != 0:
+                key = (row["lever"].strip(), _to_int(row["year"]))
+                plan[key] = plan.get(key, 0.0) + v
+    return plan
+
+
+def check_run_folder(run_dir, case_dir=None, force=None, exclude=None) -> Report:
+    """Check a `relief solve CASE --out DIR` folder against the case: the roadmap's plan
+    is feasible and summary.json's expected_relief, by_scenario and public_spend equal
+    their recomputation (REL_TOL). `case_dir` defaults to DIR/case (the case as solved);
+    force / exclude default to summary.json's. Returns the checker's report; raises
+    AssertionError listing every disagreement."""
+    run_dir = Path(run_dir)
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    case = SpecCase.from_folder(case_dir if case_dir is not None else run_dir / "case")
+    force = tuple(summary.get("force", ())) if force is None else tuple(force)
+    exclude = tuple(summary.get("exclude", ())) if exclude is None else tuple(exclude)
+    plan = read_plan(run_dir / "roadmap.csv")
+    rep = check_plan(case, plan, force, exclude)
+    problems = list(rep.violations)
+    if not close(float(summary["expected_relief"]), rep.expected_relief):
+        problems.append(f"expected_relief {summary['expected_relief']!r} != recomputed {rep.expected_relief!r}")
+    if set(summary["by_scenario"]) != set(rep.by_scenario):
+        problems.append(f"by_scenario names {sorted(summary['by_scenario'])} != {sorted(rep.by_scenario)}")
+    for s, v in rep.by_scenario.items():
+        if s in summary["by_scenario"] and not close(float(summary["by_scenario"][s]), v):
+            problems.append(f"by_scenario[{s}] {summary['by_scenario'][s]!r} != recomputed {v!r}")
+    if not close(float(summary["public_spend"]), rep.public_spend):
+        problems.append(f"public_spend {summary['public_spend']!r} != recomputed {rep.public_spend!r}")
+    if "portfolio" in summary:
+        for l, n in rep.portfolio.items():
+            if not close(float(summary["portfolio"].get(l, 0.0)), n):
+                problems.append(f"portfolio[{l}] {summary['portfolio'].get(l)!r} != {n!r}")
+    assert not problems, "run folder disagrees with the independent check:\n  " + "\n  ".join(problems)
+    return rep
+
+
+def plan_of_roadmap(roadmap) -> dict:
+    """{(lever, year): committed} from a roadmap DataFrame (RunResult.evaluation.roadmap)."""
+    plan = {}
+    for r in roadmap.to_dict("records"):
+        if float(r["committed"]) != 0:
+            plan[(str(r["lever"]), int(r["year"]))] = float(r["committed"])
+    return plan

@@ -18,7 +18,7 @@ from __future__ import annotations
 import pytest
 
 from relief.model.case import Case, load_case
-from relief.model.run import CheckError, run_case
+from relief.model.run import run_case
 from relief.model.solve import SolveOptions
 
 from casegen import SeededChooser, frames, random_case, write_case

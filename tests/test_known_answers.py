@@ -26,7 +26,7 @@ import pytest
 
 from relief.model.case import Case, load_case
 from relief.model.overrides import apply_overrides
-from relief.model.run import CheckError, run_case
+from relief.model.run import run_case
 from relief.model.solve import SolveOptions
 
 from checker import SpecCase, brute_force, check_plan, check_run_folder, close, plan_of_roadmap

@@ -145,9 +145,7 @@ def load_case(path: str | Path) -> Case:
         return load_case(path.parent)
     else:
         raise CaseError([Problem(str(path), "a case is a folder with case.yaml and CSV tables, or an .xlsx workbook")])
-    if problems:
-        raise CaseError(problems)
-    return validate(meta, raw, str(path))
+    return validate(meta, raw, str(path), problems)
 
 
 def _too_big(p: Path) -> Problem | None:
@@ -196,7 +194,9 @@ def _read_folder(folder: Path) -> tuple[dict, dict, list[Problem]]:
             if p.stat().st_size == 0 or not p.read_bytes().strip():
                 problems.append(Problem(spec.file, "file is empty (it needs at least a header row)"))
                 continue
-            raw[name] = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True)
+            grid = pd.read_csv(p, dtype=str, header=None, keep_default_na=False, encoding="utf-8-sig",
+                               skipinitialspace=True, skip_blank_lines=False)
+            raw[name] = _with_header(grid)
         except UnicodeDecodeError:
             problems.append(Problem(spec.file, "is not UTF-8 text (save it as CSV UTF-8)"))
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
@@ -210,7 +210,7 @@ def _read_workbook(path: Path) -> tuple[dict, dict, list[Problem]]:
     if (big := _too_big(path)) is not None:
         return {}, {}, [big]
     try:
-        sheets = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
+        sheets = {k: _with_header(v) for k, v in pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl", header=None).items()}
     except Exception as e:  # openpyxl raises many kinds on a damaged file
         return {}, {}, [Problem(path.name, f"cannot be read as an Excel workbook ({type(e).__name__})")]
     meta: dict = {}
@@ -232,6 +232,20 @@ def _read_workbook(path: Path) -> tuple[dict, dict, list[Problem]]:
         elif not spec.optional:
             problems.append(Problem(f"{path.name} [{name}]", "sheet is missing"))
     return meta, raw, problems
+
+
+def _with_header(grid: pd.DataFrame) -> pd.DataFrame:
+    """First row as column names, kept verbatim (pandas would rename a repeated header
+    'x' to 'x.1'); data rows keep their spreadsheet row numbers in `_row`, blank lines
+    included."""
+    if not len(grid):
+        return pd.DataFrame()
+    header = ["" if _blank(v) else str(v).strip() for v in grid.iloc[0]]
+    body = grid.iloc[1:].reset_index(drop=True)
+    body.columns = range(len(header))
+    body = body.set_axis(header, axis=1)
+    body["_row"] = list(range(2, len(body) + 2))
+    return body
 
 
 # ----------------------------------------------------------------------------------
@@ -302,25 +316,28 @@ def _range_reason(num: float, spec: Column | Field) -> str | None:
 # ----------------------------------------------------------------------------------
 
 
-def validate(meta_raw: dict, raw: dict[str, pd.DataFrame], origin: str = "<memory>") -> Case:
-    """Check and type everything the formulation needs; raise CaseError listing all problems."""
-    problems: list[Problem] = []
-    meta = _validate_meta(meta_raw, problems)
+def validate(meta_raw: dict | None, raw: dict[str, pd.DataFrame], origin: str = "<memory>", read_problems=()) -> Case:
+    """Check and type everything the formulation needs; raise CaseError listing all problems.
+
+    `read_problems` are what reading the files found (a missing or unreadable file): they
+    are reported together with everything the readable rest of the case shows."""
+    problems: list[Problem] = list(read_problems)
+    unread = {p.file for p in problems}
+    meta = _validate_meta(meta_raw, problems) if "case.yaml" not in unread else {f: None for f in CASE_FIELDS}
     tables: dict[str, pd.DataFrame] = {}
     for name, spec in TABLES.items():
         if name not in raw:
-            if spec.optional:
+            was_unreadable = any(f == spec.file or f.endswith(f"[{name}]") for f in unread)
+            if spec.optional and not was_unreadable:
                 tables[name] = _empty(spec)
-            else:
+            elif not was_unreadable:
                 problems.append(Problem(spec.file, "table is missing"))
             continue
         typed = _validate_table(spec, raw[name], problems)
         if typed is not None:
             tables[name] = typed
-    errors = [p for p in problems if p.level == "error"]
-    if not errors:
-        for rule in CROSS_RULES:
-            rule(meta, tables, problems)
+    for rule in CROSS_RULES:  # each rule skips the tables that could not be read or typed
+        rule(meta, tables, problems)
     errors = [p for p in problems if p.level == "error"]
     if errors:
         raise CaseError(errors)
@@ -363,16 +380,17 @@ def _validate_meta(meta_raw: dict, problems: list[Problem]) -> dict:
 def _validate_table(spec, df: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame | None:
     df = df.copy()
     df.columns = [str(c).strip() for c in df.columns]
+    if len(set(df.columns)) != len(df.columns):
+        dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+        for c in dup:
+            problems.append(Problem(spec.file, "column appears twice (or more) in the header", column=c))
+        return None
     missing = [c.name for c in spec.columns if c.name not in df.columns]
     for c in missing:
         problems.append(Problem(spec.file, "required column is missing", column=c))
-    if len(set(df.columns)) != len(df.columns):
-        dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
-        problems.append(Problem(spec.file, f"column appears twice: {', '.join(dup)}"))
-        return None
     known = {c.name for c in spec.columns} | set(INFO_COLUMNS) | {"_row"}
     for c in df.columns:
-        if c not in known and not c.startswith("Unnamed"):
+        if c not in known and c:
             problems.append(Problem(spec.file, f"unknown column '{c}' is ignored", column=c, level="warning"))
     if missing:
         return None
@@ -462,7 +480,7 @@ def rule_references(meta, tables, problems):
 
 
 def rule_levers(meta, tables, problems):
-    """min_modules <= max_modules; whole-module levers have whole bounds."""
+    """min_modules <= max_modules."""
     for r in _rows(tables.get("levers", pd.DataFrame())):
         if r["min_modules"] > r["max_modules"]:
             problems.append(Problem("levers.csv", f"min_modules {r['min_modules']:g} is above max_modules {r['max_modules']:g}", row=r["_row"], column="min_modules"))

@@ -28,10 +28,10 @@ DEFAULT_TIME_LIMIT = 600.0
 
 @dataclass(frozen=True)
 class SolveOptions:
-    time_limit: float | None = None
-    mip_gap: float | None = None
-    threads: int | None = None
-    seed: int | None = None
+    time_limit: float | None = DEFAULT_TIME_LIMIT
+    mip_gap: float = DEFAULT_MIP_GAP
+    threads: int = 1
+    seed: int = 0
     verbose: bool = False
     lexicographic: bool = True
 

@@ -316,14 +316,26 @@ def build_model(case: Case, force=(), exclude=()) -> pyo.ConcreteModel:
     return m
 
 
-def set_parameters(m, case: Case, force=(), exclude=()) -> None:
-    """Push a case's values into the mutable Params of a model built for the same structure."""
+class StructureChanged(ValueError):
+    """The case needs another model: its levers, years, ladders or lead times differ."""
+
+
+def set_parameters(m, case: Case, force=(), exclude=()) -> list:
+    """Put a case's values into the mutable Params of a model built for the same structure.
+    Returns the Param entries whose value changed (what a persistent solver must push)."""
     if Structure.of(case) != m.structure:
-        raise ValueError("the case's structure (levers, years, ladders, lead times ...) differs from the built model's")
+        raise StructureChanged("the case's structure (levers, years, ladders, lead times ...) differs from the built model's")
+    changed = []
     for name, vals in parameter_values(case, m.structure, force, exclude).items():
         comp = getattr(m, name)
         if name == "total_budget":
-            comp.set_value(vals[None])
-        else:
-            for key, v in vals.items():
-                comp[key] = v
+            if comp.value != vals[None]:
+                comp.set_value(vals[None])
+                changed.append(comp)
+            continue
+        for key, v in vals.items():
+            data = comp[key]
+            if data.value != v:
+                data.set_value(v)
+                changed.append(data)
+    return changed

@@ -30,18 +30,17 @@ def _name_and_index(con) -> tuple[str, tuple]:
     return comp, idx if isinstance(idx, tuple) else (idx,)
 
 
-def explain_infeasibility(solver, case: Case) -> list[str]:
+def explain_infeasibility(engine, case: Case) -> list[str]:
     """Lines such as 'the public budget of 2027 (USD 5bn) would have to be USD 7.3bn'."""
     try:
         import numpy as np
 
-        h = solver.highs
-        opt = solver.opt
+        h = engine.highs
         lp = h.getLp()
         n_rows, n_cols = lp.num_row_, lp.num_col_
         row_pen = np.full(n_rows, -1.0)
         row_con = {}
-        for con, i in opt._pyomo_con_to_solver_con_map.items():
+        for i, con in enumerate(engine.rows):
             name, idx = _name_and_index(con)
             row_con[i] = (name, idx)
             if name in RELAXABLE:
@@ -49,11 +48,10 @@ def explain_infeasibility(solver, case: Case) -> list[str]:
         lower_pen = np.full(n_cols, -1.0)
         upper_pen = np.full(n_cols, -1.0)
         col_var = {}
-        by_id = {id(v): v for v in solver.model.x.values()}
-        for vid, j in opt._pyomo_var_to_solver_var_map.items():
-            if vid in by_id:
-                upper_pen[j] = X_BOUND_PENALTY
-                col_var[j] = by_id[vid].index()
+        for v in engine.model.x.values():
+            j = engine.col_of[id(v)]
+            upper_pen[j] = X_BOUND_PENALTY
+            col_var[j] = v.index()
         h.setOptionValue("output_flag", False)
         h.feasibilityRelaxation(-1.0, -1.0, -1.0, lower_pen, upper_pen, row_pen)
         sol = h.getSolution()
@@ -86,7 +84,7 @@ def explain_infeasibility(solver, case: Case) -> list[str]:
                 lines.append(f"lever '{l}' would have to commit {sol.col_value[j]:.4g} module(s) in {t}, above its max_modules_per_year ({up:g})")
         if not lines:
             lines.append("the request conflicts with the fixed logic of the case (relations between levers, min_modules, earliest years)")
-        forced = [str(l) for l in lv.index if solver.model.forced_min[l].value > 0]
+        forced = [str(l) for l in lv.index if engine.model.forced_min[l].value > 0]
         if forced:
             lines.insert(0, f"forced lever(s): {', '.join(forced)}; the limits that conflict with them:")
         return lines

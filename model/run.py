@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from .build import build_model
 from .case import Case
 from .evaluate import Evaluation, clean_plan, evaluate_plan
-from .solve import PersistentSolver, SolveOptions, SolveOutcome, solver_info
+from .engine import HighsEngine
+from .solve import SolveOptions, SolveOutcome, solver_info
 
 CHECK_TOLERANCE = 1e-6  # relative gap allowed between the solver's relief and the re-computed one
 
@@ -85,18 +86,21 @@ def run_case(case: Case, options: SolveOptions, force=(), exclude=(), overrides=
     if both:
         raise ValueError(f"lever(s) both forced and excluded: {', '.join(sorted(both))}")
     model = build_model(case, force=force, exclude=exclude)
-    solver = PersistentSolver(model, options)
-    outcome = solver.solve()
+    engine = HighsEngine(model, options)
+    return finish_run(case, engine, engine.solve(), options, force, exclude, overrides)
+
+
+def finish_run(case: Case, engine, outcome: SolveOutcome, options, force=(), exclude=(), overrides=()) -> RunResult:
+    """Solve -> evaluate: explain an infeasibility, or evaluate and check the plan found."""
     result = RunResult(case, outcome, None, options, tuple(force), tuple(exclude), tuple(overrides))
     if outcome.status == "infeasible":
         from .diagnose import explain_infeasibility
 
-        result.conflicts = explain_infeasibility(solver, case)
+        result.conflicts = explain_infeasibility(engine, case)
         return result
     if not outcome.has_solution:
         return result
-    plan = clean_plan(case, {(l, t): model.x[l, t].value for (l, t) in model.LT})
-    ev = evaluate_plan(case, plan, force=force, exclude=exclude)
+    ev = evaluate_plan(case, clean_plan(case, engine.plan()), force=force, exclude=exclude)
     check(ev, outcome)
     result.evaluation = ev
     return result

@@ -1,0 +1,244 @@
+"""The built Pyomo model, translated once into HiGHS, and re-solved cheaply.
+
+Pyomo's persistent interfaces re-push every mutable coefficient and re-check the whole
+model on each solve: about 0.1 s per solve on the default case, as much as HiGHS itself
+needs on an easy point (pyomo-highs-notes.md). A sweep re-solves the same model
+thousands of times, so relief keeps its own thin persistent layer: the Pyomo model stays
+the one definition of the formulation (`build.py`), read through Pyomo's public
+`generate_standard_repn`; this module remembers which coefficients and bounds depend on
+which mutable Params and, after `set_parameters`, pushes only those that changed.
+The two lexicographic stages switch by changing the objective and one row's bound.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.expr.visitor import identify_mutable_parameters
+from pyomo.repn import generate_standard_repn
+
+from .solve import HIGHS_TUNING, RELIEF_TOLERANCE, RELIEF_TOLERANCE_ABS, SolveOptions, SolveOutcome, _gap, quiet_stdout, solver_info
+
+INF = highspy.kHighsInf
+_STATUS = {
+    highspy.HighsModelStatus.kOptimal: "optimal",
+    highspy.HighsModelStatus.kTimeLimit: "time_limit",
+    highspy.HighsModelStatus.kInfeasible: "infeasible",
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible",
+    highspy.HighsModelStatus.kUnbounded: "unbounded",
+    highspy.HighsModelStatus.kInterrupt: "interrupted",
+    highspy.HighsModelStatus.kIterationLimit: "limit",
+    highspy.HighsModelStatus.kSolutionLimit: "limit",
+    highspy.HighsModelStatus.kObjectiveBound: "limit",
+    highspy.HighsModelStatus.kObjectiveTarget: "limit",
+}
+
+
+def _num(e) -> float:
+    return float(pyo.value(e)) if e is not None else None
+
+
+def _is_constant(e) -> bool:
+    return e is None or isinstance(e, (int, float))
+
+
+@dataclass
+class _Slot:
+    """One number in HiGHS that depends on mutable Params."""
+
+    kind: str  # "coef" | "row_lo" | "row_up" | "col_lo" | "col_up" | "relief" | "spend"
+    i: int  # row (coef, row bounds) or column (col bounds, costs)
+    j: int  # column (coef) or -1
+    expr: object
+    offset: object = 0.0  # the row's constant term, subtracted from its bounds
+
+
+class HighsEngine:
+    """One `highspy.Highs` holding a relief model; `solve()` runs both lexicographic stages."""
+
+    def __init__(self, model, options: SolveOptions):
+        self.model = model
+        self.options = options
+        self.cols = list(model.component_data_objects(pyo.Var, active=True, descend_into=True))
+        col = {id(v): j for j, v in enumerate(self.cols)}
+        self.col_of = col
+        n = len(self.cols)
+        slots: list[_Slot] = []
+        lo, up, integ = np.zeros(n), np.zeros(n), []
+        for j, v in enumerate(self.cols):
+            lo[j] = -INF if v.lower is None else _num(v.lower)
+            up[j] = INF if v.upper is None else _num(v.upper)
+            if not _is_constant(v.lower):
+                slots.append(_Slot("col_lo", j, -1, v.lower))
+            if not _is_constant(v.upper):
+                slots.append(_Slot("col_up", j, -1, v.upper))
+            integ.append(highspy.HighsVarType.kInteger if v.is_integer() or v.is_binary() else highspy.HighsVarType.kContinuous)
+        self.rows = [c for c in model.component_data_objects(pyo.Constraint, active=True, descend_into=True)]
+        starts, index, value, rlo, rup = [0], [], [], [], []
+        for i, con in enumerate(self.rows):
+            repn = generate_standard_repn(con.body, compute_values=False, quadratic=False)
+            for v, c in zip(repn.linear_vars, repn.linear_coefs):
+                index.append(col[id(v)])
+                value.append(float(c) if _is_constant(c) else _num(c))
+                if not _is_constant(c):
+                    slots.append(_Slot("coef", i, col[id(v)], c))
+            starts.append(len(index))
+            const = repn.constant
+            rlo.append(-INF if con.lower is None else _num(con.lower) - _num(const))
+            rup.append(INF if con.upper is None else _num(con.upper) - _num(const))
+            if not (_is_constant(con.lower) and _is_constant(const)) and con.lower is not None:
+                slots.append(_Slot("row_lo", i, -1, con.lower, const))
+            if not (_is_constant(con.upper) and _is_constant(const)) and con.upper is not None:
+                slots.append(_Slot("row_up", i, -1, con.upper, const))
+        # the objectives of the two stages, and the row that keeps relief in stage 2
+        self.relief_cost, self.spend_cost = np.zeros(n), np.zeros(n)
+        for kind, expr, target in (("relief", model.expected_relief, self.relief_cost), ("spend", model.discounted_public_spend, self.spend_cost)):
+            repn = generate_standard_repn(expr.expr if hasattr(expr, "expr") else expr, compute_values=False, quadratic=False)
+            for v, c in zip(repn.linear_vars, repn.linear_coefs):
+                target[col[id(v)]] += float(c) if _is_constant(c) else _num(c)
+                if not _is_constant(c):
+                    slots.append(_Slot(kind, col[id(v)], -1, c))
+        self.relief_row = len(self.rows)
+        nz = np.nonzero(self.relief_cost)[0]
+        relief_cols = sorted({s.i for s in slots if s.kind == "relief"} | set(int(j) for j in nz))
+        index.extend(relief_cols)
+        value.extend(float(self.relief_cost[j]) for j in relief_cols)
+        starts.append(len(index))
+        rlo.append(-INF)
+        rup.append(INF)
+
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = n, len(rlo)
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_, lp.col_upper_ = lo, up
+        lp.row_lower_, lp.row_upper_ = np.array(rlo), np.array(rup)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+        lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+        lp.a_matrix_.value_ = np.array(value, dtype=float)
+        lp.integrality_ = integ
+        with quiet_stdout(options.verbose):
+            self.highs = highspy.Highs()
+            h = self.highs
+            h.setOptionValue("output_flag", bool(options.verbose))
+            h.setOptionValue("log_to_console", bool(options.verbose))
+            for k, v in self._option_values().items():
+                h.setOptionValue(k, v)
+            h.passModel(lp)
+        self.slots = slots
+        self.col_lo, self.col_up = lo.copy(), up.copy()
+        self.row_lo, self.row_up = np.array(rlo), np.array(rup)
+        self.deps: dict[int, list[int]] = {}
+        for s_i, s in enumerate(slots):
+            for p in identify_mutable_parameters(s.expr):
+                self.deps.setdefault(id(p), []).append(s_i)
+            if not _is_constant(s.offset):
+                for p in identify_mutable_parameters(s.offset):
+                    self.deps.setdefault(id(p), []).append(s_i)
+        self.last_solution = None
+
+    def _option_values(self) -> dict:
+        o = self.options
+        vals = {"threads": int(o.threads), "random_seed": int(o.seed), "mip_rel_gap": float(o.mip_gap),
+                "mip_feasibility_tolerance": 1e-7, **HIGHS_TUNING}
+        if o.mip_gap == 0:
+            vals["mip_abs_gap"] = 0.0
+        return vals
+
+    # --- parameters -------------------------------------------------------------------
+    def refresh(self, changed=None) -> int:
+        """Push the numbers that depend on the given ParamData objects (all, if None).
+        Returns how many numbers were pushed."""
+        if changed is None:
+            todo = range(len(self.slots))
+        else:
+            seen: set[int] = set()
+            for p in changed:
+                seen.update(self.deps.get(id(p), ()))
+            todo = sorted(seen)
+        h = self.highs
+        rows_lo: dict[int, float] = {}
+        rows_up: dict[int, float] = {}
+        for s_i in todo:
+            s = self.slots[s_i]
+            val = _num(s.expr)
+            if s.kind == "coef":
+                h.changeCoeff(s.i, s.j, val)
+            elif s.kind == "row_lo":
+                rows_lo[s.i] = val - _num(s.offset)
+            elif s.kind == "row_up":
+                rows_up[s.i] = val - _num(s.offset)
+            elif s.kind == "col_lo":
+                self.col_lo[s.i] = val
+                h.changeColBounds(s.i, val, self.col_up[s.i])
+            elif s.kind == "col_up":
+                self.col_up[s.i] = val
+                h.changeColBounds(s.i, self.col_lo[s.i], val)
+            elif s.kind == "relief":
+                self.relief_cost[s.i] = val
+                h.changeCoeff(self.relief_row, s.i, val)
+            elif s.kind == "spend":
+                self.spend_cost[s.i] = val
+        for i in set(rows_lo) | set(rows_up):
+            self.row_lo[i] = rows_lo.get(i, self.row_lo[i])
+            self.row_up[i] = rows_up.get(i, self.row_up[i])
+            h.changeRowBounds(i, self.row_lo[i], self.row_up[i])
+        return len(todo)
+
+    # --- solving --------------------------------------------------------------------------
+    def _run(self, cost, sense, time_limit):
+        h = self.highs
+        n = len(self.cols)
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+        h.changeObjectiveSense(sense)
+        h.setOptionValue("time_limit", float(time_limit) if time_limit is not None else INF)
+        with quiet_stdout(self.options.verbose):
+            t0 = time.perf_counter()
+            h.run()
+            dt = time.perf_counter() - t0
+        info = h.getInfo()
+        status = _STATUS.get(h.getModelStatus(), "error")
+        has = info.primal_solution_status == 2
+        sol = np.array(h.getSolution().col_value) if has else None
+        return status, has, sol, info, dt
+
+    def solve(self) -> SolveOutcome:
+        """Stage 1: max expected relief. Stage 2: keep it, min discounted public spending."""
+        o = self.options
+        h = self.highs
+        start = time.perf_counter()
+        h.changeRowBounds(self.relief_row, -INF, INF)
+        status, has, sol, info, dt = self._run(self.relief_cost, highspy.ObjSense.kMaximize, o.time_limit)
+        out = SolveOutcome(status=status, has_solution=has, solver=solver_info(), solve_seconds=dt)
+        if not has:
+            out.wall_seconds = time.perf_counter() - start
+            self.last_solution = None
+            return out
+        out.objective = float(info.objective_function_value)
+        out.bound = float(info.mip_dual_bound) if info.mip_node_count >= 0 else out.objective
+        out.mip_gap = _gap(out.objective, out.bound)
+        self.last_solution = sol
+        if o.lexicographic:
+            floor = out.objective - max(RELIEF_TOLERANCE * abs(out.objective), RELIEF_TOLERANCE_ABS)
+            h.changeRowBounds(self.relief_row, floor, INF)
+            remaining = None if o.time_limit is None else max(o.time_limit - (time.perf_counter() - start), 1.0)
+            status2, has2, sol2, _, dt2 = self._run(self.spend_cost, highspy.ObjSense.kMinimize, remaining)
+            h.changeRowBounds(self.relief_row, -INF, INF)
+            out.stage2 = status2
+            out.solve_seconds += dt2
+            if has2:
+                self.last_solution = sol2
+        out.wall_seconds = time.perf_counter() - start
+        return out
+
+    def value(self, var) -> float:
+        return float(self.last_solution[self.col_of[id(var)]])
+
+    def plan(self) -> dict:
+        """{(lever, year): modules} of the last solution."""
+        m = self.model
+        return {(l, t): self.value(m.x[l, t]) for (l, t) in m.LT}

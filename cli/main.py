@@ -219,3 +219,7 @@ def validate(case, as_json):
         f"{len(c.scenarios)} scenarios, {len(c.tracks)} tracks, {len(t['sectors'])} sectors, {len(c.pillars)} pillars, "
         f"{len(t['tiers'])} tiers."
     )
+
+
+# The sweep commands live in their own module; importing it registers them on `main`.
+from relief.cli import sweep as _sweep  # noqa: E402,F401

@@ -316,11 +316,13 @@ def _range_reason(num: float, spec: Column | Field) -> str | None:
 # ----------------------------------------------------------------------------------
 
 
-def validate(meta_raw: dict | None, raw: dict[str, pd.DataFrame], origin: str = "<memory>", read_problems=()) -> Case:
+def validate(meta_raw: dict | None, raw: dict[str, pd.DataFrame], origin: str = "<memory>", read_problems=(), trusted=()) -> Case:
     """Check and type everything the formulation needs; raise CaseError listing all problems.
 
     `read_problems` are what reading the files found (a missing or unreadable file): they
-    are reported together with everything the readable rest of the case shows."""
+    are reported together with everything the readable rest of the case shows. Tables
+    named in `trusted` are already typed and checked (a case being re-validated after an
+    override of other tables): they skip the per-cell checks, not the rules across tables."""
     problems: list[Problem] = list(read_problems)
     unread = {p.file for p in problems}
     meta = _validate_meta(meta_raw, problems) if "case.yaml" not in unread else {f: None for f in CASE_FIELDS}
@@ -333,7 +335,7 @@ def validate(meta_raw: dict | None, raw: dict[str, pd.DataFrame], origin: str = 
             elif not was_unreadable:
                 problems.append(Problem(spec.file, "table is missing"))
             continue
-        typed = _validate_table(spec, raw[name], problems)
+        typed = raw[name] if name in trusted else _validate_table(spec, raw[name], problems)
         if typed is not None:
             tables[name] = typed
     for rule in CROSS_RULES:  # each rule skips the tables that could not be read or typed

@@ -196,10 +196,16 @@ class HighsEngine:
         h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
         h.changeObjectiveSense(sense)
         h.setOptionValue("time_limit", float(time_limit) if time_limit is not None else INF)
-        with quiet_stdout(self.options.verbose):
-            t0 = time.perf_counter()
+        # forget the previous basis and solution: a re-solve must give exactly what a fresh
+        # solve of the same numbers gives, whatever was solved before
+        h.clearSolver()
+        t0 = time.perf_counter()
+        if self.options.verbose:
+            with quiet_stdout(True):
+                h.run()
+        else:
             h.run()
-            dt = time.perf_counter() - t0
+        dt = time.perf_counter() - t0
         info = h.getInfo()
         status = _STATUS.get(h.getModelStatus(), "error")
         has = info.primal_solution_status == 2

@@ -81,8 +81,9 @@ def apply_overrides(case: Case, overrides) -> Case:
     if not overrides:
         return case
     meta = dict(case.meta)
-    tables = {name: df.copy() for name, df in case.tables.items()}
+    tables = dict(case.tables)  # a table is copied only when an override touches it
     touched_prob: set[int] = set()
+    touched: set[str] = set()
     work = Case(meta=meta, tables=tables, origin=case.origin)
     for ov in overrides:
         ov = ov if isinstance(ov, Override) else Override.parse(str(ov))
@@ -106,6 +107,9 @@ def apply_overrides(case: Case, overrides) -> Case:
                 value = int(round(value)) if kind == "int" else value
             meta[column] = value
             continue
+        if target not in touched:
+            tables[target] = tables[target].copy()
+        touched.add(target)
         df = tables[target]
         col_idx = df.columns.get_loc(column)
         for i in rows:
@@ -118,7 +122,7 @@ def apply_overrides(case: Case, overrides) -> Case:
     if touched_prob:
         _rescale_probabilities(tables["scenarios"], touched_prob)
     try:
-        return validate(meta, tables, case.origin)
+        return validate(meta, tables, case.origin, trusted=set(tables) - touched)
     except CaseError as e:
         raise OverrideError("the overrides make the case invalid: " + "; ".join(str(p) for p in e.problems)) from None
 

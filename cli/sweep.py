@@ -1,0 +1,306 @@
+"""`relief sweep` and `relief frontier`: many solves, a progress bar, tables and charts."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+from relief.cli.main import CASE_ARG, EXIT_INPUT, Failure, _load, guarded, main
+
+
+def _definition(spec, vary, method, samples, seed, overrides, force, exclude):
+    from relief.model.sweep import SweepDefinition, load_spec, parse_vary
+
+    if spec is not None:
+        defn = load_spec(spec)
+        if vary:
+            raise Failure(EXIT_INPUT, "relief: give either --spec or --vary, not both")
+    else:
+        defn = SweepDefinition(parameters=[parse_vary(v) for v in vary], method=method or "grid")
+    if method:
+        defn.method = method
+    if samples is not None:
+        defn.samples = samples
+    if seed is not None:
+        defn.seed = seed
+    defn.force = tuple(defn.force) + tuple(force)
+    defn.exclude = tuple(defn.exclude) + tuple(exclude)
+    defn.fixed = tuple(defn.fixed) + tuple(overrides)
+    return defn
+
+
+def execute(case, defn, options, out_dir: Path, workers: int, scheduler, resume: bool, quiet: bool):
+    """Run a sweep into out_dir with a progress bar; write summary.json and the charts."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from relief.model.runner import run_sweep
+    from relief.model.sweep import summarize
+
+    console = Console(stderr=True)
+    t0 = time.perf_counter()
+    progress = Progress(TextColumn("[bold]sweep[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[last]}"),
+                        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console, disable=quiet, transient=False)
+    task = None
+    counts: dict[str, int] = {}
+
+    def on_progress(done, total, row):
+        nonlocal task
+        if task is None:
+            task = progress.add_task("sweep", total=total, completed=done, last="")
+        if row is not None:
+            counts[row["status"]] = counts.get(row["status"], 0) + 1
+            last = f"{row['status']}" + (f" {row['expected_relief']:.2f}" if isinstance(row.get("expected_relief"), float) else "")
+            progress.update(task, completed=done, last=last)
+
+    try:
+        with progress:
+            store, points, matrix = run_sweep(defn, case, options, out_dir, workers=workers, scheduler=scheduler,
+                                              resume=resume, on_progress=on_progress)
+    except KeyboardInterrupt:
+        raise Failure(130, [f"relief: sweep interrupted; the finished points are in {out_dir / 'points.csv'}",
+                            "  continue it with the same command and --resume"]) from None
+    summary = summarize(defn, case, options, points, store.done, matrix, time.perf_counter() - t0)
+    store.finalize(summary)
+    summary["charts"] = _charts(out_dir, defn, summary, points, store.done)
+    from relief.model.io import atomic_write_json
+
+    atomic_write_json(out_dir / "summary.json", summary)
+    return summary, points, store
+
+
+def _charts(out_dir: Path, defn, summary: dict, points, done: dict) -> list[str]:
+    """Tornado (oat), sensitivity indices (lhs/sobol/morris), lever frequency, and a line for a 1-D grid."""
+    made = []
+    try:
+        from relief.cli import charts
+
+        freq = {l: v for l, v in summary["lever_frequency"].items() if v is not None}
+        if freq:
+            made.append(charts.lever_frequency(freq, out_dir / "lever_frequency.png"))
+        if defn.method == "oat" and summary.get("tornado") and summary.get("base_relief") is not None:
+            made.append(charts.tornado(summary["base_relief"], summary["tornado"], out_dir / "tornado.png"))
+        ind = summary.get("indices")
+        if ind and "error" not in ind:
+            made.append(charts.indices_chart(ind, defn.method, out_dir / "sensitivity.png"))
+        if defn.method == "grid" and len(defn.parameters) == 1:
+            label = defn.parameters[0].label
+            xs, ys = [], []
+            for p in points:
+                r = done.get(p.id)
+                if r and r["status"] in ("optimal", "time_limit", "limit") and r["expected_relief"] != "":
+                    xs.append(float(p.values[label]))
+                    ys.append(float(r["expected_relief"]))
+            if xs:
+                made.append(charts.line_chart(xs, ys, out_dir / "relief.png", xlabel=label, ylabel="expected relief, USD bn",
+                                              title=f"Expected relief as {label} varies"))
+    except Exception as e:  # a chart must never cost a planner the sweep's numbers
+        click.echo(f"relief: warning: a chart could not be drawn ({type(e).__name__}: {e})", err=True)
+    return [Path(p).name for p in made]
+
+
+def _render_summary(summary: dict, out_dir: Path) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(summary["counts"].items()))
+    console.print(f"[bold]{summary['case']}[/]: {summary['finished']} of {summary['points']} points ({counts}) "
+                  f"in {summary['wall_seconds']:.1f} s; HiGHS {summary['solve_seconds_mean'] or 0:.3f} s a point on average.")
+    if summary.get("expected_relief_min") is not None:
+        console.print(f"Expected relief from USD {summary['expected_relief_min']:.2f}bn to {summary['expected_relief_max']:.2f}bn.")
+    t = Table(box=box.SIMPLE_HEAD, title="How often each lever is chosen", title_justify="left")
+    t.add_column("lever")
+    t.add_column("share of points", justify="right")
+    for l, v in sorted(summary["lever_frequency"].items(), key=lambda kv: -(kv[1] or 0)):
+        t.add_row(l, "" if v is None else f"{v:.0%}")
+    console.print(t)
+    if summary.get("tornado"):
+        t = Table(box=box.SIMPLE_HEAD, title=f"One at a time around the base (relief {summary['base_relief']:.2f})", title_justify="left")
+        for c in ("parameter", "low", "relief", "high", "relief", "swing"):
+            t.add_column(c, justify="left" if c == "parameter" else "right")
+        for r in summary["tornado"]:
+            t.add_row(r["label"], f"{r['low_value']:g}", f"{r['relief_at_low']:.2f}", f"{r['high_value']:g}", f"{r['relief_at_high']:.2f}", f"{r['swing']:.2f}")
+        console.print(t)
+    ind = summary.get("indices")
+    if ind:
+        if "error" in ind:
+            console.print(f"[yellow]sensitivity indices: {ind['error']}[/]")
+        else:
+            console.print(f"Sensitivity indices ({summary['definition']['method']}) are in summary.json.")
+    console.print(f"Results: {out_dir}/points.csv, summary.json" + "".join(f", {c}" for c in summary.get("charts", [])))
+
+
+def _default_out(case, defn, kind: str) -> Path:
+    from relief.model.sweep import definition_hash
+    from relief.model.solve import SolveOptions
+
+    h = definition_hash(defn, case, SolveOptions())[:8]
+    return Path("sweeps") / f"{case.name}-{kind}-{h}"
+
+
+SWEEP_OPTIONS = [
+    click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Change a number at every point (as in relief solve)."),
+    click.option("--force", multiple=True, metavar="LEVER", help="Force LEVER at every point."),
+    click.option("--exclude", multiple=True, metavar="LEVER", help="Exclude LEVER at every point."),
+    click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Local worker processes (one HiGHS thread each)."),
+    click.option("--scheduler", metavar="ADDRESS", help="Run on an existing Dask distributed cluster, e.g. tcp://10.0.0.5:8786."),
+    click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Time limit per point, seconds (default: case.yaml, else 60)."),
+    click.option("--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap per point (default: case.yaml, else 1e-6)."),
+    click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Output folder (default: sweeps/CASE-KIND-HASH)."),
+    click.option("--resume", is_flag=True, help="Continue an interrupted sweep in --out without redoing finished points."),
+    click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout instead of the tables."),
+]
+
+
+def sweep_options(fn):
+    for opt in reversed(SWEEP_OPTIONS):
+        fn = opt(fn)
+    return fn
+
+
+def _options(case, time_limit, mip_gap):
+    from relief.model.solve import SolveOptions
+
+    return SolveOptions.resolve(case.meta, time_limit=time_limit if time_limit is not None else (case.meta.get("time_limit") or 60.0), mip_gap=mip_gap)
+
+
+@main.command()
+@CASE_ARG
+@click.option("--vary", multiple=True, metavar="PATH=START:STOP:STEPS|V1,V2,...",
+              help="A parameter to vary (same paths as --set; PATH*=... varies a factor). Several give the full grid.")
+@click.option("--spec", type=click.Path(path_type=Path, dir_okay=False), help="A sweep file (YAML): case, method, samples, seed, parameters.")
+@click.option("--method", type=click.Choice(["grid", "oat", "lhs", "sobol", "morris"]), help="Design (default grid; with --spec, the file's).")
+@click.option("--samples", type=click.IntRange(min=1), help="Samples for lhs, sobol (base samples) and morris (trajectories).")
+@click.option("--seed", type=int, help="Seed of the sampling design.")
+@sweep_options
+@guarded
+def sweep(case, vary, spec, method, samples, seed, overrides, force, exclude, workers, scheduler, time_limit, mip_gap, out_dir, resume, as_json):
+    """Solve a case at many parameter values: grids, one-at-a-time, or sampling designs
+    with sensitivity indices (SALib). The model is built once; each point changes only
+    numbers and re-solves. Finished points are saved as they complete; --resume
+    continues an interrupted sweep.
+
+    \b
+    Examples:
+      relief sweep --vary 'budget.*.public_budget_usd_bn*=0.5:1.5:11'
+      relief sweep --vary case.total_public_budget=50:250:1000 --workers 2 --out sweeps/budget
+      relief sweep --vary scenarios.hardline_301.probability=0.1,0.2,0.4 --vary 'levers.us_fab_module.capex_per_module*=0.8,1,1.2'
+      relief sweep --spec examples/sweeps/oat.yaml            # tornado chart
+      relief sweep --spec examples/sweeps/sobol.yaml --workers 2
+      relief sweep --out sweeps/budget --vary case.total_public_budget=50:250:1000 --resume
+      relief sweep ... --scheduler tcp://scheduler:8786       # a Dask cluster
+
+    Output: points.csv (a row per point), summary.json, and charts (tornado.png,
+    sensitivity.png, lever_frequency.png, relief.png).
+    """
+    from relief.model.sweep import SweepError, load_spec
+
+    try:
+        spec_case = load_spec(spec).case if spec is not None else None
+        base = _load(case if case is not None else (Path(spec_case) if spec_case else None))
+        defn = _definition(spec, vary, method, samples, seed, overrides, force, exclude)
+        unknown = [l for l in (*defn.force, *defn.exclude) if l not in base.levers]
+        if unknown:
+            raise Failure(EXIT_INPUT, f"relief: unknown lever(s): {', '.join(unknown)} (levers: {', '.join(base.levers)})")
+        options = _options(base, time_limit, mip_gap)
+        out = out_dir or _default_out(base, defn, defn.method)
+        summary, points, store = execute(base, defn, options, out, workers, scheduler, resume, quiet=as_json)
+    except SweepError as e:
+        raise Failure(EXIT_INPUT, f"relief: {e}") from None
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, default=float))
+    else:
+        _render_summary(summary, out)
+
+
+@main.command()
+@CASE_ARG
+@click.option("--param", "param", default="case.total_public_budget", show_default=True, metavar="PATH",
+              help="The parameter on the x axis (a --set path; PATH* for a factor).")
+@click.option("--range", "range_", metavar="START:STOP:STEPS", help="Values of the parameter (default: 0 to twice the case's value, 21 steps).")
+@sweep_options
+@guarded
+def frontier(case, param, range_, overrides, force, exclude, workers, scheduler, time_limit, mip_gap, out_dir, resume, as_json):
+    """Expected relief against the total public budget (or another --param): the knees
+    and the marginal relief per extra unit (USD bn for budgets) between points. A preset
+    over the sweep machinery.
+
+    \b
+    Examples:
+      relief frontier                                       # total public budget, 0 to 2x
+      relief frontier --range 0:300:61 --workers 2
+      relief frontier --param 'budget.*.public_budget_usd_bn*' --range 0.25:2:15
+      relief frontier --param budget.2027.public_budget_usd_bn --range 0:40:21
+
+    Output: frontier.csv (value, expected relief, public spend, marginal relief, knee),
+    frontier.png, and the sweep's own points.csv and summary.json.
+    """
+    from relief.model.frontier import frontier_table
+    from relief.model.io import atomic_write_csv, atomic_write_json
+    from relief.model.overrides import resolve_path
+    from relief.model.sweep import Parameter, SweepDefinition, SweepError, parse_vary
+
+    import pandas as pd
+
+    try:
+        base = _load(case)
+        scale = param.endswith("*")
+        path = param[:-1] if scale else param
+        if range_ is None:
+            if scale:
+                range_ = "0:2:21"
+            else:
+                target, column, rows = resolve_path(base, path)
+                cur = base.meta.get(column) if target == "case" else float(base.table(target)[column].iloc[rows[0]])
+                if cur is None:
+                    cur = float(base.table("budget")["public_budget_usd_bn"].sum())
+                range_ = f"0:{2 * float(cur)}:21"
+        p = parse_vary(f"{path}{'*=' if scale else '='}{range_}")
+        defn = SweepDefinition(parameters=[p], method="grid", force=tuple(force), exclude=tuple(exclude), fixed=tuple(overrides))
+        options = _options(base, time_limit, mip_gap)
+        out = out_dir or _default_out(base, defn, "frontier")
+        summary, points, store = execute(base, defn, options, out, workers, scheduler, resume, quiet=as_json)
+    except SweepError as e:
+        raise Failure(EXIT_INPUT, f"relief: {e}") from None
+    xs, ys, spend = [], [], {}
+    for pt in points:
+        r = store.done.get(pt.id)
+        if r and r["status"] in ("optimal", "time_limit", "limit") and r["expected_relief"] != "":
+            xs.append(float(pt.values[p.label]))
+            ys.append(float(r["expected_relief"]))
+            spend[float(pt.values[p.label])] = float(r["public_spend"])
+    rows = frontier_table(xs, ys)
+    for r in rows:
+        r["public_spend"] = spend.get(r["x"])
+    table = pd.DataFrame(rows, columns=["x", "expected_relief", "public_spend", "marginal", "knee"]).rename(columns={"x": p.label})
+    atomic_write_csv(out / "frontier.csv", table)
+    try:
+        from relief.cli import charts
+
+        charts.frontier_chart([r["x"] for r in rows], [r["expected_relief"] for r in rows], out / "frontier.png",
+                              knees=[i for i, r in enumerate(rows) if r["knee"]], marginal=[r["marginal"] for r in rows],
+                              xlabel=p.label, ylabel="expected relief, USD bn")
+        summary["charts"] = sorted(set(summary.get("charts", [])) | {"frontier.png"})
+    except Exception as e:
+        click.echo(f"relief: warning: the frontier chart could not be drawn ({type(e).__name__}: {e})", err=True)
+    summary["frontier"] = rows
+    atomic_write_json(out / "summary.json", summary)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, default=float))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"Frontier: expected relief against {p.label}", title_justify="left")
+    for c in (p.label, "expected relief", "public spend", "marginal / unit", "knee"):
+        t.add_column(c, justify="right")
+    for r in rows:
+        t.add_row(f"{r['x']:g}", f"{r['expected_relief']:.2f}", "" if r["public_spend"] is None else f"{r['public_spend']:.2f}",
+                  "" if r["marginal"] is None else f"{r['marginal']:.3f}", "knee" if r["knee"] else "")
+    Console().print(t)
+    Console().print(f"Results: {out}/frontier.csv, frontier.png, points.csv, summary.json")

@@ -271,6 +271,12 @@ def summarize(defn: SweepDefinition, case: Case, options, points: list, done: di
         "lever_frequency": freq,
     }
     relief_of = {p.id: (_float(done[p.id]["expected_relief"]) if p.id in done and done[p.id]["status"] in SOLVED else None) for p in points}
+    if defn.method in ("lhs", "sobol", "morris"):
+        from .designs import sample_note
+
+        note = sample_note(defn.method, int(defn.samples))
+        if note:
+            out["design_note"] = note
     if defn.method == "oat":
         base = relief_of.get(0)
         tornado = []
@@ -292,5 +298,5 @@ def summarize(defn: SweepDefinition, case: Case, options, points: list, done: di
         if len(rows) < len(points):
             out["indices"] = {"error": f"{len(points) - len(rows)} of {len(points)} points not run yet; resume the sweep"}
         else:
-            out["indices"] = analyze(defn.method, defn.parameters, np.asarray(matrix), y)
+            out["indices"] = analyze(defn.method, defn.parameters, np.asarray(matrix), y, seed=defn.seed)
     return out

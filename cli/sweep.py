@@ -113,14 +113,16 @@ def _render_summary(summary: dict, out_dir: Path) -> None:
                   f"in {summary['wall_seconds']:.1f} s; HiGHS {summary['solve_seconds_mean'] or 0:.3f} s a point on average.")
     if summary.get("expected_relief_min") is not None:
         console.print(f"Expected relief from USD {summary['expected_relief_min']:.2f}bn to {summary['expected_relief_max']:.2f}bn.")
-    t = Table(box=box.SIMPLE_HEAD, title="How often each lever is chosen", title_justify="left")
+    console.print("[bold]How often each lever is chosen[/]")
+    t = Table(box=box.SIMPLE_HEAD)
     t.add_column("lever")
     t.add_column("share of points", justify="right")
     for l, v in sorted(summary["lever_frequency"].items(), key=lambda kv: -(kv[1] or 0)):
         t.add_row(l, "" if v is None else f"{v:.0%}")
     console.print(t)
     if summary.get("tornado"):
-        t = Table(box=box.SIMPLE_HEAD, title=f"One at a time around the base (relief {summary['base_relief']:.2f})", title_justify="left")
+        console.print(f"[bold]One at a time around the base (expected relief {summary['base_relief']:.2f})[/]")
+        t = Table(box=box.SIMPLE_HEAD)
         for c in ("parameter", "low", "relief", "high", "relief", "swing"):
             t.add_column(c, justify="left" if c == "parameter" else "right")
         for r in summary["tornado"]:
@@ -131,8 +133,31 @@ def _render_summary(summary: dict, out_dir: Path) -> None:
         if "error" in ind:
             console.print(f"[yellow]sensitivity indices: {ind['error']}[/]")
         else:
-            console.print(f"Sensitivity indices ({summary['definition']['method']}) are in summary.json.")
+            _render_indices(console, ind)
+    if summary.get("design_note"):
+        console.print(f"[dim]{summary['design_note']}[/]")
     console.print(f"Results: {out_dir}/points.csv, summary.json" + "".join(f", {c}" for c in summary.get("charts", [])))
+
+
+def _render_indices(console, ind: dict) -> None:
+    from rich import box
+    from rich.table import Table
+
+    rows = ind.get("indices", {})
+    if not rows:
+        return
+    cols = [c for c in ("S1", "S1_conf", "ST", "ST_conf", "mu_star", "mu_star_conf", "sigma", "spearman", "spearman_low", "spearman_high")
+            if any(c in v for v in rows.values())]
+    console.print(f"[bold]Sensitivity of expected relief ({ind.get('design', '')}, {ind.get('points', '?')} points)[/]")
+    t = Table(box=box.SIMPLE_HEAD)
+    t.add_column("parameter")
+    for c in cols:
+        t.add_column(c, justify="right")
+    for label, v in rows.items():
+        t.add_row(label, *["" if v.get(c) is None else f"{v[c]:.3g}" for c in cols])
+    console.print(t)
+    if ind.get("note"):
+        console.print(f"[dim]{ind['note']}[/]")
 
 
 def _default_out(case, defn, kind: str) -> Path:
@@ -296,7 +321,8 @@ def frontier(case, param, range_, overrides, force, exclude, workers, scheduler,
     from rich.console import Console
     from rich.table import Table
 
-    t = Table(title=f"Frontier: expected relief against {p.label}", title_justify="left")
+    Console().print(f"[bold]Frontier: expected relief against {p.label}[/]")
+    t = Table()
     for c in (p.label, "expected relief", "public spend", "marginal / unit", "knee"):
         t.add_column(c, justify="right")
     for r in rows:

@@ -22,6 +22,7 @@ import yaml
 
 from .case import Case, coerce
 from .overrides import Override, OverrideError, resolve_path
+from .schema import CASE_FIELDS, TABLES
 
 METHODS = ("grid", "oat", "lhs", "sobol", "morris")
 
@@ -70,8 +71,13 @@ def _value(text: str):
 
 def parse_vary(text: str) -> Parameter:
     """PATH=START:STOP:STEPS, PATH=V1,V2,..., or the same with *= (factors)."""
-    ov = Override.parse(text)
+    try:
+        ov = Override.parse(text)
+    except OverrideError as e:
+        raise SweepError(f"--vary {e}") from None
     raw = str(ov.value)
+    if ":" in raw and raw.count(":") != 2:
+        raise SweepError(f"--vary '{text}': write PATH=START:STOP:STEPS (three parts) or PATH=V1,V2,...")
     if raw.count(":") == 2 and "," not in raw:
         a, b, n = raw.split(":")
         start, stop = _value(a), _value(b)
@@ -148,6 +154,9 @@ def load_spec(path: str | Path) -> SweepDefinition:
     for i, p in enumerate(spec.get("parameters") or [], start=1):
         if not isinstance(p, dict) or "path" not in p:
             raise SweepError(f"{path}: parameter {i} needs a path")
+        extra = set(p) - {"path", "scale", "values", "range", "low", "high"}
+        if extra:
+            raise SweepError(f"{path}: parameter {p['path']}: unknown field(s) {', '.join(sorted(map(str, extra)))} (known: path, scale, values, range, low, high)")
         ppath, scale = str(p["path"]), bool(p.get("scale", False))
         if ppath.endswith("*"):
             ppath, scale = ppath[:-1], True
@@ -182,11 +191,17 @@ def load_spec(path: str | Path) -> SweepDefinition:
 def design(defn: SweepDefinition, case: Case) -> tuple[list[Point], object]:
     """The points of a sweep, and the design matrix for sensitivity analysis (or None)."""
     defn.check()
-    for p in defn.parameters:  # a path that names nothing fails now, not at every point
+    for p in defn.parameters:  # a path that names nothing, or a value of the wrong type, fails now
         try:
-            resolve_path(case, p.path)
+            target, column, _ = resolve_path(case, p.path)
         except OverrideError as e:
             raise SweepError(str(e)) from None
+        kind = CASE_FIELDS[column].kind if target == "case" else TABLES[target].column(column).kind
+        if p.scale and kind not in ("int", "float"):
+            raise SweepError(f"parameter {p.label}: only numbers can be scaled; {column} is {kind}")
+        for v in p.values or ():
+            if coerce(v, "float" if p.scale else kind)[1]:
+                raise SweepError(f"parameter {p.label}: value '{v}' is not a valid {column} ({kind})")
     params = defn.parameters
     points: list[Point] = []
     matrix = None

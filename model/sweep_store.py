@@ -35,7 +35,7 @@ class SweepStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         if not self.meta_path.exists():
             atomic_write_json(self.meta_path, {"definition": definition, "definition_sha256": def_hash, "columns": self.columns})
-        new = not self.path.exists()
+        new = not self.path.exists() or self.path.stat().st_size == 0  # a header cut short was trimmed away
         self._fh = open(self.path, "a", encoding="utf-8", newline="")
         self._csv = csv.writer(self._fh, lineterminator="\n")
         if new:

@@ -160,6 +160,26 @@ def _render_indices(console, ind: dict) -> None:
         console.print(f"[dim]{ind['note']}[/]")
 
 
+def _default_high(base, path: str, force, exclude, overrides) -> float:
+    """Upper end of a frontier's default range: for the total public budget, 1.5 times what
+    the base case's optimal plan spends (beyond that relief cannot grow); otherwise twice
+    the parameter's value in the case."""
+    from relief.model.overrides import apply_overrides, resolve_path
+    from relief.model.run import run_case
+    from relief.model.solve import SolveOptions
+
+    if path == "case.total_public_budget":
+        work = apply_overrides(base, list(overrides) + ["case.total_public_budget=1e6"])
+        res = run_case(work, SolveOptions.resolve(work.meta), tuple(force), tuple(exclude))
+        if res.evaluation is not None and res.evaluation.public_spend > 0:
+            return float(f"{1.5 * res.evaluation.public_spend:.2g}")
+    target, column, rows = resolve_path(base, path)
+    cur = base.meta.get(column) if target == "case" else float(base.table(target)[column].iloc[rows[0]])
+    if not cur:
+        cur = float(base.table("budget")["public_budget_usd_bn"].sum())
+    return 2 * float(cur)
+
+
 def _default_out(case, defn, kind: str) -> Path:
     from relief.model.sweep import definition_hash
     from relief.model.solve import SolveOptions
@@ -247,7 +267,9 @@ def sweep(case, vary, spec, method, samples, seed, overrides, force, exclude, wo
 @CASE_ARG
 @click.option("--param", "param", default="case.total_public_budget", show_default=True, metavar="PATH",
               help="The parameter on the x axis (a --set path; PATH* for a factor).")
-@click.option("--range", "range_", metavar="START:STOP:STEPS", help="Values of the parameter (default: 0 to twice the case's value, 21 steps).")
+@click.option("--range", "range_", metavar="START:STOP:STEPS",
+              help="Values of the parameter (default, 21 steps from 0: for the total public budget up to 1.5x what the "
+                   "unconstrained optimum spends; for a factor up to 2; otherwise up to twice the case's value).")
 @sweep_options
 @guarded
 def frontier(case, param, range_, overrides, force, exclude, workers, scheduler, time_limit, mip_gap, out_dir, resume, as_json):
@@ -257,7 +279,7 @@ def frontier(case, param, range_, overrides, force, exclude, workers, scheduler,
 
     \b
     Examples:
-      relief frontier                                       # total public budget, 0 to 2x
+      relief frontier                                       # total public budget, 21 points
       relief frontier --range 0:300:61 --workers 2
       relief frontier --param 'budget.*.public_budget_usd_bn*' --range 0.25:2:15
       relief frontier --param budget.2027.public_budget_usd_bn --range 0:40:21
@@ -267,8 +289,7 @@ def frontier(case, param, range_, overrides, force, exclude, workers, scheduler,
     """
     from relief.model.frontier import frontier_table
     from relief.model.io import atomic_write_csv, atomic_write_json
-    from relief.model.overrides import resolve_path
-    from relief.model.sweep import Parameter, SweepDefinition, SweepError, parse_vary
+    from relief.model.sweep import SweepDefinition, SweepError, parse_vary
 
     import pandas as pd
 
@@ -280,11 +301,7 @@ def frontier(case, param, range_, overrides, force, exclude, workers, scheduler,
             if scale:
                 range_ = "0:2:21"
             else:
-                target, column, rows = resolve_path(base, path)
-                cur = base.meta.get(column) if target == "case" else float(base.table(target)[column].iloc[rows[0]])
-                if cur is None:
-                    cur = float(base.table("budget")["public_budget_usd_bn"].sum())
-                range_ = f"0:{2 * float(cur)}:21"
+                range_ = f"0:{_default_high(base, path, force, exclude, overrides)}:21"
         p = parse_vary(f"{path}{'*=' if scale else '='}{range_}")
         defn = SweepDefinition(parameters=[p], method="grid", force=tuple(force), exclude=tuple(exclude), fixed=tuple(overrides))
         options = _options(base, time_limit, mip_gap)

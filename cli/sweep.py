@@ -32,7 +32,7 @@ def _definition(spec, vary, method, samples, seed, overrides, force, exclude):
     return defn
 
 
-def execute(case, defn, options, out_dir: Path, workers: int, scheduler, resume: bool, quiet: bool):
+def execute(case, defn, options, out_dir: Path, workers: int, scheduler, resume: bool, quiet: bool, reuse: bool = True):
     """Run a sweep into out_dir with a progress bar; write summary.json and the charts."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -59,7 +59,7 @@ def execute(case, defn, options, out_dir: Path, workers: int, scheduler, resume:
     try:
         with progress:
             store, points, matrix = run_sweep(defn, case, options, out_dir, workers=workers, scheduler=scheduler,
-                                              resume=resume, on_progress=on_progress)
+                                              resume=resume, on_progress=on_progress, reuse=reuse)
     except KeyboardInterrupt:
         raise Failure(130, [f"relief: sweep interrupted; the finished points are in {out_dir / 'points.csv'}",
                             "  continue it with the same command and --resume"]) from None
@@ -199,6 +199,7 @@ SWEEP_OPTIONS = [
     click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Output folder (default: sweeps/CASE-KIND-HASH)."),
     click.option("--resume", is_flag=True, help="Continue an interrupted sweep in --out without redoing finished points."),
     click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout instead of the tables."),
+    click.option("--no-reuse", is_flag=True, help="Solve every point afresh, even where a looser point's plan is provably still optimal."),
 ]
 
 
@@ -224,7 +225,7 @@ def _options(case, time_limit, mip_gap):
 @click.option("--seed", type=int, help="Seed of the sampling design.")
 @sweep_options
 @guarded
-def sweep(case, vary, spec, method, samples, seed, overrides, force, exclude, workers, scheduler, time_limit, mip_gap, out_dir, resume, as_json):
+def sweep(case, vary, spec, method, samples, seed, overrides, force, exclude, workers, scheduler, time_limit, mip_gap, out_dir, resume, as_json, no_reuse):
     """Solve a case at many parameter values: grids, one-at-a-time, or sampling designs
     with sensitivity indices (SALib). The model is built once; each point changes only
     numbers and re-solves. Finished points are saved as they complete; --resume
@@ -254,7 +255,7 @@ def sweep(case, vary, spec, method, samples, seed, overrides, force, exclude, wo
             raise Failure(EXIT_INPUT, f"relief: unknown lever(s): {', '.join(unknown)} (levers: {', '.join(base.levers)})")
         options = _options(base, time_limit, mip_gap)
         out = out_dir or _default_out(base, defn, defn.method)
-        summary, points, store = execute(base, defn, options, out, workers, scheduler, resume, quiet=as_json)
+        summary, points, store = execute(base, defn, options, out, workers, scheduler, resume, quiet=as_json, reuse=not no_reuse)
     except SweepError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
     if as_json:
@@ -272,7 +273,7 @@ def sweep(case, vary, spec, method, samples, seed, overrides, force, exclude, wo
                    "unconstrained optimum spends; for a factor up to 2; otherwise up to twice the case's value).")
 @sweep_options
 @guarded
-def frontier(case, param, range_, overrides, force, exclude, workers, scheduler, time_limit, mip_gap, out_dir, resume, as_json):
+def frontier(case, param, range_, overrides, force, exclude, workers, scheduler, time_limit, mip_gap, out_dir, resume, as_json, no_reuse):
     """Expected relief against the total public budget (or another --param): the knees
     and the marginal relief per extra unit (USD bn for budgets) between points. A preset
     over the sweep machinery.
@@ -306,7 +307,7 @@ def frontier(case, param, range_, overrides, force, exclude, workers, scheduler,
         defn = SweepDefinition(parameters=[p], method="grid", force=tuple(force), exclude=tuple(exclude), fixed=tuple(overrides))
         options = _options(base, time_limit, mip_gap)
         out = out_dir or _default_out(base, defn, "frontier")
-        summary, points, store = execute(base, defn, options, out, workers, scheduler, resume, quiet=as_json)
+        summary, points, store = execute(base, defn, options, out, workers, scheduler, resume, quiet=as_json, reuse=not no_reuse)
     except SweepError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
     xs, ys, spend = [], [], {}

@@ -16,6 +16,7 @@ from .build import StructureChanged, build_model, set_parameters
 from .case import Case
 from .engine import HighsEngine
 from .overrides import OverrideError, apply_overrides
+from .evaluate import clean_plan, evaluate_plan
 from .run import CheckError, finish_run
 from .solve import SolveOptions
 
@@ -31,13 +32,20 @@ class SweepWorker:
         self.model = build_model(case, force=self.force, exclude=self.exclude)
         self.engine = HighsEngine(self.model, options)
 
-    def run(self, point_id: int, overrides) -> dict:
+    def run(self, point_id: int, overrides, candidate=None) -> dict:
+        """Solve one point. `candidate` = (source point, its row) may offer the plan of a
+        point whose limits were all at least as loose (see `reuse_source`): if that plan
+        is still feasible here it is lexicographically optimal here too, and no solve is needed."""
         row = {"point": point_id, "message": ""}
         t0 = time.perf_counter()
         try:
             case = apply_overrides(self.case, list(overrides))
         except OverrideError as e:
             return {**row, "status": "invalid", "message": str(e), "wall_seconds": time.perf_counter() - t0}
+        if candidate is not None:
+            reused = self._reuse(case, row, candidate, t0)
+            if reused is not None:
+                return reused
         try:
             try:
                 engine = self.engine
@@ -50,21 +58,91 @@ class SweepWorker:
             return {**row, "status": "check_failed", "message": str(e), "wall_seconds": time.perf_counter() - t0}
         except Exception as e:  # a point that fails is recorded; the sweep goes on
             return {**row, "status": "error", "message": f"{type(e).__name__}: {e}", "wall_seconds": time.perf_counter() - t0}
-        ev = result.evaluation
+        return self._row(row, outcome.status, outcome.mip_gap, outcome.solve_seconds, result.evaluation, t0,
+                         "; ".join(result.conflicts) if result.conflicts else "", engine)
+
+    def _reuse(self, case, row, candidate, t0):
+        source, src = candidate
+        ev = evaluate_plan(case, src["plan"], force=self.force, exclude=self.exclude)
+        if ev.violations:
+            return None
+        return self._row(row, src["status"], src["mip_gap"], 0.0, ev, t0,
+                         f"plan of point {source} reused: it is feasible under these tighter limits, so still optimal", None, src["plan"])
+
+    def _row(self, row, status, gap, seconds, ev, t0, message, engine, plan=None):
         row.update({
-            "status": outcome.status,
+            "status": status,
             "expected_relief": ev.expected_relief if ev else None,
             "public_spend": ev.public_spend if ev else None,
-            "mip_gap": outcome.mip_gap,
-            "solve_seconds": outcome.solve_seconds,
+            "mip_gap": gap,
+            "solve_seconds": seconds,
             "wall_seconds": time.perf_counter() - t0,
+            "message": message,
         })
         if ev:
             row["modules"] = dict(ev.portfolio)
             row["by_scenario"] = dict(ev.by_scenario)
-        if result.conflicts:
-            row["message"] = "; ".join(result.conflicts)
+            row["plan"] = plan if plan is not None else clean_plan(self.case, engine.plan())
         return row
+
+
+# --- reusing plans along limits that only tighten ----------------------------------------
+# Lowering a budget, a pool limit or a lever's size limit only removes plans and leaves
+# the objectives alone. A plan that is lexicographically optimal under looser limits and
+# still feasible under tighter ones is therefore lexicographically optimal there too (the
+# best relief cannot rise when plans are removed, and the cheapest plan at that relief is
+# still there). Budget sweeps and frontiers run from the loosest point down and try the
+# plan of a finished point whose every varied limit was at least as loose before solving.
+LIMITS = {("case", "total_public_budget"), ("budget", "public_budget_usd_bn"), ("pools", "limit"),
+          ("levers", "max_modules"), ("levers", "max_modules_per_year")}
+
+
+class PlanReuse:
+    def __init__(self, params):
+        self.labels = [p.label for p in params]
+        self.done: dict[int, tuple[dict, dict]] = {}  # point -> (values, row)
+
+    @staticmethod
+    def applies(defn, case: Case) -> bool:
+        """Every varied parameter is a limit (its value or a factor on it), none fixed by the sweep's own values."""
+        from .overrides import resolve_path
+
+        for p in defn.parameters:
+            target, column, _ = resolve_path(case, p.path)
+            if (target, column) not in LIMITS or any(not isinstance(v, (int, float)) for v in (p.values or ())):
+                return False
+        return defn.method in ("grid", "oat", "lhs", "sobol", "morris")
+
+    def order(self, points):
+        """Loosest points first, so that tighter points find a source."""
+        return sorted(points, key=lambda p: (-sum(self._num(p.values.get(l)) for l in self.labels), p.id))
+
+    @staticmethod
+    def _num(v) -> float:
+        return float(v) if isinstance(v, (int, float)) else 0.0
+
+    def record(self, values: dict, row: dict) -> None:
+        if row.get("status") == "optimal" and row.get("plan") is not None:
+            self.done[row["point"]] = (values, {k: row[k] for k in ("status", "mip_gap", "plan")})
+
+    def candidate(self, point):
+        """The finished optimal point nearest to `point` among those at least as loose in every limit."""
+        best, best_gap = None, None
+        for pid, (vals, row) in self.done.items():
+            gaps = []
+            for l in self.labels:
+                a, b = vals.get(l), point.values.get(l)
+                if a == "" and b == "":
+                    gaps.append(0.0)
+                    continue
+                if not isinstance(a, (int, float)) or not isinstance(b, (int, float)) or a < b:
+                    break
+                gaps.append(a - b)
+            else:
+                gap = sum(gaps)
+                if best_gap is None or gap < best_gap:
+                    best, best_gap = (pid, row), gap
+        return best
 
 
 # --- a local process pool -------------------------------------------------------------
@@ -76,40 +154,55 @@ def _init_worker(case, options, force, exclude):
     _WORKER = SweepWorker(case, options, force, exclude)
 
 
-def _run_in_worker(point_id, overrides):
-    return _WORKER.run(point_id, overrides)
+def _run_in_worker(point_id, overrides, candidate=None):
+    return _WORKER.run(point_id, overrides, candidate)
 
 
-def run_serial(points, case, options, force, exclude, on_result) -> None:
+def _ordered(points, reuse):
+    return reuse.order(points) if reuse else list(points)
+
+
+def _finish(row, values, reuse, on_result):
+    if reuse:
+        reuse.record(values, row)
+    row.pop("plan", None)
+    on_result(row)
+
+
+def run_serial(points, case, options, force, exclude, on_result, reuse=None) -> None:
     worker = SweepWorker(case, options, force, exclude)
-    for p in points:
-        on_result(worker.run(p.id, p.overrides))
+    for p in _ordered(points, reuse):
+        _finish(worker.run(p.id, p.overrides, reuse.candidate(p) if reuse else None), p.values, reuse, on_result)
 
 
-def run_pool(points, case, options, force, exclude, on_result, workers: int, max_restarts: int = 3) -> None:
+def run_pool(points, case, options, force, exclude, on_result, workers: int, reuse=None, max_restarts: int = 3) -> None:
     """One process per worker (spawned: HiGHS and Pyomo state never crosses a fork), each
-    with one HiGHS thread and its own model; a crashed worker's pool is replaced and the
-    unfinished points are sent again."""
+    with one HiGHS thread and its own model. Points are handed out a few at a time, so
+    that each carries the best plan to try known when it leaves; a crashed worker's pool
+    is replaced and its unfinished points are sent again."""
     import multiprocessing as mp
 
-    todo = {p.id: p for p in points}
+    queue = _ordered(points, reuse)
     restarts = 0
-    while todo:
+    while queue:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                    initializer=_init_worker, initargs=(case, options, force, exclude))
+        in_flight: dict = {}
         try:
-            pending = {pool.submit(_run_in_worker, p.id, p.overrides): p.id for p in todo.values()}
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            while queue or in_flight:
+                while queue and len(in_flight) < 2 * workers:
+                    p = queue.pop(0)
+                    in_flight[pool.submit(_run_in_worker, p.id, p.overrides, reuse.candidate(p) if reuse else None)] = p
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    pid = pending.pop(fut)
-                    row = fut.result()
-                    todo.pop(pid, None)
-                    on_result(row)
+                    row = fut.result()  # raises BrokenProcessPool if a worker died: the point stays in flight
+                    p = in_flight.pop(fut)
+                    _finish(row, p.values, reuse, on_result)
         except BrokenProcessPool:
+            queue = list(in_flight.values()) + queue
             restarts += 1
             if restarts > max_restarts:
-                raise RuntimeError(f"the worker processes crashed {restarts} times; {len(todo)} point(s) unfinished (run again with --resume)") from None
+                raise RuntimeError(f"the worker processes crashed {restarts} times; {len(queue)} point(s) unfinished (run again with --resume)") from None
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
@@ -118,45 +211,54 @@ def run_pool(points, case, options, force, exclude, on_result, workers: int, max
 _DASK_WORKERS: dict = {}
 
 
-def _run_on_dask(case, options, force, exclude, key, point_id, overrides):
+def _run_on_dask(case, options, force, exclude, key, point_id, overrides, candidate=None):
     """Runs on a Dask worker: the SweepWorker is built once per worker process and key."""
     worker = _DASK_WORKERS.get(key)
     if worker is None:
         worker = _DASK_WORKERS[key] = SweepWorker(case, options, force, exclude)
-    return worker.run(point_id, overrides)
+    return worker.run(point_id, overrides, candidate)
 
 
-def run_dask(points, case, options, force, exclude, on_result, scheduler: str) -> None:
-    from distributed import Client, as_completed
+def run_dask(points, case, options, force, exclude, on_result, scheduler: str, reuse=None) -> None:
+    from distributed import Client, wait as dask_wait
 
     key = f"{case.sha256()}:{force}:{exclude}:{options}"
+    queue = _ordered(points, reuse)
     with Client(scheduler) as client:
+        n_workers = max(len(client.scheduler_info().get("workers", {})), 1)
         case_f = client.scatter(case, broadcast=True)
-        futures = [
-            client.submit(_run_on_dask, case_f, options, tuple(force), tuple(exclude), key, p.id, p.overrides, pure=False)
-            for p in points
-        ]
+        in_flight: dict = {}
         try:
-            for fut in as_completed(futures):
-                on_result(fut.result())
+            while queue or in_flight:
+                while queue and len(in_flight) < 2 * n_workers:
+                    p = queue.pop(0)
+                    fut = client.submit(_run_on_dask, case_f, options, tuple(force), tuple(exclude), key, p.id, p.overrides,
+                                        reuse.candidate(p) if reuse else None, pure=False)
+                    in_flight[fut] = p
+                done = dask_wait(list(in_flight), return_when="FIRST_COMPLETED").done
+                for fut in done:
+                    row = fut.result()
+                    p = in_flight.pop(fut)
+                    _finish(row, p.values, reuse, on_result)
         finally:
-            client.cancel(futures)
+            client.cancel(list(in_flight))
 
 
-def run_points(points, case, options, force=(), exclude=(), on_result=None, workers: int = 1, scheduler: str | None = None) -> None:
+def run_points(points, case, options, force=(), exclude=(), on_result=None, workers: int = 1, scheduler: str | None = None,
+               reuse: PlanReuse | None = None) -> None:
     """Run every point and hand each result dict to `on_result` as it completes."""
     if not points:
         return
     if scheduler:
-        run_dask(points, case, options, force, exclude, on_result, scheduler)
+        run_dask(points, case, options, force, exclude, on_result, scheduler, reuse)
     elif workers > 1:
-        run_pool(points, case, options, force, exclude, on_result, workers)
+        run_pool(points, case, options, force, exclude, on_result, workers, reuse)
     else:
-        run_serial(points, case, options, force, exclude, on_result)
+        run_serial(points, case, options, force, exclude, on_result, reuse)
 
 
 def run_sweep(defn, case: Case, options: SolveOptions, out_dir, workers: int = 1, scheduler: str | None = None,
-              resume: bool = False, on_progress=None):
+              resume: bool = False, on_progress=None, reuse: bool = True):
     """Design the points, skip those already in out_dir (resume), run the rest, store each.
     Returns (store, points, matrix); `on_progress(n_done, n_total, row)` after each point."""
     from .sweep import definition_hash, design
@@ -177,7 +279,8 @@ def run_sweep(defn, case: Case, options: SolveOptions, out_dir, workers: int = 1
     if on_progress:
         on_progress(len(store.done), total, None)
     try:
-        run_points(todo, case, options, defn.force, defn.exclude, on_result, workers=workers, scheduler=scheduler)
+        policy = PlanReuse(defn.parameters) if reuse and PlanReuse.applies(defn, case) else None
+        run_points(todo, case, options, defn.force, defn.exclude, on_result, workers=workers, scheduler=scheduler, reuse=policy)
     finally:
         store.close()
     return store, points, matrix

@@ -39,6 +39,8 @@ class Structure:
     requirements: tuple  # (s, r, k, p)
     pools: tuple[str, ...]
     pool_uses: tuple  # (l, q)
+    track_levers: tuple  # (s, r, l) where some weighted pillar of (s, r) gets a score from l
+    required_pillars: tuple  # (s, p) whose pillar score a tier requirement needs
     requires: tuple  # (l, other)
     excludes: tuple  # (l, other)
     has_total_budget: bool
@@ -78,10 +80,23 @@ class Structure:
             requirements=tuple(zip(req["scenario"], req["track"], req["tier"], req["pillar"])),
             pools=tuple(case.table("pools")["pool"]),
             pool_uses=tuple(zip(case.table("lever_pools")["lever"], case.table("lever_pools")["pool"])),
+            track_levers=_track_levers(case, weights),
+            required_pillars=tuple(dict.fromkeys((r.scenario, r.pillar) for r in req.itertuples(index=False))),
             requires=tuple((r.lever, r.other) for r in rel.itertuples(index=False) if r.relation == "requires"),
             excludes=tuple((r.lever, r.other) for r in rel.itertuples(index=False) if r.relation == "excludes"),
             has_total_budget=case.meta.get("total_public_budget") is not None,
         )
+
+
+def _track_levers(case: Case, weights) -> tuple:
+    levers_of: dict = {}
+    for l, p in zip(case.table("contributions")["lever"], case.table("contributions")["pillar"]):
+        levers_of.setdefault(p, []).append(l)
+    out: dict = {}
+    for s, r, p in zip(weights["scenario"], weights["track"], weights["pillar"]):
+        for l in levers_of.get(p, ()):
+            out[(s, r, l)] = None
+    return tuple(out)
 
 
 # ----------------------------------------------------------------------------------
@@ -126,22 +141,32 @@ def parameter_values(case: Case, st: Structure, force=(), exclude=()) -> dict[st
         spend_pv[(l, u)] = per_year * sum((1.0 + rate) ** -(v - first) for v in range(u, u + st.spread[l]))
     forced = {l: (max(float(lv.at[l, "min_modules"]), 1.0) if l in force else 0.0) for l in st.levers}
     non_base = set(st.tiers)
+    credit = {s: float(sc.at[s, "commitment_credit"]) for s in st.scenarios}
+    probability = {s: float(sc.at[s, "probability"]) for s in st.scenarios}
+    score = {(r.lever, r.pillar): float(r.score_per_module) for r in case.table("contributions").itertuples(index=False)}
+    weight = {(r.scenario, r.track, r.pillar): float(r.weight) for r in case.table("pillar_weights").itertuples(index=False)}
+    pillars_of = {}
+    for (s_, r_, p_) in weight:
+        pillars_of.setdefault((s_, r_), []).append(p_)
+    track_coef = {(s_, r_, l): sum(weight[(s_, r_, p_)] * score.get((l, p_), 0.0) for p_ in pillars_of[(s_, r_)])
+                  for (s_, r_, l) in st.track_levers}
+    V = tier_relief(case, st)
+    share = {l: float(lv.at[l, "public_share"]) * float(lv.at[l, "capex_per_module"]) for l in st.levers}
     return {
-        "capex": {l: float(lv.at[l, "capex_per_module"]) for l in st.levers},
-        "public_share": {l: float(lv.at[l, "public_share"]) for l in st.levers},
+        "public_per_module": share,
+        "public_per_year": {l: share[l] / st.spread[l] for l in st.levers},
         "min_used": {l: max(float(lv.at[l, "min_modules"]), 1.0 if st.integer[l] else MIN_DIVISIBLE) for l in st.levers},
         "max_modules": {l: float(lv.at[l, "max_modules"]) for l in st.levers},
         "max_per_year": {l: float(lv.at[l, "max_modules_per_year"]) for l in st.levers},
         "allowed": {l: (0 if l in exclude else 1) for l in st.levers},
         "forced_min": forced,
-        "score": {(r.lever, r.pillar): float(r.score_per_module) for r in case.table("contributions").itertuples(index=False)},
-        "credit": {s: float(sc.at[s, "commitment_credit"]) for s in st.scenarios},
-        "probability": {s: float(sc.at[s, "probability"]) for s in st.scenarios},
-        "weight": {(r.scenario, r.track, r.pillar): float(r.weight) for r in case.table("pillar_weights").itertuples(index=False)},
+        "score": score,
+        "score_building": {(s_, l, p_): credit[s_] * v for s_ in st.scenarios for (l, p_), v in score.items()},
+        "track_coef": track_coef,
+        "track_coef_building": {(s_, r_, l): credit[s_] * v for (s_, r_, l), v in track_coef.items()},
         "threshold": {(r.scenario, r.track, r.tier): float(r.threshold) for r in case.table("tiers").itertuples(index=False) if (r.scenario, r.track, r.tier) in non_base},
         "min_score": {(r.scenario, r.track, r.tier, r.pillar): float(r.min_score) for r in case.table("tier_requirements").itertuples(index=False)},
-        "relief_value": tier_relief(case, st),
-        "discount": disc,
+        "relief_coef": {(s_, r_, t, k): probability[s_] * disc[t] * v for (s_, r_, t, k), v in V.items()},
         "budget": {int(r.year): float(r.public_budget_usd_bn) for r in case.table("budget").itertuples(index=False) if int(r.year) in disc},
         "total_budget": {None: float(case.meta["total_public_budget"]) if st.has_total_budget else 0.0},
         "pool_limit": {r.pool: float(r.limit) for r in case.table("pools").itertuples(index=False)},
@@ -170,11 +195,13 @@ def define_sets_and_parameters(m, st: Structure, values: dict) -> None:
     m.Q = pyo.Set(initialize=st.pools, ordered=True)
     m.LQ = pyo.Set(dimen=2, initialize=st.pool_uses, ordered=True)
     m.SRTK = pyo.Set(dimen=4, initialize=[(s, r, t, k) for (s, r, k) in st.tiers for t in st.years], ordered=True)
+    m.SRL = pyo.Set(dimen=3, initialize=st.track_levers, ordered=True)
+    m.SLP = pyo.Set(dimen=3, initialize=[(s, l, p) for s in st.scenarios for (l, p) in st.contributions], ordered=True)
     index_of = {
-        "capex": m.L, "public_share": m.L, "min_used": m.L, "max_modules": m.L, "max_per_year": m.L,
-        "allowed": m.L, "forced_min": m.L, "score": m.LP, "credit": m.S, "probability": m.S,
-        "weight": m.SRP, "threshold": m.SRK, "min_score": m.SRKP, "relief_value": m.SRTK,
-        "discount": m.T, "budget": m.T, "total_budget": None, "pool_limit": m.Q, "pool_use": m.LQ, "spend_pv": m.LT,
+        "public_per_module": m.L, "public_per_year": m.L, "min_used": m.L, "max_modules": m.L, "max_per_year": m.L,
+        "allowed": m.L, "forced_min": m.L, "score": m.LP, "score_building": m.SLP,
+        "track_coef": m.SRL, "track_coef_building": m.SRL, "threshold": m.SRK, "min_score": m.SRKP, "relief_coef": m.SRTK,
+        "budget": m.T, "total_budget": None, "pool_limit": m.Q, "pool_use": m.LQ, "spend_pv": m.LT,
     }
     for name, index in index_of.items():
         if index is None:
@@ -207,32 +234,38 @@ def define_commitments(m, st: Structure) -> None:
 
 
 def define_scores(m, st: Structure) -> None:
-    """C[l,t] = sum_{u<=t} x[l,u]; O[l,t] = sum_{u<=t-lead_l} x[l,u];
-    P[s,p,t] = sum_l score[l,p] ((1-k_s) O[l,t] + k_s C[l,t]);  S[s,r,t] = sum_p weight[s,r,p] P[s,p,t]."""
+    """C[l,t] = sum_{u<=t} x[l,u] (committed), O[l,t] = sum_{u<=t-lead_l} x[l,u] (operating).
+    P[s,p,t] = sum_l score[l,p] ((1-k_s) O[l,t] + k_s C[l,t]) and S[s,r,t] = sum_p weight[s,r,p] P[s,p,t],
+    written per commitment so that each coefficient is one Param:
+        S[s,r,t] = sum_l sum_{u<=t} a[s,r,l] * (1 if u <= t - lead_l else k_s) * x[l,u],
+        a[s,r,l] = sum_p weight[s,r,p] score[l,p]  (track_coef; times k_s: track_coef_building).
+    P[s,p,t] is built only where a tier requirement needs it."""
+    levers_of: dict = {}
+    for s, r, l in st.track_levers:
+        levers_of.setdefault((s, r), []).append(l)
+    years_of: dict = {}
+    for l, u in st.lever_years:
+        years_of.setdefault(l, []).append(u)
 
-    def committed(m, l, t):
-        return sum(m.x[l, u] for u in m.T if u <= t and (l, u) in m.LT)
+    def track_score(m, s, r, t):
+        return sum(
+            (m.track_coef[s, r, l] if u <= t - st.lead[l] else m.track_coef_building[s, r, l]) * m.x[l, u]
+            for l in levers_of.get((s, r), ()) for u in years_of.get(l, ()) if u <= t
+        )
 
-    def operating(m, l, t):
-        return sum(m.x[l, u] for u in m.T if u <= t - st.lead[l] and (l, u) in m.LT)
-
-    m.committed = pyo.Expression(m.L, m.T, rule=committed)
-    m.operating = pyo.Expression(m.L, m.T, rule=operating)
-    levers_of = {}
+    m.track_score = pyo.Expression(m.S, m.R, m.T, rule=track_score)
+    pillar_levers: dict = {}
     for l, p in st.contributions:
-        levers_of.setdefault(p, []).append(l)
+        pillar_levers.setdefault(p, []).append(l)
 
     def pillar_score(m, s, p, t):
-        k = m.credit[s]
-        return sum(m.score[l, p] * ((1 - k) * m.operating[l, t] + k * m.committed[l, t]) for l in levers_of.get(p, ()))
+        return sum(
+            (m.score[l, p] if u <= t - st.lead[l] else m.score_building[s, l, p]) * m.x[l, u]
+            for l in pillar_levers.get(p, ()) for u in years_of.get(l, ()) if u <= t
+        )
 
-    pillars_of = {}
-    for s, r, p in st.weights:
-        pillars_of.setdefault((s, r), []).append(p)
-    m.pillar_score = pyo.Expression(m.S, m.P, m.T, rule=pillar_score)
-    m.track_score = pyo.Expression(
-        m.S, m.R, m.T, rule=lambda m, s, r, t: sum(m.weight[s, r, p] * m.pillar_score[s, p, t] for p in pillars_of.get((s, r), ()))
-    )
+    m.SP_required = pyo.Set(dimen=2, initialize=st.required_pillars, ordered=True)
+    m.pillar_score = pyo.Expression(m.SP_required, m.T, rule=pillar_score)
 
 
 def define_tiers(m, st: Structure) -> None:
@@ -262,18 +295,15 @@ def define_tiers(m, st: Structure) -> None:
 
 def define_spending(m, st: Structure) -> None:
     """public_spend[t] = sum_l public_share_l capex_l / max(lead_l,1) * sum_{u: u <= t < u+max(lead_l,1)} x[l,u]
-    <= budget[t];  sum_{l,u} public_share_l capex_l x[l,u] <= total_public_budget."""
+    <= budget[t];  sum_{l,u} public_share_l capex_l x[l,u] <= total_public_budget.
+    (public_per_year = public_share capex / max(lead,1) and public_per_module = public_share capex are Params.)"""
 
     def spend(m, t):
-        return sum(
-            m.public_share[l] * m.capex[l] / st.spread[l] * m.x[l, u]
-            for (l, u) in m.LT
-            if u <= t < u + st.spread[l]
-        )
+        return sum(m.public_per_year[l] * m.x[l, u] for (l, u) in m.LT if u <= t < u + st.spread[l])
 
     m.public_spend = pyo.Expression(m.T, rule=spend)
     m.year_budget = pyo.Constraint(m.T, rule=lambda m, t: m.public_spend[t] <= m.budget[t])
-    m.all_public_spend = pyo.Expression(expr=sum(m.public_share[l] * m.capex[l] * m.x[l, u] for (l, u) in m.LT))
+    m.all_public_spend = pyo.Expression(expr=sum(m.public_per_module[l] * m.x[l, u] for (l, u) in m.LT))
     if st.has_total_budget:
         m.total_budget_limit = pyo.Constraint(expr=m.all_public_spend <= m.total_budget)
 
@@ -288,11 +318,10 @@ def define_pools_and_relations(m, st: Structure) -> None:
 
 
 def define_objectives(m, st: Structure) -> None:
-    """expected_relief = sum_s prob_s sum_t d_t sum_{r,k} V[s,r,t,k] z[s,r,t,k]  (maximised first);
+    """expected_relief = sum_s prob_s sum_t d_t sum_{r,k} V[s,r,t,k] z[s,r,t,k]  (maximised first;
+    relief_coef = prob_s d_t V[s,r,t,k] is one Param);
     then, with expected_relief >= relief_floor, minimise discounted public spending."""
-    m.expected_relief = pyo.Expression(
-        expr=sum(m.probability[s] * m.discount[t] * m.relief_value[s, r, t, k] * m.z[s, r, t, k] for (s, r, t, k) in m.SRTK)
-    )
+    m.expected_relief = pyo.Expression(expr=sum(m.relief_coef[s, r, t, k] * m.z[s, r, t, k] for (s, r, t, k) in m.SRTK))
     m.discounted_public_spend = pyo.Expression(expr=sum(m.spend_pv[l, u] * m.x[l, u] for (l, u) in m.LT))
     m.max_relief = pyo.Objective(expr=m.expected_relief, sense=pyo.maximize)
     m.min_spend = pyo.Objective(expr=m.discounted_public_spend, sense=pyo.minimize)

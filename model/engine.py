@@ -38,8 +38,21 @@ _STATUS = {
 }
 
 
+def _is_param(e) -> bool:
+    return getattr(e, "is_parameter_type", None) is not None and e.is_parameter_type()
+
+
 def _num(e) -> float:
-    return float(pyo.value(e)) if e is not None else None
+    """The value of a bound or coefficient; a single Param (the usual case) is read directly."""
+    if e is None:
+        return None
+    if _is_param(e):
+        return float(e.value)
+    return float(pyo.value(e))
+
+
+def _params_in(e):
+    return (e,) if _is_param(e) else tuple(identify_mutable_parameters(e))
 
 
 def _is_constant(e) -> bool:
@@ -134,10 +147,10 @@ class HighsEngine:
         self.row_lo, self.row_up = np.array(rlo), np.array(rup)
         self.deps: dict[int, list[int]] = {}
         for s_i, s in enumerate(slots):
-            for p in identify_mutable_parameters(s.expr):
+            for p in _params_in(s.expr):
                 self.deps.setdefault(id(p), []).append(s_i)
             if not _is_constant(s.offset):
-                for p in identify_mutable_parameters(s.offset):
+                for p in _params_in(s.offset):
                     self.deps.setdefault(id(p), []).append(s_i)
         self.last_solution = None
 

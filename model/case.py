@@ -398,8 +398,8 @@ def _validate_table(spec, df: pd.DataFrame, problems: list[Problem]) -> pd.DataF
         return None
     # rows that are entirely blank (trailing lines in a spreadsheet) are dropped
     cols = [c.name for c in spec.columns]
-    blank_rows = df[cols].apply(lambda r: all(_blank(v) for v in r), axis=1) if len(df) else pd.Series([], dtype=bool)
-    rows = [i for i in range(len(df)) if not bool(blank_rows.iloc[i])]
+    col_values = [df[c].tolist() for c in cols]
+    rows = [i for i in range(len(df)) if not all(_blank(vals[i]) for vals in col_values)]
     if not rows and not spec.allow_empty:
         problems.append(Problem(spec.file, "table has no rows"))
         return None
@@ -513,17 +513,19 @@ def rule_ladders(meta, tables, problems):
     """Each scenario has a ladder on each track, with exactly one baseline tier (threshold 0)."""
     if not {"tiers", "scenarios", "sectors"} <= set(tables):
         return
-    tiers = tables["tiers"]
+    ladders: dict = {}
+    for r in _rows(tables["tiers"]):
+        ladders.setdefault((r["scenario"], r["track"]), []).append(r)
     for s in tables["scenarios"]["scenario"]:
         for r in dict.fromkeys(tables["sectors"]["track"]):
-            lad = tiers[(tiers["scenario"] == s) & (tiers["track"] == r)]
-            if not len(lad):
+            lad = ladders.get((s, r), [])
+            if not lad:
                 problems.append(Problem("tiers.csv", f"no ladder for scenario '{s}' on track '{r}' (every scenario needs a ladder on every track, at least its baseline tier with threshold 0)"))
                 continue
-            base = lad[lad["threshold"] == 0]
-            if len(base) != 1:
-                rows = ", ".join(str(x) for x in lad["_row"])
-                what = "no tier" if len(base) == 0 else f"{len(base)} tiers"
+            n_base = sum(1 for t in lad if t["threshold"] == 0)
+            if n_base != 1:
+                rows = ", ".join(str(t["_row"]) for t in lad)
+                what = "no tier" if n_base == 0 else f"{n_base} tiers"
                 problems.append(Problem("tiers.csv", f"ladder of scenario '{s}', track '{r}' (rows {rows}) has {what} with threshold 0; it needs exactly one baseline", column="threshold"))
 
 

@@ -42,17 +42,36 @@ def _is_param(e) -> bool:
     return getattr(e, "is_parameter_type", None) is not None and e.is_parameter_type()
 
 
+def _leaf(e):
+    """(param, factor) when e is one Param times a number (as every coefficient of relief's
+    model is, up to the sign Pyomo gives a row), else None."""
+    if _is_param(e):
+        return e, 1.0
+    args = getattr(e, "args", None)
+    if args is not None and len(args) == 2 and type(e).__name__ == "NPV_ProductExpression":
+        a, b = args
+        if isinstance(a, (int, float)) and _is_param(b):
+            return b, float(a)
+        if isinstance(b, (int, float)) and _is_param(a):
+            return a, float(b)
+    if args is not None and len(args) == 1 and type(e).__name__ == "NPV_NegationExpression" and _is_param(args[0]):
+        return args[0], -1.0
+    return None
+
+
 def _num(e) -> float:
-    """The value of a bound or coefficient; a single Param (the usual case) is read directly."""
+    """The value of a bound or coefficient; one Param times a number is read directly."""
     if e is None:
         return None
-    if _is_param(e):
-        return float(e.value)
+    leaf = _leaf(e)
+    if leaf is not None:
+        return leaf[1] * float(leaf[0].value)
     return float(pyo.value(e))
 
 
 def _params_in(e):
-    return (e,) if _is_param(e) else tuple(identify_mutable_parameters(e))
+    leaf = _leaf(e)
+    return (leaf[0],) if leaf is not None else tuple(identify_mutable_parameters(e))
 
 
 def _is_constant(e) -> bool:

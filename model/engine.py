@@ -21,6 +21,7 @@ import pyomo.environ as pyo
 from pyomo.core.expr.visitor import identify_mutable_parameters
 from pyomo.repn import generate_standard_repn
 
+from .build import paused_gc
 from .solve import HIGHS_TUNING, RELIEF_TOLERANCE, RELIEF_TOLERANCE_ABS, SolveOptions, SolveOutcome, _gap, quiet_stdout, solver_info
 
 INF = highspy.kHighsInf
@@ -93,6 +94,10 @@ class HighsEngine:
     """One `highspy.Highs` holding a relief model; `solve()` runs both lexicographic stages."""
 
     def __init__(self, model, options: SolveOptions):
+        with paused_gc():
+            self._translate(model, options)
+
+    def _translate(self, model, options: SolveOptions) -> None:
         self.model = model
         self.options = options
         self.cols = list(model.component_data_objects(pyo.Var, active=True, descend_into=True))

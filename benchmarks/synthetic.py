@@ -45,22 +45,10 @@ from pathlib import Path
 
 import yaml
 
-# Column order of each table when written as CSV (model-spec section 2).
-COLUMNS = {
-    "levers": ["lever", "capex_per_module", "public_share", "lead_time_years", "earliest_year",
-               "min_modules", "max_modules", "max_modules_per_year", "integer"],
-    "contributions": ["lever", "pillar", "score_per_module"],
-    "sectors": ["sector", "track", "exports_usd_bn", "growth_rate"],
-    "scenarios": ["scenario", "probability", "commitment_credit"],
-    "pillar_weights": ["scenario", "track", "pillar", "weight"],
-    "tiers": ["scenario", "track", "tier", "threshold"],
-    "tariffs": ["scenario", "track", "tier", "sector", "rate"],
-    "budget": ["year", "public_budget_usd_bn"],
-    "tier_requirements": ["scenario", "track", "tier", "pillar", "min_score"],
-    "pools": ["pool", "limit"],
-    "lever_pools": ["lever", "pool", "use_per_module"],
-    "relations": ["lever", "relation", "other"],
-}
+from relief.model.schema import TABLES
+
+# Column order of each table when written as CSV: the schema's (model-spec section 2).
+COLUMNS = {name: [c.name for c in t.columns] for name, t in TABLES.items()}
 
 FIRST_YEAR = 2026
 BUDGET_FRACTION = 0.35  # total public budget / public cost of committing every lever fully

@@ -10,9 +10,7 @@ dots rather than cut off.
 from __future__ import annotations
 
 import math
-import os
 import re
-import secrets
 import textwrap
 from pathlib import Path
 
@@ -22,6 +20,8 @@ matplotlib.use("Agg")  # before pyplot: no display is needed or wanted
 
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
+
+from relief.model.io import atomic_file  # noqa: E402
 
 WIDTH = 9.0  # inches; at DPI this is about 1,100 px, a laptop's width
 DPI = 125
@@ -33,21 +33,10 @@ MAIN_COLOUR, SECOND_COLOUR = "#1f4e79", "#9ecae1"
 def _save(fig, path) -> Path:
     """Write the figure to `path` atomically (the format follows the suffix, PNG by default)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fmt = path.suffix.lstrip(".").lower() or "png"
-    # Not mkstemp: its files are private (0600), and a chart is meant to be shared; a
-    # unique name opened exclusively gets the usual permissions from the umask.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        with open(tmp, "xb") as f:
+        with atomic_file(path, binary=True) as f:
             fig.savefig(f, format=fmt, dpi=DPI, bbox_inches="tight")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     finally:
         plt.close(fig)
     return path

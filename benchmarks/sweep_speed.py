@@ -117,9 +117,7 @@ def main() -> None:
     options = SolveOptions.resolve(case.meta, time_limit=60.0)
     values = [float(v) for v in np.linspace(args.low, args.high, args.points)]
 
-    t0 = time.perf_counter()
     f_secs, f_relief = floor(case, options, args.param, values)
-    floor_wall = time.perf_counter() - t0
     serial_wall, rows = relief_sweep(case, options, args.param, args.low, args.high, args.points, 1, reuse=False)
     r_relief = [float(r["expected_relief"]) for r in rows]
     mismatch = max(abs(a - b) / max(1.0, abs(a)) for a, b in zip(f_relief, r_relief))

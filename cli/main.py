@@ -8,7 +8,6 @@ Errors are one or a few plain lines on stderr, never a traceback (unless --debug
 from __future__ import annotations
 
 import json
-import sys
 from importlib.resources import files
 from pathlib import Path
 

@@ -8,7 +8,7 @@ is part of the key, and which other table's key it must refer to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Columns every table may carry for people; the model ignores them but keeps them.
 INFO_COLUMNS = ("name", "unit", "source", "notes", "description")

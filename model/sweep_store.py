@@ -97,10 +97,3 @@ class SweepStore:
         atomic_write_text(self.path, buf.getvalue())
         atomic_write_json(self.dir / "summary.json", summary)
 
-
-def read_points(path: Path):
-    """points.csv as a DataFrame with numbers typed."""
-    import pandas as pd
-
-    df = pd.read_csv(path, keep_default_na=True)
-    return df

@@ -122,7 +122,7 @@ CASE_ARG = click.argument("case", required=False, type=click.Path(path_type=Path
 @click.option("--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap at which to stop (default: case.yaml, else 1e-6).")
 @click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads (default 1: deterministic).")
 @click.option("--seed", type=click.IntRange(min=0), help="HiGHS random seed (default 0).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Write summary.json, roadmap.csv, tiers.csv, relief.csv, spending.csv and the case used to DIR.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Write summary.json, roadmap.csv, tiers.csv, relief.csv, spending.csv and the case used to DIR; or, if it ends in .xlsx, the same tables as sheets of one workbook.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object to stdout instead of the tables.")
 @click.option("--verbose", is_flag=True, help="Show the solver's log (on stderr).")
 @guarded
@@ -162,7 +162,12 @@ def _finish(result, summary, out_dir, as_json):
     from relief.cli.render import render_infeasible, render_solution
 
     if out_dir is not None:
-        write_run(out_dir, result, summary)
+        if out_dir.suffix.lower() == ".xlsx":
+            from relief.cli.output import write_run_workbook
+
+            write_run_workbook(out_dir, result, summary)
+        else:
+            write_run(out_dir, result, summary)
     status = result.status
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=float))
@@ -179,6 +184,30 @@ def _finish(result, summary, out_dir, as_json):
         raise Failure(EXIT_FAILED, f"relief: the solver found no plan (status {status})")
     if status != "optimal":
         click.echo(f"relief: warning: status {status}: the plan is feasible but not proven optimal (gap {summary['mip_gap']})", err=True)
+
+
+@main.command()
+@CASE_ARG
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False), help="The workbook to write (.xlsx).")
+@guarded
+def template(case, out_path):
+    """Write a case as an Excel workbook to edit: one sheet per table, a `case` sheet
+    (field, value), and a `notes` sheet with every column's meaning, type and range.
+    `relief solve WORKBOOK.xlsx` reads it back.
+
+    \b
+    Examples:
+      relief template --out korea.xlsx                 # the shipped default case
+      relief template examples/tiny --out tiny.xlsx
+      relief solve tiny.xlsx
+    """
+    from relief.model.io import write_case_workbook
+
+    if out_path.suffix.lower() != ".xlsx":
+        raise Failure(EXIT_INPUT, f"relief: {out_path}: the workbook's name must end in .xlsx")
+    c = _load(case)
+    write_case_workbook(c, out_path)
+    click.echo(f"wrote {out_path}: {len(c.levers)} levers, {len(c.scenarios)} scenarios; edit it and run relief solve {out_path}")
 
 
 @main.command()
@@ -222,3 +251,6 @@ def validate(case, as_json):
 
 # The sweep commands live in their own module; importing it registers them on `main`.
 from relief.cli import sweep as _sweep  # noqa: E402,F401
+
+# `relief compare` lives in its own module; importing it registers it on `main`.
+from relief.cli import compare as _compare  # noqa: E402,F401

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from relief.model.io import atomic_write_csv, atomic_write_json, write_case_folder
+import pandas as pd
+
+from relief.model.io import atomic_write_csv, atomic_write_json, write_case_folder, write_workbook
 
 
 def write_run(out_dir: Path, result, summary: dict) -> None:
@@ -22,3 +24,14 @@ def write_run(out_dir: Path, result, summary: dict) -> None:
         atomic_write_csv(out_dir / "spending.csv", ev.spending)
     write_case_folder(result.case, out_dir / "case")
     atomic_write_json(out_dir / "summary.json", summary)
+
+
+def write_run_workbook(path: Path, result, summary: dict) -> None:
+    """`relief solve --out run.xlsx`: the results tables as sheets of one workbook."""
+    flat = {k: (v if not isinstance(v, (dict, list)) else str(v)) for k, v in summary.items()}
+    sheets = {"summary": pd.DataFrame([{"field": k, "value": v} for k, v in flat.items()])}
+    ev = result.evaluation
+    if ev is not None:
+        sheets.update({"roadmap": ev.roadmap, "tiers": ev.tiers, "relief": ev.relief, "spending": ev.spending,
+                       "by_scenario": pd.DataFrame([{"scenario": s, "relief": v} for s, v in ev.by_scenario.items()])})
+    write_workbook(path, sheets)

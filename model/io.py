@@ -72,3 +72,45 @@ def case_to_text(case) -> dict[str, str]:
 def write_case_folder(case, folder: Path) -> None:
     for name, text in case_to_text(case).items():
         atomic_write_text(Path(folder) / name, text)
+
+
+def schema_notes() -> pd.DataFrame:
+    """One row per column of every table: the notes sheet of a case workbook."""
+    from .schema import CASE_FIELDS
+
+    rows = [{"sheet": "case", "column": f.name, "type": f.kind, "required": "yes" if f.required else "no",
+             "range": _range_text(f), "refers to": "", "meaning": f.description} for f in CASE_FIELDS.values()]
+    for t in TABLES.values():
+        for c in t.columns:
+            rows.append({"sheet": t.name, "column": c.name, "type": c.kind, "required": "optional sheet" if t.optional else "yes",
+                         "range": _range_text(c), "refers to": c.refers_to or "", "meaning": c.description})
+        for c in INFO_COLUMNS:
+            rows.append({"sheet": t.name, "column": c, "type": "text", "required": "no", "range": "", "refers to": "",
+                         "meaning": "for people: ignored by the model, kept for reports"})
+    return pd.DataFrame(rows)
+
+
+def _range_text(spec) -> str:
+    lo = "" if spec.min is None else (f"> {spec.min:g}" if spec.min_exclusive else f">= {spec.min:g}")
+    hi = "" if spec.max is None else f"<= {spec.max:g}"
+    return ", ".join(x for x in (lo, hi) if x)
+
+
+def write_workbook(path: Path, sheets: dict) -> None:
+    """Write DataFrames as the sheets of one .xlsx file, atomically."""
+    with atomic_file(path, binary=True) as f:
+        with pd.ExcelWriter(f, engine="openpyxl") as xw:
+            for name, df in sheets.items():
+                df.to_excel(xw, sheet_name=name[:31], index=False)
+
+
+def write_case_workbook(case, path: Path) -> None:
+    """A case as one workbook: a sheet per table (as `relief solve case.xlsx` reads it), a
+    `case` sheet of field/value, and a `notes` sheet with every column's meaning and units."""
+    sheets = {"case": pd.DataFrame([{"field": k, "value": v} for k, v in case.meta.items() if v is not None])}
+    for name, spec in TABLES.items():
+        df = case.table(name)
+        cols = [c.name for c in spec.columns] + [c for c in INFO_COLUMNS if c in df.columns]
+        sheets[name] = df[cols] if len(df) else pd.DataFrame(columns=cols)
+    sheets["notes"] = schema_notes()
+    write_workbook(path, sheets)

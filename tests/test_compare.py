@@ -1,0 +1,141 @@
+"""`relief compare`: run folders and on-the-fly variants side by side."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "examples" / "tiny"
+
+
+EXE = shutil.which("relief", path=str(Path(sys.executable).parent)) or shutil.which("relief")
+
+
+def relief(*args, cwd=None):
+    return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("runs")
+    a, b = d / "A", d / "B"
+    r = relief("solve", TINY, "--out", a)
+    assert r.returncode == 0, r.stderr
+    r = relief("solve", TINY, "--exclude", "chips", "--out", b)
+    assert r.returncode == 0, r.stderr
+    return a, b
+
+
+def _json(*args):
+    r = relief("compare", *args, "--json")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_tiny_folders_json(runs):
+    a, b = runs
+    rep = _json(a, b)
+    assert set(rep) >= {"reference", "runs", "changes", "portfolio", "spending", "relief_by_scenario", "relief_by_track",
+                        "attribution", "attribution_by_scenario"}
+    assert rep["reference"] == "A"
+    tot = {o["run"]: o for o in rep["runs"]}
+    assert tot["A"]["expected_relief"] == pytest.approx(2.2, abs=1e-9)
+    assert tot["B"]["expected_relief"] == pytest.approx(1.4, abs=1e-9)
+    assert tot["B"]["difference"] == pytest.approx(-0.8, abs=1e-9)
+    # agrees with what solve reported
+    for o in rep["runs"]:
+        assert o["expected_relief"] == pytest.approx(o["reported_expected_relief"], abs=1e-9)
+    att = [x for x in rep["attribution"] if x["run"] == "B"]
+    assert sum(x["difference"] for x in att) == pytest.approx(-0.8, abs=1e-9)
+    assert sum(x["difference"] for x in rep["attribution_by_scenario"]) == pytest.approx(-0.8, abs=1e-9)
+    assert [x["rank"] for x in att] == list(range(1, len(att) + 1))
+    assert abs(att[0]["difference"]) >= abs(att[-1]["difference"])
+    assert (att[0]["scenario"], att[0]["track"]) == ("deal", "semis")
+    assert att[0]["levers"].split(",")[0] == "chips"
+    assert rep["changes"]["B"] == {"chips": ["dropped"], "smelter": ["added"]}
+    port = {(p["run"], p["lever"]): p for p in rep["portfolio"]}
+    assert port[("A", "chips")]["modules"] == 2 and port[("A", "chips")]["first_commit"] == 2026
+    assert port[("B", "smelter")]["first_operating"] == 2027
+    scen = {(x["run"], x["scenario"]): x for x in rep["relief_by_scenario"]}
+    assert scen[("B", "deal")]["relief_change"] == pytest.approx(-1.0)
+    assert {s["year"] for s in rep["spending"]} == {2026, 2027}
+
+
+def test_tiny_terminal_and_out(runs, tmp_path):
+    a, b = runs
+    out = tmp_path / "cmp"
+    r = relief("compare", a, b, "--out", out)
+    assert r.returncode == 0, r.stderr
+    for heading in ("Portfolio by lever", "Public spending by year vs budget", "Expected relief by scenario",
+                    "Expected relief by track", "Why B differs from A"):
+        assert any(line.startswith(heading) for line in r.stdout.splitlines()), heading
+    assert "dropped" in r.stdout and "added" in r.stdout and "Traceback" not in r.stderr
+    for name in ("portfolio.csv", "spending.csv", "relief_by_scenario.csv", "attribution.csv"):
+        assert (out / name).is_file(), name
+    att = pd.read_csv(out / "attribution.csv")
+    assert att["difference"].sum() == pytest.approx(-0.8, abs=1e-9)
+    port = pd.read_csv(out / "portfolio.csv")
+    assert set(port.columns) >= {"run", "lever", "modules", "first_commit", "first_operating", "change"}
+    assert port.set_index(["run", "lever"]).loc[("B", "chips"), "change"] == "dropped"
+    assert not list(out.glob("*.tmp*"))
+
+
+def test_not_a_run_folder(runs, tmp_path):
+    a, _ = runs
+    (tmp_path / "empty").mkdir()
+    for bad in (tmp_path / "empty", tmp_path / "missing"):
+        r = relief("compare", a, bad)
+        assert r.returncode == 2
+        assert str(bad) in r.stderr and "Traceback" not in r.stderr
+        assert len(r.stderr.strip().splitlines()) <= 2
+    r = relief("compare", a)
+    assert r.returncode == 2
+
+
+def test_variants_on_the_fly(runs):
+    rep = _json("--case", TINY, "--variant", "no chips: --exclude chips", "--variant", "--force smelter")
+    labels = [o["run"] for o in rep["runs"]]
+    assert labels == ["base", "no chips", "--force smelter"]
+    assert rep["runs"][1]["difference"] == pytest.approx(-0.8, abs=1e-9)
+    r = relief("compare", "--case", TINY, "--variant", "x: --bogus 1", "--json")
+    assert r.returncode == 2 and "--bogus" in r.stderr
+    r = relief("compare", "--case", TINY, "--variant", "x: --exclude nosuchlever")
+    assert r.returncode == 2 and "nosuchlever" in r.stderr
+
+
+def test_default_case_names_most_valuable_lever():
+    """Excluding the default case's most valuable lever: the attribution names it first."""
+    from relief.cli.main import default_case_path
+    from relief.cli.compare import compare, run_from_result
+    from relief.model.case import load_case
+    from relief.model.run import run_case
+    from relief.model.solve import SolveOptions
+
+    case = load_case(default_case_path())
+    opts = SolveOptions.resolve(case.meta)
+    base = run_case(case, opts)
+    used = [l for l, v in base.evaluation.portfolio.items() if v > 1e-6]
+    losses = {}
+    results = {}
+    for l in used:
+        res = run_case(case, opts, exclude=(l,))
+        if res.evaluation is None:
+            continue
+        results[l] = res
+        losses[l] = base.evaluation.expected_relief - res.evaluation.expected_relief
+    top = max(losses, key=losses.get)
+    rep = compare([run_from_result("base", base), run_from_result(f"no-{top}", results[top])])
+    att = [x for x in rep["attribution"] if x["run"] == f"no-{top}"]
+    assert sum(x["difference"] for x in att) == pytest.approx(-losses[top], abs=1e-6)
+    assert att[0]["difference"] < 0
+    assert att[0]["levers"].split(",")[0] == top
+    assert "dropped" in rep["changes"][f"no-{top}"][top]
+    lost = [x for x in rep["relief_by_scenario"] if x["run"] == f"no-{top}"]
+    assert lost and any(x["relief_change"] < 0 for x in lost)

@@ -380,7 +380,7 @@ def render(report: dict, top: int = 10) -> None:
                   ", ".join(f"{b:.2f}" for b in sorted(budgets)))
     con.print(t)
 
-    heading("Expected relief by scenario (discounted, probability-weighted; p in brackets)")
+    heading("Relief by scenario (discounted, if that scenario comes true; its probability p in brackets)")
     scen = list(dict.fromkeys(x["scenario"] for x in report["relief_by_scenario"]))
     rs = {(x["run"], x["scenario"]): x for x in report["relief_by_scenario"]}
     t = table("scenario", *labels)

@@ -73,7 +73,7 @@ def test_tiny_terminal_and_out(runs, tmp_path):
     out = tmp_path / "cmp"
     r = relief("compare", a, b, "--out", out)
     assert r.returncode == 0, r.stderr
-    for heading in ("Portfolio by lever", "Public spending by year vs budget", "Expected relief by scenario",
+    for heading in ("Portfolio by lever", "Public spending by year vs budget", "Relief by scenario",
                     "Expected relief by track", "Why B differs from A"):
         assert any(line.startswith(heading) for line in r.stdout.splitlines()), heading
     assert "dropped" in r.stdout and "added" in r.stdout and "Traceback" not in r.stderr

@@ -34,6 +34,7 @@ class Run:
     spending: object  # DataFrame [year, public_spend, capex_spend, budget]
     probability: dict  # scenario -> probability
     lever_tracks: dict = field(default_factory=dict)  # lever -> {(scenario, track)} it scores in
+    tiers: object = None  # DataFrame [scenario, track, year, tier, base_tier, ...] (tiers.csv), if present
 
 
 # ---------------------------------------------------------------- loading
@@ -82,8 +83,14 @@ def load_run_folder(path: Path) -> Run:
         raise
     except Exception as e:  # unreadable JSON/CSV, missing columns
         raise Failure(EXIT_INPUT, f"relief: {path} is not a readable run folder: {type(e).__name__}: {e}") from None
+    tiers = None
+    if (path / "tiers.csv").is_file():
+        try:
+            tiers = pd.read_csv(path / "tiers.csv")
+        except Exception as e:
+            raise Failure(EXIT_INPUT, f"relief: {path / 'tiers.csv'} cannot be read: {type(e).__name__}") from None
     return Run(label=path.name or str(path), source=str(path), summary=summary, roadmap=roadmap, relief=relief,
-               spending=spending, probability=prob, lever_tracks=_lever_tracks(contrib, weights))
+               spending=spending, probability=prob, lever_tracks=_lever_tracks(contrib, weights), tiers=tiers)
 
 
 def run_from_result(label: str, result) -> Run:
@@ -92,7 +99,7 @@ def run_from_result(label: str, result) -> Run:
     prob = {str(s): float(p) for s, p in zip(t["scenarios"]["scenario"], t["scenarios"]["probability"])}
     return Run(label=label, source=f"{result.case.origin} (solved)", summary=result.summary(), roadmap=ev.roadmap.copy(),
                relief=ev.relief.copy(), spending=ev.spending.copy(), probability=prob,
-               lever_tracks=_lever_tracks(t.get("contributions"), t.get("pillar_weights")))
+               lever_tracks=_lever_tracks(t.get("contributions"), t.get("pillar_weights")), tiers=ev.tiers.copy())
 
 
 def parse_variant(text: str) -> tuple[str, list, list, list]:
@@ -286,15 +293,54 @@ def compare(runs: list[Run]) -> dict:
             x["rank"] = i
         attribution_scen += srows
 
+    by_sector = []
+    for r in runs:
+        g = r.relief.assign(w=[r.probability.get(str(x), 0.0) for x in r.relief["scenario"]])
+        sectors = g.assign(v=g["w"] * g["discounted_relief"]).groupby("sector")["v"].sum() if "sector" in g.columns else {}
+        for sec, v in sectors.items():
+            by_sector.append({"run": r.label, "sector": str(sec), "expected_relief": float(v)})
+    ref_sector = {x["sector"]: x["expected_relief"] for x in by_sector if x["run"] == ref.label}
+    for x in by_sector:
+        x["change"] = None if x["run"] == ref.label else x["expected_relief"] - ref_sector.get(x["sector"], 0.0)
+
+    tiers = []
+    ref_tier = _tier_map(ref)
+    for r in runs:
+        for key, tier in sorted(_tier_map(r).items()):
+            base = ref_tier.get(key)
+            tiers.append({"run": r.label, "scenario": key[0], "track": key[1], "year": key[2], "tier": tier,
+                          "reference_tier": base, "changed": r is not ref and tier != base})
+
     return {"reference": ref.label, "runs": overview, "changes": changed, "portfolio": portfolio, "spending": spending,
-            "relief_by_scenario": by_scen, "relief_by_track": by_track, "attribution": attribution,
-            "attribution_by_scenario": attribution_scen}
+            "relief_by_scenario": by_scen, "relief_by_track": by_track, "relief_by_sector": by_sector,
+            "attribution": attribution, "attribution_by_scenario": attribution_scen, "tiers": tiers}
+
+
+def _tier_map(run: Run) -> dict:
+    """(scenario, track, year) -> the tier reached ('' for the baseline)."""
+    if run.tiers is None:
+        return {}
+    t = run.tiers
+    return {(str(r.scenario), str(r.track), int(r.year)): ("" if r.tier == r.base_tier else str(r.tier)) for r in t.itertuples()}
+
+
+def tier_path(cells: dict, scenario: str, track: str) -> str:
+    """'baseline -> deal (2029) -> deal_plus (2031)' from {(s, r, year): tier}."""
+    steps, prev = [], None
+    for (s, r, y), tier in sorted(cells.items()):
+        if (s, r) != (scenario, track) or tier == prev:
+            continue
+        name = tier or "baseline"
+        steps.append(name if prev is None else f"{name} ({y})")
+        prev = tier
+    return " -> ".join(steps)
 
 
 # ---------------------------------------------------------------- output
 
 CSV_FILES = {"portfolio": "portfolio.csv", "spending": "spending.csv", "relief_by_scenario": "relief_by_scenario.csv",
-             "relief_by_track": "relief_by_track.csv", "attribution": "attribution.csv",
+             "relief_by_track": "relief_by_track.csv", "relief_by_sector": "relief_by_sector.csv", "tiers": "tiers.csv",
+             "attribution": "attribution.csv",
              "attribution_by_scenario": "attribution_by_scenario.csv", "runs": "runs.csv"}
 
 
@@ -403,6 +449,29 @@ def render(report: dict, top: int = 10) -> None:
                         + ("" if lab == ref else f" ({rt[(lab, tr)]['change']:+.3f})") for lab in labels])
     con.print(t)
 
+    sectors = list(dict.fromkeys(x["sector"] for x in report.get("relief_by_sector", [])))
+    if sectors:
+        heading("Expected relief by sector (discounted, probability-weighted)")
+        rs = {(x["run"], x["sector"]): x for x in report["relief_by_sector"]}
+        t = table("sector", *labels)
+        for sec in sectors:
+            t.add_row(sec, *["-" if (lab, sec) not in rs else _num(rs[(lab, sec)]["expected_relief"])
+                             + ("" if lab == ref else f" ({rs[(lab, sec)]['change']:+.3f})") for lab in labels])
+        con.print(t)
+
+    cells = {lab: {(x["scenario"], x["track"], x["year"]): x["tier"] for x in report.get("tiers", []) if x["run"] == lab} for lab in labels}
+    for lab in labels[1:]:
+        moved = sorted({(x["scenario"], x["track"]) for x in report.get("tiers", []) if x["run"] == lab and x["changed"]})
+        if not moved:
+            continue
+        heading(f"Tiers that {lab} reaches differently from {ref}")
+        t = table("scenario", "track", ref, lab)
+        for s_, r_ in moved[:top]:
+            t.add_row(s_, r_, tier_path(cells[ref], s_, r_), tier_path(cells[lab], s_, r_))
+        if len(moved) > top:
+            t.add_row(f"{len(moved) - top} more", "", "", "")
+        con.print(t)
+
     for lab in labels[1:]:
         diff = next(o["difference"] for o in report["runs"] if o["run"] == lab)
         heading(f"Why {lab} differs from {ref}: {diff:+.3f} expected relief")
@@ -433,7 +502,7 @@ def render(report: dict, top: int = 10) -> None:
 @click.option("--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap for --case solves.")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Attribution rows to show per run.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Write runs.csv, portfolio.csv, spending.csv, relief_by_scenario.csv, relief_by_track.csv, attribution.csv, attribution_by_scenario.csv to DIR.")
+              help="Write runs.csv, portfolio.csv, spending.csv, relief_by_scenario.csv, relief_by_track.csv, relief_by_sector.csv, tiers.csv, attribution.csv, attribution_by_scenario.csv to DIR.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object to stdout instead of the tables.")
 @guarded
 def compare_cmd(runs, case, variants, time_limit, mip_gap, top, out_dir, as_json):

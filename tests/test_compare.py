@@ -139,3 +139,22 @@ def test_default_case_names_most_valuable_lever():
     assert "dropped" in rep["changes"][f"no-{top}"][top]
     lost = [x for x in rep["relief_by_scenario"] if x["run"] == f"no-{top}"]
     assert lost and any(x["relief_change"] < 0 for x in lost)
+
+
+def test_tiny_tiers_and_sectors(runs):
+    """Excluding chips: the semis tier s1 (reached in 2027 in both scenarios with two chip
+    modules) is lost, and the hard scenario's general tier t1 comes in 2027 with the smelter
+    (README). By sector: chip exports lose their 1.0, autos gain 0.2 (= 0.4 x 0.5)."""
+    a, b = runs
+    out = _json(a, b)
+    changed = {(x["scenario"], x["track"], x["year"]): (x["reference_tier"], x["tier"])
+               for x in out["tiers"] if x["changed"]}
+    assert changed == {("deal", "semis", 2027): ("s1", ""), ("hard", "semis", 2027): ("s1", ""),
+                       ("hard", "general", 2027): ("", "t1")}
+    sector = {(x["run"], x["sector"]): x for x in out["relief_by_sector"]}
+    lab_a, lab_b = out["runs"][0]["run"], out["runs"][1]["run"]
+    assert sector[(lab_b, "chip_exports")]["change"] == pytest.approx(-1.0)
+    assert sector[(lab_b, "autos")]["change"] == pytest.approx(0.2)
+    for lab in (lab_a, lab_b):  # sectors add up to the expected relief
+        total = sum(x["expected_relief"] for x in out["relief_by_sector"] if x["run"] == lab)
+        assert total == pytest.approx(next(o["expected_relief"] for o in out["runs"] if o["run"] == lab), rel=1e-9)

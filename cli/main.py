@@ -92,7 +92,7 @@ def main(ctx, debug):
       relief solve                         # the default Korea case, shipped with relief
       relief solve examples/tiny --json    # one JSON object on stdout
       relief solve --set budget.*.public_budget_usd_bn*=0.5 --out runs/half-budget
-      relief solve --force kz_smelter --exclude us_steel_mill
+      relief solve --force korea_zinc_smelter --exclude us_steel_mill
       relief validate my-case/             # list every problem with file, row, column
 
     A case is a folder with case.yaml and CSV tables (or one .xlsx workbook with the
@@ -137,10 +137,10 @@ def solve(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, o
     Examples:
       relief solve
       relief solve inputs/korea-2026 --mip-gap 0 --json
-      relief solve --set scenarios.hardline.probability=0.5      # others rescale to sum 1
-      relief solve --set levers.kz_smelter.capex_per_module*=1.3
+      relief solve --set scenarios.hardline_301.probability=0.5      # others rescale to sum 1
+      relief solve --set levers.korea_zinc_smelter.capex_per_module*=1.3
       relief solve --set tariffs.*:general:*:*.rate*=1.1 --out runs/higher-rates
-      relief solve --force kz_smelter --out runs/with-smelter
+      relief solve --force korea_zinc_smelter --out runs/with-smelter
     """
     from relief.model.overrides import apply_overrides
     from relief.model.run import run_case

@@ -378,10 +378,11 @@ def _levers_cell(levers: str, changes: dict, show: int = 2) -> str:
 
 def render(report: dict, top: int = 10) -> None:
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
-    con = Console()
+    from relief.cli.render import _console
+
+    con = _console()
     labels = [o["run"] for o in report["runs"]]
     ref = report["reference"]
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from relief.cli.main import CASE_ARG, EXIT_INPUT, Failure, _load, guarded, main
+from relief.cli.render import _console
 
 
 def _definition(spec, vary, method, samples, seed, overrides, force, exclude):
@@ -104,10 +105,9 @@ def _charts(out_dir: Path, defn, summary: dict, points, done: dict) -> list[str]
 
 def _render_summary(summary: dict, out_dir: Path) -> None:
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = _console()
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary["counts"].items()))
     console.print(f"[bold]{summary['case']}[/]: {summary['finished']} of {summary['points']} points ({counts}) "
                   f"in {summary['wall_seconds']:.1f} s; HiGHS {summary['solve_seconds_mean'] or 0:.3f} s a point on average.")
@@ -336,15 +336,15 @@ def frontier(case, param, range_, overrides, force, exclude, workers, scheduler,
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=float))
         return
-    from rich.console import Console
     from rich.table import Table
 
-    Console().print(f"[bold]Frontier: expected relief against {p.label}[/]")
+    console = _console()
+    console.print(f"[bold]Frontier: expected relief against {p.label}[/]")
     t = Table()
     for c in (p.label, "expected relief", "public spend", "marginal / unit", "knee"):
         t.add_column(c, justify="right")
     for r in rows:
         t.add_row(f"{r['x']:g}", f"{r['expected_relief']:.2f}", "" if r["public_spend"] is None else f"{r['public_spend']:.2f}",
                   "" if r["marginal"] is None else f"{r['marginal']:.3f}", "knee" if r["knee"] else "")
-    Console().print(t)
-    Console().print(f"Results: {out}/frontier.csv, frontier.png, points.csv, summary.json")
+    console.print(t)
+    console.print(f"Results: {out}/frontier.csv, frontier.png, points.csv, summary.json")

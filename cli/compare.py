@@ -326,14 +326,9 @@ def _tier_map(run: Run) -> dict:
 
 def tier_path(cells: dict, scenario: str, track: str) -> str:
     """'baseline -> deal (2029) -> deal_plus (2031)' from {(s, r, year): tier}."""
-    steps, prev = [], None
-    for (s, r, y), tier in sorted(cells.items()):
-        if (s, r) != (scenario, track) or tier == prev:
-            continue
-        name = tier or "baseline"
-        steps.append(name if prev is None else f"{name} ({y})")
-        prev = tier
-    return " -> ".join(steps)
+    from relief.cli.render import tier_path as path
+
+    return path(((y, tier) for (s, r, y), tier in sorted(cells.items()) if (s, r) == (scenario, track)), arrow=" -> ")
 
 
 # ---------------------------------------------------------------- output
@@ -441,23 +436,15 @@ def render(report: dict, top: int = 10) -> None:
     t.add_row("expected", *[_num(o["expected_relief"]) for o in report["runs"]])
     con.print(t)
 
-    heading("Expected relief by track (discounted, probability-weighted)")
-    tracks = list(dict.fromkeys(x["track"] for x in report["relief_by_track"]))
-    rt = {(x["run"], x["track"]): x for x in report["relief_by_track"]}
-    t = table("track", *labels)
-    for tr in tracks:
-        t.add_row(tr, *["-" if (lab, tr) not in rt else _num(rt[(lab, tr)]["expected_relief"])
-                        + ("" if lab == ref else f" ({rt[(lab, tr)]['change']:+.3f})") for lab in labels])
-    con.print(t)
-
-    sectors = list(dict.fromkeys(x["sector"] for x in report.get("relief_by_sector", [])))
-    if sectors:
-        heading("Expected relief by sector (discounted, probability-weighted)")
-        rs = {(x["run"], x["sector"]): x for x in report["relief_by_sector"]}
-        t = table("sector", *labels)
-        for sec in sectors:
-            t.add_row(sec, *["-" if (lab, sec) not in rs else _num(rs[(lab, sec)]["expected_relief"])
-                             + ("" if lab == ref else f" ({rs[(lab, sec)]['change']:+.3f})") for lab in labels])
+    for key, rows in (("track", report["relief_by_track"]), ("sector", report.get("relief_by_sector", []))):
+        if not rows:
+            continue
+        heading(f"Expected relief by {key} (discounted, probability-weighted)")
+        by = {(x["run"], x[key]): x for x in rows}
+        t = table(key, *labels)
+        for name in dict.fromkeys(x[key] for x in rows):
+            t.add_row(name, *["-" if (lab, name) not in by else _num(by[(lab, name)]["expected_relief"])
+                              + ("" if lab == ref else f" ({by[(lab, name)]['change']:+.3f})") for lab in labels])
         con.print(t)
 
     cells = {lab: {(x["scenario"], x["track"], x["year"]): x["tier"] for x in report.get("tiers", []) if x["run"] == lab} for lab in labels}

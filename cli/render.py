@@ -26,6 +26,18 @@ def _console(stderr: bool = False) -> Console:
     return c if c.is_terminal else Console(stderr=stderr, width=120)
 
 
+def tier_path(year_tiers, arrow: str = " → ") -> str:
+    """'baseline → deal (2029) → deal_plus (2031)' from (year, tier) pairs in year order,
+    '' standing for the baseline: each tier once, with the year it is first reached."""
+    steps, prev = [], None
+    for year, tier in year_tiers:
+        if tier != prev:
+            name = tier or "baseline"
+            steps.append(name if prev is None else f"{name} ({year})")
+            prev = tier
+    return arrow.join(steps)
+
+
 def render_solution(result, console: Console | None = None) -> None:
     console = console or _console()
     case, ev, out = result.case, result.evaluation, result.outcome
@@ -104,14 +116,10 @@ def render_solution(result, console: Console | None = None) -> None:
     t.add_column("relief, USD bn", justify="right")
     last_s = None
     for (s, r), g in ev.tiers.groupby(["scenario", "track"], sort=False):
-        steps, prev = [], None
-        for row in g.sort_values("year").itertuples():
-            if row.tier != prev:
-                name = "baseline" if row.tier == row.base_tier else f"[cyan]{row.tier}[/]"
-                steps.append(name if prev is None else f"{name} ({row.year})")
-                prev = row.tier
+        g = g.sort_values("year")
+        path = tier_path(zip(g["year"], ["" if k == b else f"[cyan]{k}[/]" for k, b in zip(g["tier"], g["base_tier"])]))
         rel = ev.relief[(ev.relief["scenario"] == s) & (ev.relief["track"] == r)]["discounted_relief"].sum()
-        t.add_row(s if s != last_s else "", r, " → ".join(steps), _bn(rel))
+        t.add_row(s if s != last_s else "", r, path, _bn(rel))
         last_s = s
     console.print(t)
 

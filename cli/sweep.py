@@ -65,11 +65,8 @@ def execute(case, defn, options, out_dir: Path, workers: int, scheduler, resume:
         raise Failure(130, [f"relief: sweep interrupted; the finished points are in {out_dir / 'points.csv'}",
                             "  continue it with the same command and --resume"]) from None
     summary = summarize(defn, case, options, points, store.done, matrix, time.perf_counter() - t0)
-    store.finalize(summary)
     summary["charts"] = _charts(out_dir, defn, summary, points, store.done)
-    from relief.model.io import atomic_write_json
-
-    atomic_write_json(out_dir / "summary.json", summary)
+    store.finalize(summary)
     return summary, points, store
 
 

@@ -35,6 +35,7 @@ class Run:
     probability: dict  # scenario -> probability
     lever_tracks: dict = field(default_factory=dict)  # lever -> {(scenario, track)} it scores in
     tiers: object = None  # DataFrame [scenario, track, year, tier, base_tier, ...] (tiers.csv), if present
+    case: object = None  # the Case as solved (the run folder's case/), for the report; None if unreadable
 
 
 # ---------------------------------------------------------------- loading
@@ -89,8 +90,14 @@ def load_run_folder(path: Path) -> Run:
             tiers = pd.read_csv(path / "tiers.csv")
         except Exception as e:
             raise Failure(EXIT_INPUT, f"relief: {path / 'tiers.csv'} cannot be read: {type(e).__name__}") from None
+    try:
+        from relief.model.case import load_case
+
+        case = load_case(path / "case")
+    except Exception:  # the comparison needs only the tables above; the report says what it lacks
+        case = None
     return Run(label=path.name or str(path), source=str(path), summary=summary, roadmap=roadmap, relief=relief,
-               spending=spending, probability=prob, lever_tracks=_lever_tracks(contrib, weights), tiers=tiers)
+               spending=spending, probability=prob, lever_tracks=_lever_tracks(contrib, weights), tiers=tiers, case=case)
 
 
 def run_from_result(label: str, result) -> Run:
@@ -99,7 +106,8 @@ def run_from_result(label: str, result) -> Run:
     prob = {str(s): float(p) for s, p in zip(t["scenarios"]["scenario"], t["scenarios"]["probability"])}
     return Run(label=label, source=f"{result.case.origin} (solved)", summary=result.summary(), roadmap=ev.roadmap.copy(),
                relief=ev.relief.copy(), spending=ev.spending.copy(), probability=prob,
-               lever_tracks=_lever_tracks(t.get("contributions"), t.get("pillar_weights")), tiers=ev.tiers.copy())
+               lever_tracks=_lever_tracks(t.get("contributions"), t.get("pillar_weights")), tiers=ev.tiers.copy(),
+               case=result.case)
 
 
 def parse_variant(text: str) -> tuple[str, list, list, list]:

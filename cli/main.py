@@ -254,3 +254,6 @@ from relief.cli import sweep as _sweep  # noqa: E402,F401
 
 # `relief compare` lives in its own module; importing it registers it on `main`.
 from relief.cli import compare as _compare  # noqa: E402,F401
+
+# `relief report` lives in its own module; importing it registers it on `main`.
+from relief.cli import report as _report  # noqa: E402,F401

@@ -204,7 +204,7 @@ def comparison_sections(runs: list[Run]) -> dict:
             "table": _table(["#", "scenario", "track", "probability", "difference", "share", "levers changed there"],
                             [[str(x["rank"]), x["scenario"], x["track"], x["probability"], f"{x['difference']:+.3f}",
                               "-" if x["share"] is None else f"{x['share']:.0%}",
-                              ", ".join(f"{l} ({'/'.join(rep['changes'][lab][l])})" for l in x["levers"].split(",") if l)]
+                              _levers(x["levers"], rep["changes"][lab])]
                              for x in rows[:10]], numeric=("probability", "difference", "share")),
             "more": len(rows) - 10 if len(rows) > 10 else 0,
             "by_scenario": "; ".join(f"{x['scenario']} {x['difference']:+.2f}" for x in srows),
@@ -215,8 +215,21 @@ def comparison_sections(runs: list[Run]) -> dict:
             "spending_chart": spending_chart, "whys": whys}
 
 
+def _levers(levers: str, changes: dict, show: int = 3) -> str:
+    ls = [l for l in levers.split(",") if l]
+    text = ", ".join(f"{l} ({'/'.join(changes[l])})" for l in ls[:show])
+    return text + (f" and {len(ls) - show} more" if len(ls) > show else "")
+
+
+def _cell(v) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
 def input_tables(case) -> list[dict]:
-    """Every table of the case as given (sources and notes included), in schema order."""
+    """Every table of the case as given, in schema order; each row's source and notes go
+    on a full-width line under it, so the tables stay readable at a laptop's width."""
     from relief.model.schema import TABLES
 
     out = []
@@ -224,12 +237,19 @@ def input_tables(case) -> list[dict]:
         df = case.tables.get(name)
         if df is None or not len(df):
             continue
-        cols = list(df.columns)
-        rows = [["" if v is None or (isinstance(v, float) and v != v) else (f"{v:g}" if isinstance(v, float) else str(v)) for v in r]
-                for r in df.itertuples(index=False)]
+        order = [c.name for c in spec.columns]
+        visible = sorted((c for c in df.columns if not str(c).startswith("_")),  # not the loader's row numbers
+                         key=lambda c: order.index(c) if c in order else len(order))
+        # long text (names, units, sources, notes) goes on the line under the row
+        text_cols = [c for c in visible if c in ("source", "notes") or c not in spec.key and df[c].map(lambda v: len(_cell(v))).max() > 24]
+        cols = [c for c in visible if c not in text_cols]
+        rows = []
+        for r in df.to_dict("records"):
+            cells = [_cell(r[c]) for c in cols]
+            notes = [(c, _cell(r[c])) for c in text_cols if _cell(r[c])]
+            rows.append({"cells": cells, "notes": notes})
         out.append({"name": name, "file": spec.file, "description": spec.description, "n": len(df),
-                    "open": name in OPEN_TABLES, "columns": cols, "rows": rows,
-                    "wide": [c in ("source", "notes", "name") for c in cols]})
+                    "open": name in OPEN_TABLES, "columns": cols, "rows": rows})
     return out
 
 

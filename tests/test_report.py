@@ -44,9 +44,11 @@ def runs(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def default_report(tmp_path_factory):
-    """The default case against itself without its most valuable lever, solved on the fly."""
+    """The default case against itself without its most valuable lever, solved on the fly.
+    MASGA shipyards: excluding them costs 40.9 of 79.5 expected relief, more than any other
+    lever (measured; test_compare finds the most valuable lever by solving every exclusion)."""
     out = tmp_path_factory.mktemp("default") / "report.html"
-    r = cli("report", "--case", "default", "--variant", "no-smelter: --exclude korea_zinc_smelter", "--out", out)
+    r = cli("report", "--case", "default", "--variant", "no-masga: --exclude masga_shipyard", "--out", out)
     assert r.exit_code == 0, r.output
     return out
 
@@ -98,9 +100,9 @@ def test_two_runs_add_the_comparison(runs, tmp_path):
 
 def test_default_case_report_names_the_excluded_lever_first(default_report):
     html = default_report.read_text()
-    why = html[html.index("Why no-smelter differs from base"):]
+    why = html[html.index("Why no-masga differs from base"):]
     first_row = why[why.index("<tbody>"):why.index("</tr>", why.index("<tbody>"))]
-    assert "korea_zinc_smelter (dropped)" in first_row
+    assert "<td>masga_shipyard (dropped)" in first_row
     # relief lost by stance is stated for every stance of the case
     by_stance = why[why.index("By stance:"):why.index("</p>", why.index("By stance:"))]
     for s in ("deal_restored", "hardline_301", "alliance_first", "chip_phase2"):

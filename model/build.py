@@ -46,6 +46,7 @@ class Structure:
     requires: tuple  # (l, other)
     excludes: tuple  # (l, other)
     has_total_budget: bool
+    risk: str = "expected"  # risk_measure: expected | cvar | worst (model/risk.py)
 
     @staticmethod
     def of(case: Case) -> "Structure":
@@ -87,6 +88,7 @@ class Structure:
             requires=tuple((r.lever, r.other) for r in rel.itertuples(index=False) if r.relation == "requires"),
             excludes=tuple((r.lever, r.other) for r in rel.itertuples(index=False) if r.relation == "excludes"),
             has_total_budget=case.meta.get("total_public_budget") is not None,
+            risk=case.meta.get("risk_measure") or "expected",
         )
 
 
@@ -154,7 +156,17 @@ def parameter_values(case: Case, st: Structure, force=(), exclude=()) -> dict[st
                   for (s_, r_, l) in st.track_levers}
     V = tier_relief(case, st)
     share = {l: float(lv.at[l, "public_share"]) * float(lv.at[l, "capex_per_module"]) for l in st.levers}
+    risk = {}
+    if st.risk != "expected":  # the Params of define_risk
+        alpha = float(case.meta.get("risk_alpha", 0.8))
+        risk = {
+            "scenario_relief_coef": {(s_, r_, t, k): disc[t] * v for (s_, r_, t, k), v in V.items()},
+            "probability": probability,
+            "risk_weight": {None: float(case.meta.get("risk_weight", 0.5)) if st.risk == "cvar" else 1.0},
+            "risk_tail": {None: 1.0 / (1.0 - alpha)},
+        }
     return {
+        **risk,
         "public_per_module": share,
         "public_per_year": {l: share[l] / st.spread[l] for l in st.levers},
         "min_used": {l: max(float(lv.at[l, "min_modules"]), 1.0 if st.integer[l] else MIN_DIVISIBLE) for l in st.levers},
@@ -205,6 +217,8 @@ def define_sets_and_parameters(m, st: Structure, values: dict) -> None:
         "track_coef": m.SRL, "track_coef_building": m.SRL, "threshold": m.SRK, "min_score": m.SRKP, "relief_coef": m.SRTK,
         "budget": m.T, "total_budget": None, "pool_limit": m.Q, "pool_use": m.LQ, "spend_pv": m.LT,
     }
+    if st.risk != "expected":
+        index_of.update({"scenario_relief_coef": m.SRTK, "probability": m.S, "risk_weight": None, "risk_tail": None})
     for name, index in index_of.items():
         if index is None:
             m.add_component(name, pyo.Param(initialize=values[name][None], mutable=True))
@@ -322,7 +336,8 @@ def define_pools_and_relations(m, st: Structure) -> None:
 def define_objectives(m, st: Structure) -> None:
     """expected_relief = sum_s prob_s sum_t d_t sum_{r,k} V[s,r,t,k] z[s,r,t,k]  (maximised first;
     relief_coef = prob_s d_t V[s,r,t,k] is one Param);
-    then, with expected_relief >= relief_floor, minimise discounted public spending."""
+    then, with expected_relief kept, minimise discounted public spending.
+    `m.lexicographic_stages` lists the stages in order for the engine."""
     m.expected_relief = pyo.Expression(expr=sum(m.relief_coef[s, r, t, k] * m.z[s, r, t, k] for (s, r, t, k) in m.SRTK))
     m.discounted_public_spend = pyo.Expression(expr=sum(m.spend_pv[l, u] * m.x[l, u] for (l, u) in m.LT))
     m.max_relief = pyo.Objective(expr=m.expected_relief, sense=pyo.maximize)
@@ -330,6 +345,30 @@ def define_objectives(m, st: Structure) -> None:
     m.min_spend.deactivate()
     m.keep_relief = pyo.Constraint(expr=m.expected_relief >= m.relief_floor)
     m.keep_relief.deactivate()
+    m.lexicographic_stages = [("relief", m.expected_relief, "max"), ("spend", m.discounted_public_spend, "min")]
+
+
+def define_risk(m, st: Structure) -> None:
+    """Only with risk_measure cvar or worst (model/risk.py). R[s] = sum_{r,t,k} d_t V[s,r,t,k] z[s,r,t,k].
+    cvar:  u[s] >= eta - R[s], u >= 0;  CVaR = eta - 1/(1-alpha) sum_s p_s u[s];
+           risk_value = (1 - w) expected_relief + w CVaR.
+    worst: worst <= R[s] for every s;  risk_value = worst.
+    Stages: risk_value (max), then expected relief (max), then spending (min)."""
+    if st.risk == "expected":
+        return
+    m.scenario_relief = pyo.Expression(m.S, rule=lambda m, s: sum(
+        m.scenario_relief_coef[s_, r, t, k] * m.z[s_, r, t, k] for (s_, r, t, k) in m.SRTK if s_ == s))
+    if st.risk == "worst":
+        m.worst_relief = pyo.Var(domain=pyo.Reals)
+        m.worst_row = pyo.Constraint(m.S, rule=lambda m, s: m.worst_relief <= m.scenario_relief[s])
+        m.risk_value = pyo.Expression(expr=m.worst_relief)
+    else:
+        m.var_level = pyo.Var(domain=pyo.Reals)  # eta: at the optimum, the alpha-quantile of relief
+        m.shortfall = pyo.Var(m.S, domain=pyo.NonNegativeReals)
+        m.shortfall_row = pyo.Constraint(m.S, rule=lambda m, s: m.shortfall[s] >= m.var_level - m.scenario_relief[s])
+        m.cvar = pyo.Expression(expr=m.var_level - sum(m.risk_tail * m.probability[s] * m.shortfall[s] for s in m.S))
+        m.risk_value = pyo.Expression(expr=(1 - m.risk_weight) * m.expected_relief + m.risk_weight * m.cvar)
+    m.lexicographic_stages = [("risk", m.risk_value, "max")] + m.lexicographic_stages
 
 
 @contextmanager
@@ -363,6 +402,7 @@ def _build(case: Case, force=(), exclude=()) -> pyo.ConcreteModel:
     define_spending(m, st)
     define_pools_and_relations(m, st)
     define_objectives(m, st)
+    define_risk(m, st)
     return m
 
 

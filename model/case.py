@@ -371,6 +371,11 @@ def _validate_meta(meta_raw: dict, problems: list[Problem]) -> dict:
             meta[name] = spec.default
         else:
             meta[name] = value
+    if meta.get("risk_measure") not in ("expected", "cvar", "worst"):
+        problems.append(Problem("case.yaml", f"'{meta.get('risk_measure')}' is not a risk measure (expected, cvar or worst)", column="risk_measure"))
+        meta["risk_measure"] = "expected"
+    if isinstance(meta.get("risk_alpha"), float) and meta["risk_alpha"] >= 1.0:
+        problems.append(Problem("case.yaml", "must be below 1 (0.8 = the worst 20% of probability)", column="risk_alpha"))
     if isinstance(meta.get("first_year"), int) and isinstance(meta.get("last_year"), int):
         if meta["last_year"] < meta["first_year"]:
             problems.append(Problem("case.yaml", f"last_year {meta['last_year']} is before first_year {meta['first_year']}", column="last_year"))

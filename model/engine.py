@@ -83,9 +83,9 @@ def _is_constant(e) -> bool:
 class _Slot:
     """One number in HiGHS that depends on mutable Params."""
 
-    kind: str  # "coef" | "row_lo" | "row_up" | "col_lo" | "col_up" | "relief" | "spend"
+    kind: str  # "coef" | "row_lo" | "row_up" | "col_lo" | "col_up" | "cost"
     i: int  # row (coef, row bounds) or column (col bounds, costs)
-    j: int  # column (coef) or -1
+    j: int  # column (coef), stage (cost) or -1
     expr: object
     offset: object = 0.0  # the row's constant term, subtracted from its bounds
 
@@ -131,22 +131,31 @@ class HighsEngine:
                 slots.append(_Slot("row_lo", i, -1, con.lower, const))
             if not (_is_constant(con.upper) and _is_constant(const)) and con.upper is not None:
                 slots.append(_Slot("row_up", i, -1, con.upper, const))
-        # the objectives of the two stages, and the row that keeps relief in stage 2
-        self.relief_cost, self.spend_cost = np.zeros(n), np.zeros(n)
-        for kind, expr, target in (("relief", model.expected_relief, self.relief_cost), ("spend", model.discounted_public_spend, self.spend_cost)):
+        # the objective of each lexicographic stage (build.lexicographic_stages), and for
+        # every stage but the last a row that keeps its value in the stages after it
+        self.stages = [(name, sense) for name, _, sense in model.lexicographic_stages]
+        self.costs = [np.zeros(n) for _ in self.stages]
+        self.keep_rows: list[int | None] = []
+        for g, (name, expr, sense) in enumerate(model.lexicographic_stages):
+            target = self.costs[g]
             repn = generate_standard_repn(expr.expr if hasattr(expr, "expr") else expr, compute_values=False, quadratic=False)
             for v, c in zip(repn.linear_vars, repn.linear_coefs):
                 target[col[id(v)]] += float(c) if _is_constant(c) else _num(c)
                 if not _is_constant(c):
-                    slots.append(_Slot(kind, col[id(v)], -1, c))
-        self.relief_row = len(self.rows)
-        nz = np.nonzero(self.relief_cost)[0]
-        relief_cols = sorted({s.i for s in slots if s.kind == "relief"} | set(int(j) for j in nz))
-        index.extend(relief_cols)
-        value.extend(float(self.relief_cost[j]) for j in relief_cols)
-        starts.append(len(index))
-        rlo.append(-INF)
-        rup.append(INF)
+                    slots.append(_Slot("cost", col[id(v)], g, c))
+            if g == len(model.lexicographic_stages) - 1:
+                self.keep_rows.append(None)
+                continue
+            self.keep_rows.append(len(rlo))
+            stage_cols = sorted({s.i for s in slots if s.kind == "cost" and s.j == g} | set(int(j) for j in np.nonzero(target)[0]))
+            index.extend(stage_cols)
+            value.extend(float(target[j]) for j in stage_cols)
+            starts.append(len(index))
+            rlo.append(-INF)
+            rup.append(INF)
+        # the names of the default two stages, kept for benchmarks/sweep_speed.py
+        self.relief_row = self.keep_rows[0]
+        self.relief_cost, self.spend_cost = self.costs[0], self.costs[-1]
 
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = n, len(rlo)
@@ -215,11 +224,10 @@ class HighsEngine:
             elif s.kind == "col_up":
                 self.col_up[s.i] = val
                 h.changeColBounds(s.i, self.col_lo[s.i], val)
-            elif s.kind == "relief":
-                self.relief_cost[s.i] = val
-                h.changeCoeff(self.relief_row, s.i, val)
-            elif s.kind == "spend":
-                self.spend_cost[s.i] = val
+            elif s.kind == "cost":
+                self.costs[s.j][s.i] = val
+                if self.keep_rows[s.j] is not None:
+                    h.changeCoeff(self.keep_rows[s.j], s.i, val)
         for i in set(rows_lo) | set(rows_up):
             self.row_lo[i] = rows_lo.get(i, self.row_lo[i])
             self.row_up[i] = rows_up.get(i, self.row_up[i])
@@ -250,12 +258,17 @@ class HighsEngine:
         return status, has, sol, info, dt
 
     def solve(self) -> SolveOutcome:
-        """Stage 1: max expected relief. Stage 2: keep it, min discounted public spending."""
+        """Stage 1 (expected relief, or the risk measure asked for) is maximised; each later
+        stage keeps every earlier stage's value (within RELIEF_TOLERANCE) and optimises its
+        own: by default, the least discounted public spending that keeps the relief."""
         o = self.options
         h = self.highs
         start = time.perf_counter()
-        h.changeRowBounds(self.relief_row, -INF, INF)
-        status, has, sol, info, dt = self._run(self.relief_cost, highspy.ObjSense.kMaximize, o.time_limit)
+        for row in self.keep_rows:
+            if row is not None:
+                h.changeRowBounds(row, -INF, INF)
+        sense = {"max": highspy.ObjSense.kMaximize, "min": highspy.ObjSense.kMinimize}
+        status, has, sol, info, dt = self._run(self.costs[0], sense[self.stages[0][1]], o.time_limit)
         out = SolveOutcome(status=status, has_solution=has, solver=solver_info(), solve_seconds=dt)
         if not has:
             out.wall_seconds = time.perf_counter() - start
@@ -266,15 +279,25 @@ class HighsEngine:
         out.mip_gap = _gap(out.objective, out.bound)
         self.last_solution = sol
         if o.lexicographic:
-            floor = out.objective - max(RELIEF_TOLERANCE * abs(out.objective), RELIEF_TOLERANCE_ABS)
-            h.changeRowBounds(self.relief_row, floor, INF)
-            remaining = None if o.time_limit is None else max(o.time_limit - (time.perf_counter() - start), 1.0)
-            status2, has2, sol2, _, dt2 = self._run(self.spend_cost, highspy.ObjSense.kMinimize, remaining)
-            h.changeRowBounds(self.relief_row, -INF, INF)
-            out.stage2 = status2
-            out.solve_seconds += dt2
-            if has2:
+            value = out.objective
+            for g in range(1, len(self.stages)):
+                prev = self.keep_rows[g - 1]
+                slack = max(RELIEF_TOLERANCE * abs(value), RELIEF_TOLERANCE_ABS)
+                if self.stages[g - 1][1] == "max":
+                    h.changeRowBounds(prev, value - slack, INF)
+                else:
+                    h.changeRowBounds(prev, -INF, value + slack)
+                remaining = None if o.time_limit is None else max(o.time_limit - (time.perf_counter() - start), 1.0)
+                status2, has2, sol2, info2, dt2 = self._run(self.costs[g], sense[self.stages[g][1]], remaining)
+                out.solve_seconds += dt2
+                out.stage2 = status2  # the status of the last stage run (the spending stage)
+                if not has2:
+                    break
                 self.last_solution = sol2
+                value = float(info2.objective_function_value)
+            for row in self.keep_rows:
+                if row is not None:
+                    h.changeRowBounds(row, -INF, INF)
         out.wall_seconds = time.perf_counter() - start
         return out
 

@@ -101,17 +101,27 @@ def finish_run(case: Case, engine, outcome: SolveOutcome, options, force=(), exc
     if not outcome.has_solution:
         return result
     ev = evaluate_plan(case, clean_plan(case, engine.plan()), force=force, exclude=exclude)
-    check(ev, outcome)
+    check(ev, outcome, case)
     result.evaluation = ev
     return result
 
 
-def check(ev: Evaluation, outcome: SolveOutcome) -> None:
-    """The plan must be feasible, worth at least what the solver found, and no more than its bound."""
+def check(ev: Evaluation, outcome: SolveOutcome, case: Case | None = None) -> None:
+    """The plan must be feasible, worth at least what the solver found, and no more than its
+    bound. What stage 1 maximised (expected relief, or the case's risk measure) is
+    re-computed from the relief of each scenario (model/risk.py, by sorting)."""
+    from .risk import Risk, measure_value
+
     if ev.violations:
         raise CheckError("the solver's plan breaks limits when re-checked from the tables: " + "; ".join(ev.violations[:5]))
+    risk = Risk.of_case(case.meta) if case is not None else Risk()
+    if risk.kind == "expected":
+        value, what = ev.expected_relief, "expected relief"
+    else:
+        prob = dict(zip(case.table("scenarios")["scenario"], case.table("scenarios")["probability"]))
+        value, what = measure_value(risk, ev.by_scenario, prob), risk.label()
     tol = CHECK_TOLERANCE * max(1.0, abs(outcome.objective or 0.0))
-    if outcome.objective is not None and ev.expected_relief < outcome.objective - tol:
-        raise CheckError(f"re-computed expected relief {ev.expected_relief:.9g} is below the solver's {outcome.objective:.9g}")
-    if outcome.bound is not None and ev.expected_relief > outcome.bound + tol:
-        raise CheckError(f"re-computed expected relief {ev.expected_relief:.9g} is above the solver's bound {outcome.bound:.9g}")
+    if outcome.objective is not None and value < outcome.objective - tol:
+        raise CheckError(f"re-computed {what} {value:.9g} is below the solver's {outcome.objective:.9g}")
+    if outcome.bound is not None and value > outcome.bound + tol:
+        raise CheckError(f"re-computed {what} {value:.9g} is above the solver's bound {outcome.bound:.9g}")

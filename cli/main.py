@@ -124,9 +124,11 @@ CASE_ARG = click.argument("case", required=False, type=click.Path(path_type=Path
 @click.option("--seed", type=click.IntRange(min=0), help="HiGHS random seed (default 0).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Write summary.json, roadmap.csv, tiers.csv, relief.csv, spending.csv and the case used to DIR; or, if it ends in .xlsx, the same tables as sheets of one workbook.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object to stdout instead of the tables.")
+@click.option("--risk", metavar="MEASURE", help="What to maximise: expected (default), worst (the worst stance's relief) or "
+              "cvar:ALPHA:WEIGHT ((1-WEIGHT) x expected + WEIGHT x mean relief of the worst 1-ALPHA of probability).")
 @click.option("--verbose", is_flag=True, help="Show the solver's log (on stderr).")
 @guarded
-def solve(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, out_dir, as_json, verbose):
+def solve(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, out_dir, as_json, risk, verbose):
     """Solve a case: the roadmap that maximises expected tariff relief, then spends
     the least public money for that relief.
 
@@ -141,12 +143,15 @@ def solve(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, o
       relief solve --set levers.korea_zinc_smelter.capex_per_module*=1.3
       relief solve --set tariffs.*:general:*:*.rate*=1.1 --out runs/higher-rates
       relief solve --force korea_zinc_smelter --out runs/with-smelter
+      relief solve --risk worst                  # the best relief if the worst stance comes true
+      relief solve --risk cvar:0.8:0.5           # half expected relief, half the worst 20%'s mean
     """
     from relief.model.overrides import apply_overrides
     from relief.model.run import run_case
     from relief.model.solve import SolveOptions
 
     base = _load(case)
+    overrides = tuple(overrides) + risk_overrides(risk)
     work = apply_overrides(base, list(overrides))
     options = SolveOptions.resolve(work.meta, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed, verbose=verbose)
     try:
@@ -155,6 +160,18 @@ def solve(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, o
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
     summary = result.summary()
     _finish(result, summary, out_dir, as_json)
+
+
+def risk_overrides(text) -> tuple:
+    """--risk MEASURE as the case.yaml overrides it stands for (case.risk_measure, ...)."""
+    if text is None:
+        return ()
+    from relief.model.risk import Risk
+
+    try:
+        return tuple(Risk.parse(text).overrides())
+    except ValueError as e:
+        raise Failure(EXIT_INPUT, f"relief: {e}") from None
 
 
 def _finish(result, summary, out_dir, as_json):

@@ -38,6 +38,23 @@ def tier_path(year_tiers, arrow: str = " → ") -> str:
     return arrow.join(steps)
 
 
+def _render_risk(result, console) -> None:
+    """One line on the spread of relief across stances, and the risk measure if one was asked."""
+    from relief.model.risk import Risk, distribution, measure_value
+
+    case, ev = result.case, result.evaluation
+    prob = dict(zip(case.table("scenarios")["scenario"], case.table("scenarios")["probability"]))
+    risk = Risk.of_case(case.meta)
+    alpha = risk.alpha if risk.kind == "cvar" else 0.8
+    d = distribution(dict(ev.by_scenario), prob, alpha)
+    if risk.kind != "expected":
+        console.print(f"Maximised: [bold]{risk.label()}[/] = USD {_bn(measure_value(risk, ev.by_scenario, prob))}bn "
+                      "(then expected relief, then least spending).")
+    console.print(f"Across stances: worst USD {_bn(d['worst'])}bn ({d['worst_scenario']}), mean of the worst "
+                  f"{1 - alpha:.0%} of probability (CVaR) {_bn(d[f'cvar_{alpha:g}'])}, best {_bn(d['best'])} "
+                  f"({d['best_scenario']}), standard deviation {_bn(d['std'])}.", style="dim")
+
+
 def render_solution(result, console: Console | None = None) -> None:
     console = console or _console()
     case, ev, out = result.case, result.evaluation, result.outcome
@@ -61,6 +78,7 @@ def render_solution(result, console: Console | None = None) -> None:
         + (f" of a total budget of USD {_bn(meta['total_public_budget'])}bn" if meta.get("total_public_budget") is not None else "")
         + f"; total capex USD {_bn(ev.total_spend)}bn."
     )
+    _render_risk(result, console)
 
     # --- roadmap: lever by year -------------------------------------------------------
     rm = ev.roadmap

@@ -418,7 +418,7 @@ def set_parameters(m, case: Case, force=(), exclude=()) -> list:
     changed = []
     for name, vals in parameter_values(case, m.structure, force, exclude).items():
         comp = getattr(m, name)
-        if name == "total_budget":
+        if not comp.is_indexed():
             if comp.value != vals[None]:
                 comp.set_value(vals[None])
                 changed.append(comp)

@@ -67,6 +67,13 @@ class RunResult:
             },
             "warnings": [str(w) for w in self.case.warnings],
         }
+        from .risk import Risk, distribution, measure_value
+
+        risk = Risk.of_case(self.case.meta)
+        prob = dict(zip(self.case.table("scenarios")["scenario"], self.case.table("scenarios")["probability"]))
+        out["risk"] = {"measure": risk.spec(), "label": risk.label(),
+                       "value": measure_value(risk, ev.by_scenario, prob) if ev else None}
+        out["relief_distribution"] = distribution(dict(ev.by_scenario), prob, risk.alpha if risk.kind == "cvar" else 0.8) if ev else {}
         if ev:
             out["schedule"] = {
                 l: {int(r.year): r.committed for r in ev.roadmap.itertuples() if r.lever == l and r.committed}

@@ -266,7 +266,7 @@ def run_sweep(defn, case: Case, options: SolveOptions, out_dir, workers: int = 1
 
     points, matrix = design(defn, case)
     store = SweepStore(out_dir, [p.label for p in defn.parameters], case.levers, defn.to_dict(),
-                       definition_hash(defn, case, options), resume)
+                       definition_hash(defn, case, options), resume, scenarios=case.scenarios)
     todo = [p for p in points if p.id not in store.done]
     values = {p.id: p.values for p in points}
     total = len(points)

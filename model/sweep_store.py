@@ -3,7 +3,8 @@ finished is ever lost, and `--resume` picks up exactly the points still missing.
 
 Layout: sweep.json (the definition and its hash, written first), points.csv (one row per
 point: point id, every varied parameter, status, expected_relief, public_spend, mip_gap,
-solve_seconds, the total modules of every lever, message), summary.json (last: its
+solve_seconds, relief:SCENARIO for every scenario (its discounted relief if it comes true),
+the total modules of every lever, message), summary.json (last: its
 presence means the sweep finished), and the charts.
 """
 
@@ -18,11 +19,19 @@ from .io import atomic_write_json, atomic_write_text
 from .sweep import SweepError
 
 
+def relief_column(scenario: str) -> str:
+    """The points.csv column of a scenario's relief (discounted, if it comes true)."""
+    return f"relief:{scenario}"
+
+
 class SweepStore:
-    def __init__(self, out_dir: Path, labels: list[str], levers: list[str], definition: dict, def_hash: str, resume: bool):
+    def __init__(self, out_dir: Path, labels: list[str], levers: list[str], definition: dict, def_hash: str, resume: bool,
+                 scenarios=()):
         self.dir = Path(out_dir)
         self.labels, self.levers = list(labels), list(levers)
-        self.columns = ["point", *self.labels, "status", "expected_relief", "public_spend", "mip_gap", "solve_seconds", *self.levers, "message"]
+        self.scenarios = list(scenarios)
+        self.columns = ["point", *self.labels, "status", "expected_relief", "public_spend", "mip_gap", "solve_seconds",
+                        *(relief_column(s) for s in self.scenarios), *self.levers, "message"]
         self.path = self.dir / "points.csv"
         self.meta_path = self.dir / "sweep.json"
         self.done: dict[int, dict] = {}
@@ -73,6 +82,9 @@ class SweepStore:
         for c in ("status", "expected_relief", "public_spend", "mip_gap", "solve_seconds"):
             v = row.get(c)
             flat[c] = "" if v is None else v
+        by_scenario = row.get("by_scenario") or {}
+        for sc in self.scenarios:
+            flat[relief_column(sc)] = by_scenario.get(sc, "")
         modules = row.get("modules") or {}
         for l in self.levers:
             flat[l] = modules.get(l, "")

@@ -740,7 +740,7 @@ def test_points_csv_columns(serial_run):
     work, _, _ = serial_run
     header, _ = read_points(work / "serial" / "points.csv")
     assert header == ["point", "case.total_public_budget", "levers.chips.capex_per_module*", *RESULT_COLUMNS,
-                      *TINY_LEVERS, "message"]
+                      "relief:deal", "relief:hard", *TINY_LEVERS, "message"]
 
 
 def test_summary_json(serial_run, tiny):

@@ -147,12 +147,15 @@ def solve(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, o
       relief solve --risk cvar:0.8:0.5           # half expected relief, half the worst 20%'s mean
     """
     from relief.model.overrides import apply_overrides
+    from relief.model.checks import with_checks
     from relief.model.run import run_case
     from relief.model.solve import SolveOptions
 
     base = _load(case)
     overrides = tuple(overrides) + risk_overrides(risk)
-    work = apply_overrides(base, list(overrides))
+    work = with_checks(apply_overrides(base, list(overrides)))  # the warnings go to stderr and summary.json
+    for w in work.warnings:
+        click.echo(f"warning: {w}", err=True)
     options = SolveOptions.resolve(work.meta, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed, verbose=verbose)
     try:
         result = run_case(work, options, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides))
@@ -229,41 +232,58 @@ def template(case, out_path):
 
 @main.command()
 @CASE_ARG
-@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the problems and warnings as JSON.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors: exit 2 if there is any.")
 @guarded
-def validate(case, as_json):
-    """Check a case and list every problem with its file, row and column.
+def validate(case, as_json, strict):
+    """Check a case and list every problem with its file, row and column, then the
+    warnings: data that is legal but suspicious (a tier no portfolio can reach, a lever
+    that scores in no weighted pillar, a ladder whose higher tier raises a rate, a lever
+    that cannot operate within the horizon, numbers far apart in scale; see
+    docs/validation.md).
 
     Exit code 0 when the case can be solved (warnings may still be listed), 2 when it
-    cannot. Without CASE, the shipped default case is checked.
+    cannot, or with --strict when there is any warning. Without CASE, the shipped
+    default case is checked.
 
     \b
     Examples:
       relief validate
       relief validate my-case/
+      relief validate my-case/ --strict        # warnings fail too (for CI)
       relief validate my-case.xlsx --json
     """
     from relief.model.case import CaseError
+    from relief.model.checks import with_checks
 
     path = case if case is not None else default_case_path()
     try:
-        c = _load(case)
+        c = with_checks(_load(case))
     except CaseError as e:
         if as_json:
-            click.echo(json.dumps({"valid": False, "problems": [p.__dict__ for p in e.problems]}, indent=2))
+            click.echo(json.dumps({"valid": False, "problems": [p.__dict__ for p in e.problems], "warnings": []}, indent=2))
             raise Failure(EXIT_INPUT, []) from None
         raise
+    failed = strict and bool(c.warnings)
     if as_json:
-        click.echo(json.dumps({"valid": True, "case": c.name, "warnings": [p.__dict__ for p in c.warnings]}, indent=2))
+        warnings = [p.__dict__ for p in c.warnings]
+        click.echo(json.dumps({"valid": not failed, "case": c.name, "strict": strict, "problems": warnings if failed else [],
+                               "warnings": warnings}, indent=2))
+        if failed:
+            raise Failure(EXIT_INPUT, [])
         return
-    for w in c.warnings:
-        click.echo(f"warning: {w}", err=True)
+    if failed:
+        n = len(c.warnings)
+        raise Failure(EXIT_INPUT, [f"relief: the case has {n} warning{'s' if n > 1 else ''}, which --strict makes errors:"]
+                      + [f"  warning: {w}" for w in c.warnings])
     t = c.tables
     click.echo(
         f"{path}: valid. '{c.name}', {c.meta['first_year']}-{c.meta['last_year']}: {len(t['levers'])} levers, "
         f"{len(c.scenarios)} scenarios, {len(c.tracks)} tracks, {len(t['sectors'])} sectors, {len(c.pillars)} pillars, "
         f"{len(t['tiers'])} tiers."
     )
+    for w in c.warnings:
+        click.echo(f"warning: {w}", err=True)
 
 
 # The sweep commands live in their own module; importing it registers them on `main`.

@@ -153,8 +153,7 @@ def render_solution(result, console: Console | None = None) -> None:
     t.add_row("budget", *["" if r.budget is None or r.budget != r.budget else _bn(r.budget) for r in shown])
     t.add_row("used", *["" if r.budget is None or r.budget != r.budget or not r.budget else f"{r.public_spend / r.budget:.0%}" for r in shown])
     console.print(t)
-    for w in case.warnings:
-        console.print(Text(f"warning: {w}", style="yellow"))
+    # the case's warnings went to stderr before the solve (relief solve)
 
 
 def render_infeasible(result, console: Console | None = None) -> None:

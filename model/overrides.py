@@ -8,9 +8,10 @@ proportionally so that all still sum to 1. The changed case is validated again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .case import Case, CaseError, coerce, validate
+from .checks import CaseWarning
 from .schema import CASE_FIELDS, TABLES
 
 
@@ -122,9 +123,14 @@ def apply_overrides(case: Case, overrides) -> Case:
     if touched_prob:
         _rescale_probabilities(tables["scenarios"], touched_prob)
     try:
-        return validate(meta, tables, case.origin, trusted=set(tables) - touched)
+        changed = validate(meta, tables, case.origin, trusted=set(tables) - touched)
     except CaseError as e:
         raise OverrideError("the overrides make the case invalid: " + "; ".join(str(p) for p in e.problems)) from None
+    # what reading the files warned about (unknown columns and fields) is gone from the
+    # typed tables, so it is not found again: keep it (but not the checks' warnings about
+    # the numbers before the change: model/checks.py runs on the changed case)
+    kept = tuple(w for w in case.warnings if not isinstance(w, CaseWarning))
+    return replace(changed, warnings=kept + tuple(w for w in changed.warnings if w not in kept))
 
 
 def _rescale_probabilities(df, touched: set[int]) -> None:

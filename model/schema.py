@@ -279,5 +279,9 @@ def reference_markdown() -> str:
         "- a relation is `requires` or `excludes`, between two different levers;",
         "- identifiers may not contain `:` or `*` (they are used in parameter paths).",
         "",
+        "Breaking a rule is an error. Data that is legal but suspicious (a tier no portfolio can reach, a lever that scores",
+        "in no weighted pillar, a ladder whose higher tier raises a rate, a lever that cannot operate within the horizon,",
+        "numbers far apart in scale) gives warnings instead: see [validation.md](validation.md).",
+        "",
     ]
     return "\n".join(lines)

@@ -294,3 +294,6 @@ from relief.cli import compare as _compare  # noqa: E402,F401
 
 # `relief report` lives in its own module; importing it registers it on `main`.
 from relief.cli import report as _report  # noqa: E402,F401
+
+# `relief value` (value of information) lives in its own module.
+from relief.cli import value as _value  # noqa: E402,F401

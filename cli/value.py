@@ -1,0 +1,136 @@
+"""`relief value`: the value of knowing the U.S. stance before committing (EVPI) and of
+planning for every stance rather than the average one (VSS), with the plans side by side."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from relief.cli.main import CASE_ARG, EXIT_FAILED, EXIT_INPUT, Failure, _load, guarded, main
+
+
+def _labels(v) -> list[str]:
+    return ["stochastic", *v.probability, "ev"]
+
+
+def _title(label: str, v) -> str:
+    if label == "stochastic":
+        return "roadmap"
+    if label == "ev":
+        return "EV plan"
+    return label
+
+
+def tables(v) -> dict:
+    import pandas as pd
+
+    labels = _labels(v)
+    rows = []
+    for lab in labels:
+        for s, p in v.probability.items():
+            rows.append({"plan": lab, "scenario": s, "probability": p, "relief": v.values[lab][s]})
+        rows.append({"plan": lab, "scenario": "expected", "probability": 1.0, "relief": v.expected[lab]})
+    levers = list(dict.fromkeys(l for lab in labels for l in v.portfolio[lab]))
+    port = [{"plan": lab, "lever": l, "modules": v.portfolio[lab].get(l, 0.0)} for lab in labels for l in levers]
+    plans = [{"plan": lab, "lever": l, "year": y, "modules": m} for lab in labels for (l, y), m in sorted(v.plans[lab].items())]
+    return {"value.csv": pd.DataFrame(rows), "portfolio.csv": pd.DataFrame(port), "plans.csv": pd.DataFrame(plans)}
+
+
+def render(v) -> None:
+    from rich import box
+    from rich.table import Table
+
+    from relief.cli.render import _console
+
+    con = _console()
+    con.print("[bold]Value of information[/] (expected relief, discounted, USD bn)")
+    t = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    t.add_column("measure")
+    t.add_column("USD bn", justify="right")
+    t.add_column("what it means")
+    t.add_row("RP", f"{v.rp:.3f}", "the roadmap committed now, before the U.S. stance is known (relief solve)")
+    t.add_row("WS", f"{v.ws:.3f}", "wait-and-see: each stance's own optimum, weighted by its probability")
+    t.add_row("EVPI = WS - RP", f"{v.evpi:.3f}", "the most that knowing the stance before committing is worth")
+    ev = "the expected-value stance" if v.ev_how == "mean" else f"the most probable stance, {v.ev_how.split(': ')[1]} (ladders differ, no mean stance)"
+    t.add_row("EEV", f"{v.eev:.3f}", f"the roadmap optimal for {ev}, valued over all stances")
+    t.add_row("VSS = RP - EEV", f"{v.vss:.3f}", "what planning for every stance gains over planning for one")
+    con.print(t)
+    labels = _labels(v)
+    con.print()
+    con.print("[bold]Each plan if each stance comes true[/]")
+    con.print("  Columns: 'roadmap' is the plan for all stances (RP); a stance's name, the plan optimal were that stance "
+              "known (WS); 'EV plan', the plan for " + ("the expected-value stance." if v.ev_how == "mean" else
+                                                         f"the most probable stance ({v.ev_how.split(': ')[1]})."), style="dim")
+    t = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    t.add_column("stance", no_wrap=True)
+    t.add_column("p", justify="right")
+    for lab in labels:
+        t.add_column(_title(lab, v), justify="right", overflow="fold")
+    for s, p in v.probability.items():
+        t.add_row(s, f"{p:.2f}", *[f"{v.values[lab][s]:.2f}" for lab in labels])
+    t.add_row("expected", "", *[f"{v.expected[lab]:.2f}" for lab in labels])
+    con.print(t)
+    con.print()
+    con.print("[bold]Modules of each plan[/]")
+    t = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    t.add_column("lever", no_wrap=True)
+    for lab in labels:
+        t.add_column(_title(lab, v), justify="right", overflow="fold")
+    levers = list(dict.fromkeys(l for lab in labels for l in v.portfolio[lab]))
+    for l in levers:
+        cells = [v.portfolio[lab].get(l, 0.0) for lab in labels]
+        if any(c > 1e-9 for c in cells):
+            t.add_row(l, *[("-" if c <= 1e-9 else f"{c:g}" if float(c).is_integer() else f"{c:.2f}") for c in cells])
+    con.print(t)
+
+
+@main.command("value")
+@CASE_ARG
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Change a number first (as in relief solve).")
+@click.option("--force", multiple=True, metavar="LEVER", help="Force LEVER in every plan.")
+@click.option("--exclude", multiple=True, metavar="LEVER", help="Exclude LEVER from every plan.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per solve and stage.")
+@click.option("--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Write value.csv, portfolio.csv, plans.csv, summary.json to DIR.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object to stdout instead of the tables.")
+@guarded
+def value_cmd(case, overrides, force, exclude, time_limit, mip_gap, out_dir, as_json):
+    """The value of information: the expected value of perfect information (EVPI: what
+    knowing the U.S. stance before committing would be worth) and the value of the
+    stochastic solution (VSS: what planning for every stance gains over planning for the
+    average one), with the plan optimal for each stance alone side by side.
+
+    Solves the case, each scenario alone, and the expected-value scenario (docs/analyses.md).
+
+    \b
+    Examples:
+      relief value
+      relief value --set 'budget.*.public_budget_usd_bn*=0.5' --out runs/value-half
+    """
+    from relief.model.io import atomic_write_csv, atomic_write_json
+    from relief.model.overrides import apply_overrides
+    from relief.model.solve import SolveOptions
+    from relief.model.value import ValueError_, value_of_information
+
+    work = apply_overrides(_load(case), list(overrides))
+    unknown = [l for l in (*force, *exclude) if l not in work.levers]
+    if unknown:
+        raise Failure(EXIT_INPUT, f"relief: unknown lever(s): {', '.join(unknown)} (levers: {', '.join(work.levers)})")
+    options = SolveOptions.resolve(work.meta, time_limit=time_limit, mip_gap=mip_gap)
+    try:
+        v = value_of_information(work, options, tuple(force), tuple(exclude))
+    except ValueError_ as e:
+        raise Failure(EXIT_FAILED, f"relief: value of information: {e}") from None
+    summary = {"case": work.name, "input_sha256": work.sha256(), "overrides": list(overrides), "force": list(force),
+               "exclude": list(exclude), **v.to_dict()}
+    summary["plans"] = {lab: [{"lever": l, "year": y, "modules": m} for (l, y), m in sorted(p.items())] for lab, p in v.plans.items()}
+    if out_dir is not None:
+        for name, df in tables(v).items():
+            atomic_write_csv(Path(out_dir) / name, df)
+        atomic_write_json(Path(out_dir) / "summary.json", summary)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, default=float))
+    else:
+        render(v)

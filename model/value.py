@@ -1,0 +1,157 @@
+"""Value of information: what knowing the U.S. stance in advance would be worth, and what
+planning for one average stance would cost (the standard stochastic-programming measures;
+docs/analyses.md states them with this model's words).
+
+With RP the optimum of the case (the roadmap committed before the stance is known):
+
+- wait-and-see, WS = sum_s p_s max_x R_s(x): each stance solved alone, as if it were known;
+- EVPI = WS - RP >= 0: the most it is worth to learn the stance before committing;
+- EV: the plan optimal for one expected-value scenario (every number of the scenarios at its
+  probability-weighted mean: weights, commitment credit, tier thresholds, rates and tier
+  requirements; only possible when every scenario has the same tiers, and the same
+  baseline tier, on each track, else
+  the most probable scenario stands in for it and the result says so);
+- EEV = sum_s p_s R_s(x_EV), VSS = RP - EEV >= 0: what solving the stochastic problem gains
+  over planning for the average stance.
+
+Every plan is valued by `evaluate_plan` on the full case. All analyses here transform the
+case (pure functions Case -> Case) and go through `run_case`: one build/solve path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .case import Case
+from .evaluate import evaluate_plan
+from .run import RunResult, run_case
+from .solve import SolveOptions
+
+SCENARIO_TABLES = ("pillar_weights", "tiers", "tariffs", "tier_requirements")
+EV_SCENARIO = "expected_value"
+
+
+def _replace(case: Case, meta: dict | None = None, **tables) -> Case:
+    new = dict(case.tables)
+    new.update(tables)
+    clean = {k: v.drop(columns=[c for c in v.columns if str(c).startswith("_")]) for k, v in new.items()}
+    return Case.from_tables(meta if meta is not None else dict(case.meta), clean, origin=case.origin)
+
+
+def risk_neutral(case: Case) -> Case:
+    """Value of information is defined for expected relief: drop any risk measure."""
+    if (case.meta.get("risk_measure") or "expected") == "expected":
+        return case
+    return _replace(case, {**case.meta, "risk_measure": "expected"})
+
+
+def scenario_alone(case: Case, scenario: str) -> Case:
+    """The case with only `scenario`, at probability 1."""
+    t = case.tables
+    sc = t["scenarios"][t["scenarios"]["scenario"] == scenario].copy()
+    sc["probability"] = 1.0
+    kept = {name: t[name][t[name]["scenario"] == scenario].copy() for name in SCENARIO_TABLES if name in t}
+    return _replace(case, scenarios=sc, **kept)
+
+
+def expected_value_case(case: Case) -> tuple[Case, str]:
+    """(case, how): the one-scenario case of the mean stance ('mean'), or of the most
+    probable stance ('modal: <scenario>') when the scenarios' ladders differ."""
+    t = case.tables
+    sc = t["scenarios"]
+    prob = dict(zip(sc["scenario"], sc["probability"].astype(float)))
+    ladders = {s: set(zip(g["track"], g["tier"], g["threshold"].astype(float) == 0)) for s, g in t["tiers"].groupby("scenario")}
+    if len({frozenset(v) for v in ladders.values()}) > 1:
+        modal = max(prob, key=lambda s: (prob[s], s == sc["scenario"].iloc[0]))
+        return scenario_alone(case, modal), f"modal: {modal}"
+
+    def mean(df: pd.DataFrame, keys: list[str], value: str) -> pd.DataFrame:
+        """The probability-weighted mean of `value` over scenarios, a missing row counting 0."""
+        w = df.assign(_w=df["scenario"].map(prob) * df[value].astype(float))
+        out = w.groupby(keys, sort=False, as_index=False)["_w"].sum().rename(columns={"_w": value})
+        out.insert(0, "scenario", EV_SCENARIO)
+        return out
+
+    ev_sc = pd.DataFrame([{"scenario": EV_SCENARIO, "name": "expected-value stance", "probability": 1.0,
+                           "commitment_credit": sum(prob[s] * float(k) for s, k in zip(sc["scenario"], sc["commitment_credit"]))}])
+    tables = {
+        "scenarios": ev_sc[[c for c in ev_sc.columns if c in sc.columns or c in ("scenario", "probability", "commitment_credit")]],
+        "pillar_weights": mean(t["pillar_weights"], ["track", "pillar"], "weight"),
+        "tiers": mean(t["tiers"], ["track", "tier"], "threshold"),
+        "tariffs": mean(t["tariffs"], ["track", "tier", "sector"], "rate"),
+    }
+    if "tier_requirements" in t and len(t["tier_requirements"]):
+        tables["tier_requirements"] = mean(t["tier_requirements"], ["track", "tier", "pillar"], "min_score")
+    elif "tier_requirements" in t:
+        tables["tier_requirements"] = t["tier_requirements"].iloc[0:0].copy()
+    return _replace(case, **tables), "mean"
+
+
+def plan_of(result: RunResult) -> dict:
+    rm = result.evaluation.roadmap
+    return {(str(r.lever), int(r.year)): float(r.committed) for r in rm.itertuples() if r.committed}
+
+
+@dataclass
+class ValueOfInformation:
+    rp: float  # the case's optimum (expected relief)
+    ws: float  # wait-and-see
+    evpi: float
+    eev: float
+    vss: float
+    ev_how: str  # 'mean' or 'modal: <scenario>'
+    ev_objective: float  # the EV plan's relief in the EV scenario
+    probability: dict
+    alone: dict  # scenario -> its optimum when solved alone
+    plans: dict  # label -> {(lever, year): modules}: 'stochastic', 'ev', and each scenario
+    values: dict  # label -> {scenario: relief of that plan if the scenario comes true}
+    expected: dict  # label -> expected relief of that plan in the full case
+    portfolio: dict  # label -> {lever: modules}
+    statuses: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "recourse_problem": self.rp, "wait_and_see": self.ws, "evpi": self.evpi,
+            "expected_value_solution": self.eev, "vss": self.vss, "expected_value_scenario": self.ev_how,
+            "ev_plan_relief_in_ev_scenario": self.ev_objective, "probability": self.probability,
+            "alone": self.alone, "plans_expected_relief": self.expected, "plans_by_scenario": self.values,
+            "portfolio": self.portfolio, "statuses": self.statuses,
+        }
+
+
+class ValueError_(RuntimeError):
+    """A solve the analysis needs found no plan."""
+
+
+def value_of_information(case: Case, options: SolveOptions, force=(), exclude=()) -> ValueOfInformation:
+    case = risk_neutral(case)
+    prob = {str(s): float(p) for s, p in zip(case.table("scenarios")["scenario"], case.table("scenarios")["probability"])}
+    statuses, plans = {}, {}
+
+    def solve(label: str, c: Case) -> RunResult:
+        r = run_case(c, options, force=force, exclude=exclude)
+        statuses[label] = r.status
+        if r.evaluation is None:
+            raise ValueError_(f"{label}: no plan (status {r.status})")
+        plans[label] = plan_of(r)
+        return r
+
+    rp = solve("stochastic", case).evaluation.expected_relief
+    alone = {}
+    for s in prob:
+        alone[s] = solve(s, scenario_alone(case, s)).evaluation.expected_relief
+    ev_case, how = expected_value_case(case)
+    ev_obj = solve("ev", ev_case).evaluation.expected_relief
+    values, expected, portfolio = {}, {}, {}
+    for label, plan in plans.items():
+        e = evaluate_plan(case, plan, force=force, exclude=exclude)
+        if e.violations:  # scenario-free limits: a plan feasible alone is feasible here
+            raise ValueError_(f"the plan of {label} breaks a limit of the full case: {e.violations[0]}")
+        values[label], expected[label], portfolio[label] = dict(e.by_scenario), e.expected_relief, dict(e.portfolio)
+    ws = sum(prob[s] * alone[s] for s in prob)
+    eev = expected["ev"]
+    return ValueOfInformation(rp=rp, ws=ws, evpi=ws - rp, eev=eev, vss=rp - eev, ev_how=how, ev_objective=ev_obj,
+                              probability=prob, alone=alone, plans=plans, values=values, expected=expected,
+                              portfolio=portfolio, statuses=statuses)

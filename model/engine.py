@@ -186,6 +186,16 @@ class HighsEngine:
                 for p in _params_in(s.offset):
                     self.deps.setdefault(id(p), []).append(s_i)
         self.last_solution = None
+        self.stage1_floor: float | None = None  # a lower bound on the first stage's value (alternatives)
+
+    def add_row(self, terms, lower: float, upper: float = INF) -> int:
+        """Add a row lower <= sum coef * var <= upper, terms = [(var, coef)], to HiGHS only
+        (the Pyomo model is left as built): a cut of an analysis, e.g. a no-good cut.
+        Returns its row index."""
+        cols = [self.col_of[id(v)] for v, _ in terms]
+        vals = [float(c) for _, c in terms]
+        self.highs.addRow(float(lower), float(upper), len(cols), np.array(cols, dtype=np.int32), np.array(vals, dtype=float))
+        return self.highs.getNumRow() - 1
 
     def _option_values(self) -> dict:
         o = self.options
@@ -267,6 +277,8 @@ class HighsEngine:
         for row in self.keep_rows:
             if row is not None:
                 h.changeRowBounds(row, -INF, INF)
+        if self.stage1_floor is not None:
+            h.changeRowBounds(self.keep_rows[0], float(self.stage1_floor), INF)
         sense = {"max": highspy.ObjSense.kMaximize, "min": highspy.ObjSense.kMinimize}
         status, has, sol, info, dt = self._run(self.costs[0], sense[self.stages[0][1]], o.time_limit)
         out = SolveOutcome(status=status, has_solution=has, solver=solver_info(), solve_seconds=dt)

@@ -1,0 +1,138 @@
+"""`relief alternatives`: distinct roadmaps within a tolerance of the optimum, and what
+each does differently (model/alternatives.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from relief.cli.main import CASE_ARG, EXIT_FAILED, EXIT_INPUT, Failure, _load, guarded, main
+
+
+def parse_within(text: str) -> float:
+    t = str(text).strip()
+    try:
+        v = float(t[:-1]) / 100.0 if t.endswith("%") else float(t)
+    except ValueError:
+        raise Failure(EXIT_INPUT, f"relief: --within {text!r}: write a share like 5% or 0.05") from None
+    if not 0.0 <= v < 1.0:
+        raise Failure(EXIT_INPUT, f"relief: --within {text!r}: must be at least 0% and below 100%")
+    return v
+
+
+def report(alts) -> dict:
+    """Tidy records: one row per plan, its modules per lever, and its changes from the optimum."""
+    from relief.cli.compare import compare, run_from_result
+
+    labels = ["optimum", *[f"alternative {i}" for i in range(1, len(alts.found) + 1)]]
+    runs = [run_from_result(lab, r) for lab, r in zip(labels, alts.all)]
+    cmp = compare(runs) if len(runs) > 1 else {"changes": {}, "portfolio": []}
+    top = alts.optimum.evaluation.expected_relief
+    plans, portfolio, schedule = [], [], []
+    for lab, r in zip(labels, alts.all):
+        ev = r.evaluation
+        changes = cmp["changes"].get(lab, {})
+        plans.append({"plan": lab, "status": r.status, "expected_relief": ev.expected_relief,
+                      "share_of_optimum": ev.expected_relief / top if top else None,
+                      "public_spend": ev.public_spend, "total_spend": ev.total_spend,
+                      "levers": ",".join(sorted(l for l, v in ev.portfolio.items() if v > 1e-9)),
+                      "added": ",".join(l for l, t in changes.items() if "added" in t),
+                      "dropped": ",".join(l for l, t in changes.items() if "dropped" in t),
+                      "other_changes": "; ".join(f"{l} {'/'.join(t)}" for l, t in changes.items() if not {"added", "dropped"} & set(t)),
+                      **{f"relief:{s}": v for s, v in ev.by_scenario.items()}})
+        for l, v in ev.portfolio.items():
+            portfolio.append({"plan": lab, "lever": l, "modules": v})
+        for row in ev.roadmap.itertuples():
+            if row.committed:
+                schedule.append({"plan": lab, "lever": row.lever, "year": int(row.year), "modules": float(row.committed)})
+    return {"within": alts.within, "floor": alts.floor, "exhausted": alts.exhausted, "plans": plans,
+            "portfolio": portfolio, "schedule": schedule}
+
+
+def render(rep: dict, count: int) -> None:
+    from rich import box
+    from rich.table import Table
+
+    from relief.cli.render import _console
+
+    con = _console()
+    plans = rep["plans"]
+    con.print(f"[bold]Roadmaps within {rep['within']:.1%} of the optimum[/] (expected relief at least {rep['floor']:.2f}; "
+              "each leaves out a lever of every roadmap above it, best first)")
+    t = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    for c in ("plan", "expected relief", "of optimum", "public spend", "what it does differently"):
+        t.add_column(c, justify="left" if c in ("plan", "what it does differently") else "right", overflow="fold")
+    for p in plans:
+        diff = "; ".join(x for x in (f"adds {p['added']}" if p["added"] else "", f"drops {p['dropped']}" if p["dropped"] else "",
+                                     p["other_changes"]) if x) or ("the optimum" if p["plan"] == "optimum" else "")
+        t.add_row(p["plan"], f"{p['expected_relief']:.2f}", f"{p['share_of_optimum']:.1%}", f"{p['public_spend']:.2f}", diff)
+    con.print(t)
+    found = len(plans) - 1
+    if found < count:
+        con.print(f"Only {found} such roadmap{'s' if found != 1 else ''} reach{'es' if found == 1 else ''} the floor."
+                  if rep["exhausted"] else f"Stopped after {found}: the solver found no further plan in its time.", style="dim")
+    scen = [k[len("relief:"):] for k in plans[0] if k.startswith("relief:")]
+    t = Table(box=box.SIMPLE_HEAD, show_edge=False, title="Relief if each stance comes true", title_justify="left")
+    t.add_column("stance", no_wrap=True)
+    for p in plans:
+        t.add_column(p["plan"].replace("alternative ", "alt "), justify="right")
+    for s in scen:
+        t.add_row(s, *[f"{p['relief:' + s]:.2f}" for p in plans])
+    con.print(t)
+
+
+@main.command("alternatives")
+@CASE_ARG
+@click.option("--within", default="5%", show_default=True, help="How far below the optimum's expected relief an alternative may be (5% or 0.05).")
+@click.option("--count", type=click.IntRange(min=1), default=5, show_default=True, help="How many alternatives to look for.")
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Change a number first (as in relief solve).")
+@click.option("--force", multiple=True, metavar="LEVER", help="Force LEVER in every plan.")
+@click.option("--exclude", multiple=True, metavar="LEVER", help="Exclude LEVER from every plan.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per solve and stage.")
+@click.option("--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Write alternatives.csv, portfolio.csv, schedule.csv, summary.json to DIR.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object to stdout instead of the tables.")
+@guarded
+def alternatives_cmd(case, within, count, overrides, force, exclude, time_limit, mip_gap, out_dir, as_json):
+    """Distinct roadmaps whose expected relief is within a tolerance of the optimum: room
+    to negotiate. Each leaves out at least one lever of every roadmap found before it (a
+    cut on the build decisions), best first, and each is re-checked independently.
+
+    \b
+    Examples:
+      relief alternatives                          # up to 5 roadmaps within 5%
+      relief alternatives --within 10% --count 8 --out runs/alternatives
+      relief alternatives --force korea_zinc_smelter --within 2%
+    """
+    from relief.model.alternatives import NoPlan, near_optimal
+    from relief.model.io import atomic_write_csv, atomic_write_json
+    from relief.model.overrides import apply_overrides
+    from relief.model.solve import SolveOptions
+
+    import pandas as pd
+
+    share = parse_within(within)
+    work = apply_overrides(_load(case), list(overrides))
+    unknown = [l for l in (*force, *exclude) if l not in work.levers]
+    if unknown:
+        raise Failure(EXIT_INPUT, f"relief: unknown lever(s): {', '.join(unknown)} (levers: {', '.join(work.levers)})")
+    options = SolveOptions.resolve(work.meta, time_limit=time_limit, mip_gap=mip_gap)
+    try:
+        alts = near_optimal(work, options, share, count, tuple(force), tuple(exclude))
+    except NoPlan as e:
+        raise Failure(EXIT_FAILED, f"relief: alternatives: {e}") from None
+    rep = report(alts)
+    summary = {"case": work.name, "input_sha256": work.sha256(), "overrides": list(overrides), "force": list(force),
+               "exclude": list(exclude), **rep}
+    if out_dir is not None:
+        out = Path(out_dir)
+        atomic_write_csv(out / "alternatives.csv", pd.DataFrame(rep["plans"]))
+        atomic_write_csv(out / "portfolio.csv", pd.DataFrame(rep["portfolio"]))
+        atomic_write_csv(out / "schedule.csv", pd.DataFrame(rep["schedule"]))
+        atomic_write_json(out / "summary.json", summary)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, default=float))
+    else:
+        render(rep, count)

@@ -1,0 +1,81 @@
+"""Near-optimal alternatives: distinct roadmaps worth almost as much as the optimum.
+
+A planner needs room to negotiate, not one answer. After the optimum, each round adds a
+cut on the build decisions y (the set of levers used) and keeps expected relief at least
+(1 - within) x the optimum:
+
+    sum_{l in U_k} (1 - y_l) >= 1     for every plan k found (U_k: its levers),
+    expected_relief >= (1 - within) R*,
+
+then solves the usual stages: the best expected relief among such plans, and the least
+public spending for it. Each alternative therefore leaves out at least one lever of every
+roadmap found before it ("what if we hold back X"): a plan that only adds a lever that
+buys nothing, the cheap way to differ under the plain no-good cut
+(sum_{U_k} (1 - y_l) + sum_{not U_k} y_l >= 1), is not an alternative. Alternatives come best
+first, and each goes through `finish_run`: re-evaluated from the tables and checked
+against the solver's numbers like every relief answer. The search stops after `count`
+alternatives or when no such plan reaches the floor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .build import build_model
+from .case import Case
+from .engine import HighsEngine
+from .run import RunResult, finish_run
+from .solve import SolveOptions
+from .value import risk_neutral
+
+
+class NoPlan(RuntimeError):
+    """The case itself has no plan: there is nothing to find alternatives to."""
+
+
+@dataclass
+class Alternatives:
+    optimum: RunResult
+    found: list  # RunResult, best first (not including the optimum)
+    within: float
+    floor: float
+    exhausted: bool  # True when no further lever set reaches the floor
+
+    @property
+    def all(self) -> list:
+        return [self.optimum, *self.found]
+
+
+def lever_set(result: RunResult) -> frozenset:
+    return frozenset(l for l, v in result.evaluation.portfolio.items() if v > 1e-9)
+
+
+def near_optimal(case: Case, options: SolveOptions, within: float = 0.05, count: int = 5, force=(), exclude=()) -> Alternatives:
+    case = risk_neutral(case)
+    model = build_model(case, force=force, exclude=exclude)
+    engine = HighsEngine(model, options)
+    best = finish_run(case, engine, engine.solve(), options, force, exclude)
+    if best.evaluation is None:
+        raise NoPlan(f"the case has no plan (status {best.status})")
+    top = best.evaluation.expected_relief
+    floor = top - within * abs(top)
+    found, exhausted = [], False
+
+    def cut(result):
+        used = lever_set(result)
+        engine.add_row([(model.y[l], -1.0) for l in model.L if l in used], 1.0 - len(used))
+
+    cut(best)
+    engine.stage1_floor = floor
+    try:
+        while len(found) < count:
+            outcome = engine.solve()
+            if not outcome.has_solution:
+                exhausted = outcome.status == "infeasible"
+                break
+            result = finish_run(case, engine, outcome, options, force, exclude)
+            found.append(result)
+            cut(result)
+    finally:
+        engine.stage1_floor = None
+    return Alternatives(best, found, within, floor, exhausted)

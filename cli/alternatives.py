@@ -124,7 +124,7 @@ def alternatives_cmd(case, within, count, overrides, force, exclude, time_limit,
     except NoPlan as e:
         raise Failure(EXIT_FAILED, f"relief: alternatives: {e}") from None
     rep = report(alts)
-    summary = {"case": work.name, "input_sha256": work.sha256(), "overrides": list(overrides), "force": list(force),
+    summary = {"analysis": "alternatives", "case": work.name, "input_sha256": work.sha256(), "overrides": list(overrides), "force": list(force),
                "exclude": list(exclude), **rep}
     if out_dir is not None:
         out = Path(out_dir)

@@ -253,7 +253,13 @@ def input_tables(case) -> list[dict]:
     return out
 
 
-def build_report(runs: list[Run], title: str | None = None) -> str:
+def analysis_sections(folders) -> list[dict]:
+    from relief.cli.report_analyses import sections
+
+    return sections(folders) if folders else []
+
+
+def build_report(runs: list[Run], title: str | None = None, analyses=()) -> str:
     """The report's HTML text."""
     import jinja2
 
@@ -279,6 +285,7 @@ def build_report(runs: list[Run], title: str | None = None) -> str:
         "others": [{"label": r.label, "timeline": run_sections(r, r.case)["timeline"],
                     "figures": key_figures(r, r.case)} for r in runs[1:]],
         "inputs": input_tables(case) if case is not None else [],
+        "analyses": analysis_sections(analyses),
         "version": version,
         "solver": main_run.summary.get("solver") or {},
         "input_sha256": main_run.summary.get("input_sha256", ""),
@@ -295,10 +302,12 @@ def build_report(runs: list[Run], title: str | None = None) -> str:
 @click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per stage for --case solves.")
 @click.option("--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap for --case solves.")
 @click.option("--title", help="The report's title (default: relief: CASE NAME).")
+@click.option("--analysis", "analyses", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              help="The --out folder of relief value, alternatives, risk, delay, coordination or marginal: adds its section. Repeatable.")
 @click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default="report.html", show_default=True,
               help="The HTML file to write (atomically: an interrupted run leaves the previous file).")
 @guarded
-def report_cmd(runs, case, variants, time_limit, mip_gap, title, out_path):
+def report_cmd(runs, case, variants, time_limit, mip_gap, title, analyses, out_path):
     """Write one self-contained HTML report of solved runs; the first is the main one.
 
     RUNS are run folders written by `relief solve --out`. Or give --case (and --variant)
@@ -310,6 +319,7 @@ def report_cmd(runs, case, variants, time_limit, mip_gap, title, out_path):
       relief solve --out runs/base && relief report runs/base --out base.html
       relief report runs/base runs/no-smelter --out compare.html
       relief report --case default --variant "no-smelter: --exclude korea_zinc_smelter" --out report.html
+      relief value --out runs/value && relief report runs/base --analysis runs/value --out report.html
     """
     from relief.model.io import atomic_write_text
 
@@ -321,7 +331,7 @@ def report_cmd(runs, case, variants, time_limit, mip_gap, title, out_path):
     if case is not None:
         loaded += solve_variants(None if str(case) == "default" else case, variants, time_limit, mip_gap)
     loaded += [load_run_folder(p) for p in runs]
-    html = build_report(loaded, title)
+    html = build_report(loaded, title, analyses)
     if out_path.parent and not out_path.parent.exists():
         out_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out_path, html)

@@ -411,6 +411,7 @@ def risk_frontier(case, alpha, steps, overrides, force, exclude, workers, schedu
     except Exception as e:
         click.echo(f"relief: warning: the risk chart could not be drawn ({type(e).__name__}: {e})", err=True)
     summary["risk_frontier"] = {"alpha": alpha, "rows": rows}
+    summary["analysis"] = "risk"
     atomic_write_json(out / "summary.json", summary)
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=float))

@@ -123,7 +123,7 @@ def value_cmd(case, overrides, force, exclude, time_limit, mip_gap, out_dir, as_
         v = value_of_information(work, options, tuple(force), tuple(exclude))
     except ValueError_ as e:
         raise Failure(EXIT_FAILED, f"relief: value of information: {e}") from None
-    summary = {"case": work.name, "input_sha256": work.sha256(), "overrides": list(overrides), "force": list(force),
+    summary = {"analysis": "value", "case": work.name, "input_sha256": work.sha256(), "overrides": list(overrides), "force": list(force),
                "exclude": list(exclude), **v.to_dict()}
     summary["plans"] = {lab: [{"lever": l, "year": y, "modules": m} for (l, y), m in sorted(p.items())] for lab, p in v.plans.items()}
     if out_dir is not None:

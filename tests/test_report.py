@@ -47,8 +47,14 @@ def default_report(tmp_path_factory):
     """The default case against itself without its most valuable lever, solved on the fly.
     MASGA shipyards: excluding them costs 40.9 of 79.5 expected relief, more than any other
     lever (measured; test_compare finds the most valuable lever by solving every exclusion)."""
-    out = tmp_path_factory.mktemp("default") / "report.html"
-    r = cli("report", "--case", "default", "--variant", "no-masga: --exclude masga_shipyard", "--out", out)
+    d = tmp_path_factory.mktemp("default")
+    out = d / "report.html"
+    # with the decision analyses of issue 6 as their own sections
+    assert cli("value", "--out", d / "value").exit_code == 0
+    assert cli("alternatives", "--count", "2", "--out", d / "alt").exit_code == 0
+    assert cli("risk", "--steps", "2", "--out", d / "risk").exit_code == 0
+    r = cli("report", "--case", "default", "--variant", "no-masga: --exclude masga_shipyard", "--out", out,
+            "--analysis", d / "value", "--analysis", d / "alt", "--analysis", d / "risk")
     assert r.exit_code == 0, r.output
     return out
 
@@ -107,6 +113,23 @@ def test_default_case_report_names_the_excluded_lever_first(default_report):
     by_stance = why[why.index("By stance:"):why.index("</p>", why.index("By stance:"))]
     for s in ("deal_restored", "hardline_301", "alliance_first", "chip_phase2"):
         assert s in by_stance
+
+
+def test_analyses_become_sections(default_report):
+    html = default_report.read_text()
+    sec = html[html.index('id="analyses"'):html.index('id="inputs"')]
+    for title in ("Value of information", "Roadmaps within 5% of the optimum", "Risk: expected relief against CVaR0.8"):
+        assert title in sec
+    assert "EVPI" in sec and "VSS" in sec
+    assert {"chart-analysis-1-1", "chart-analysis-3-1"} <= set(charts(html))
+
+
+def test_bad_analysis_folder_exits_2(runs, tmp_path):
+    r = cli("report", runs[0], "--analysis", tmp_path, "--out", tmp_path / "r.html")
+    assert r.exit_code == 2 and "summary.json" in r.output
+    r = cli("report", runs[0], "--analysis", runs[0], "--out", tmp_path / "r.html")  # a run folder is not an analysis
+    assert r.exit_code == 2 and "not the output of an analysis" in r.output
+    assert not (tmp_path / "r.html").exists()
 
 
 def test_bad_requests_exit_2_and_write_nothing(tmp_path):
@@ -187,7 +210,7 @@ def test_report_renders_in_headless_chromium(default_report, tmp_path, width):
     assert result["errors"] == []
     ids = [f["id"] for f in result["figures"]]
     assert {"chart-roadmap", "chart-spending", "chart-relief", "chart-tiers", "chart-compare-relief",
-            "chart-compare-spending", "chart-why-1", "chart-roadmap-1"} <= set(ids)
+            "chart-compare-spending", "chart-why-1", "chart-roadmap-1", "chart-analysis-1-1", "chart-analysis-3-1"} <= set(ids)
     for f in result["figures"]:
         # every chart is drawn at the text column's width, not collapsed, and has content
         assert f["width"] > 0.6 * min(width, 1120) - 80, f

@@ -1,0 +1,101 @@
+"""The decision analyses in `relief report`: each `--analysis DIR` (the --out folder of
+relief value, alternatives, risk, delay, coordination or marginal) becomes one section of
+charts and tables, read from that folder's summary.json. Presentation only: nothing is
+solved here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from relief.cli.main import EXIT_INPUT, Failure
+
+
+def _t(columns, rows, numeric=()):
+    from relief.cli.report import _table
+
+    return _table(columns, rows, numeric)
+
+
+def load(folder: Path) -> dict:
+    path = Path(folder) / "summary.json"
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise Failure(EXIT_INPUT, f"relief: --analysis {folder}: no summary.json (give the --out folder of relief value, "
+                                  "alternatives, risk, delay, coordination or marginal)") from None
+    except (OSError, ValueError) as e:
+        raise Failure(EXIT_INPUT, f"relief: --analysis {folder}: summary.json cannot be read ({type(e).__name__})") from None
+    kind = summary.get("analysis")
+    if kind not in RENDER:
+        raise Failure(EXIT_INPUT, f"relief: --analysis {folder}: not the output of an analysis relief knows "
+                                  f"({', '.join(sorted(RENDER))})")
+    return summary
+
+
+def value_section(s: dict) -> dict:
+    from relief.cli import report_charts as ch
+
+    how = s["expected_value_scenario"]
+    ev = "the expected-value stance" if how == "mean" else f"the most probable stance ({how.split(': ')[1]})"
+    measures = _t(["measure", "USD bn", "what it means"], [
+        ["RP", s["recourse_problem"], "the roadmap committed before the U.S. stance is known"],
+        ["WS", s["wait_and_see"], "each stance's own optimum, weighted by its probability"],
+        ["EVPI", s["evpi"], "the most that knowing the stance before committing is worth"],
+        ["EEV", s["expected_value_solution"], f"the plan optimal for {ev}, valued over all stances"],
+        ["VSS", s["vss"], "what planning for every stance gains over planning for one"]], numeric=("USD bn",))
+    labels = ["stochastic", *s["probability"], "ev"]
+    names = {"stochastic": "roadmap", "ev": "EV plan"}
+    scen = list(s["probability"])
+    chart = ch.grouped_bars(scen, {names.get(l, f"plan for {l}"): [s["plans_by_scenario"][l][x] for x in scen] for l in labels},
+                            "relief if the stance comes true, USD bn")
+    rows = [[x, s["probability"][x], *[s["plans_by_scenario"][l][x] for l in labels]] for x in scen]
+    rows.append(["expected", 1.0, *[s["plans_expected_relief"][l] for l in labels]])
+    matrix = _t(["stance", "p", *[names.get(l, l) for l in labels]], rows, numeric=("p", *[names.get(l, l) for l in labels]))
+    return {"title": "Value of information", "intro": "What knowing the U.S. stance before committing would be worth (EVPI), "
+            "and what planning for every stance gains over planning for one (VSS). Columns: the plan optimal for all stances "
+            "(the roadmap), for each stance alone, and for " + ev + ".", "tables": [measures, matrix], "charts": [chart]}
+
+
+def alternatives_section(s: dict) -> dict:
+    rows = []
+    for p in s["plans"]:
+        diff = "; ".join(x for x in (f"adds {p['added']}" if p["added"] else "", f"drops {p['dropped']}" if p["dropped"] else "",
+                                     p["other_changes"]) if x) or ("the optimum" if p["plan"] == "optimum" else "")
+        rows.append([p["plan"], p["expected_relief"], f"{p['share_of_optimum']:.1%}", p["public_spend"], diff])
+    table = _t(["plan", "expected relief", "of optimum", "public spend", "what it does differently"], rows,
+               numeric=("expected relief", "of optimum", "public spend"))
+    return {"title": f"Roadmaps within {s['within']:.0%} of the optimum", "intro": "Each leaves out at least one lever of "
+            "every roadmap above it and is re-checked independently: room to negotiate.", "tables": [table], "charts": []}
+
+
+def risk_section(s: dict) -> dict:
+    import pandas as pd
+
+    from relief.cli import report_charts as ch
+
+    rf = s["risk_frontier"]
+    t = pd.DataFrame(rf["rows"])
+    table = _t(["weight on CVaR", "expected relief", "CVaR", "worst stance", "public spend", "what changes"],
+               [[r["weight"], r["expected_relief"], r["cvar"], f"{r['worst']:.2f} ({r['worst_scenario']})", r["public_spend"],
+                 r["changes"]] for r in rf["rows"]], numeric=("weight on CVaR", "expected relief", "CVaR", "public spend"))
+    return {"title": f"Risk: expected relief against CVaR{rf['alpha']:g}",
+            "intro": f"As the weight on CVaR (the mean relief of the worst {1 - rf['alpha']:.0%} of probability) rises from 0 "
+                     "to 1, what protection against a bad stance costs in expected relief.",
+            "tables": [table], "charts": [ch.risk_frontier(t, rf["alpha"]) if len(t) else None]}
+
+
+RENDER = {"value": value_section, "alternatives": alternatives_section, "risk": risk_section}
+
+
+def sections(folders) -> list[dict]:
+    out = []
+    for f in folders:
+        s = load(f)
+        sec = RENDER[s["analysis"]](s)
+        asked = list(s.get("overrides") or (s.get("definition") or {}).get("fixed") or [])
+        asked = [f"--set {o}" for o in asked] + [f"--force {l}" for l in s.get("force") or []] \
+            + [f"--exclude {l}" for l in s.get("exclude") or []]
+        sec["source"] = str(f) + (": " + " ".join(asked) if asked else "")
+        out.append(sec)
+    return out

@@ -63,6 +63,7 @@ def key_figures(run: Run, case) -> list[tuple[str, str]]:
         ("Public spending", f"USD {_fmt(s.get('public_spend'))}bn" + (f" of a USD {_fmt(float(cap), 0)}bn cap" if cap else "")),
         ("Total capex (public and private)", f"USD {_fmt(s.get('total_spend'))}bn"),
         ("Levers used", f"{len(chosen)} of {len(_portfolio_rows(run, case))}"),
+        *([("Worst stance", f"USD {_fmt(d['worst'])}bn ({d['worst_scenario']})")] if (d := s.get("relief_distribution")) else []),
         ("Solver status", status),
     ]
 

@@ -257,3 +257,6 @@ from relief.cli import compare as _compare  # noqa: E402,F401
 
 # `relief report` lives in its own module; importing it registers it on `main`.
 from relief.cli import report as _report  # noqa: E402,F401
+
+# `relief delay` and `relief coordination` live in their own module; importing it registers them on `main`.
+from relief.cli import analyses as _analyses  # noqa: E402,F401

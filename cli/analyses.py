@@ -286,7 +286,7 @@ def render_coordination(rep: dict) -> None:
     con.print(t)
 
     con.print("[bold]Plans side by side[/]: modules (first year committed); · = not used")
-    t = _table("lever", "owner", "coordinated", "fragmented", "change")
+    t = _table("lever", "owner", "coordinated", "fragmented", "fragmented vs coordinated")
     for p in rep["plans"]:
         a, b = _mods(p["coordinated_modules"], p["coordinated_first_year"]), _mods(p["fragmented_modules"], p["fragmented_first_year"])
         if a not in ("·", "-") or b != "·":

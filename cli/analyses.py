@@ -184,10 +184,6 @@ def render_delay(rep: dict) -> None:
             t.add_row(l, *cells)
     con.print(t)
     for d in rep["delays"]:
-        ch = d.get("changes", {})
-        bits = [f"{k}: {', '.join(v)}" for k, v in ch.items() if v]
-        if bits:
-            con.print(f"  {d['delay_years']}y: " + "; ".join(bits))
         for r in d["out_of_reach"]:
             con.print(f"  [yellow]{d['delay_years']}y: {r['lever']}: {r['reason']}[/]")
         if d["status"] == "infeasible":

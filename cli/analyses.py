@@ -69,13 +69,13 @@ def _emit(report, out_dir, as_json, tables, render):
         render(report)
 
 
-def _finish_status(report: dict, reference_status: str, conflicts) -> None:
+def _finish_status(report: dict, reference_status: str, conflicts, reference: str) -> None:
     """Exit codes: 3 if the reference plan is infeasible, 4 if a solve found no plan; a
     plan at a time or gap limit is reported with a warning."""
     if reference_status == "infeasible":
         for line in conflicts:
             click.echo(f"  {line}", err=True)
-        raise Failure(EXIT_INFEASIBLE, "relief: the request is infeasible even without the analysis's change (see the conflicts above)")
+        raise Failure(EXIT_INFEASIBLE, f"relief: {reference} is infeasible, so there is nothing to compare (see the conflicts above)")
     if report["status"] in ("no_solution", "error", "unbounded"):
         raise Failure(EXIT_FAILED, f"relief: a solve of the analysis found no plan (status {report['status']})")
     if report["status"] != "optimal":
@@ -143,6 +143,9 @@ def render_delay(rep: dict) -> None:
     con = _console()
     now = rep["now"]
     con.print(f"[bold]{rep['case']}[/]  cost of delay: acting now (from {rep['first_year']}) against no commitment before a later year")
+    if now["expected_relief"] is None:
+        con.print(f"[bold red]Acting now has no plan[/] (status {now['status']}): nothing to compare.")
+        return
     t = _table("plan", "first year allowed", "status", "expected relief", "lost", "lost %", "public spend")
     t.add_row("now", str(rep["first_year"]), now["status"], _n(now["expected_relief"]), "", "", _n(now["public_spend"]))
     for d in rep["delays"]:
@@ -222,7 +225,7 @@ def delay_cmd(case, years_text, overrides, force, exclude, time_limit, mip_gap, 
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
     rep = analysis.report()
     _emit(rep, out_dir, as_json, DELAY_TABLES, render_delay)
-    _finish_status(rep, analysis.now.status, analysis.now.conflicts)
+    _finish_status(rep, analysis.now.status, analysis.now.conflicts, "acting now")
 
 
 # ---------------------------------------------------------------- relief coordination
@@ -247,6 +250,9 @@ def render_coordination(rep: dict) -> None:
     con = _console()
     c, f = rep["coordinated"], rep["fragmented"]
     con.print(f"[bold]{rep['case']}[/]  value of coordination: one joint roadmap against each owner choosing alone")
+    if c["expected_relief"] is None:
+        con.print(f"[bold red]No coordinated plan[/] (status {c['status']}): nothing to compare.")
+        return
     t = _table("plan", "status", "expected relief", "public spend", "total capex")
     t.add_row("coordinated (joint optimum)", c["status"], _n(c["expected_relief"]), _n(c["public_spend"]), _n(c["total_spend"]))
     t.add_row("fragmented (union of owners' picks)", f["status"], _n(f["expected_relief"]), _n(f["public_spend"]), _n(f["total_spend"]))
@@ -336,4 +342,4 @@ def coordination_cmd(case, overrides, force, exclude, time_limit, mip_gap, threa
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
     rep = analysis.report()
     _emit(rep, out_dir, as_json, COORDINATION_TABLES, render_coordination)
-    _finish_status(rep, analysis.coordinated.status, analysis.coordinated.conflicts)
+    _finish_status(rep, analysis.coordinated.status, analysis.coordinated.conflicts, "the coordinated plan (with the owners' capacities)")

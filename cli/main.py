@@ -300,3 +300,6 @@ from relief.cli import value as _value  # noqa: E402,F401
 
 # `relief alternatives` (near-optimal roadmaps) lives in its own module.
 from relief.cli import alternatives as _alternatives  # noqa: E402,F401
+
+# `relief delay` and `relief coordination` live in their own module; importing it registers them on `main`.
+from relief.cli import analyses as _analyses  # noqa: E402,F401

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .schema import CASE_FIELDS, INFO_COLUMNS, RELATIONS, TABLES, Column, Field
+from .schema import CASE_FIELDS, GOVERNMENT, INFO_COLUMNS, OWNER_KINDS, RELATIONS, TABLES, Column, Field
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 PROBABILITY_TOLERANCE = 1e-6
@@ -120,11 +120,17 @@ class Case:
                 h.update(f"{key}={self.meta[key]!r};".encode())
         for name in sorted(self.tables):
             spec = TABLES[name]
-            cols = [c.name for c in spec.columns]
+            if spec.used_by and not len(self.tables[name]):
+                continue  # an empty analysis-only table (owners): cases without one keep the hash they had
+            cols = [c.name for c in spec.columns if not (c.used_by and _all_default(self.tables[name], c))]
             df = self.tables[name][cols].sort_values(list(spec.key)) if len(self.tables[name]) else self.tables[name][cols]
             h.update(name.encode())
             h.update(df.to_csv(index=False).encode())
         return h.hexdigest()
+
+
+def _all_default(df: pd.DataFrame, col: Column) -> bool:
+    return bool(len(df)) and all(v == col.default or (col.default is None and _blank(v)) for v in df[col.name])
 
 
 # ----------------------------------------------------------------------------------
@@ -392,9 +398,12 @@ def _validate_table(spec, df: pd.DataFrame, problems: list[Problem]) -> pd.DataF
         for c in dup:
             problems.append(Problem(spec.file, "column appears twice (or more) in the header", column=c))
         return None
-    missing = [c.name for c in spec.columns if c.name not in df.columns]
+    missing = [c.name for c in spec.columns if c.name not in df.columns and c.required]
     for c in missing:
         problems.append(Problem(spec.file, "required column is missing", column=c))
+    for c in spec.columns:  # an optional column left out is a column of blanks: its default
+        if c.name not in df.columns and not c.required:
+            df[c.name] = None
     known = {c.name for c in spec.columns} | set(INFO_COLUMNS) | {"_row"}
     for c in df.columns:
         if c not in known and c:
@@ -479,7 +488,7 @@ def rule_references(meta, tables, problems):
             ref_table, ref_col = col.refers_to.split(".")
             if ref_table not in tables or ref_table == "tiers":
                 continue  # tiers are checked per ladder in rule_tariffs
-            known = set(tables[ref_table][ref_col])
+            known = set(tables[ref_table][ref_col]) | set(TABLES[ref_table].implicit_keys)
             for r in _rows(tables[name]):
                 if r[col.name] not in known:
                     label = "track (tracks are named in sectors.csv)" if ref_col == "track" else ref_col
@@ -575,6 +584,25 @@ def rule_relations(meta, tables, problems):
             problems.append(Problem("relations.csv", f"lever '{r['lever']}' cannot relate to itself", row=r["_row"], column="other"))
 
 
+def rule_owners(meta, tables, problems):
+    """An owner is a company or the government; `government` is of kind government; the
+    government cares about every sector, so owner_sectors rows name companies."""
+    owners = tables.get("owners")
+    if owners is None:
+        return
+    kind = {GOVERNMENT: "government"}
+    for r in _rows(owners):
+        if r["kind"] not in OWNER_KINDS:
+            problems.append(Problem("owners.csv", f"'{r['kind']}' is not a kind of owner (use company or government)", row=r["_row"], column="kind"))
+        elif r["owner"] == GOVERNMENT and r["kind"] != "government":
+            problems.append(Problem("owners.csv", f"the owner '{GOVERNMENT}' is of kind government", row=r["_row"], column="kind"))
+        kind[r["owner"]] = r["kind"]
+    for r in _rows(tables.get("owner_sectors", pd.DataFrame())):
+        if kind.get(r["owner"]) == "government":
+            problems.append(Problem("owner_sectors.csv", f"'{r['owner']}' is a government owner, which cares about every sector: the row changes nothing",
+                                    row=r["_row"], column="owner", level="warning"))
+
+
 CROSS_RULES = (
     rule_references,
     rule_levers,
@@ -584,4 +612,5 @@ CROSS_RULES = (
     rule_tariffs,
     rule_tier_requirements,
     rule_relations,
+    rule_owners,
 )

@@ -82,7 +82,8 @@ def schema_notes() -> pd.DataFrame:
              "range": _range_text(f), "refers to": "", "meaning": f.description} for f in CASE_FIELDS.values()]
     for t in TABLES.values():
         for c in t.columns:
-            rows.append({"sheet": t.name, "column": c.name, "type": c.kind, "required": "optional sheet" if t.optional else "yes",
+            required = "optional sheet" if t.optional else ("yes" if c.required else f"no (default {c.default})")
+            rows.append({"sheet": t.name, "column": c.name, "type": c.kind, "required": required,
                          "range": _range_text(c), "refers to": c.refers_to or "", "meaning": c.description})
         for c in INFO_COLUMNS:
             rows.append({"sheet": t.name, "column": c, "type": "text", "required": "no", "range": "", "refers to": "",

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 # Columns every table may carry for people; the model ignores them but keeps them.
 INFO_COLUMNS = ("name", "unit", "source", "notes", "description")
 
+# The owner of a lever when levers.csv names none; it exists without a row in owners.csv.
+GOVERNMENT = "government"
+
 
 @dataclass(frozen=True)
 class Column:
@@ -22,9 +25,10 @@ class Column:
     min: float | None = None
     max: float | None = None
     min_exclusive: bool = False
-    required: bool = True
+    required: bool = True  # False: the cell may be blank, and the whole column may be left out (both mean `default`)
     default: object = None
     refers_to: str | None = None  # "table.column" whose values this column must use
+    used_by: str | None = None  # an analysis that alone reads this column (None: the solve reads it)
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class Table:
     description: str
     optional: bool = False
     allow_empty: bool = False
+    implicit_keys: tuple = ()  # keys that exist without a row (the owner `government`)
+    used_by: str | None = None  # an analysis that alone reads this table (None: the solve reads it)
 
     @property
     def file(self) -> str:
@@ -68,6 +74,8 @@ TABLES: dict[str, Table] = {
                 Column("max_modules", "float", "largest total size over the horizon", min=0),
                 Column("max_modules_per_year", "float", "largest commitment in one year", min=0),
                 Column("integer", "bool", "modules are whole units (true) or divisible (false)"),
+                Column("owner", "str", "who commits the lever, a company or the government (named in owners.csv)", required=False,
+                       default=GOVERNMENT, refers_to="owners.owner", used_by="relief coordination"),
             ),
             "contribution levers and their size, cost and timing",
         ),
@@ -196,10 +204,38 @@ TABLES: dict[str, Table] = {
             optional=True,
             allow_empty=True,
         ),
+        Table(
+            "owners",
+            ("owner",),
+            (
+                _id("owner", "a company or the government, who commits levers"),
+                Column("kind", "str", "company or government"),
+                Column("capacity_usd_bn", "float", "capex the owner can fund over the horizon, USD bn (blank: no limit of its own)",
+                       min=0, required=False, default=None),
+            ),
+            "who commits the levers, and how much capex each can fund on its own",
+            optional=True,
+            allow_empty=True,
+            implicit_keys=(GOVERNMENT,),
+            used_by="relief coordination",
+        ),
+        Table(
+            "owner_sectors",
+            ("owner", "sector"),
+            (
+                _id("owner", "a company", refers_to="owners.owner"),
+                _id("sector", "an export sector whose tariff relief the company cares about", refers_to="sectors.sector"),
+            ),
+            "the export sectors whose tariff relief each company cares about (the government cares about all)",
+            optional=True,
+            allow_empty=True,
+            used_by="relief coordination",
+        ),
     )
 }
 
 RELATIONS = ("requires", "excludes")
+OWNER_KINDS = ("company", "government")
 
 
 @dataclass(frozen=True)
@@ -262,11 +298,21 @@ def reference_markdown() -> str:
         req = "yes" if f.required else f"no (default {f.default})"
         lines.append(f"| `{f.name}` | {f.kind} | {req} | {rng(f)} | {f.description} |")
     for t in TABLES.values():
+        key = f"Key: {', '.join(f'`{k}`' for k in t.key)}."
+        if t.implicit_keys:
+            key += " " + ", ".join(f"`{k}`" for k in t.implicit_keys) + " exists without a row."
+        if t.used_by:
+            key += f" Only `{t.used_by}` reads this table; `relief solve` ignores it."
         lines += ["", f"## {t.file}{' (optional)' if t.optional else ''}", "", t.description[0].upper() + t.description[1:] + ".",
-                  f"Key: {', '.join(f'`{k}`' for k in t.key)}.", "",
+                  key, "",
                   "| column | type | range | refers to | meaning |", "|---|---|---|---|---|"]
         for c in t.columns:
-            lines.append(f"| `{c.name}` | {c.kind} | {rng(c)} | {c.refers_to or ''} | {c.description} |")
+            meaning = c.description
+            if not c.required:
+                meaning += " (optional column" + ("" if c.default is None else f", default `{c.default}`") + ")"
+            if c.used_by and not t.used_by:
+                meaning += f"; only `{c.used_by}` reads it"
+            lines.append(f"| `{c.name}` | {c.kind} | {rng(c)} | {c.refers_to or ''} | {meaning} |")
     lines += [
         "",
         "## Rules across tables",
@@ -277,6 +323,8 @@ def reference_markdown() -> str:
         "- every year of the horizon has a public budget (years outside it are ignored);",
         "- min_modules <= max_modules; keys are unique; keys that name other tables' rows exist;",
         "- a relation is `requires` or `excludes`, between two different levers;",
+        "- an owner's kind is `company` or `government`; the owner `government` exists without a row and, if listed, is of kind government;",
+        "- the government cares about every sector, so owner_sectors.csv lists the sectors of companies (a row for a government owner is a warning);",
         "- identifiers may not contain `:` or `*` (they are used in parameter paths).",
         "",
         "Breaking a rule is an error. Data that is legal but suspicious (a tier no portfolio can reach, a lever that scores",

@@ -85,7 +85,69 @@ def risk_section(s: dict) -> dict:
             "tables": [table], "charts": [ch.risk_frontier(t, rf["alpha"]) if len(t) else None]}
 
 
-RENDER = {"value": value_section, "alternatives": alternatives_section, "risk": risk_section}
+def _changes(ch) -> str:
+    """{'later': [...], 'dropped': [...]} -> 'later: a, b; dropped: c'."""
+    if isinstance(ch, dict):
+        return "; ".join(f"{k}: {', '.join(v)}" for k, v in ch.items() if v)
+    if isinstance(ch, list):
+        return "; ".join(map(str, ch))
+    return str(ch or "")
+
+
+def _sectors(sec) -> str:
+    if isinstance(sec, str):
+        return sec
+    return ", ".join(sec) if sec else "none"
+
+
+def delay_section(s: dict) -> dict:
+    from relief.cli import report_charts as ch
+
+    now = s["now"]
+    rows = [[0, s["first_year"], now["expected_relief"], "", "", now["public_spend"], ""]]
+    for d in s["delays"]:
+        rows.append([d["delay_years"], d["start_year"], d.get("expected_relief"), d.get("relief_lost"),
+                     "" if d.get("share_lost") is None else f"{d['share_lost']:.0%}", d.get("public_spend"),
+                     _changes(d.get("changes"))])
+    table = _t(["delay, years", "first commitment", "expected relief", "lost", "share lost", "public spend", "what changes"], rows,
+               numeric=("expected relief", "lost", "share lost", "public spend"))
+    scen = list(now["by_scenario"])
+    series = {"act now": [now["by_scenario"][x] for x in scen]}
+    for d in s["delays"]:
+        if d.get("by_scenario"):
+            series[f"wait {d['delay_years']} year{'s' if d['delay_years'] > 1 else ''}"] = [d["by_scenario"].get(x, 0.0) for x in scen]
+    chart = ch.grouped_bars(scen, series, "relief if the stance comes true, USD bn")
+    return {"title": "Cost of delay", "intro": "The best roadmap if no commitment can start before a later year, against "
+            "acting now: relief lost in expectation and under each stance.", "tables": [table], "charts": [chart]}
+
+
+def coordination_section(s: dict) -> dict:
+    from relief.cli import report_charts as ch
+
+    co, fr = s["coordinated"], s["fragmented"]
+    head = _t(["plan", "status", "expected relief", "public spend", "total capex"], [
+        ["coordinated (joint optimum)", co["status"], co["expected_relief"], co["public_spend"], co["total_spend"]],
+        ["fragmented (each owner alone)", fr["status"], fr["expected_relief"], fr["public_spend"], fr["total_spend"]]],
+        numeric=("expected relief", "public spend", "total capex"))
+    owners = _t(["owner", "kind", "capacity", "relief alone", "fragmented", "coordinated", "cares about"],
+                [[o["owner"], o["kind"], o.get("capacity_usd_bn"), o["own_relief_alone"], o["own_relief_fragmented"],
+                  o["own_relief_coordinated"], _sectors(o.get("sectors"))] for o in s["owners"]],
+                numeric=("capacity", "relief alone", "fragmented", "coordinated"))
+    scen = [r["scenario"] for r in s["relief_by_scenario"]]
+    chart = ch.grouped_bars(scen, {"coordinated": [r["coordinated"] for r in s["relief_by_scenario"]],
+                                   "fragmented": [r["fragmented"] for r in s["relief_by_scenario"]]},
+                            "relief if the stance comes true, USD bn")
+    broken = fr.get("violations") or []
+    intro = (f"Coordination is worth {s['difference']:.2f} of expected relief ({s['difference_share']:.0%} of the coordinated "
+             "relief): one joint roadmap against each owner choosing alone, for the sectors it cares about, within its own "
+             "capacity.")
+    if broken:
+        intro += " The owners' picks together break joint limits (" + "; ".join(broken[:3]) + "), so the fragmented relief is not attainable as it stands."
+    return {"title": "Value of coordination", "intro": intro, "tables": [head, owners], "charts": [chart]}
+
+
+RENDER = {"value": value_section, "alternatives": alternatives_section, "risk": risk_section, "delay": delay_section,
+          "coordination": coordination_section}
 
 
 def sections(folders) -> list[dict]:

@@ -53,8 +53,11 @@ def default_report(tmp_path_factory):
     assert cli("value", "--out", d / "value").exit_code == 0
     assert cli("alternatives", "--count", "2", "--out", d / "alt").exit_code == 0
     assert cli("risk", "--steps", "2", "--out", d / "risk").exit_code == 0
+    assert cli("delay", "--years", "1", "--out", d / "delay").exit_code == 0
+    assert cli("coordination", "--out", d / "coord").exit_code == 0
     r = cli("report", "--case", "default", "--variant", "no-masga: --exclude masga_shipyard", "--out", out,
-            "--analysis", d / "value", "--analysis", d / "alt", "--analysis", d / "risk")
+            "--analysis", d / "value", "--analysis", d / "alt", "--analysis", d / "risk", "--analysis", d / "delay",
+            "--analysis", d / "coord")
     assert r.exit_code == 0, r.output
     return out
 
@@ -118,8 +121,10 @@ def test_default_case_report_names_the_excluded_lever_first(default_report):
 def test_analyses_become_sections(default_report):
     html = default_report.read_text()
     sec = html[html.index('id="analyses"'):html.index('id="inputs"')]
-    for title in ("Value of information", "Roadmaps within 5% of the optimum", "Risk: expected relief against CVaR0.8"):
+    for title in ("Value of information", "Roadmaps within 5% of the optimum", "Risk: expected relief against CVaR0.8",
+                  "Cost of delay", "Value of coordination"):
         assert title in sec
+    assert "Coordination is worth" in sec and "a, l, l" not in sec
     assert "EVPI" in sec and "VSS" in sec
     assert {"chart-analysis-1-1", "chart-analysis-3-1"} <= set(charts(html))
 
@@ -210,7 +215,7 @@ def test_report_renders_in_headless_chromium(default_report, tmp_path, width):
     assert result["errors"] == []
     ids = [f["id"] for f in result["figures"]]
     assert {"chart-roadmap", "chart-spending", "chart-relief", "chart-tiers", "chart-compare-relief",
-            "chart-compare-spending", "chart-why-1", "chart-roadmap-1", "chart-analysis-1-1", "chart-analysis-3-1"} <= set(ids)
+            "chart-compare-spending", "chart-why-1", "chart-roadmap-1", "chart-analysis-1-1", "chart-analysis-3-1", "chart-analysis-4-1", "chart-analysis-5-1"} <= set(ids)
     for f in result["figures"]:
         # every chart is drawn at the text column's width, not collapsed, and has content
         assert f["width"] > 0.6 * min(width, 1120) - 80, f

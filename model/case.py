@@ -15,7 +15,7 @@ import os
 import re
 import zipfile
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -53,7 +53,8 @@ class Problem:
             where += f", row {self.row}"
         if self.column is not None:
             where += f", column {self.column}"
-        return f"{where}: {self.message}"
+        # a NUL, a line break or a zero-width space in a value is shown, not obeyed by the terminal
+        return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in f"{where}: {self.message}")
 
 
 class CaseError(Exception):
@@ -152,11 +153,24 @@ def load_case(path: str | Path) -> Case:
         meta, raw, problems = _read_folder(path)
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
         meta, raw, problems = _read_workbook(path)
+        try:
+            case = validate(meta, raw, str(path), problems)
+        except CaseError as e:
+            raise CaseError([_in_workbook(p, path.name) for p in e.problems]) from None
+        return replace(case, warnings=tuple(_in_workbook(w, path.name) for w in case.warnings))
     elif path.name == "case.yaml":
         return load_case(path.parent)
     else:
         raise CaseError([Problem(str(path), "a case is a folder with case.yaml and CSV tables, or an .xlsx workbook")])
     return validate(meta, raw, str(path), problems)
+
+
+def _in_workbook(p: Problem, book: str) -> Problem:
+    """A problem of a workbook's sheet names the workbook and sheet: 'case.xlsx [levers]'."""
+    if p.file == "case.yaml":
+        return replace(p, file=f"{book} [case]")
+    stem = p.file.removesuffix(".csv")
+    return replace(p, file=f"{book} [{stem}]") if stem in TABLES else p
 
 
 def max_file_bytes() -> int:
@@ -229,6 +243,10 @@ def _read_yaml(folder: Path) -> tuple[dict, Problem | None]:
         return {}, bad
     try:
         loaded = yaml.load(text, Loader=_CaseYamlLoader)
+    except yaml.reader.ReaderError as e:  # a control character, such as NUL
+        line = text[: e.position].count("\n") + 1
+        code = e.character if isinstance(e.character, int) else ord(e.character)
+        return {}, Problem("case.yaml", f"line {line}: the character #x{code:04x} is not allowed in YAML")
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f"line {mark.line + 1}: " if mark is not None else ""
@@ -239,6 +257,8 @@ def _read_yaml(folder: Path) -> tuple[dict, Problem | None]:
         return {}, Problem("case.yaml", f"{line}{what}")
     except RecursionError:
         return {}, Problem("case.yaml", "is nested too deeply: it holds field: value lines")
+    except ValueError as e:  # PyYAML's int() of a number of more than 4300 digits
+        return {}, Problem("case.yaml", f"has a value relief cannot read ({e})")
     if loaded is None:
         return {}, Problem("case.yaml", "file is empty")
     if not isinstance(loaded, dict):
@@ -347,6 +367,12 @@ def _power(x: float) -> str:
     return f"1e{round(math.log10(x))}"
 
 
+def _shown(value) -> str:
+    """A value as quoted in a message: at most 40 characters of it."""
+    s = str(value)
+    return s if len(s) <= 40 else s[:37] + "..."
+
+
 def coerce(value, kind: str):
     """Return (value, None) or (None, reason) for one cell or field."""
     if kind == "str":
@@ -362,29 +388,31 @@ def coerce(value, kind: str):
             return True, None
         if s in _FALSE:
             return False, None
-        return None, f"'{value}' is not true or false"
+        return None, f"'{_shown(value)}' is not true or false"
     if isinstance(value, bool):
-        return None, f"'{value}' is not a number"
+        return None, f"'{_shown(value)}' is not a number"
     if isinstance(value, str):
         s = value.strip()
         if s.endswith("%"):
-            return None, f"'{s}' is a percentage: write fractions, e.g. 0.15 for 15%"
+            return None, f"'{_shown(s)}' is a percentage: write fractions, e.g. 0.15 for 15%"
         try:
             num = float(s)
         except ValueError:
-            return None, f"'{s}' is not a number"
+            return None, f"'{_shown(s)}' is not a number"
     else:
         try:
             num = float(value)
+        except OverflowError:  # a YAML integer of hundreds of digits
+            return None, f"'{_shown(value)}' is too large: relief takes numbers up to {_power(MAX_NUMBER)} in size"
         except (TypeError, ValueError):
-            return None, f"'{value}' is not a number"
+            return None, f"'{_shown(value)}' is not a number"
     if math.isnan(num) or math.isinf(num):
-        return None, f"'{value}' is not a finite number"
+        return None, f"'{_shown(value)}' is not a finite number"
     if abs(num) > MAX_NUMBER:
-        return None, f"'{value}' is too large: relief takes numbers up to {_power(MAX_NUMBER)} in size"
+        return None, f"'{_shown(value)}' is too large: relief takes numbers up to {_power(MAX_NUMBER)} in size"
     if kind == "int":
         if not num.is_integer():
-            return None, f"'{value}' is not a whole number"
+            return None, f"'{_shown(value)}' is not a whole number"
         return int(num), None
     return num, None
 
@@ -517,7 +545,7 @@ def _validate_table(spec, df: pd.DataFrame, problems: list[Problem]) -> pd.DataF
             if reason is None and col.kind in ("int", "float"):
                 reason = _range_reason(value, col)
             if reason is None and col.kind == "str" and _BAD_ID.search(value):
-                reason = f"'{value}' may not contain ':' or '*' (they are used in parameter paths)"
+                reason = f"'{_shown(value)}' may not contain ':' or '*' (they are used in parameter paths)"
             if reason is not None:
                 problems.append(Problem(spec.file, reason, row=rownum, column=col.name))
                 ok = False

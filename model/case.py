@@ -301,20 +301,21 @@ def _read_folder(folder: Path) -> tuple[dict, dict, list[Problem]]:
 
 
 def _read_workbook(path: Path) -> tuple[dict, dict, list[Problem]]:
+    """The sheets of a workbook; a workbook that cannot be read at all is its only problem."""
     problems: list[Problem] = []
     if (big := _size_problem(path.name, path.stat().st_size)) is not None:
-        return {}, {}, [big]
+        raise CaseError([big])
     try:  # an .xlsx is a zip: refuse a "zip bomb" before openpyxl unpacks it
         with zipfile.ZipFile(path) as z:
-            unpacked = sum(i.file_size for i in z.infolist())
+            unpacked = sum(i.file_size for i in z.infolist())  # zipfile never unpacks more than this
     except (zipfile.BadZipFile, OSError):
         unpacked = 0  # not a zip: reading it below says so
     if (big := _size_problem(path.name, unpacked, what="unpacks to")) is not None:
-        return {}, {}, [big]
+        raise CaseError([big])
     try:
         sheets = {k: _with_header(v) for k, v in pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl", header=None).items()}
     except Exception as e:  # openpyxl raises many kinds on a damaged file
-        return {}, {}, [Problem(path.name, f"cannot be read as an Excel workbook ({type(e).__name__})")]
+        raise CaseError([Problem(path.name, f"cannot be read as an Excel workbook ({type(e).__name__})")]) from None
     meta: dict = {}
     if "case" not in sheets:
         problems.append(Problem(f"{path.name} [case]", "sheet is missing (columns field, value)"))
@@ -626,7 +627,18 @@ def rule_budget(meta, tables, problems):
     have = set(b["year"])
     missing = [y for y in range(meta["first_year"], meta["last_year"] + 1) if y not in have]
     if missing:
-        problems.append(Problem("budget.csv", f"no public budget for year(s) {', '.join(map(str, missing))} of the horizon {meta['first_year']}-{meta['last_year']}", column="year"))
+        problems.append(Problem("budget.csv", f"no public budget for year(s) {_year_ranges(missing)} of the horizon {meta['first_year']}-{meta['last_year']}", column="year"))
+
+
+def _year_ranges(years: list[int]) -> str:
+    """2026, 2028-2040: consecutive years as one range."""
+    runs: list[list[int]] = []
+    for y in years:
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}, {r[1]}" if len(r) == 2 else f"{r[0]}-{r[-1]}" for r in runs)
 
 
 def rule_ladders(meta, tables, problems):

@@ -21,17 +21,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .schema import CASE_FIELDS, INFO_COLUMNS, RELATIONS, TABLES, Column, Field
+from .schema import (CASE_FIELDS, DEFAULT_MAX_FILE_MB, INFO_COLUMNS, MAX_COEFFICIENT, MAX_FILE_MB_VARIABLE, MAX_NUMBER,
+                     RELATIONS, TABLES, Column, Field, power_of_ten)
 
-DEFAULT_MAX_FILE_MB = 50
-MAX_FILE_MB_VARIABLE = "RELIEF_MAX_FILE_MB"
 PROBABILITY_TOLERANCE = 1e-6
-# No input number may be larger than this in size (USD bn, modules, scores, years): a
-# larger one is a typing error, and beyond what the solver handles exactly.
-MAX_NUMBER = 1e9
-# Nor may a coefficient of the model, a product of input numbers (a weight times a score,
-# exports grown over the years times a rate cut): HiGHS refuses matrix values above 1e15.
-MAX_COEFFICIENT = 1e12
 _BAD_ID = re.compile(r"[:*]")
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
@@ -257,7 +250,7 @@ def _read_yaml(folder: Path) -> tuple[dict, Problem | None]:
         return {}, Problem("case.yaml", f"{line}{what}")
     except RecursionError:
         return {}, Problem("case.yaml", "is nested too deeply: it holds field: value lines")
-    except ValueError as e:  # PyYAML's int() of a number of more than 4300 digits
+    except ValueError as e:  # PyYAML reading an integer of over 4300 digits, or a date such as 2026-02-30
         return {}, Problem("case.yaml", f"has a value relief cannot read ({e})")
     if loaded is None:
         return {}, Problem("case.yaml", "file is empty")
@@ -303,6 +296,8 @@ def _read_folder(folder: Path) -> tuple[dict, dict, list[Problem]]:
 def _read_workbook(path: Path) -> tuple[dict, dict, list[Problem]]:
     """The sheets of a workbook; a workbook that cannot be read at all is its only problem."""
     problems: list[Problem] = []
+    if not path.is_file():
+        raise CaseError([Problem(path.name, "is not a regular file")])
     if (big := _size_problem(path.name, path.stat().st_size)) is not None:
         raise CaseError([big])
     try:  # an .xlsx is a zip: refuse a "zip bomb" before openpyxl unpacks it
@@ -364,10 +359,6 @@ def _blank(v) -> bool:
     return isinstance(v, str) and not v.strip()
 
 
-def _power(x: float) -> str:
-    return f"1e{round(math.log10(x))}"
-
-
 def _shown(value) -> str:
     """A value as quoted in a message: at most 40 characters of it."""
     s = str(value)
@@ -404,13 +395,13 @@ def coerce(value, kind: str):
         try:
             num = float(value)
         except OverflowError:  # a YAML integer of hundreds of digits
-            return None, f"'{_shown(value)}' is too large: relief takes numbers up to {_power(MAX_NUMBER)} in size"
+            return None, f"'{_shown(value)}' is too large: relief takes numbers up to {power_of_ten(MAX_NUMBER)} in size"
         except (TypeError, ValueError):
             return None, f"'{_shown(value)}' is not a number"
     if math.isnan(num) or math.isinf(num):
         return None, f"'{_shown(value)}' is not a finite number"
     if abs(num) > MAX_NUMBER:
-        return None, f"'{_shown(value)}' is too large: relief takes numbers up to {_power(MAX_NUMBER)} in size"
+        return None, f"'{_shown(value)}' is too large: relief takes numbers up to {power_of_ten(MAX_NUMBER)} in size"
     if kind == "int":
         if not num.is_integer():
             return None, f"'{_shown(value)}' is not a whole number"
@@ -731,13 +722,12 @@ def rule_solver_range(meta, tables, problems):
         problems.append(Problem("sectors.csv", "exports grown from case.yaml's data_year to the horizon (or discounting "
                                 "over it) overflow: check growth_rate, data_year and discount_rate", column="growth_rate"))
         return
-    worst: dict = {}
-    for name, vals in values.items():
-        source = _COEFFICIENT_SOURCES.get(name, (name, name))
-        worst[source] = max([worst.get(source, 0.0)] + [abs(v) for v in vals.values()])
+    worst: dict = {}  # the other Params are single input numbers, at most MAX_NUMBER already
+    for name, source in _COEFFICIENT_SOURCES.items():
+        worst[source] = max([worst.get(source, 0.0)] + [abs(v) for v in values[name].values()])
     for (file, what), v in worst.items():
         if not v <= MAX_COEFFICIENT:
-            problems.append(Problem(file, f"{what} reaches {v:.3g}; the solver takes at most {_power(MAX_COEFFICIENT)}"))
+            problems.append(Problem(file, f"{what} reaches {v:.3g}; the solver takes at most {power_of_ten(MAX_COEFFICIENT)}"))
 
 
 CROSS_RULES = (

@@ -300,3 +300,12 @@ def test_no_input_is_evaluated_as_code():
             for folder in ("model", "cli") for p in sorted((ROOT / folder).glob("*.py"))
             for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1) if unsafe.search(line)]
     assert not hits, "\n".join(hits)
+
+
+def test_docs_inputs_md_is_generated_from_the_schema():
+    """The safe-input rules are documented where the table reference is (docs/inputs.md)."""
+    from relief.model.schema import reference_markdown
+
+    text = (ROOT / "docs" / "inputs.md").read_text(encoding="utf-8")
+    assert text == reference_markdown()
+    assert "Reading a case safely" in text and "RELIEF_MAX_FILE_MB" in text

@@ -9,17 +9,21 @@ in a few lines with `Case.from_tables(meta, tables)`, which runs the same valida
 from __future__ import annotations
 
 import hashlib
+import io
 import math
+import os
 import re
-from dataclasses import dataclass, field
+import zipfile
+from collections.abc import Hashable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
-from .schema import CASE_FIELDS, GOVERNMENT, INFO_COLUMNS, OWNER_KINDS, RELATIONS, TABLES, Column, Field
+from .schema import (CASE_FIELDS, DEFAULT_MAX_FILE_MB, GOVERNMENT, INFO_COLUMNS, MAX_COEFFICIENT, MAX_FILE_MB_VARIABLE,
+                     MAX_NUMBER, OWNER_KINDS, RELATIONS, TABLES, Column, Field, power_of_ten)
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
 PROBABILITY_TOLERANCE = 1e-6
 _BAD_ID = re.compile(r"[:*]")
 _TRUE = {"true", "1", "yes", "y", "t"}
@@ -42,7 +46,8 @@ class Problem:
             where += f", row {self.row}"
         if self.column is not None:
             where += f", column {self.column}"
-        return f"{where}: {self.message}"
+        # a NUL, a line break or a zero-width space in a value is shown, not obeyed by the terminal
+        return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in f"{where}: {self.message}")
 
 
 class CaseError(Exception):
@@ -147,6 +152,11 @@ def load_case(path: str | Path) -> Case:
         meta, raw, problems = _read_folder(path)
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
         meta, raw, problems = _read_workbook(path)
+        try:
+            case = validate(meta, raw, str(path), problems)
+        except CaseError as e:
+            raise CaseError([_in_workbook(p, path.name) for p in e.problems]) from None
+        return replace(case, warnings=tuple(_in_workbook(w, path.name) for w in case.warnings))
     elif path.name == "case.yaml":
         return load_case(path.parent)
     else:
@@ -154,57 +164,135 @@ def load_case(path: str | Path) -> Case:
     return validate(meta, raw, str(path), problems)
 
 
-def _too_big(p: Path) -> Problem | None:
-    size = p.stat().st_size
-    if size > MAX_FILE_BYTES:
-        return Problem(p.name, f"file is {size / 1e6:.0f} MB, larger than the {MAX_FILE_BYTES // 1_000_000} MB a case table may have")
-    return None
+def _in_workbook(p: Problem, book: str) -> Problem:
+    """A problem of a workbook's sheet names the workbook and sheet: 'case.xlsx [levers]'."""
+    if p.file == "case.yaml":
+        return replace(p, file=f"{book} [case]")
+    stem = p.file.removesuffix(".csv")
+    return replace(p, file=f"{book} [{stem}]") if stem in TABLES else p
+
+
+def max_file_bytes() -> int:
+    """The size limit of one input file (and of what a workbook unpacks to): 50 MB, or
+    RELIEF_MAX_FILE_MB megabytes. A case is a few small tables; a bigger file is a
+    mistake, and reading it would only exhaust memory."""
+    text = os.environ.get(MAX_FILE_MB_VARIABLE, "").strip()
+    try:
+        mb = float(text) if text else DEFAULT_MAX_FILE_MB
+    except ValueError:
+        mb = -1.0
+    if not mb > 0 or math.isinf(mb):
+        raise CaseError([Problem(MAX_FILE_MB_VARIABLE, f"must be a positive number of megabytes, not '{text}'")])
+    return int(mb * 1_000_000)
+
+
+def _size_problem(name: str, size: int, what: str = "is") -> Problem | None:
+    limit = max_file_bytes()
+    if size <= limit:
+        return None
+    return Problem(name, f"file {what} {size / 1e6:.1f} MB, more than the {limit / 1e6:g} MB an input file may have "
+                         f"(set {MAX_FILE_MB_VARIABLE} to allow more)")
+
+
+def _read_input(folder: Path, p: Path) -> tuple[str | None, Problem | None]:
+    """The text of one file of a case folder, or why it cannot be used. It must be a regular
+    file inside the folder (a link to a file outside it is refused: a case is what its
+    folder holds), within the size limit, and UTF-8 (a byte-order mark, as Excel's "CSV
+    UTF-8" writes, is dropped); otherwise the problem names the row of the first bad byte."""
+    target = p.resolve()
+    if not target.is_relative_to(folder.resolve()):
+        return None, Problem(p.name, f"is a link to {target}, outside the case folder; copy the file into the case")
+    if not target.is_file():
+        return None, Problem(p.name, "is a link to nothing" if p.is_symlink() and not target.exists() else "is not a regular file")
+    try:
+        if (big := _size_problem(p.name, target.stat().st_size)) is not None:
+            return None, big
+        data = target.read_bytes()
+    except OSError as e:
+        return None, Problem(p.name, f"cannot be read ({e.strerror or type(e).__name__})")
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as e:
+        row = data[: e.start].count(b"\n") + 1
+        utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
+        what = "is UTF-16 text" if utf16 else f"is not UTF-8 text (byte 0x{data[e.start]:02x})"
+        if p.suffix == ".csv":
+            return None, Problem(p.name, f"{what}: save it as CSV UTF-8", row=None if utf16 else row)
+        return None, Problem(p.name, what if utf16 else f"line {row}: {what}")
+
+
+class _CaseYamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader (plain values only: a python tag is refused, nothing is run),
+    which also refuses a field given twice instead of keeping the last one silently."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, Hashable):
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(None, None, f"field '{key}' appears twice", key_node.start_mark)
+                seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def _read_yaml(folder: Path) -> tuple[dict, Problem | None]:
+    text, bad = _read_input(folder, folder / "case.yaml")
+    if bad is not None:
+        return {}, bad
+    try:
+        loaded = yaml.load(text, Loader=_CaseYamlLoader)
+    except yaml.reader.ReaderError as e:  # a control character, such as NUL
+        line = text[: e.position].count("\n") + 1
+        code = e.character if isinstance(e.character, int) else ord(e.character)
+        return {}, Problem("case.yaml", f"line {line}: the character #x{code:04x} is not allowed in YAML")
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark is not None else ""
+        what = getattr(e, "problem", None) or "not valid YAML"
+        tag = re.search(r"constructor for the tag '(.*)'", what)
+        if tag:
+            what = f"the tag {tag.group(1).replace('tag:yaml.org,2002:', '!!')} is not allowed: case.yaml holds plain values only"
+        return {}, Problem("case.yaml", f"{line}{what}")
+    except RecursionError:
+        return {}, Problem("case.yaml", "is nested too deeply: it holds field: value lines")
+    except ValueError as e:  # PyYAML reading an integer of over 4300 digits, or a date such as 2026-02-30
+        return {}, Problem("case.yaml", f"has a value relief cannot read ({e})")
+    if loaded is None:
+        return {}, Problem("case.yaml", "file is empty")
+    if not isinstance(loaded, dict):
+        return {}, Problem("case.yaml", "must be a mapping of field: value lines")
+    return loaded, None
 
 
 def _read_folder(folder: Path) -> tuple[dict, dict, list[Problem]]:
     problems: list[Problem] = []
     meta: dict = {}
     yml = folder / "case.yaml"
-    if not yml.exists():
+    if not yml.exists() and not yml.is_symlink():
         problems.append(Problem("case.yaml", "file is missing"))
-    elif (p := _too_big(yml)) is not None:
-        problems.append(p)
     else:
-        try:
-            text = yml.read_text(encoding="utf-8-sig")
-            loaded = yaml.safe_load(text)
-            if loaded is None:
-                problems.append(Problem("case.yaml", "file is empty"))
-            elif not isinstance(loaded, dict):
-                problems.append(Problem("case.yaml", "must be a mapping of field: value lines"))
-            else:
-                meta = loaded
-        except UnicodeDecodeError:
-            problems.append(Problem("case.yaml", "is not UTF-8 text"))
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            line = f"line {mark.line + 1}: " if mark is not None else ""
-            what = getattr(e, "problem", None) or "not valid YAML"
-            problems.append(Problem("case.yaml", f"{line}{what}"))
+        meta, bad = _read_yaml(folder)
+        if bad is not None:
+            problems.append(bad)
     raw: dict[str, pd.DataFrame] = {}
     for name, spec in TABLES.items():
         p = folder / spec.file
-        if not p.exists():
+        if not p.exists() and not p.is_symlink():
             if not spec.optional:
                 problems.append(Problem(spec.file, "file is missing"))
             continue
-        if (big := _too_big(p)) is not None:
-            problems.append(big)
+        text, bad = _read_input(folder, p)
+        if bad is not None:
+            problems.append(bad)
+            continue
+        if not text.strip():
+            problems.append(Problem(spec.file, "file is empty (it needs at least a header row)"))
             continue
         try:
-            if p.stat().st_size == 0 or not p.read_bytes().strip():
-                problems.append(Problem(spec.file, "file is empty (it needs at least a header row)"))
-                continue
-            grid = pd.read_csv(p, dtype=str, header=None, keep_default_na=False, encoding="utf-8-sig",
+            grid = pd.read_csv(io.StringIO(text), dtype=str, header=None, keep_default_na=False,
                                skipinitialspace=True, skip_blank_lines=False)
             raw[name] = _with_header(grid)
-        except UnicodeDecodeError:
-            problems.append(Problem(spec.file, "is not UTF-8 text (save it as CSV UTF-8)"))
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
             msg = str(e).strip().splitlines()[-1] if str(e).strip() else "cannot be read as CSV"
             problems.append(Problem(spec.file, f"cannot be read as CSV: {msg}"))
@@ -212,13 +300,23 @@ def _read_folder(folder: Path) -> tuple[dict, dict, list[Problem]]:
 
 
 def _read_workbook(path: Path) -> tuple[dict, dict, list[Problem]]:
+    """The sheets of a workbook; a workbook that cannot be read at all is its only problem."""
     problems: list[Problem] = []
-    if (big := _too_big(path)) is not None:
-        return {}, {}, [big]
+    if not path.is_file():
+        raise CaseError([Problem(path.name, "is not a regular file")])
+    if (big := _size_problem(path.name, path.stat().st_size)) is not None:
+        raise CaseError([big])
+    try:  # an .xlsx is a zip: refuse a "zip bomb" before openpyxl unpacks it
+        with zipfile.ZipFile(path) as z:
+            unpacked = sum(i.file_size for i in z.infolist())  # zipfile never unpacks more than this
+    except (zipfile.BadZipFile, OSError):
+        unpacked = 0  # not a zip: reading it below says so
+    if (big := _size_problem(path.name, unpacked, what="unpacks to")) is not None:
+        raise CaseError([big])
     try:
         sheets = {k: _with_header(v) for k, v in pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl", header=None).items()}
     except Exception as e:  # openpyxl raises many kinds on a damaged file
-        return {}, {}, [Problem(path.name, f"cannot be read as an Excel workbook ({type(e).__name__})")]
+        raise CaseError([Problem(path.name, f"cannot be read as an Excel workbook ({type(e).__name__})")]) from None
     meta: dict = {}
     if "case" not in sheets:
         problems.append(Problem(f"{path.name} [case]", "sheet is missing (columns field, value)"))
@@ -267,6 +365,12 @@ def _blank(v) -> bool:
     return isinstance(v, str) and not v.strip()
 
 
+def _shown(value) -> str:
+    """A value as quoted in a message: at most 40 characters of it."""
+    s = str(value)
+    return s if len(s) <= 40 else s[:37] + "..."
+
+
 def coerce(value, kind: str):
     """Return (value, None) or (None, reason) for one cell or field."""
     if kind == "str":
@@ -282,27 +386,31 @@ def coerce(value, kind: str):
             return True, None
         if s in _FALSE:
             return False, None
-        return None, f"'{value}' is not true or false"
+        return None, f"'{_shown(value)}' is not true or false"
     if isinstance(value, bool):
-        return None, f"'{value}' is not a number"
+        return None, f"'{_shown(value)}' is not a number"
     if isinstance(value, str):
         s = value.strip()
         if s.endswith("%"):
-            return None, f"'{s}' is a percentage: write fractions, e.g. 0.15 for 15%"
+            return None, f"'{_shown(s)}' is a percentage: write fractions, e.g. 0.15 for 15%"
         try:
             num = float(s)
         except ValueError:
-            return None, f"'{s}' is not a number"
+            return None, f"'{_shown(s)}' is not a number"
     else:
         try:
             num = float(value)
+        except OverflowError:  # a YAML integer of hundreds of digits
+            return None, f"'{_shown(value)}' is too large: relief takes numbers up to {power_of_ten(MAX_NUMBER)} in size"
         except (TypeError, ValueError):
-            return None, f"'{value}' is not a number"
+            return None, f"'{_shown(value)}' is not a number"
     if math.isnan(num) or math.isinf(num):
-        return None, f"'{value}' is not a finite number"
+        return None, f"'{_shown(value)}' is not a finite number"
+    if abs(num) > MAX_NUMBER:
+        return None, f"'{_shown(value)}' is too large: relief takes numbers up to {power_of_ten(MAX_NUMBER)} in size"
     if kind == "int":
         if not num.is_integer():
-            return None, f"'{value}' is not a whole number"
+            return None, f"'{_shown(value)}' is not a whole number"
         return int(num), None
     return num, None
 
@@ -367,6 +475,10 @@ def _validate_meta(meta_raw: dict, problems: list[Problem]) -> dict:
         if name not in meta_raw or _blank(meta_raw.get(name)):
             if spec.required:
                 problems.append(Problem("case.yaml", "required field is missing", column=name))
+            meta[name] = spec.default
+            continue
+        if isinstance(meta_raw[name], (list, dict, set)):
+            problems.append(Problem("case.yaml", "must be a single value, not a list or mapping", column=name))
             meta[name] = spec.default
             continue
         value, reason = coerce(meta_raw[name], spec.kind)
@@ -439,7 +551,7 @@ def _validate_table(spec, df: pd.DataFrame, problems: list[Problem]) -> pd.DataF
             if reason is None and col.kind in ("int", "float"):
                 reason = _range_reason(value, col)
             if reason is None and col.kind == "str" and _BAD_ID.search(value):
-                reason = f"'{value}' may not contain ':' or '*' (they are used in parameter paths)"
+                reason = f"'{_shown(value)}' may not contain ':' or '*' (they are used in parameter paths)"
             if reason is not None:
                 problems.append(Problem(spec.file, reason, row=rownum, column=col.name))
                 ok = False
@@ -520,7 +632,18 @@ def rule_budget(meta, tables, problems):
     have = set(b["year"])
     missing = [y for y in range(meta["first_year"], meta["last_year"] + 1) if y not in have]
     if missing:
-        problems.append(Problem("budget.csv", f"no public budget for year(s) {', '.join(map(str, missing))} of the horizon {meta['first_year']}-{meta['last_year']}", column="year"))
+        problems.append(Problem("budget.csv", f"no public budget for year(s) {_year_ranges(missing)} of the horizon {meta['first_year']}-{meta['last_year']}", column="year"))
+
+
+def _year_ranges(years: list[int]) -> str:
+    """2026, 2028-2040: consecutive years as one range."""
+    runs: list[list[int]] = []
+    for y in years:
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}, {r[1]}" if len(r) == 2 else f"{r[0]}-{r[-1]}" for r in runs)
 
 
 def rule_ladders(meta, tables, problems):
@@ -603,6 +726,43 @@ def rule_owners(meta, tables, problems):
                                     row=r["_row"], column="owner", level="warning"))
 
 
+# Where the model's coefficients come from, for rule_solver_range's messages.
+_PUBLIC_COST = ("levers.csv", "public cost per module (capex_per_module x public_share)")
+_TRACK_SCORE = ("pillar_weights.csv", "track score per module (weight x contributions.csv's score_per_module)")
+_COEFFICIENT_SOURCES = {
+    "public_per_module": _PUBLIC_COST,
+    "public_per_year": _PUBLIC_COST,
+    "spend_pv": _PUBLIC_COST,
+    "track_coef": _TRACK_SCORE,
+    "track_coef_building": _TRACK_SCORE,
+    "relief_coef": ("sectors.csv", "relief of a tier in a year (exports_usd_bn grown by growth_rate since case.yaml's "
+                                   "data_year, x tariffs.csv's rate cut, discounted)"),
+}
+
+
+def rule_solver_range(meta, tables, problems):
+    """The model's coefficients, products of the case's numbers, are at most MAX_COEFFICIENT
+    in size, so that the solver takes them as they are (it refuses 1e15 and more, and
+    treats 1e20 as infinite). Checked last, on a case without errors."""
+    if any(p.level == "error" for p in problems):
+        return
+    from .build import Structure, parameter_values  # build imports this module
+
+    case = Case(meta=meta, tables=tables)
+    try:
+        values = parameter_values(case, Structure.of(case))
+    except OverflowError:
+        problems.append(Problem("sectors.csv", "exports grown from case.yaml's data_year to the horizon (or discounting "
+                                "over it) overflow: check growth_rate, data_year and discount_rate", column="growth_rate"))
+        return
+    worst: dict = {}  # the other Params are single input numbers, at most MAX_NUMBER already
+    for name, source in _COEFFICIENT_SOURCES.items():
+        worst[source] = max([worst.get(source, 0.0)] + [abs(v) for v in values[name].values()])
+    for (file, what), v in worst.items():
+        if not v <= MAX_COEFFICIENT:
+            problems.append(Problem(file, f"{what} reaches {v:.3g}; the solver takes at most {power_of_ten(MAX_COEFFICIENT)}"))
+
+
 CROSS_RULES = (
     rule_references,
     rule_levers,
@@ -613,4 +773,5 @@ CROSS_RULES = (
     rule_tier_requirements,
     rule_relations,
     rule_owners,
+    rule_solver_range,
 )

@@ -8,6 +8,7 @@ is part of the key, and which other table's key it must refer to.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 # Columns every table may carry for people; the model ignores them but keeps them.
@@ -15,6 +16,15 @@ INFO_COLUMNS = ("name", "unit", "source", "notes", "description")
 
 # The owner of a lever when levers.csv names none; it exists without a row in owners.csv.
 GOVERNMENT = "government"
+# Limits of safe reading (docs/inputs.md, "Reading a case safely").
+DEFAULT_MAX_FILE_MB = 50  # one input file, or what a workbook unpacks to
+MAX_FILE_MB_VARIABLE = "RELIEF_MAX_FILE_MB"  # sets another limit, in MB
+# No input number may be larger than this in size (USD bn, modules, scores, years): a
+# larger one is a typing error, and beyond what the solver handles exactly.
+MAX_NUMBER = 1e9
+# Nor may a coefficient of the model, a product of input numbers (a weight times a score,
+# exports grown over the years times a rate cut): HiGHS refuses matrix values from 1e15.
+MAX_COEFFICIENT = 1e12
 
 
 @dataclass(frozen=True)
@@ -274,6 +284,11 @@ CASE_FIELDS: dict[str, Field] = {
 }
 
 
+def power_of_ten(x: float) -> str:
+    """1e9, not 1e+09."""
+    return f"1e{round(math.log10(x))}"
+
+
 def reference_markdown() -> str:
     """The table reference of docs/inputs.md, produced from this schema (a test keeps them equal)."""
 
@@ -325,7 +340,22 @@ def reference_markdown() -> str:
         "- a relation is `requires` or `excludes`, between two different levers;",
         "- an owner's kind is `company` or `government`; the owner `government` exists without a row and, if listed, is of kind government;",
         "- the government cares about every sector, so owner_sectors.csv lists the sectors of companies (a row for a government owner is a warning);",
-        "- identifiers may not contain `:` or `*` (they are used in parameter paths).",
+        "- identifiers may not contain `:` or `*` (they are used in parameter paths); any other Unicode text is fine;",
+        f"- numbers are finite and at most {power_of_ten(MAX_NUMBER)} in size; the model's coefficients that multiply them "
+        f"(a weight times a score, exports grown since data_year times a rate cut, ...) at most {power_of_ten(MAX_COEFFICIENT)}, "
+        "so that the solver takes them exactly.",
+        "",
+        "## Reading a case safely",
+        "",
+        "- Tables are found by their fixed names in the case folder; nothing in a case names a file. A table or "
+        "case.yaml that is a link to a file outside the case folder, or that is not a regular file (a folder, a pipe), is refused.",
+        f"- An input file may be at most {DEFAULT_MAX_FILE_MB} MB, and so may what a workbook unpacks to (checked before "
+        f"it is unpacked); the variable `{MAX_FILE_MB_VARIABLE}` sets another limit in MB.",
+        "- Files are UTF-8; a UTF-8 byte-order mark (Excel's \"CSV UTF-8\") is fine. Another encoding is refused, naming the row of its first odd byte.",
+        "- case.yaml is read with YAML's safe loader: a `!!python/...` tag is refused, and so are a field given twice and "
+        "a list or mapping as a value. No input is ever evaluated as code: not a table, not case.yaml, not a `--set` value, not a sweep file.",
+        "- An unknown column or case.yaml field is a warning, not an error. A problem of a workbook names the workbook and "
+        "sheet: `case.xlsx [levers], row 3, column capex_per_module: 'two' is not a number`.",
         "",
         "Breaking a rule is an error. Data that is legal but suspicious (a tier no portfolio can reach, a lever that scores",
         "in no weighted pillar, a ladder whose higher tier raises a rate, a lever that cannot operate within the horizon,",

@@ -150,6 +150,16 @@ def load_spec(path: str | Path) -> SweepDefinition:
     unknown = set(spec) - known
     if unknown:
         raise SweepError(f"{path}: unknown field(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
+    try:
+        return _definition(spec, path)
+    except SweepError:
+        raise
+    except (TypeError, ValueError) as e:  # e.g. low: abc, seed: [1], range: [a, b, 3]
+        raise SweepError(f"{path}: a value of the wrong kind: {e}") from None
+
+
+def _definition(spec: dict, path: Path) -> SweepDefinition:
+    """The fields of a sweep file (already a mapping of known fields) as a definition."""
     params = []
     for i, p in enumerate(spec.get("parameters") or [], start=1):
         if not isinstance(p, dict) or "path" not in p:
@@ -174,7 +184,7 @@ def load_spec(path: str | Path) -> SweepDefinition:
     d = SweepDefinition(
         parameters=params,
         method=str(spec.get("method", "grid")),
-        samples=spec.get("samples"),
+        samples=None if spec.get("samples") is None else int(spec["samples"]),
         seed=int(spec.get("seed", 0)),
         case=spec.get("case"),
         force=tuple(spec.get("force") or ()),

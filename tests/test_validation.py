@@ -556,7 +556,7 @@ def test_csv_with_header_only(case_dir):
 def test_non_utf8_csv(case_dir):
     data = (case_dir / "levers.csv").read_text(encoding="utf-8").replace("toy numbers", "toy numbers \u00e9t\u00e9 ")
     (case_dir / "levers.csv").write_bytes(data.encode("latin-1"))
-    expect(case_dir, "levers.csv", None, None, "UTF-8")
+    expect(case_dir, "levers.csv", 2, None, "UTF-8")  # the row of the first byte that is not UTF-8
 
 
 def test_non_utf8_yaml(case_dir):

@@ -314,9 +314,10 @@ def test_lever_that_cannot_even_be_committed(clean):
 
 def test_exports_in_dollars_not_billions(clean):
     row = find_row(clean, "sectors.csv", sector="autos")
-    set_cell(clean, "sectors.csv", row, "exports_usd_bn", "10000000000")
+    # USD instead of USD bn would be 1e10, an error (numbers stop at 1e9); in thousands, 1e8 is legal but suspicious
+    set_cell(clean, "sectors.csv", row, "exports_usd_bn", "100000000")
     small = find_row(clean, "tariffs.csv", scenario="deal", track="general", tier="t1", sector="autos")  # 0.15, the smallest
-    only(clean, "coefficient_range", "sectors.csv", [row], "exports_usd_bn", "1e+10", "6.7e+10",
+    only(clean, "coefficient_range", "sectors.csv", [row], "exports_usd_bn", "1e+08", "6.7e+08",
          f"tariffs.csv, row {small}, column rate", "units")
 
 
@@ -330,7 +331,7 @@ def test_range_just_below_the_limit_is_no_warning(clean):
 
 
 def test_total_budget_is_named_in_case_yaml(clean):
-    text = (clean / "case.yaml").read_text(encoding="utf-8").replace("total_public_budget: 5", "total_public_budget: 5e9")
+    text = (clean / "case.yaml").read_text(encoding="utf-8").replace("total_public_budget: 5", "total_public_budget: 5e8")
     (clean / "case.yaml").write_text(text, encoding="utf-8")
     ws = warnings_of(clean)
     assert [(w.check, w.file, w.row, w.column) for w in ws] == [("coefficient_range", "case.yaml", None, "total_public_budget")]

@@ -406,7 +406,8 @@ def explain_infeasibility(engine, case: Case) -> Diagnosis:
         conflicts = _explain_relaxation(M)
         if conflicts:
             conflicts = _ordered(conflicts)
-            return Diagnosis("feasibility_relaxation", conflicts, "the smallest changes of the limits that make the request feasible")
+            forced = f" (with {', '.join(M.forced)} forced)" if M.forced else ""
+            return Diagnosis("feasibility_relaxation", conflicts, f"the smallest changes of the limits that make the request{forced} feasible")
         if conflicts is None:
             return Diagnosis("none", [], "HiGHS found no way to meet the request even with budgets, pools, sizes and relations relaxed")
         return Diagnosis("none", [], "the request conflicts with the fixed logic of the case (earliest years, lead times)")

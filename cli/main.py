@@ -144,11 +144,13 @@ CASE_ARG = click.argument("case", required=False, type=click.Path(path_type=Path
                    "'*' matches any part); PATH*=F scales. Repeatable.")
 @click.option("--force", multiple=True, metavar="LEVER", help="Commit at least max(min_modules, 1) module(s) of LEVER. Repeatable.")
 @click.option("--exclude", multiple=True, metavar="LEVER", help="Never use LEVER. Repeatable.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit in seconds per stage (default: case.yaml, else 600).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit in seconds, both stages together (default: case.yaml, else 600). "
+                   "At the limit, the best plan found is reported with its bound and gap (status time_limit).")
 @click.option("--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap at which to stop (default: case.yaml, else 1e-6).")
 @click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads (default 1: deterministic).")
 @click.option("--seed", type=click.IntRange(min=0), help="HiGHS random seed (default 0).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Write summary.json, roadmap.csv, tiers.csv, relief.csv, spending.csv and the case used to DIR; or, if it ends in .xlsx, the same tables as sheets of one workbook.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Write summary.json, roadmap.csv, tiers.csv, relief.csv, spending.csv and the case used to DIR "
+                   "(replacing a previous run there as a whole, in one step); or, if it ends in .xlsx, the same tables as sheets of one workbook.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object to stdout instead of the tables.")
 @click.option("--verbose", is_flag=True, help="Show the solver's log (on stderr).")
 @guarded

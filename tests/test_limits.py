@@ -9,7 +9,7 @@
 * The same inputs and options give byte-identical files. The only values that vary are
   wall-clock times: `solve_seconds` in a run's summary.json; in a sweep, the
   `solve_seconds` column of points.csv and `wall_seconds`, `solve_seconds_mean`,
-  `solve_seconds_max` of its summary.json (docs/determinism.md).
+  `solve_seconds_max` of its summary.json (docs/reliability.md).
 """
 
 from __future__ import annotations

@@ -60,6 +60,8 @@ class Conflict:
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        for k in ("limit", "needed"):
+            d[k] = None if d[k] is None else float(d[k])
         if d["year"] is None:
             del d["year"]
         return d

@@ -1,1 +1,40 @@
-"""relief.cli: the `relief` command line."""
+"""relief.cli: the `relief` command line. `run` is the console script's entry point."""
+
+import signal
+import sys
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: a short message and exit code 143 (128 + 15)."""
+
+
+def on_sigterm(signum, frame):
+    raise Terminated()
+
+
+def run() -> None:
+    """`relief ...`: SIGINT and SIGTERM end relief with a short message and exit code 130
+    or 143 from its first moment (also while its libraries are still being imported),
+    never with a traceback; the commands themselves say what was or was not written."""
+    signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        import click
+
+        from relief.cli.main import main
+
+        try:
+            code = main(standalone_mode=False)
+        except click.exceptions.Abort as e:  # click turns an interrupt outside a command into Abort
+            cause = e.__cause__ or e.__context__
+            if isinstance(cause, KeyboardInterrupt):
+                raise cause from None
+            click.echo("Aborted!", err=True)
+            code = 1
+        except click.ClickException as e:
+            e.show()
+            code = e.exit_code
+    except KeyboardInterrupt as e:
+        terminated = isinstance(e, Terminated)
+        sys.stderr.write(f"relief: {'terminated' if terminated else 'interrupted'}\n")
+        code = 143 if terminated else 130
+    sys.exit(code if isinstance(code, int) else 0)

@@ -157,7 +157,8 @@ def solve_variants(case_path, variants, time_limit=None, mip_gap=None) -> list[R
             raise Failure(EXIT_INPUT, f"relief: variant {label}: {e}") from None
         if result.evaluation is None:
             code = EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_FAILED
-            raise Failure(code, f"relief: variant {label}: no plan (status {result.status}); nothing to compare")
+            raise Failure(code, [f"relief: variant {label}: no plan (status {result.status}); nothing to compare"]
+                          + [f"  {line}" for line in result.conflicts])
         runs.append(run_from_result(label, result))
     return runs
 

@@ -8,10 +8,13 @@ Errors are one or a few plain lines on stderr, never a traceback (unless --debug
 from __future__ import annotations
 
 import json
+import signal
 from importlib.resources import files
 from pathlib import Path
 
 import click
+
+from relief.cli import Terminated, on_sigterm
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_FAILED = 0, 2, 3, 4
 DEFAULT_CASE_NAME = "korea-2026"
@@ -31,6 +34,17 @@ class Failure(Exception):
         super().__init__("\n".join(self.lines))
 
 
+def interrupted_code(e: KeyboardInterrupt) -> int:
+    return 128 + signal.SIGTERM if isinstance(e, Terminated) else 130
+
+
+def note_written(path) -> None:
+    """Remember that a result is on disk, so that an interrupt after it says so."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.find_root().obj is not None:
+        ctx.find_root().obj.setdefault("written", []).append(str(path))
+
+
 def _fail(ctx: click.Context, exc: Failure):
     for line in exc.lines:
         click.echo(line, err=True)
@@ -46,6 +60,7 @@ def guarded(fn):
         ctx = click.get_current_context()
         debug = (ctx.find_root().obj or {}).get("debug", False)
         from relief.model.case import CaseError
+        from relief.model.io import FolderInUse
         from relief.model.overrides import OverrideError
         from relief.model.run import CheckError
 
@@ -62,13 +77,18 @@ def guarded(fn):
             if debug:
                 raise
             _fail(ctx, Failure(EXIT_INPUT, f"relief: --set {e}"))
+        except FolderInUse as e:
+            _fail(ctx, Failure(EXIT_INPUT, f"relief: --out {e}"))
         except CheckError as e:
             if debug:
                 raise
             _fail(ctx, Failure(EXIT_FAILED, f"relief: the plan failed relief's independent check, so it is not reported: {e}"))
-        except KeyboardInterrupt:
-            click.echo("relief: interrupted; nothing was written", err=True)
-            ctx.exit(130)
+        except KeyboardInterrupt as e:
+            written = (ctx.find_root().obj or {}).get("written")
+            what = "terminated" if isinstance(e, Terminated) else "interrupted"
+            click.echo(f"relief: {what}; " + (f"the results were already written to {', '.join(written)}" if written
+                                            else "no output was changed"), err=True)
+            ctx.exit(interrupted_code(e))
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except Exception as e:  # the last line of defence: no traceback for planners
@@ -100,6 +120,12 @@ def main(ctx, debug):
     4 no solution or solver failure.
     """
     ctx.obj = {"debug": debug}
+    # SIGTERM (kill, a scheduler's stop) ends relief like Ctrl-C: cleanly, nothing half-written
+    import threading
+
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, on_sigterm)
+        ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
 
 
 def _load(case_path):
@@ -118,11 +144,13 @@ CASE_ARG = click.argument("case", required=False, type=click.Path(path_type=Path
                    "'*' matches any part); PATH*=F scales. Repeatable.")
 @click.option("--force", multiple=True, metavar="LEVER", help="Commit at least max(min_modules, 1) module(s) of LEVER. Repeatable.")
 @click.option("--exclude", multiple=True, metavar="LEVER", help="Never use LEVER. Repeatable.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit in seconds per stage (default: case.yaml, else 600).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit in seconds, both stages together (default: case.yaml, else 600). "
+                   "At the limit, the best plan found is reported with its bound and gap (status time_limit).")
 @click.option("--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap at which to stop (default: case.yaml, else 1e-6).")
 @click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads (default 1: deterministic).")
 @click.option("--seed", type=click.IntRange(min=0), help="HiGHS random seed (default 0).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Write summary.json, roadmap.csv, tiers.csv, relief.csv, spending.csv and the case used to DIR; or, if it ends in .xlsx, the same tables as sheets of one workbook.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Write summary.json, roadmap.csv, tiers.csv, relief.csv, spending.csv and the case used to DIR "
+                   "(replacing a previous run there as a whole, in one step); or, if it ends in .xlsx, the same tables as sheets of one workbook.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object to stdout instead of the tables.")
 @click.option("--risk", metavar="MEASURE", help="What to maximise: expected (default), worst (the worst stance's relief) or "
               "cvar:ALPHA:WEIGHT ((1-WEIGHT) x expected + WEIGHT x mean relief of the worst 1-ALPHA of probability).")
@@ -151,6 +179,10 @@ def solve(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, o
     from relief.model.run import run_case
     from relief.model.solve import SolveOptions
 
+    if out_dir is not None and out_dir.suffix.lower() != ".xlsx":
+        from relief.cli.output import check_run_dir
+
+        check_run_dir(out_dir)  # before solving: a folder relief would refuse to replace
     base = _load(case)
     overrides = tuple(overrides) + risk_overrides(risk)
     work = with_checks(apply_overrides(base, list(overrides)))  # the warnings go to stderr and summary.json
@@ -188,6 +220,7 @@ def _finish(result, summary, out_dir, as_json):
             write_run_workbook(out_dir, result, summary)
         else:
             write_run(out_dir, result, summary)
+        note_written(out_dir)
     status = result.status
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=float))
@@ -203,7 +236,22 @@ def _finish(result, summary, out_dir, as_json):
     if result.evaluation is None:
         raise Failure(EXIT_FAILED, f"relief: the solver found no plan (status {status})")
     if status != "optimal":
-        click.echo(f"relief: warning: status {status}: the plan is feasible but not proven optimal (gap {summary['mip_gap']})", err=True)
+        click.echo(limit_warning(result, summary), err=True)
+
+
+def limit_warning(result, summary) -> str:
+    """What a plan found at a time (or other) limit is worth: its relief, the bound, the gap."""
+    gap, bound = summary.get("mip_gap"), summary.get("objective_bound")
+    worth = f"expected relief USD {summary['expected_relief']:.4g}bn"
+    if bound is not None:
+        worth += f"; no plan can give more than USD {bound:.4g}bn"
+    if gap is not None:
+        worth += f" (gap {gap:.2%})"
+    if result.status == "time_limit":
+        limit = result.options.time_limit
+        return (f"relief: warning: status time_limit: the time limit ({limit:g} s) ran out before HiGHS proved the plan "
+                f"optimal; this is the best plan found: {worth}. Give more time with --time-limit.")
+    return f"relief: warning: status {result.status}: the plan is feasible but not proven optimal: {worth}."
 
 
 @main.command()

@@ -1,4 +1,4 @@
-"""Write a run folder (`relief solve --out DIR`): every file written atomically."""
+"""Write a run folder (`relief solve --out DIR`): the folder is replaced as a whole, atomically."""
 
 from __future__ import annotations
 
@@ -6,24 +6,32 @@ from pathlib import Path
 
 import pandas as pd
 
-from relief.model.io import atomic_write_csv, atomic_write_json, write_case_folder, write_workbook
+from relief.model.io import atomic_dir, atomic_write_csv, atomic_write_json, check_out_dir, write_case_folder, write_workbook
+
+# What relief writes into a run folder; anything else found there (a planner's notes, a
+# report) is carried over when the folder is replaced.
+RUN_ENTRIES = ("summary.json", "roadmap.csv", "tiers.csv", "relief.csv", "spending.csv", "case")
+
+
+def check_run_dir(out_dir: Path) -> None:
+    """Refuse, before solving, a folder `write_run` would not replace (raises FolderInUse)."""
+    check_out_dir(Path(out_dir), "summary.json")
 
 
 def write_run(out_dir: Path, result, summary: dict) -> None:
     """summary.json, roadmap.csv, tiers.csv, relief.csv, spending.csv and case/ (the case
-    as solved, overrides applied). Tables first, summary last: a summary.json on disk
-    means the run folder is complete."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    ev = result.evaluation
-    if ev is not None:
-        atomic_write_csv(out_dir / "roadmap.csv", ev.roadmap)
-        tiers = ev.tiers[["scenario", "track", "year", "tier", "score", "threshold", "rate_changes", "relief", "base_tier", "next_tier", "next_threshold"]]
-        atomic_write_csv(out_dir / "tiers.csv", tiers)
-        atomic_write_csv(out_dir / "relief.csv", ev.relief)
-        atomic_write_csv(out_dir / "spending.csv", ev.spending)
-    write_case_folder(result.case, out_dir / "case")
-    atomic_write_json(out_dir / "summary.json", summary)
+    as solved, overrides applied), written into a new folder that then replaces out_dir
+    in one step: after an interrupt, out_dir is the previous run or the complete new one."""
+    with atomic_dir(Path(out_dir), "summary.json", RUN_ENTRIES) as tmp:
+        ev = result.evaluation
+        if ev is not None:
+            atomic_write_csv(tmp / "roadmap.csv", ev.roadmap)
+            tiers = ev.tiers[["scenario", "track", "year", "tier", "score", "threshold", "rate_changes", "relief", "base_tier", "next_tier", "next_threshold"]]
+            atomic_write_csv(tmp / "tiers.csv", tiers)
+            atomic_write_csv(tmp / "relief.csv", ev.relief)
+            atomic_write_csv(tmp / "spending.csv", ev.spending)
+        write_case_folder(result.case, tmp / "case")
+        atomic_write_json(tmp / "summary.json", summary)
 
 
 def write_run_workbook(path: Path, result, summary: dict) -> None:

@@ -159,5 +159,8 @@ def render_solution(result, console: Console | None = None) -> None:
 def render_infeasible(result, console: Console | None = None) -> None:
     console = _console(stderr=True) if console is None else console
     console.print("[bold red]Infeasible:[/] no roadmap meets every limit of this request.")
+    d = result.diagnosis
+    if d is not None and d.conflicts and d.note:
+        console.print(Text(f"  {d.note[0].upper()}{d.note[1:]}:"))
     for line in result.conflicts:
-        console.print(f"  - {line}")
+        console.print(Text(f"  - {line}"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from relief.cli.main import CASE_ARG, EXIT_INPUT, Failure, _load, guarded, main
+from relief.cli.main import CASE_ARG, EXIT_FAILED, EXIT_INPUT, Failure, _load, guarded, interrupted_code, main
 from relief.cli.render import _console
 
 
@@ -61,13 +61,24 @@ def execute(case, defn, options, out_dir: Path, workers: int, scheduler, resume:
         with progress:
             store, points, matrix = run_sweep(defn, case, options, out_dir, workers=workers, scheduler=scheduler,
                                               resume=resume, on_progress=on_progress, reuse=reuse)
-    except KeyboardInterrupt:
-        raise Failure(130, [f"relief: sweep interrupted; the finished points are in {out_dir / 'points.csv'}",
-                            "  continue it with the same command and --resume"]) from None
+    except KeyboardInterrupt as e:
+        code = interrupted_code(e)
+        raise Failure(code, [f"relief: sweep {'interrupted' if code == 130 else 'terminated'}; the finished points are in {out_dir / 'points.csv'}",
+                             "  continue it with the same command and --resume"]) from None
     summary = summarize(defn, case, options, points, store.done, matrix, time.perf_counter() - t0)
     summary["charts"] = _charts(out_dir, defn, summary, points, store.done)
     store.finalize(summary)
     return summary, points, store
+
+
+def fail_on_check(summary: dict, out_dir: Path) -> None:
+    """Points whose plan failed relief's independent check carry no numbers (status
+    check_failed, the reason in `message`); the sweep keeps the others, but says so and
+    exits 4: a planner must not read such a sweep as complete."""
+    n = summary["counts"].get("check_failed", 0)
+    if n:
+        raise Failure(EXIT_FAILED, [f"relief: {n} point(s) failed relief's independent check, so their plans are not reported "
+                                    f"(status check_failed in {out_dir / 'points.csv'}, the reason in its message column)"])
 
 
 def _charts(out_dir: Path, defn, summary: dict, points, done: dict) -> list[str]:
@@ -259,6 +270,7 @@ def sweep(case, vary, spec, method, samples, seed, overrides, force, exclude, wo
         click.echo(json.dumps(summary, indent=2, default=float))
     else:
         _render_summary(summary, out)
+    fail_on_check(summary, out)
 
 
 @main.command()
@@ -332,6 +344,7 @@ def frontier(case, param, range_, overrides, force, exclude, workers, scheduler,
     atomic_write_json(out / "summary.json", summary)
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=float))
+        fail_on_check(summary, out)
         return
     from rich.table import Table
 
@@ -345,6 +358,7 @@ def frontier(case, param, range_, overrides, force, exclude, workers, scheduler,
                   "" if r["marginal"] is None else f"{r['marginal']:.3f}", "knee" if r["knee"] else "")
     console.print(t)
     console.print(f"Results: {out}/frontier.csv, frontier.png, points.csv, summary.json")
+    fail_on_check(summary, out)
 
 
 @main.command("risk")
@@ -413,6 +427,7 @@ def risk_frontier(case, alpha, steps, overrides, force, exclude, workers, schedu
     summary["risk_frontier"] = {"alpha": alpha, "rows": rows}
     summary["analysis"] = "risk"
     atomic_write_json(out / "summary.json", summary)
+    fail_on_check(summary, out)
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=float))
         return

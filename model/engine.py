@@ -12,7 +12,10 @@ The two lexicographic stages switch by changing the objective and one row's boun
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import highspy
@@ -25,6 +28,7 @@ from .build import paused_gc
 from .solve import HIGHS_TUNING, RELIEF_TOLERANCE, RELIEF_TOLERANCE_ABS, SolveOptions, SolveOutcome, _gap, quiet_stdout, solver_info
 
 INF = highspy.kHighsInf
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _STATUS = {
     highspy.HighsModelStatus.kOptimal: "optimal",
     highspy.HighsModelStatus.kTimeLimit: "time_limit",
@@ -175,6 +179,11 @@ class HighsEngine:
             for k, v in self._option_values().items():
                 h.setOptionValue(k, v)
             h.passModel(lp)
+        # HiGHS asks this at its interrupt points (a few times a second on relief's models;
+        # no measurable cost): a Ctrl-C or SIGTERM stops a solve within moments, not at its time limit
+        self._caught_signal = None
+        for event in (h.cbSimplexInterrupt, h.cbIpmInterrupt, h.cbMipInterrupt):
+            event += self._interrupt_point
         self.slots = slots
         self.col_lo, self.col_up = lo.copy(), up.copy()
         self.row_lo, self.row_up = np.array(rlo), np.array(rup)
@@ -245,6 +254,38 @@ class HighsEngine:
         return len(todo)
 
     # --- solving --------------------------------------------------------------------------
+    def _interrupt_point(self, event) -> None:
+        if self._caught_signal is not None:
+            event.interrupt()
+
+    @contextmanager
+    def _signals_deferred(self):
+        """While HiGHS runs, SIGINT and SIGTERM only take note (HiGHS then stops at its next
+        interrupt point); once it has returned, the signal is raised again for the handler
+        that was there before (Ctrl-C: KeyboardInterrupt). Python runs signal handlers
+        only between its own instructions, so without this a signal would wait for the
+        end of the solve, up to its time limit."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        self._caught_signal = None
+
+        def note(signum, frame):
+            self._caught_signal = signum
+
+        before = {}
+        for sig in STOP_SIGNALS:
+            if signal.getsignal(sig) not in (signal.SIG_IGN, None):
+                before[sig] = signal.signal(sig, note)
+        try:
+            yield
+        finally:
+            for sig, handler in before.items():
+                signal.signal(sig, handler)
+            caught, self._caught_signal = self._caught_signal, None
+            if caught is not None:
+                signal.raise_signal(caught)
+
     def _run(self, cost, sense, time_limit):
         h = self.highs
         n = len(self.cols)
@@ -255,11 +296,12 @@ class HighsEngine:
         # solve of the same numbers gives, whatever was solved before
         h.clearSolver()
         t0 = time.perf_counter()
-        if self.options.verbose:
-            with quiet_stdout(True):
+        with self._signals_deferred():
+            if self.options.verbose:
+                with quiet_stdout(True):
+                    h.run()
+            else:
                 h.run()
-        else:
-            h.run()
         dt = time.perf_counter() - t0
         info = h.getInfo()
         status = _STATUS.get(h.getModelStatus(), "error")
@@ -307,6 +349,8 @@ class HighsEngine:
                     break
                 self.last_solution = sol2
                 value = float(info2.objective_function_value)
+                if self.stages[g][0] == "spend":
+                    out.spend_objective = value
             for row in self.keep_rows:
                 if row is not None:
                     h.changeRowBounds(row, -INF, INF)

@@ -38,6 +38,111 @@ def atomic_file(path: Path, binary: bool = False):
         raise
 
 
+class FolderInUse(ValueError):
+    """An output folder relief will not replace (it holds files that are not relief's)."""
+
+
+def check_out_dir(path: Path, marker: str) -> None:
+    """`path` may become an output folder: missing, empty, or one this program wrote (holds `marker`)."""
+    path = Path(path)
+    if path.exists() or path.is_symlink():
+        if not path.is_dir() or path.is_symlink():
+            raise FolderInUse(f"{path} exists and is not a plain folder (a file or a link); choose a new or empty folder")
+        if path.resolve() == Path.cwd().resolve():
+            raise FolderInUse(f"{path} is the current folder; choose a new or empty folder")
+        if any(path.iterdir()) and not (path / marker).exists():
+            raise FolderInUse(f"{path} is not empty and was not written by relief (no {marker}); choose a new or empty folder")
+
+
+@contextmanager
+def atomic_dir(path: Path, marker: str, owned: tuple = ()):
+    """A fresh folder to fill, put in place of `path` as a whole only when the block ends
+    without error: readers (and a planner after Ctrl-C, SIGTERM or a crash) find either
+    the previous folder, untouched, or the complete new one, never a mix.
+
+    The new folder is written as a hidden sibling, then swapped with the old one in one
+    step (Linux renameat2 RENAME_EXCHANGE; elsewhere two renames, with SIGINT and SIGTERM
+    held back in between), and the old one is deleted. An existing `path` is replaced
+    only if it is empty or holds `marker` (a folder this program wrote); entries in it that
+    are not `owned` (not among the names this program writes: e.g. a planner's notes)
+    are copied into the new folder first, so nothing of the planner's is lost."""
+    import shutil
+
+    path = Path(path)
+    parent = path.parent
+    check_out_dir(path, marker)
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent))
+    os.chmod(tmp, 0o777 & ~_UMASK)
+    try:
+        yield tmp
+        if path.exists():
+            for entry in path.iterdir():
+                if entry.name not in owned and not (tmp / entry.name).exists():
+                    (shutil.copytree if entry.is_dir() and not entry.is_symlink() else shutil.copy2)(entry, tmp / entry.name)
+        _fsync_dir(tmp)
+        with _signals_held():
+            if path.exists():
+                _swap(tmp, path)  # tmp now holds the old folder
+            else:
+                os.rename(tmp, path)
+            _fsync_dir(parent)
+            shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        if tmp.exists():  # the unfinished new folder
+            with _signals_held():
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _swap(a: Path, b: Path) -> None:
+    """Exchange two folders atomically where the system can; else rename b aside, a into place."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+        AT_FDCWD, RENAME_EXCHANGE = -100, 2
+        if renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0:
+            return
+    except (AttributeError, OSError):
+        pass
+    aside = Path(tempfile.mkdtemp(prefix=f".{b.name}.", suffix=".old", dir=b.parent))
+    os.rmdir(aside)
+    os.rename(b, aside)
+    os.rename(a, b)
+    os.rename(aside, a)
+
+
+@contextmanager
+def _signals_held():
+    """SIGINT and SIGTERM wait (in the main thread) until the block is over."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     with atomic_file(path) as f:
         f.write(text)

@@ -7,13 +7,13 @@ solver's own objective and bound before anything is reported.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .build import build_model
 from .case import Case
 from .evaluate import Evaluation, clean_plan, evaluate_plan
 from .engine import HighsEngine
-from .solve import SolveOptions, SolveOutcome, solver_info
+from .solve import SolveOptions, SolveOutcome, _gap, solver_info
 
 CHECK_TOLERANCE = 1e-6  # relative gap allowed between the solver's relief and the re-computed one
 
@@ -31,7 +31,12 @@ class RunResult:
     force: tuple = ()
     exclude: tuple = ()
     overrides: tuple = ()
-    conflicts: list = field(default_factory=list)  # planner's-words explanation if infeasible
+    diagnosis: object = None  # diagnose.Diagnosis: which limits conflict, if infeasible
+
+    @property
+    def conflicts(self) -> list[str]:
+        """The conflicts in planner's words, one line each (empty unless infeasible)."""
+        return self.diagnosis.texts() if self.diagnosis is not None else []
 
     @property
     def status(self) -> str:
@@ -79,8 +84,11 @@ class RunResult:
                 l: {int(r.year): r.committed for r in ev.roadmap.itertuples() if r.lever == l and r.committed}
                 for l in ev.portfolio if ev.portfolio[l]
             }
-        if self.conflicts:
-            out["conflicts"] = self.conflicts
+        if self.diagnosis is not None:
+            d = self.diagnosis
+            out["conflicts"] = [c.to_dict() for c in d.conflicts] or [
+                {"kind": "unknown", "name": "", "limit": None, "needed": None, "text": d.note, "unit": ""}]
+            out["conflicts_found_by"] = d.method
         return out
 
 
@@ -103,32 +111,45 @@ def finish_run(case: Case, engine, outcome: SolveOutcome, options, force=(), exc
     if outcome.status == "infeasible":
         from .diagnose import explain_infeasibility
 
-        result.conflicts = explain_infeasibility(engine, case)
+        result.diagnosis = explain_infeasibility(engine, case)
         return result
     if not outcome.has_solution:
         return result
     ev = evaluate_plan(case, clean_plan(case, engine.plan()), force=force, exclude=exclude)
     check(ev, outcome, case)
+    if outcome.status != "optimal" and outcome.bound is not None:
+        # stopped at a limit: the later stages may have found a better plan than stage 1's
+        # incumbent; the gap reported is that of the plan reported
+        outcome.mip_gap = _gap(stage1_value(ev, case)[0], outcome.bound)
     result.evaluation = ev
     return result
 
 
-def check(ev: Evaluation, outcome: SolveOutcome, case: Case | None = None) -> None:
-    """The plan must be feasible, worth at least what the solver found, and no more than its
-    bound. What stage 1 maximised (expected relief, or the case's risk measure) is
-    re-computed from the relief of each scenario (model/risk.py, by sorting)."""
+def stage1_value(ev: Evaluation, case: Case | None) -> tuple[float, str]:
+    """What stage 1 maximised (expected relief, or the case's risk measure), re-computed from
+    the relief of each scenario (model/risk.py, by sorting), and its name."""
     from .risk import Risk, measure_value
 
-    if ev.violations:
-        raise CheckError("the solver's plan breaks limits when re-checked from the tables: " + "; ".join(ev.violations[:5]))
     risk = Risk.of_case(case.meta) if case is not None else Risk()
     if risk.kind == "expected":
-        value, what = ev.expected_relief, "expected relief"
-    else:
-        prob = dict(zip(case.table("scenarios")["scenario"], case.table("scenarios")["probability"]))
-        value, what = measure_value(risk, ev.by_scenario, prob), risk.label()
+        return ev.expected_relief, "expected relief"
+    prob = dict(zip(case.table("scenarios")["scenario"], case.table("scenarios")["probability"]))
+    return measure_value(risk, ev.by_scenario, prob), risk.label()
+
+
+def check(ev: Evaluation, outcome: SolveOutcome, case: Case | None = None) -> None:
+    """The plan must be feasible, worth at least what the solver found, no more than its
+    bound, and cost the public money the spending stage says it costs."""
+    if ev.violations:
+        raise CheckError("the solver's plan breaks limits when re-checked from the tables: " + "; ".join(ev.violations[:5]))
+    value, what = stage1_value(ev, case)
     tol = CHECK_TOLERANCE * max(1.0, abs(outcome.objective or 0.0))
     if outcome.objective is not None and value < outcome.objective - tol:
         raise CheckError(f"re-computed {what} {value:.9g} is below the solver's {outcome.objective:.9g}")
     if outcome.bound is not None and value > outcome.bound + tol:
         raise CheckError(f"re-computed {what} {value:.9g} is above the solver's bound {outcome.bound:.9g}")
+    if outcome.spend_objective is not None:
+        tol = CHECK_TOLERANCE * max(1.0, abs(outcome.spend_objective))
+        if abs(ev.discounted_public_spend - outcome.spend_objective) > tol:
+            raise CheckError(f"re-computed discounted public spending {ev.discounted_public_spend:.9g} differs from the solver's "
+                             f"{outcome.spend_objective:.9g}")

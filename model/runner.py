@@ -17,7 +17,7 @@ from .case import Case
 from .engine import HighsEngine
 from .overrides import OverrideError, apply_overrides
 from .evaluate import clean_plan, evaluate_plan
-from .run import CheckError, finish_run
+from .run import CHECK_TOLERANCE, CheckError, finish_run
 from .solve import SolveOptions
 
 RESULT_COLUMNS = ("status", "expected_relief", "public_spend", "mip_gap", "solve_seconds")
@@ -65,6 +65,11 @@ class SweepWorker:
         source, src = candidate
         ev = evaluate_plan(case, src["plan"], force=self.force, exclude=self.exclude)
         if ev.violations:
+            return None
+        # limits do not change what a plan is worth: a different value means the premise
+        # of reuse does not hold here, so solve this point instead of reporting it
+        want = src.get("expected_relief")
+        if want is None or abs(ev.expected_relief - want) > CHECK_TOLERANCE * max(1.0, abs(want)):
             return None
         return self._row(row, src["status"], src["mip_gap"], 0.0, ev, t0,
                          f"plan of point {source} reused: it is feasible under these tighter limits, so still optimal", None, src["plan"])
@@ -123,7 +128,7 @@ class PlanReuse:
 
     def record(self, values: dict, row: dict) -> None:
         if row.get("status") == "optimal" and row.get("plan") is not None:
-            self.done[row["point"]] = (values, {k: row[k] for k in ("status", "mip_gap", "plan")})
+            self.done[row["point"]] = (values, {k: row[k] for k in ("status", "mip_gap", "plan", "expected_relief")})
 
     def candidate(self, point):
         """The finished optimal point nearest to `point` among those at least as loose in every limit."""

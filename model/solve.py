@@ -66,6 +66,7 @@ class SolveOutcome:
     solve_seconds: float = 0.0  # HiGHS's own time, both stages
     wall_seconds: float = 0.0
     stage2: str | None = None  # status of the spending stage
+    spend_objective: float | None = None  # discounted public spending of the stage-2 plan, as HiGHS computed it
     log: str = ""
     solver: dict = field(default_factory=dict)
 

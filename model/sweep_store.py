@@ -54,6 +54,9 @@ class SweepStore:
     def _load_existing(self, def_hash: str) -> None:
         if not self.meta_path.exists():
             raise SweepError(f"{self.dir}: points.csv without sweep.json; not a relief sweep folder")
+        for stale in self.dir.glob(".*.tmp"):  # an atomic write cut short by a kill -9
+            if stale.is_file():
+                stale.unlink()
         meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
         if meta.get("definition_sha256") != def_hash:
             raise SweepError(f"{self.dir} holds a different sweep (other parameters, case or options); choose another --out")

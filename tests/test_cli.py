@@ -419,7 +419,7 @@ def test_infeasible_request_with_json(work):
     assert obj["status"] == "infeasible"
     assert obj["expected_relief"] is None
     assert "total public budget" in run.err.lower()
-    assert any("total public budget" in c for c in obj.get("conflicts", [])), obj
+    assert any("total public budget" in c["text"] for c in obj.get("conflicts", [])), obj
 
 
 def test_yearly_budget_conflict_exits_3(work):

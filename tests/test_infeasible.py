@@ -1,0 +1,176 @@
+"""Infeasible requests explained (issue 5, item 2): tiny fixtures built on examples/tiny,
+each with one conflict worked out by hand, run through the command line: exit 3, the
+conflict in words on the terminal, and `conflicts` in --json naming each limit with its
+value (`limit`) and what it would have to be (`needed`).
+
+The tiny case (examples/tiny/README.md): smelter costs 4 a module at public share 0.5
+(public money 2, spent in its commit year), min 1, max 1; chips 2 a module, all public,
+max 2 (2 a year); lng 0.5 a module. Budgets 3 a year, 5 in all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "examples" / "tiny"
+
+
+def _relief_exe() -> str:
+    exe = shutil.which("relief", path=str(Path(sys.executable).parent)) or shutil.which("relief")
+    if exe is None:
+        pytest.fail("the relief console script is not installed next to this Python")
+    return exe
+
+
+RELIEF = _relief_exe()
+ENV = dict(os.environ, COLUMNS="120", NO_COLOR="1", PYTHONWARNINGS="ignore")
+
+
+def relief(*args, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([RELIEF, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=120, env=ENV)
+
+
+def tiny_with(tmp_path: Path, files: dict | None = None) -> Path:
+    """A copy of the tiny case with extra tables (file name -> text)."""
+    case = tmp_path / "tiny"
+    shutil.copytree(TINY, case)
+    for name, text in (files or {}).items():
+        (case / name).write_text(text, encoding="utf-8")
+    return case
+
+
+def explain(case: Path, *args) -> tuple[dict, str]:
+    """(the --json object, the terminal text) of an infeasible request; both exit 3."""
+    j = relief("solve", case, *args, "--json", cwd=case.parent)
+    assert j.returncode == 3, j.stderr
+    obj = json.loads(j.stdout)
+    assert obj["status"] == "infeasible" and obj["expected_relief"] is None
+    t = relief("solve", case, *args, cwd=case.parent)
+    assert t.returncode == 3, t.stderr
+    text = t.stdout + t.stderr
+    assert "Traceback" not in text and "Traceback" not in j.stderr
+    for c in obj["conflicts"]:
+        assert set(c) >= {"kind", "name", "limit", "needed", "text"}, c
+        assert c["text"] in " ".join(text.split()) or c["text"] in text.replace("\n", ""), (c["text"], text)
+    return obj, text
+
+
+def by_kind(obj: dict) -> dict:
+    out = {}
+    for c in obj["conflicts"]:
+        out.setdefault(c["kind"], []).append(c)
+    return out
+
+
+def test_forced_lever_over_a_yearly_budget(tmp_path):
+    """The smelter may start only in 2027 and needs its public money (4 x 0.5 = 2) that
+    year; the 2027 budget is 0.5. The IIS: the forcing and the 2027 budget."""
+    obj, text = explain(tiny_with(tmp_path), "--force", "smelter", "--set", "levers.smelter.earliest_year=2027",
+                        "--set", "budget.2027.public_budget_usd_bn=0.5")
+    assert obj["conflicts_found_by"] == "iis"
+    k = by_kind(obj)
+    assert set(k) == {"forced", "year_budget"}, obj["conflicts"]
+    (forced,), (budget,) = k["forced"], k["year_budget"]
+    assert forced["name"] == "smelter" and forced["limit"] == 1 and forced["needed"] == 0
+    assert budget["name"] == "2027" and budget["year"] == 2027
+    assert budget["limit"] == pytest.approx(0.5) and budget["needed"] == pytest.approx(2.0)
+    assert budget["text"] == "forced smelter needs USD 2bn of public money in 2027, but the 2027 public budget is USD 0.5bn"
+    assert "Infeasible" in text
+
+
+def test_forced_minimum_size_over_a_pool(tmp_path):
+    """chips (min_modules 2, forced) uses 2 engineers a module; the pool has 3: 4 needed,
+    1 module fits."""
+    case = tiny_with(tmp_path, {"pools.csv": "pool,limit\nengineers,3\n",
+                                "lever_pools.csv": "lever,pool,use_per_module\nchips,engineers,2\n"})
+    obj, _ = explain(case, "--force", "chips", "--set", "levers.chips.min_modules=2")
+    k = by_kind(obj)
+    assert set(k) == {"forced", "pool"}, obj["conflicts"]
+    (forced,), (pool,) = k["forced"], k["pool"]
+    assert forced["name"] == "chips" and forced["limit"] == 2 and forced["needed"] == 1
+    assert "min_modules" in forced["text"]
+    assert pool["name"] == "engineers" and pool["limit"] == 3 and pool["needed"] == 4
+    assert pool["text"] == "forced chips needs 4 of pool engineers, but its limit is 3"
+
+
+def test_minimum_size_of_a_required_lever_over_a_pool(tmp_path):
+    """The forced smelter requires chips, whose min_modules (2) needs 4 engineers of 3:
+    the minimum size itself is named, with the 1 module that fits."""
+    case = tiny_with(tmp_path, {"pools.csv": "pool,limit\nengineers,3\n",
+                                "lever_pools.csv": "lever,pool,use_per_module\nchips,engineers,2\n",
+                                "relations.csv": "lever,relation,other\nsmelter,requires,chips\n"})
+    obj, _ = explain(case, "--force", "smelter", "--set", "levers.chips.min_modules=2")
+    k = by_kind(obj)
+    assert set(k) == {"forced", "min_modules", "requires", "pool"}, obj["conflicts"]
+    assert k["min_modules"][0]["name"] == "chips" and k["min_modules"][0]["limit"] == 2 and k["min_modules"][0]["needed"] == 1
+    assert k["requires"][0]["name"] == "smelter requires chips"
+    assert k["pool"][0]["limit"] == 3 and k["pool"][0]["needed"] == 4
+    assert [c["kind"] for c in obj["conflicts"]] == ["forced", "min_modules", "requires", "pool"]  # asked for first, then limits
+
+
+def test_requires_an_excluded_lever(tmp_path):
+    """smelter requires chips; chips is excluded; smelter is forced."""
+    case = tiny_with(tmp_path, {"relations.csv": "lever,relation,other\nsmelter,requires,chips\n"})
+    obj, text = explain(case, "--force", "smelter", "--exclude", "chips")
+    k = by_kind(obj)
+    assert set(k) == {"forced", "requires", "excluded"}, obj["conflicts"]
+    assert k["forced"][0]["name"] == "smelter"
+    assert k["requires"][0]["name"] == "smelter requires chips" and k["requires"][0]["limit"] is None
+    assert k["excluded"][0]["name"] == "chips" and k["excluded"][0]["limit"] == 0 and k["excluded"][0]["needed"] == 1
+    assert "--exclude chips" in text
+
+
+def test_total_budget(tmp_path):
+    """Forced smelter (public 2) and chips at min_modules 2 (public 4) need 6 in all; the
+    total public budget is 5 (yearly budgets raised out of the way)."""
+    obj, _ = explain(tiny_with(tmp_path), "--force", "smelter", "--force", "chips", "--set", "levers.chips.min_modules=2",
+                     "--set", "budget.*.public_budget_usd_bn=10")
+    k = by_kind(obj)
+    assert set(k) == {"forced", "total_budget"}, obj["conflicts"]
+    assert {c["name"]: (c["limit"], c["needed"]) for c in k["forced"]} == {"smelter": (1, 0), "chips": (2, 1)}
+    (total,) = k["total_budget"]
+    assert total["name"] == "total_public_budget" and total["limit"] == 5 and total["needed"] == pytest.approx(6)
+    assert total["text"] == ("forced smelter and forced chips need USD 6bn of public money in all, "
+                             "but the total public budget is USD 5bn")
+
+
+def test_conflict_only_in_whole_decisions_uses_the_feasibility_relaxation(tmp_path):
+    """chips requires smelter, smelter excludes lng, chips and lng forced. The LP
+    relaxation is feasible (each lever half in the plan), so there is no IIS; the
+    feasibility relaxation says which relation has to go."""
+    case = tiny_with(tmp_path, {"relations.csv": "lever,relation,other\nchips,requires,smelter\nsmelter,excludes,lng\n"})
+    obj, text = explain(case, "--force", "chips", "--force", "lng")
+    assert obj["conflicts_found_by"] == "feasibility_relaxation"
+    assert [c["kind"] for c in obj["conflicts"]] in (["requires"], ["excludes"]), obj["conflicts"]
+    assert obj["conflicts"][0]["name"] in ("chips requires smelter", "smelter excludes lng")
+    assert "chips, lng forced" in text
+
+
+def test_explanation_leaves_the_engine_as_it_was(tmp_path):
+    """Explaining works on a copy of the model: the same engine then solves a feasible
+    point exactly as a fresh one does (sweeps re-use the engine)."""
+    from relief.model.build import build_model, set_parameters
+    from relief.model.case import load_case
+    from relief.model.diagnose import Diagnosis, explain_infeasibility
+    from relief.model.engine import HighsEngine
+    from relief.model.overrides import apply_overrides
+    from relief.model.solve import SolveOptions
+
+    tiny = load_case(TINY)
+    bad = apply_overrides(tiny, ["case.total_public_budget=1"])
+    engine = HighsEngine(build_model(bad, force=("smelter",)), SolveOptions())
+    assert engine.solve().status == "infeasible"
+    d = explain_infeasibility(engine, bad)
+    assert isinstance(d, Diagnosis) and d.method == "iis"
+    assert {c.kind for c in d.conflicts} == {"forced", "total_budget"}
+    engine.refresh(set_parameters(engine.model, tiny, force=("smelter",)))
+    out = engine.solve()
+    assert out.status == "optimal" and out.objective == pytest.approx(1.4)  # README: --force smelter gives 1.4

@@ -48,7 +48,8 @@ import yaml
 from relief.model.schema import TABLES
 
 # Column order of each table when written as CSV: the schema's (model-spec section 2).
-COLUMNS = {name: [c.name for c in t.columns] for name, t in TABLES.items()}
+# required columns only: optional ones (levers.owner, ...) are left to their defaults
+COLUMNS = {name: [c.name for c in t.columns if c.required] for name, t in TABLES.items()}
 
 FIRST_YEAR = 2026
 BUDGET_FRACTION = 0.35  # total public budget / public cost of committing every lever fully

@@ -297,3 +297,6 @@ from relief.cli import report as _report  # noqa: E402,F401
 
 # `relief value` (value of information) lives in its own module.
 from relief.cli import value as _value  # noqa: E402,F401
+
+# `relief marginal` (marginal values of the limits) lives in its own module.
+from relief.cli import marginal as _marginal  # noqa: E402,F401

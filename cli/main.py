@@ -351,3 +351,6 @@ from relief.cli import alternatives as _alternatives  # noqa: E402,F401
 
 # `relief delay` and `relief coordination` live in their own module; importing it registers them on `main`.
 from relief.cli import analyses as _analyses  # noqa: E402,F401
+
+# `relief marginal` (marginal values of the limits) lives in its own module.
+from relief.cli import marginal as _marginal  # noqa: E402,F401

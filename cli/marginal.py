@@ -43,7 +43,7 @@ def summary(m, overrides=(), force=(), exclude=()) -> dict:
                                            for l, n in ev.portfolio.items() if n}
         row["words_up"], row["words_down"], row["words_spend"] = relief_words(v, +1), relief_words(v, -1), spend_words(v)
     return {
-        "case": m.case.name, "input_sha256": m.case.sha256(), "overrides": list(overrides), "force": list(force), "exclude": list(exclude),
+        "analysis": "marginal", "case": m.case.name, "input_sha256": m.case.sha256(), "overrides": list(overrides), "force": list(force), "exclude": list(exclude),
         "risk_measure_dropped": m.risk_dropped,
         "base": {"status": m.base.status, "expected_relief": base.expected_relief, "public_spend": base.public_spend,
                  "discounted_public_spend": base.discounted_public_spend, "portfolio": dict(base.portfolio)},

@@ -146,7 +146,21 @@ def coordination_section(s: dict) -> dict:
     return {"title": "Value of coordination", "intro": intro, "tables": [head, owners], "charts": [chart]}
 
 
-RENDER = {"value": value_section, "alternatives": alternatives_section, "risk": risk_section, "delay": delay_section,
+def marginal_section(s: dict) -> dict:
+    def num(v):
+        return "-" if v is None else f"{v:+.3f}"
+
+    rows = [[r["name"], r["value"], r.get("binding", ""), num(r.get("fd_up")), num(r.get("fd_down")), num(r.get("dual_spend")),
+             r.get("words_up") or ""] for r in s["limits"]]
+    table = _t(["limit", "value", "binding", "relief per unit up", "relief per unit down", "spending dual", "in words"], rows,
+               numeric=("value", "relief per unit up", "relief per unit down", "spending dual"))
+    return {"title": "Marginal values of the limits", "intro": "Relief per unit: finite differences (the MILP re-solved with "
+            "the limit moved by its step), because relief moves in steps when a tier is reached or lost. Spending dual: LP "
+            "dual with the integer decisions fixed, the discounted public spending one more unit would save at the same relief "
+            "(negative = saves money).", "tables": [table], "charts": []}
+
+
+RENDER = {"value": value_section, "marginal": marginal_section, "alternatives": alternatives_section, "risk": risk_section, "delay": delay_section,
           "coordination": coordination_section}
 
 

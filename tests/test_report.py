@@ -55,9 +55,10 @@ def default_report(tmp_path_factory):
     assert cli("risk", "--steps", "2", "--out", d / "risk").exit_code == 0
     assert cli("delay", "--years", "1", "--out", d / "delay").exit_code == 0
     assert cli("coordination", "--out", d / "coord").exit_code == 0
+    assert cli("marginal", "--limits", "budget", "--out", d / "marg").exit_code == 0
     r = cli("report", "--case", "default", "--variant", "no-masga: --exclude masga_shipyard", "--out", out,
             "--analysis", d / "value", "--analysis", d / "alt", "--analysis", d / "risk", "--analysis", d / "delay",
-            "--analysis", d / "coord")
+            "--analysis", d / "coord", "--analysis", d / "marg")
     assert r.exit_code == 0, r.output
     return out
 
@@ -122,7 +123,7 @@ def test_analyses_become_sections(default_report):
     html = default_report.read_text()
     sec = html[html.index('id="analyses"'):html.index('id="inputs"')]
     for title in ("Value of information", "Roadmaps within 5% of the optimum", "Risk: expected relief against CVaR0.8",
-                  "Cost of delay", "Value of coordination"):
+                  "Cost of delay", "Value of coordination", "Marginal values of the limits"):
         assert title in sec
     assert "Coordination is worth" in sec and "a, l, l" not in sec
     assert "EVPI" in sec and "VSS" in sec

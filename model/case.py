@@ -430,13 +430,17 @@ def _range_reason(num: float, spec: Column | Field) -> str | None:
 # ----------------------------------------------------------------------------------
 
 
-def validate(meta_raw: dict | None, raw: dict[str, pd.DataFrame], origin: str = "<memory>", read_problems=(), trusted=()) -> Case:
+def validate(meta_raw: dict | None, raw: dict[str, pd.DataFrame], origin: str = "<memory>", read_problems=(), trusted=(),
+             coefficients_checked: bool = False) -> Case:
     """Check and type everything the formulation needs; raise CaseError listing all problems.
 
     `read_problems` are what reading the files found (a missing or unreadable file): they
     are reported together with everything the readable rest of the case shows. Tables
     named in `trusted` are already typed and checked (a case being re-validated after an
-    override of other tables): they skip the per-cell checks, not the rules across tables."""
+    override of other tables): they skip the per-cell checks, not the rules across tables.
+    `coefficients_checked`: nothing the model's coefficients are made of has changed since
+    they were checked (an override of budgets or limits), so rule_solver_range is skipped:
+    it costs about as much as the rest of a re-validation, at every point of a sweep."""
     problems: list[Problem] = list(read_problems)
     unread = {p.file for p in problems}
     meta = _validate_meta(meta_raw, problems) if "case.yaml" not in unread else {f: None for f in CASE_FIELDS}
@@ -453,6 +457,8 @@ def validate(meta_raw: dict | None, raw: dict[str, pd.DataFrame], origin: str = 
         if typed is not None:
             tables[name] = typed
     for rule in CROSS_RULES:  # each rule skips the tables that could not be read or typed
+        if coefficients_checked and rule is rule_solver_range:
+            continue
         rule(meta, tables, problems)
     errors = [p for p in problems if p.level == "error"]
     if errors:
@@ -738,6 +744,11 @@ _COEFFICIENT_SOURCES = {
     "relief_coef": ("sectors.csv", "relief of a tier in a year (exports_usd_bn grown by growth_rate since case.yaml's "
                                    "data_year, x tariffs.csv's rate cut, discounted)"),
 }
+
+
+# What the coefficients rule_solver_range checks are made of.
+COEFFICIENT_TABLES = frozenset({"levers", "contributions", "pillar_weights", "sectors", "tariffs", "scenarios", "tiers"})
+COEFFICIENT_FIELDS = frozenset({"discount_rate", "data_year", "first_year", "last_year"})
 
 
 def rule_solver_range(meta, tables, problems):

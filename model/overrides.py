@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .case import Case, CaseError, coerce, validate
+from .case import COEFFICIENT_FIELDS, COEFFICIENT_TABLES, Case, CaseError, coerce, validate
 from .checks import CaseWarning
 from .schema import CASE_FIELDS, TABLES
 
@@ -85,6 +85,7 @@ def apply_overrides(case: Case, overrides) -> Case:
     tables = dict(case.tables)  # a table is copied only when an override touches it
     touched_prob: set[int] = set()
     touched: set[str] = set()
+    fields: set[str] = set()
     work = Case(meta=meta, tables=tables, origin=case.origin)
     for ov in overrides:
         ov = ov if isinstance(ov, Override) else Override.parse(str(ov))
@@ -101,6 +102,7 @@ def apply_overrides(case: Case, overrides) -> Case:
             if reason:
                 raise OverrideError(f"'{ov}': {reason}")
         if target == "case":
+            fields.add(column)
             if ov.scale:
                 if meta.get(column) is None:
                     raise OverrideError(f"'{ov}': case.{column} is not set, so it cannot be scaled")
@@ -123,7 +125,8 @@ def apply_overrides(case: Case, overrides) -> Case:
     if touched_prob:
         _rescale_probabilities(tables["scenarios"], touched_prob)
     try:
-        changed = validate(meta, tables, case.origin, trusted=set(tables) - touched)
+        changed = validate(meta, tables, case.origin, trusted=set(tables) - touched,
+                           coefficients_checked=not (touched & COEFFICIENT_TABLES or fields & COEFFICIENT_FIELDS))
     except CaseError as e:
         raise OverrideError("the overrides make the case invalid: " + "; ".join(str(p) for p in e.problems)) from None
     # what reading the files warned about (unknown columns and fields) is gone from the

@@ -968,3 +968,21 @@ def test_overridden_case_solves_to_the_hand_answer(tiny):
     # a budget doubled everywhere cannot lower the optimum; halving chips' capex keeps it
     out = apply_overrides(tiny, ["budget.*.public_budget_usd_bn*=2", "case.total_public_budget*=2"])
     assert _solve(out).evaluation.expected_relief >= TINY_RELIEF - 1e-9
+
+
+def test_overrides_recheck_the_solver_range_only_when_coefficients_change(monkeypatch):
+    """An override of a budget or limit cannot change the model's coefficients, so the
+    (costly) range rule is skipped; one of exports or growth re-checks it."""
+    from relief.model import case as case_module
+    from relief.model.overrides import OverrideError, apply_overrides
+
+    base = load_case(Path(__file__).resolve().parents[1] / "examples" / "tiny")
+    calls = []
+    real = case_module.rule_solver_range
+    monkeypatch.setattr(case_module, "rule_solver_range", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(case_module, "CROSS_RULES", tuple(case_module.rule_solver_range if r is real else r for r in case_module.CROSS_RULES))
+    apply_overrides(base, ["case.total_public_budget=4", "budget.2026.public_budget_usd_bn=2"])
+    assert calls == []
+    with pytest.raises(OverrideError, match="reaches"):
+        apply_overrides(base, ["sectors.autos.exports_usd_bn=9e8", "sectors.autos.growth_rate=1e5"])
+    assert calls == [1]

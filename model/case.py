@@ -607,7 +607,11 @@ def rule_references(meta, tables, problems):
             if ref_table not in tables or ref_table == "tiers":
                 continue  # tiers are checked per ladder in rule_tariffs
             known = set(tables[ref_table][ref_col]) | set(TABLES[ref_table].implicit_keys)
-            for r in _rows(tables[name]):
+            df = tables[name]
+            unknown = ~df[col.name].isin(known) if len(df) else None
+            if unknown is None or not unknown.any():  # the usual case, checked without a loop over rows
+                continue
+            for r in _rows(df[unknown]):
                 if r[col.name] not in known:
                     label = "track (tracks are named in sectors.csv)" if ref_col == "track" else ref_col
                     problems.append(Problem(spec.file, f"unknown {label} '{r[col.name]}'", row=r["_row"], column=col.name))

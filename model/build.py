@@ -132,10 +132,21 @@ def tier_relief(case: Case, st: Structure) -> dict:
     return out
 
 
+class _Columns:
+    """`.at[key, column]` of a table by its key, from plain dicts (DataFrame.at is ~10 us)."""
+
+    def __init__(self, df, key: str):
+        self._cols = {c: dict(zip(df[key], df[c])) for c in df.columns if c != key}
+        self.at = self
+
+    def __getitem__(self, kc):
+        return self._cols[kc[1]][kc[0]]
+
+
 def parameter_values(case: Case, st: Structure, force=(), exclude=()) -> dict[str, dict]:
     """Values of every mutable Param, keyed by Param name then index."""
-    lv = case.table("levers").set_index("lever")
-    sc = case.table("scenarios").set_index("scenario")
+    lv = _Columns(case.table("levers"), "lever")  # plain dicts: a sweep recomputes these at every point
+    sc = _Columns(case.table("scenarios"), "scenario")
     disc = {t: discount_factor(case, t) for t in st.years}
     rate = case.meta["discount_rate"]
     first = case.meta["first_year"]

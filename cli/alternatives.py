@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from relief.cli.main import CASE_ARG, EXIT_FAILED, EXIT_INPUT, Failure, _load, guarded, main
+from relief.cli.main import CASE_ARG, EXIT_FAILED, EXIT_INPUT, Failure, _load, guarded, main, solve_options
 
 
 def parse_within(text: str) -> float:
@@ -87,15 +87,10 @@ def render(rep: dict, count: int) -> None:
 @CASE_ARG
 @click.option("--within", default="5%", show_default=True, help="How far below the optimum's expected relief an alternative may be (5% or 0.05).")
 @click.option("--count", type=click.IntRange(min=1), default=5, show_default=True, help="How many alternatives to look for.")
-@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Change a number first (as in relief solve).")
-@click.option("--force", multiple=True, metavar="LEVER", help="Force LEVER in every plan.")
-@click.option("--exclude", multiple=True, metavar="LEVER", help="Exclude LEVER from every plan.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per solve and stage.")
-@click.option("--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Write alternatives.csv, portfolio.csv, schedule.csv, summary.json to DIR.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object to stdout instead of the tables.")
+@solve_options
 @guarded
-def alternatives_cmd(case, within, count, overrides, force, exclude, time_limit, mip_gap, out_dir, as_json):
+def alternatives_cmd(case, within, count, out_dir, overrides, force, exclude, time_limit, mip_gap, threads, seed, as_json):
     """Distinct roadmaps whose expected relief is within a tolerance of the optimum: room
     to negotiate. Each leaves out at least one lever of every roadmap found before it (a
     cut on the build decisions), best first, and each is re-checked independently.
@@ -118,7 +113,7 @@ def alternatives_cmd(case, within, count, overrides, force, exclude, time_limit,
     unknown = [l for l in (*force, *exclude) if l not in work.levers]
     if unknown:
         raise Failure(EXIT_INPUT, f"relief: unknown lever(s): {', '.join(unknown)} (levers: {', '.join(work.levers)})")
-    options = SolveOptions.resolve(work.meta, time_limit=time_limit, mip_gap=mip_gap)
+    options = SolveOptions.resolve(work.meta, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
     try:
         alts = near_optimal(work, options, share, count, tuple(force), tuple(exclude))
     except NoPlan as e:

@@ -13,25 +13,7 @@ from pathlib import Path
 
 import click
 
-from relief.cli.main import CASE_ARG, EXIT_FAILED, EXIT_INFEASIBLE, EXIT_INPUT, Failure, _load, guarded, main
-
-
-def solve_options(fn):
-    """The options every analysis shares with `relief solve`."""
-    opts = [
-        click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
-                     help="Change a number first, as in relief solve: case.FIELD=V or TABLE.KEY.COLUMN=V; PATH*=F scales. Repeatable."),
-        click.option("--force", multiple=True, metavar="LEVER", help="Commit at least max(min_modules, 1) module(s) of LEVER in every plan. Repeatable."),
-        click.option("--exclude", multiple=True, metavar="LEVER", help="Never use LEVER. Repeatable."),
-        click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit in seconds per solve (default: case.yaml, else 600)."),
-        click.option("--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap at which to stop (default: case.yaml, else 1e-6)."),
-        click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads (default 1: deterministic)."),
-        click.option("--seed", type=click.IntRange(min=0), help="HiGHS random seed (default 0)."),
-        click.option("--json", "as_json", is_flag=True, help="Print one JSON object to stdout instead of the tables."),
-    ]
-    for opt in reversed(opts):
-        fn = opt(fn)
-    return fn
+from relief.cli.main import CASE_ARG, EXIT_FAILED, EXIT_INFEASIBLE, EXIT_INPUT, Failure, _load, guarded, main, solve_options
 
 
 def _prepare(case, overrides, time_limit, mip_gap, threads, seed):

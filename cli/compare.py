@@ -380,6 +380,23 @@ def _levers_cell(levers: str, changes: dict, show: int = 2) -> str:
     return text + (f" +{len(ls) - show} more" if len(ls) > show else "")
 
 
+def portfolio_rows(report: dict, modules=lambda v: f"{v:g}") -> list[list[str]]:
+    """[lever, 'modules (first commit/first operating)' per run, changes] for every lever
+    used by some run or changed; `modules` formats a number of modules."""
+    labels = [o["run"] for o in report["runs"]]
+    by = {(p["run"], p["lever"]): p for p in report["portfolio"]}
+    rows = []
+    for l in dict.fromkeys(p["lever"] for p in report["portfolio"]):
+        cells = []
+        for lab in labels:
+            p = by[(lab, l)]
+            cells.append("-" if p["modules"] <= TOL else f"{modules(p['modules'])} ({p['first_commit']}/{p['first_operating'] or '-'})")
+        change = "; ".join(f"{lab}: {', '.join(report['changes'][lab][l])}" for lab in labels[1:] if l in report["changes"].get(lab, {}))
+        if any(c != "-" for c in cells) or change:
+            rows.append([l, *cells, change])
+    return rows
+
+
 def render(report: dict, top: int = 10) -> None:
     from rich import box
     from rich.table import Table
@@ -409,16 +426,8 @@ def render(report: dict, top: int = 10) -> None:
 
     heading("Portfolio by lever (modules, first commit / first operating year)")
     t = table("lever", *labels, "change")
-    levers = list(dict.fromkeys(p["lever"] for p in report["portfolio"]))
-    by = {(p["run"], p["lever"]): p for p in report["portfolio"]}
-    for l in levers:
-        cells = []
-        for lab in labels:
-            p = by[(lab, l)]
-            cells.append("-" if p["modules"] <= TOL else f"{p['modules']:g} ({p['first_commit']}/{p['first_operating'] or '-'})")
-        ch = "; ".join(f"{lab}: {','.join(report['changes'][lab][l])}" for lab in labels[1:] if l in report["changes"].get(lab, {}))
-        if any(c != "-" for c in cells) or ch:
-            t.add_row(l, *cells, ch)
+    for row in portfolio_rows(report):
+        t.add_row(*row)
     con.print(t)
 
     heading("Public spending by year vs budget")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import click
 
-from relief.cli.compare import Run, compare, load_run_folder, solve_variants, tier_path
+from relief.cli.compare import Run, compare, load_run_folder, portfolio_rows, solve_variants, tier_path
 from relief.cli.main import EXIT_INPUT, Failure, guarded, main
 
 TOL = 1e-9
@@ -170,17 +170,7 @@ def comparison_sections(runs: list[Run]) -> dict:
                       [[o["run"], str(o["status"]), o["expected_relief"], "" if o["run"] == ref else f"{o['difference']:+.2f}",
                         o["public_spend"], o["total_spend"]] for o in rep["runs"]],
                       numeric=("expected relief", "vs reference", "public spend", "total capex"))
-    by = {(p["run"], p["lever"]): p for p in rep["portfolio"]}
-    levers = list(dict.fromkeys(p["lever"] for p in rep["portfolio"]))
-    prow = []
-    for l in levers:
-        cells = []
-        for lab in labels:
-            p = by[(lab, l)]
-            cells.append("-" if p["modules"] <= TOL else f"{ch.modules(p['modules'])} ({p['first_commit']}/{p['first_operating'] or '-'})")
-        ch_ = "; ".join(f"{lab}: {', '.join(rep['changes'][lab][l])}" for lab in labels[1:] if l in rep["changes"].get(lab, {}))
-        if any(c != "-" for c in cells) or ch_:
-            prow.append([l, *cells, ch_])
+    prow = portfolio_rows(rep, ch.modules)
     portfolio = _table(["lever", *labels, "change"], prow)
     scen = list(dict.fromkeys([*runs[0].probability, *(x["scenario"] for x in rep["relief_by_scenario"])]))
     rs = {(x["run"], x["scenario"]): x["relief"] for x in rep["relief_by_scenario"]}

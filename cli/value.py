@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from relief.cli.main import CASE_ARG, EXIT_FAILED, EXIT_INPUT, Failure, _load, guarded, main
+from relief.cli.main import CASE_ARG, EXIT_FAILED, EXIT_INPUT, Failure, _load, guarded, main, solve_options
 
 
 def _labels(v) -> list[str]:
@@ -88,15 +88,10 @@ def render(v) -> None:
 
 @main.command("value")
 @CASE_ARG
-@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Change a number first (as in relief solve).")
-@click.option("--force", multiple=True, metavar="LEVER", help="Force LEVER in every plan.")
-@click.option("--exclude", multiple=True, metavar="LEVER", help="Exclude LEVER from every plan.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per solve and stage.")
-@click.option("--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Write value.csv, portfolio.csv, plans.csv, summary.json to DIR.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object to stdout instead of the tables.")
+@solve_options
 @guarded
-def value_cmd(case, overrides, force, exclude, time_limit, mip_gap, out_dir, as_json):
+def value_cmd(case, out_dir, overrides, force, exclude, time_limit, mip_gap, threads, seed, as_json):
     """The value of information: the expected value of perfect information (EVPI: what
     knowing the U.S. stance before committing would be worth) and the value of the
     stochastic solution (VSS: what planning for every stance gains over planning for the
@@ -118,7 +113,7 @@ def value_cmd(case, overrides, force, exclude, time_limit, mip_gap, out_dir, as_
     unknown = [l for l in (*force, *exclude) if l not in work.levers]
     if unknown:
         raise Failure(EXIT_INPUT, f"relief: unknown lever(s): {', '.join(unknown)} (levers: {', '.join(work.levers)})")
-    options = SolveOptions.resolve(work.meta, time_limit=time_limit, mip_gap=mip_gap)
+    options = SolveOptions.resolve(work.meta, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
     try:
         v = value_of_information(work, options, tuple(force), tuple(exclude))
     except ValueError_ as e:

@@ -17,7 +17,6 @@ import random
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -32,11 +31,7 @@ REQUIRED_KEYS = {
 }
 
 
-def _relief_exe() -> str:
-    exe = shutil.which("relief", path=str(Path(sys.executable).parent)) or shutil.which("relief")
-    if exe is None:
-        pytest.fail("the relief console script is not installed next to this Python")
-    return exe
+from cliutil import relief_exe as _relief_exe  # noqa: E402
 
 
 RELIEF = _relief_exe()

@@ -8,7 +8,6 @@ import math
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -64,11 +63,7 @@ def test_points_without_relief_are_left_out():
 
 
 # --- relief frontier ---------------------------------------------------------------------
-def _relief_exe() -> str:
-    exe = shutil.which("relief", path=str(Path(sys.executable).parent)) or shutil.which("relief")
-    if exe is None:
-        pytest.fail("the relief console script is not installed next to this Python")
-    return exe
+from cliutil import relief_exe as _relief_exe  # noqa: E402
 
 
 def test_cli_frontier_tiny(tmp_path):

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,11 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "examples" / "tiny"
 
 
-def _relief_exe() -> str:
-    exe = shutil.which("relief", path=str(Path(sys.executable).parent)) or shutil.which("relief")
-    if exe is None:
-        pytest.fail("the relief console script is not installed next to this Python")
-    return exe
+from cliutil import relief_exe as _relief_exe  # noqa: E402
 
 
 RELIEF = _relief_exe()

@@ -16,22 +16,16 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, COLUMNS="120", NO_COLOR="1", PYTHONWARNINGS="ignore")
 TRIALS = 6  # alternately SIGINT and SIGTERM
 
 
-def _relief_exe() -> str:
-    exe = shutil.which("relief", path=str(Path(sys.executable).parent)) or shutil.which("relief")
-    if exe is None:
-        pytest.fail("the relief console script is not installed next to this Python")
-    return exe
+from cliutil import relief_exe as _relief_exe  # noqa: E402
 
 
 RELIEF = _relief_exe()

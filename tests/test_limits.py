@@ -35,11 +35,7 @@ TIMINGS_RUN = ("solve_seconds",)
 TIMINGS_SWEEP = ("wall_seconds", "solve_seconds_mean", "solve_seconds_max")
 
 
-def _relief_exe() -> str:
-    exe = shutil.which("relief", path=str(Path(sys.executable).parent)) or shutil.which("relief")
-    if exe is None:
-        pytest.fail("the relief console script is not installed next to this Python")
-    return exe
+from cliutil import relief_exe as _relief_exe  # noqa: E402
 
 
 RELIEF = _relief_exe()

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .build import MIN_DIVISIBLE
-from .case import Case, validate
+from .case import Case
 from .evaluate import Evaluation, evaluate_plan
 from .run import RunResult, run_case
 from .schema import GOVERNMENT
@@ -34,26 +34,12 @@ TOL = 1e-6
 # ----------------------------------------------------------------------------------
 
 
-def _with_tables(case: Case, **changed: pd.DataFrame) -> Case:
-    """The case with some tables replaced, validated again (the others are trusted)."""
-    tables = dict(case.tables)
-    tables.update(changed)
-    return validate(dict(case.meta), tables, case.origin, trusted=set(tables) - set(changed))
-
-
 def _append_rows(df: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:
     if not rows:
         return df
     start = int(df["_row"].max()) + 1 if "_row" in df.columns and len(df) else 2
     new = pd.DataFrame([{**r, "_row": start + i} for i, r in enumerate(rows)])
     return pd.concat([df, new], ignore_index=True) if len(df) else new
-
-
-def plan_of(ev: Evaluation, case: Case) -> dict:
-    """{(lever, year): modules} committed in the horizon, from an evaluation's roadmap."""
-    years = set(case.years)
-    return {(str(r.lever), int(r.year)): float(r.committed) for r in ev.roadmap.itertuples()
-            if r.committed and int(r.year) in years}
 
 
 def _schedule(plan: dict) -> dict:
@@ -73,7 +59,7 @@ def _plan_summary(result: RunResult | None, ev: Evaluation | None = None) -> dic
         if result is not None and result.conflicts:
             out["conflicts"] = list(result.conflicts)
         return out
-    plan = plan_of(ev, result.case) if result is not None else None
+    plan = ev.plan if result is not None else None
     out.update({
         "expected_relief": ev.expected_relief,
         "public_spend": ev.public_spend,
@@ -102,7 +88,7 @@ def _lever_line(ev: Evaluation | None, lever: str, case: Case) -> dict:
     """Modules of a lever in a plan and the first and last year it is committed."""
     if ev is None:
         return {"modules": None, "first_year": None, "last_year": None}
-    years = [t for (l, t), v in plan_of(ev, case).items() if l == lever]
+    years = [t for (l, t), v in ev.plan.items() if l == lever]
     return {"modules": float(ev.portfolio.get(lever, 0.0)), "first_year": min(years) if years else None,
             "last_year": max(years) if years else None}
 
@@ -165,7 +151,7 @@ def delay_case(case: Case, years: int) -> Case:
         raise ValueError(f"a delay is a number of years >= 0, not {years}")
     lv = case.table("levers").copy()
     lv["earliest_year"] = lv["earliest_year"].clip(lower=case.meta["first_year"] + years).astype("int64")
-    return _with_tables(case, levers=lv)
+    return case.replaced(levers=lv)
 
 
 def levers_out_of_reach(case: Case, force=()) -> list[dict]:
@@ -276,7 +262,7 @@ class DelayAnalysis:
         ev = result.evaluation
         if ev is None:
             return
-        for (l, t), v in sorted(plan_of(ev, result.case).items()):
+        for (l, t), v in sorted(ev.plan.items()):
             roadmap_rows.append({"delay_years": years, "lever": l, "year": t, "committed": v})
         for r in ev.spending.itertuples():
             spend_rows.append({"delay_years": years, "year": int(r.year), "public_spend": float(r.public_spend),
@@ -357,7 +343,7 @@ def with_owner_capacities(case: Case) -> Case:
         uses += [{"lever": l, "pool": q, "use_per_module": float(capex[l]), "notes": "capex_per_module"} for l in o.levers]
     if not pools:
         return case
-    return _with_tables(case, pools=_append_rows(case.table("pools"), pools),
+    return case.replaced(pools=_append_rows(case.table("pools"), pools),
                         lever_pools=_append_rows(case.table("lever_pools"), uses))
 
 
@@ -376,7 +362,7 @@ def owner_alone(case: Case, owner: str) -> Case:
     lv.loc[others, "max_modules"] = 0.0
     sec = case.table("sectors").copy()
     sec.loc[~sec["sector"].isin(set(owners[owner].sectors)), "exports_usd_bn"] = 0.0
-    return _with_tables(case, levers=lv, sectors=sec)
+    return case.replaced(levers=lv, sectors=sec)
 
 
 def sector_relief(ev: Evaluation, case: Case, sectors) -> float:
@@ -506,7 +492,7 @@ class CoordinationAnalysis:
         roadmap = []
         if ev_c is not None:
             roadmap += [{"plan": "coordinated", "lever": l, "owner": owner_of[l], "year": t, "committed": v}
-                        for (l, t), v in sorted(plan_of(ev_c, case).items())]
+                        for (l, t), v in sorted(ev_c.plan.items())]
         roadmap += [{"plan": "fragmented", "lever": l, "owner": owner_of[l], "year": t, "committed": v}
                     for (l, t), v in sorted(self.union.items())]
         out["roadmap"] = roadmap
@@ -554,7 +540,7 @@ def value_of_coordination(case: Case, options: SolveOptions, force=(), exclude=(
         res = run_case(alone, options, force=tuple(l for l in force if l in o.levers), exclude=exclude, overrides=overrides)
         run = OwnerRun(o, alone, res)
         if res.evaluation is not None:
-            plan = plan_of(res.evaluation, alone)
+            plan = res.evaluation.plan
             union.update(plan)
             run.own_relief_check = sector_relief(evaluate_plan(full, plan), full, o.sectors)
             if abs(run.own_relief_check - res.evaluation.expected_relief) > TOL * max(1.0, abs(run.own_relief_check)):

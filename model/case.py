@@ -79,6 +79,14 @@ class Case:
                 raw[name] = pd.DataFrame(t)
         return validate(dict(meta), raw, origin)
 
+    def replaced(self, meta: dict | None = None, **tables: pd.DataFrame) -> "Case":
+        """This case with some tables (and/or the case.yaml fields) replaced, validated again;
+        the tables not replaced are trusted (already typed and checked). The one way the
+        analyses transform a case."""
+        new = dict(self.tables)
+        new.update(tables)
+        return validate(dict(self.meta if meta is None else meta), new, self.origin, trusted=set(new) - set(tables))
+
     # --- derived structure --------------------------------------------------------
     @property
     def name(self) -> str:

@@ -40,6 +40,11 @@ class Evaluation:
     def feasible(self) -> bool:
         return not self.violations
 
+    @property
+    def plan(self) -> dict:
+        """{(lever, year): modules committed}, the years with a commitment only."""
+        return {(str(r.lever), int(r.year)): float(r.committed) for r in self.roadmap.itertuples() if r.committed}
+
 
 def clean_plan(case: Case, plan: dict) -> dict:
     """Round whole-module levers and drop solver noise: {(lever, year): modules > 0}."""

@@ -206,17 +206,12 @@ class Resolver:
     def reuse(self, case: Case, base: Point) -> Point | None:
         """`base`'s plan, if it still meets every limit of `case`, whose limits are all at
         least as tight: it is then still lexicographically optimal, and no solve is needed."""
-        ev = evaluate_plan(case, _plan(base), force=self.force, exclude=self.exclude)
+        ev = evaluate_plan(case, base.evaluation.plan, force=self.force, exclude=self.exclude)
         if ev.violations:
             return None
         r = base.result
         return Point(base.status, RunResult(case, r.outcome, ev, r.options, r.force, r.exclude), base.integers, reused=True,
                      message="the optimal plan still meets the tighter limit, so it stays optimal (no re-solve)")
-
-
-def _plan(point: Point) -> dict:
-    rm = point.evaluation.roadmap
-    return {(str(r.lever), int(r.year)): float(r.committed) for r in rm.itertuples() if r.committed}
 
 
 # ----------------------------------------------------------------------------------------

@@ -33,18 +33,11 @@ SCENARIO_TABLES = ("pillar_weights", "tiers", "tariffs", "tier_requirements")
 EV_SCENARIO = "expected_value"
 
 
-def _replace(case: Case, meta: dict | None = None, **tables) -> Case:
-    new = dict(case.tables)
-    new.update(tables)
-    clean = {k: v.drop(columns=[c for c in v.columns if str(c).startswith("_")]) for k, v in new.items()}
-    return Case.from_tables(meta if meta is not None else dict(case.meta), clean, origin=case.origin)
-
-
 def risk_neutral(case: Case) -> Case:
     """Value of information is defined for expected relief: drop any risk measure."""
     if (case.meta.get("risk_measure") or "expected") == "expected":
         return case
-    return _replace(case, {**case.meta, "risk_measure": "expected"})
+    return case.replaced({**case.meta, "risk_measure": "expected"})
 
 
 def scenario_alone(case: Case, scenario: str) -> Case:
@@ -53,7 +46,7 @@ def scenario_alone(case: Case, scenario: str) -> Case:
     sc = t["scenarios"][t["scenarios"]["scenario"] == scenario].copy()
     sc["probability"] = 1.0
     kept = {name: t[name][t[name]["scenario"] == scenario].copy() for name in SCENARIO_TABLES if name in t}
-    return _replace(case, scenarios=sc, **kept)
+    return case.replaced(scenarios=sc, **kept)
 
 
 def expected_value_case(case: Case) -> tuple[Case, str]:
@@ -86,12 +79,7 @@ def expected_value_case(case: Case) -> tuple[Case, str]:
         tables["tier_requirements"] = mean(t["tier_requirements"], ["track", "tier", "pillar"], "min_score")
     elif "tier_requirements" in t:
         tables["tier_requirements"] = t["tier_requirements"].iloc[0:0].copy()
-    return _replace(case, **tables), "mean"
-
-
-def plan_of(result: RunResult) -> dict:
-    rm = result.evaluation.roadmap
-    return {(str(r.lever), int(r.year)): float(r.committed) for r in rm.itertuples() if r.committed}
+    return case.replaced(**tables), "mean"
 
 
 @dataclass
@@ -135,7 +123,7 @@ def value_of_information(case: Case, options: SolveOptions, force=(), exclude=()
         statuses[label] = r.status
         if r.evaluation is None:
             raise ValueError_(f"{label}: no plan (status {r.status})")
-        plans[label] = plan_of(r)
+        plans[label] = r.evaluation.plan
         return r
 
     rp = solve("stochastic", case).evaluation.expected_relief

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from relief.cli.main import CASE_ARG, EXIT_FAILED, EXIT_INPUT, Failure, _load, guarded, main, solve_options
+from relief.cli.main import CASE_ARG, EXIT_FAILED, EXIT_INPUT, Failure, guarded, main, prepare, solve_options
 
 
 def parse_within(text: str) -> float:
@@ -103,17 +103,11 @@ def alternatives_cmd(case, within, count, out_dir, overrides, force, exclude, ti
     """
     from relief.model.alternatives import NoPlan, near_optimal
     from relief.model.io import atomic_write_csv, atomic_write_json
-    from relief.model.overrides import apply_overrides
-    from relief.model.solve import SolveOptions
 
     import pandas as pd
 
     share = parse_within(within)
-    work = apply_overrides(_load(case), list(overrides))
-    unknown = [l for l in (*force, *exclude) if l not in work.levers]
-    if unknown:
-        raise Failure(EXIT_INPUT, f"relief: unknown lever(s): {', '.join(unknown)} (levers: {', '.join(work.levers)})")
-    options = SolveOptions.resolve(work.meta, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
+    work, options = prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed)
     try:
         alts = near_optimal(work, options, share, count, tuple(force), tuple(exclude))
     except NoPlan as e:

@@ -13,15 +13,7 @@ from pathlib import Path
 
 import click
 
-from relief.cli.main import CASE_ARG, EXIT_FAILED, EXIT_INFEASIBLE, EXIT_INPUT, Failure, _load, guarded, main, solve_options
-
-
-def _prepare(case, overrides, time_limit, mip_gap, threads, seed):
-    from relief.model.overrides import apply_overrides
-    from relief.model.solve import SolveOptions
-
-    work = apply_overrides(_load(case), list(overrides))
-    return work, SolveOptions.resolve(work.meta, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
+from relief.cli.main import CASE_ARG, EXIT_FAILED, EXIT_INFEASIBLE, EXIT_INPUT, Failure, guarded, main, prepare, solve_options
 
 
 def write_tables(out_dir: Path, report: dict, tables: dict) -> None:
@@ -200,7 +192,7 @@ def delay_cmd(case, years_text, overrides, force, exclude, time_limit, mip_gap, 
     from relief.model.analyses import cost_of_delay
 
     years = _parse_years(years_text)
-    work, options = _prepare(case, overrides, time_limit, mip_gap, threads, seed)
+    work, options = prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed)
     try:
         analysis = cost_of_delay(work, options, years, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides))
     except ValueError as e:
@@ -317,7 +309,7 @@ def coordination_cmd(case, overrides, force, exclude, time_limit, mip_gap, threa
     """
     from relief.model.analyses import value_of_coordination
 
-    work, options = _prepare(case, overrides, time_limit, mip_gap, threads, seed)
+    work, options = prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed)
     try:
         analysis = value_of_coordination(work, options, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides))
     except ValueError as e:

@@ -137,6 +137,19 @@ def _load(case_path):
 CASE_ARG = click.argument("case", required=False, type=click.Path(path_type=Path))
 
 
+def prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed):
+    """(case with the overrides applied, solve options) for a command with `solve_options`;
+    unknown levers in --force/--exclude are bad input (exit 2)."""
+    from relief.model.overrides import apply_overrides
+    from relief.model.solve import SolveOptions
+
+    work = apply_overrides(_load(case), list(overrides))
+    unknown = [l for l in (*force, *exclude) if l not in work.levers]
+    if unknown:
+        raise Failure(EXIT_INPUT, f"relief: unknown lever(s): {', '.join(unknown)} (levers: {', '.join(work.levers)})")
+    return work, SolveOptions.resolve(work.meta, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
+
+
 def solve_options(fn):
     """The options every analysis shares with `relief solve`."""
     opts = [

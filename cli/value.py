@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from relief.cli.main import CASE_ARG, EXIT_FAILED, EXIT_INPUT, Failure, _load, guarded, main, solve_options
+from relief.cli.main import CASE_ARG, EXIT_FAILED, Failure, guarded, main, prepare, solve_options
 
 
 def _labels(v) -> list[str]:
@@ -105,15 +105,9 @@ def value_cmd(case, out_dir, overrides, force, exclude, time_limit, mip_gap, thr
       relief value --set 'budget.*.public_budget_usd_bn*=0.5' --out runs/value-half
     """
     from relief.model.io import atomic_write_csv, atomic_write_json
-    from relief.model.overrides import apply_overrides
-    from relief.model.solve import SolveOptions
     from relief.model.value import ValueError_, value_of_information
 
-    work = apply_overrides(_load(case), list(overrides))
-    unknown = [l for l in (*force, *exclude) if l not in work.levers]
-    if unknown:
-        raise Failure(EXIT_INPUT, f"relief: unknown lever(s): {', '.join(unknown)} (levers: {', '.join(work.levers)})")
-    options = SolveOptions.resolve(work.meta, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
+    work, options = prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed)
     try:
         v = value_of_information(work, options, tuple(force), tuple(exclude))
     except ValueError_ as e:

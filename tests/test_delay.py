@@ -4,10 +4,7 @@ examples/tiny, properties on generated cases, the default case, and the command 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -20,17 +17,18 @@ from relief.model.overrides import apply_overrides
 from relief.model.run import run_case
 from relief.model.solve import SolveOptions
 
+from cliutil import ENV, relief_exe
+
 from casegen import cases, frames
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "examples" / "tiny"
 OPTIONS = SolveOptions(mip_gap=0, threads=1, seed=0, time_limit=60)
-EXE = shutil.which("relief", path=str(Path(sys.executable).parent)) or shutil.which("relief")
+EXE = relief_exe()
 
 
 def relief(*args, cwd=None):
-    env = dict(os.environ, COLUMNS="120", NO_COLOR="1")
-    return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+    return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, cwd=cwd, env=ENV, timeout=300)
 
 
 @pytest.fixture(scope="module")

@@ -163,6 +163,33 @@ def solve_variants(case_path, variants, time_limit=None, mip_gap=None) -> list[R
     return runs
 
 
+def run_options(fn):
+    """RUNS and the --case/--variant/--time-limit/--mip-gap that solve runs on the fly
+    (relief compare, relief report); `load_runs` reads them."""
+    opts = [
+        click.argument("runs", nargs=-1, type=click.Path(path_type=Path)),
+        click.option("--case", "case", type=click.Path(path_type=Path),
+                     help="Solve this case on the fly as the first run ('base'), with --variant runs after it; `--case default` for the shipped case."),
+        click.option("--variant", "variants", multiple=True, metavar='"LABEL: ARGS"',
+                     help='A variant of --case: "LABEL: --set PATH=V --force LEVER --exclude LEVER". Repeatable.'),
+        click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per stage for --case solves."),
+        click.option("--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap for --case solves."),
+    ]
+    for opt in reversed(opts):
+        fn = opt(fn)
+    return fn
+
+
+def load_runs(runs, case, variants, time_limit, mip_gap) -> list[Run]:
+    """--case and its --variants solved on the fly (the case first, as 'base'), then the run folders."""
+    if variants and case is None:
+        raise Failure(EXIT_INPUT, "relief: --variant needs --case (use --case default for the shipped case)")
+    loaded: list[Run] = []
+    if case is not None:
+        loaded += solve_variants(None if str(case) == "default" else case, variants, time_limit, mip_gap)
+    return loaded + [load_run_folder(p) for p in runs]
+
+
 # ---------------------------------------------------------------- comparison
 
 def _portfolio(run: Run) -> dict:
@@ -500,12 +527,7 @@ def render(report: dict, top: int = 10) -> None:
 
 
 @main.command("compare")
-@click.argument("runs", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--case", "case", type=click.Path(path_type=Path), help="Solve this case on the fly as the reference ('base'), with --variant runs after it.")
-@click.option("--variant", "variants", multiple=True, metavar='"LABEL: ARGS"',
-              help='A variant of --case: "LABEL: --set PATH=V --force LEVER --exclude LEVER". Repeatable.')
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per stage for --case solves.")
-@click.option("--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap for --case solves.")
+@run_options
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Attribution rows to show per run.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Write runs.csv, portfolio.csv, spending.csv, relief_by_scenario.csv, relief_by_track.csv, relief_by_sector.csv, tiers.csv, attribution.csv, attribution_by_scenario.csv to DIR.")
@@ -526,14 +548,7 @@ def compare_cmd(runs, case, variants, time_limit, mip_gap, top, out_dir, as_json
       relief compare --case examples/tiny --variant "no-chips: --exclude chips" --out cmp/
       relief compare --case default --variant "half: --set budget.*.public_budget_usd_bn*=0.5"
     """
-    loaded: list[Run] = []
-    if variants and case is None:
-        raise Failure(EXIT_INPUT, "relief: --variant needs --case (use --case default for the shipped case)")
-    if case is not None:
-        case_path = None if str(case) == "default" else case
-        loaded += solve_variants(case_path, variants, time_limit, mip_gap)
-    loaded += [load_run_folder(p) for p in runs]
-    report = compare(loaded)
+    report = compare(load_runs(runs, case, variants, time_limit, mip_gap))
     if out_dir is not None:
         write_out(out_dir, report)
     if as_json:

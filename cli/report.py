@@ -20,7 +20,7 @@ from pathlib import Path
 
 import click
 
-from relief.cli.compare import Run, compare, load_run_folder, portfolio_rows, solve_variants, tier_path
+from relief.cli.compare import Run, compare, load_runs, portfolio_rows, run_options, tier_path
 from relief.cli.main import EXIT_INPUT, Failure, guarded, main
 
 TOL = 1e-9
@@ -286,12 +286,7 @@ def build_report(runs: list[Run], title: str | None = None, analyses=()) -> str:
 
 
 @main.command("report")
-@click.argument("runs", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--case", "case", type=click.Path(path_type=Path), help="Solve this case on the fly as the first run ('base'); `--case default` for the shipped case.")
-@click.option("--variant", "variants", multiple=True, metavar='"LABEL: ARGS"',
-              help='A variant of --case to compare: "LABEL: --set PATH=V --force LEVER --exclude LEVER". Repeatable.')
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per stage for --case solves.")
-@click.option("--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap for --case solves.")
+@run_options
 @click.option("--title", help="The report's title (default: relief: CASE NAME).")
 @click.option("--analysis", "analyses", multiple=True, type=click.Path(path_type=Path, file_okay=False),
               help="The --out folder of relief value, alternatives, risk, delay, coordination or marginal: adds its section. Repeatable.")
@@ -314,16 +309,9 @@ def report_cmd(runs, case, variants, time_limit, mip_gap, title, analyses, out_p
     """
     from relief.model.io import atomic_write_text
 
-    if variants and case is None:
-        raise Failure(EXIT_INPUT, "relief: --variant needs --case (use --case default for the shipped case)")
     if out_path.suffix.lower() not in (".html", ".htm"):
         raise Failure(EXIT_INPUT, f"relief: {out_path}: the report's name must end in .html")
-    loaded: list[Run] = []
-    if case is not None:
-        loaded += solve_variants(None if str(case) == "default" else case, variants, time_limit, mip_gap)
-    loaded += [load_run_folder(p) for p in runs]
+    loaded = load_runs(runs, case, variants, time_limit, mip_gap)
     html = build_report(loaded, title, analyses)
-    if out_path.parent and not out_path.parent.exists():
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out_path, html)
+    atomic_write_text(out_path, html)  # creates the folder if need be
     click.echo(f"relief: wrote {out_path} ({len(html) / 1e6:.1f} MB, {len(loaded)} run{'s' if len(loaded) > 1 else ''})", err=True)

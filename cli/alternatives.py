@@ -101,7 +101,8 @@ def alternatives_cmd(case, within, count, out_dir, overrides, force, exclude, ti
       relief alternatives --within 10% --count 8 --out runs/alternatives
       relief alternatives --force korea_zinc_smelter --within 2%
     """
-    from relief.model.alternatives import NoPlan, near_optimal
+    from relief.model.alternatives import near_optimal
+    from relief.model.run import NoPlan
     from relief.model.io import atomic_write_csv, atomic_write_json
 
     import pandas as pd

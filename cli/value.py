@@ -105,12 +105,13 @@ def value_cmd(case, out_dir, overrides, force, exclude, time_limit, mip_gap, thr
       relief value --set 'budget.*.public_budget_usd_bn*=0.5' --out runs/value-half
     """
     from relief.model.io import atomic_write_csv, atomic_write_json
-    from relief.model.value import ValueError_, value_of_information
+    from relief.model.run import NoPlan
+    from relief.model.value import value_of_information
 
     work, options = prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed)
     try:
         v = value_of_information(work, options, tuple(force), tuple(exclude))
-    except ValueError_ as e:
+    except NoPlan as e:
         raise Failure(EXIT_FAILED, f"relief: value of information: {e}") from None
     summary = {"analysis": "value", "case": work.name, "input_sha256": work.sha256(), "overrides": list(overrides), "force": list(force),
                "exclude": list(exclude), **v.to_dict()}

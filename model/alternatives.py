@@ -24,13 +24,9 @@ from dataclasses import dataclass
 from .build import build_model
 from .case import Case
 from .engine import HighsEngine
-from .run import RunResult, finish_run
+from .run import NoPlan, RunResult, finish_run
 from .solve import SolveOptions
 from .value import risk_neutral
-
-
-class NoPlan(RuntimeError):
-    """The case itself has no plan: there is nothing to find alternatives to."""
 
 
 @dataclass

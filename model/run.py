@@ -18,6 +18,10 @@ from .solve import SolveOptions, SolveOutcome, _gap, solver_info
 CHECK_TOLERANCE = 1e-6  # relative gap allowed between the solver's relief and the re-computed one
 
 
+class NoPlan(RuntimeError):
+    """A solve an analysis needs found no plan (or none it can use)."""
+
+
 class CheckError(RuntimeError):
     """The independent evaluation disagrees with the solver: never report such a plan."""
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .case import Case
 from .evaluate import evaluate_plan
-from .run import RunResult, run_case
+from .run import NoPlan, RunResult, run_case
 from .solve import SolveOptions
 
 SCENARIO_TABLES = ("pillar_weights", "tiers", "tariffs", "tier_requirements")
@@ -109,10 +109,6 @@ class ValueOfInformation:
         }
 
 
-class ValueError_(RuntimeError):
-    """A solve the analysis needs found no plan."""
-
-
 def value_of_information(case: Case, options: SolveOptions, force=(), exclude=()) -> ValueOfInformation:
     case = risk_neutral(case)
     prob = {str(s): float(p) for s, p in zip(case.table("scenarios")["scenario"], case.table("scenarios")["probability"])}
@@ -122,7 +118,7 @@ def value_of_information(case: Case, options: SolveOptions, force=(), exclude=()
         r = run_case(c, options, force=force, exclude=exclude)
         statuses[label] = r.status
         if r.evaluation is None:
-            raise ValueError_(f"{label}: no plan (status {r.status})")
+            raise NoPlan(f"{label}: no plan (status {r.status})")
         plans[label] = r.evaluation.plan
         return r
 
@@ -136,7 +132,7 @@ def value_of_information(case: Case, options: SolveOptions, force=(), exclude=()
     for label, plan in plans.items():
         e = evaluate_plan(case, plan, force=force, exclude=exclude)
         if e.violations:  # scenario-free limits: a plan feasible alone is feasible here
-            raise ValueError_(f"the plan of {label} breaks a limit of the full case: {e.violations[0]}")
+            raise NoPlan(f"the plan of {label} breaks a limit of the full case: {e.violations[0]}")
         values[label], expected[label], portfolio[label] = dict(e.by_scenario), e.expected_relief, dict(e.portfolio)
     ws = sum(prob[s] * alone[s] for s in prob)
     eev = expected["ev"]

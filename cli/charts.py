@@ -316,18 +316,25 @@ def frontier_chart(x, y, path, knees: list[int], marginal: list[float | None], x
     return _save(fig, path)
 
 
-def risk_chart(table, alpha: float, path) -> Path:
-    """Expected relief (y) against CVaR (x), one point per weight on CVaR, labelled."""
-    fig, ax = plt.subplots(figsize=(WIDTH * 0.75, 4.8))
+def risk_figure(table, alpha: float, size=(WIDTH * 0.75, 4.8), title: str | None = "What protection against a bad U.S. stance costs"):
+    """Expected relief (y) against CVaR (x), one point per weight on CVaR, each distinct
+    plan labelled once, at its lowest weight. Returns the figure (for a PNG or the report's SVG)."""
+    fig, ax = plt.subplots(figsize=size)
     ax.plot(table["cvar"], table["expected_relief"], marker="o", color=MAIN_COLOUR)
     last = None
     for r in table.itertuples():
         key = (round(r.cvar, 6), round(r.expected_relief, 6))
-        if key != last:  # label each distinct plan once, at its lowest weight
+        if key != last:
             ax.annotate(f"w={r.weight:g}", (r.cvar, r.expected_relief), textcoords="offset points", xytext=(6, 4), fontsize=8)
         last = key
     ax.set_xlabel(f"CVaR{alpha:g}: mean relief of the worst {1 - alpha:.0%} of probability, USD bn")
     ax.set_ylabel("expected relief, USD bn")
-    ax.set_title("What protection against a bad U.S. stance costs", loc="left")
+    if title:
+        ax.set_title(title, loc="left")
     ax.grid(color="#eeeeee")
-    return _save(fig, path)
+    return fig
+
+
+def risk_chart(table, alpha: float, path) -> Path:
+    """The risk frontier as a PNG (relief risk)."""
+    return _save(risk_figure(table, alpha), path)

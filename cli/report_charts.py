@@ -259,16 +259,7 @@ def attribution_bars(rows: list, top: int = 10) -> str | None:
 
 
 def risk_frontier(table, alpha: float) -> str:
-    """Expected relief (y) against CVaR (x), one point per weight on CVaR, each distinct plan labelled."""
-    fig, ax = plt.subplots(figsize=(WIDTH, 3.4))
-    ax.plot(table["cvar"], table["expected_relief"], marker="o", color=OPERATING)
-    last = None
-    for r in table.itertuples():
-        key = (round(r.cvar, 6), round(r.expected_relief, 6))
-        if key != last:
-            ax.annotate(f"w={r.weight:g}", (r.cvar, r.expected_relief), textcoords="offset points", xytext=(6, 4), fontsize=8)
-        last = key
-    ax.set_xlabel(f"CVaR{alpha:g}: mean relief of the worst {1 - alpha:.0%} of probability, USD bn")
-    ax.set_ylabel("expected relief, USD bn")
-    ax.grid(color="#eeeeee")
-    return to_svg(fig)
+    """The risk frontier of `relief risk` (cli/charts.py draws it), as the report's SVG."""
+    from relief.cli.charts import risk_figure
+
+    return to_svg(risk_figure(table, alpha, size=(WIDTH, 3.4), title=None))

@@ -56,7 +56,11 @@ LADDER = (
     + [("levers", Size(levers=l, scenarios=16, years=8)) for l in (20, 40)]
     + [("years", Size(levers=10, scenarios=16, years=t)) for t in (15, 25)]
 )
-QUICK = [("scenarios", Size(scenarios=s)) for s in (4, 16, 64)] + [("levers", Size(levers=20, scenarios=16))] + [("years", Size(scenarios=16, years=15))]
+QUICK = (
+    [("scenarios", Size(scenarios=s)) for s in (4, 16, 64)]
+    + [("levers", Size(levers=20, scenarios=16))]
+    + [("years", Size(scenarios=16, years=15))]
+)
 BASE = Size(levers=10, scenarios=16, years=8)  # the point shared by the three axes
 
 
@@ -75,10 +79,10 @@ def _peak_mb() -> float:
 def child(folder: str, time_limit: float, mip_gap: float) -> dict:
     out: dict = {}
     t0 = time.perf_counter()
-    from relief.model.build import build_model
-    from relief.model.case import load_case
-    from relief.model.engine import HighsEngine
-    from relief.model.solve import SolveOptions
+    from relief.model.core.build import build_model
+    from relief.model.core.case import load_case
+    from relief.model.core.engine import HighsEngine
+    from relief.model.core.options import SolveOptions
 
     out["import_s"] = time.perf_counter() - t0
     out["peak_mb_imports"] = _peak_mb()
@@ -108,6 +112,7 @@ def child(folder: str, time_limit: float, mip_gap: float) -> dict:
     stages: list = []
     run = getattr(engine, "_run", None)
     if callable(run):
+
         def timed(*a, **k):
             s = time.perf_counter()
             res = run(*a, **k)
@@ -137,19 +142,40 @@ def profile_child(folder: str, top: int = 25) -> str:
     import io
     import pstats
 
-    from relief.model.build import build_model
-    from relief.model.case import load_case
-    from relief.model.engine import HighsEngine
-    from relief.model.solve import SolveOptions
+    from relief.model.core.build import build_model
+    from relief.model.core.case import load_case
+    from relief.model.core.engine import HighsEngine
+    from relief.model.core.options import SolveOptions
 
     steps = [
-        ("load_case (read + validate)", lambda h: load_case(folder), "case",
-         ["_read_folder", "validate", "_validate_table", "rule_references", "rule_ladders", "rule_tariffs"]),
-        ("build_model (Pyomo)", lambda h: build_model(h["case"]), "model",
-         ["parameter_values", "define_sets_and_parameters", "define_commitments", "define_scores", "define_tiers",
-          "define_spending", "define_pools_and_relations", "define_objectives", "_trunc_append"]),
-        ("HighsEngine (translation)", lambda h: HighsEngine(h["model"], SolveOptions()), "engine",
-         ["generate_standard_repn", "_num", "_leaf", "_params_in", "identify_mutable_parameters", "passModel"]),
+        (
+            "load_case (read + validate)",
+            lambda h: load_case(folder),
+            "case",
+            ["_read_folder", "validate", "_validate_table", "rule_references", "rule_ladders", "rule_tariffs"],
+        ),
+        (
+            "build_model (Pyomo)",
+            lambda h: build_model(h["case"]),
+            "model",
+            [
+                "parameter_values",
+                "define_sets_and_parameters",
+                "define_commitments",
+                "define_scores",
+                "define_tiers",
+                "define_spending",
+                "define_pools_and_relations",
+                "define_objectives",
+                "_trunc_append",
+            ],
+        ),
+        (
+            "HighsEngine (translation)",
+            lambda h: HighsEngine(h["model"], SolveOptions()),
+            "engine",
+            ["generate_standard_repn", "_num", "_leaf", "_params_in", "identify_mutable_parameters", "passModel"],
+        ),
     ]
     holder: dict = {}
     report = ["Wall seconds without a profiler, Python's cyclic garbage collector on (as relief runs) and off:"]
@@ -164,8 +190,10 @@ def profile_child(folder: str, top: int = 25) -> str:
             holder[key] = fn(holder)
             times[gc_off] = time.perf_counter() - t
             gc.enable()
-        report.append(f"  {title:32s} gc on {times[False]:7.2f} s   gc off {times[True]:7.2f} s   "
-                      f"(collector {100 * (1 - times[True] / times[False]):.0f}% of the step)")
+        report.append(
+            f"  {title:32s} gc on {times[False]:7.2f} s   gc off {times[True]:7.2f} s   "
+            f"(collector {100 * (1 - times[True] / times[False]):.0f}% of the step)"
+        )
     for title, fn, key, names in steps:
         holder.pop(key, None)
         gc.collect()
@@ -187,10 +215,14 @@ def profile_child(folder: str, top: int = 25) -> str:
                 report.append(f"  {func:32s} {cum[func]:8.2f} s  {100 * cum[func] / total:5.1f}% (cumulative)")
         s = io.StringIO()
         pstats.Stats(pr, stream=s).sort_stats("cumulative").print_stats(top)
-        report.append("--- by cumulative time\n" + "\n".join(line for line in s.getvalue().splitlines() if line.strip())[:8000])
+        report.append(
+            "--- by cumulative time\n" + "\n".join(line for line in s.getvalue().splitlines() if line.strip())[:8000]
+        )
         s = io.StringIO()
         pstats.Stats(pr, stream=s).sort_stats("tottime").print_stats(12)
-        report.append("--- by own time\n" + "\n".join(line for line in s.getvalue().splitlines() if line.strip())[:5000])
+        report.append(
+            "--- by own time\n" + "\n".join(line for line in s.getvalue().splitlines() if line.strip())[:5000]
+        )
     return "\n".join(report) + "\n"
 
 
@@ -204,16 +236,32 @@ def measure(axis: str, size: Size, time_limit: float, mip_gap: float, workdir: P
     meta, tables = generate(size, seed)
     gen_s = time.perf_counter() - t
     folder = write_case(workdir / size.label(), meta, tables)
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(folder),
-           "--time-limit", str(time_limit), "--mip-gap", str(mip_gap)]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        str(folder),
+        "--time-limit",
+        str(time_limit),
+        "--mip-gap",
+        str(mip_gap),
+    ]
     t = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t
     if p.returncode != 0:
         raise SystemExit(f"size {size.label()} failed ({p.returncode}):\n{p.stderr[-3000:]}")
     res = json.loads(p.stdout.strip().splitlines()[-1])
-    res.update({"axis": axis, "size": size.__dict__.copy(), "label": size.label(), "seed": seed,
-                "generate_s": gen_s, "process_wall_s": wall})
+    res.update(
+        {
+            "axis": axis,
+            "size": size.__dict__.copy(),
+            "label": size.label(),
+            "seed": seed,
+            "generate_s": gen_s,
+            "process_wall_s": wall,
+        }
+    )
     return res
 
 
@@ -251,8 +299,10 @@ def fit(results: list[dict]) -> dict:
         out[axis] = {"points": xs, **{k: _round(slope(xs, [r[k] for r in pts]), 2) for k in METRICS}}
         if axis == "scenarios" and len(pts) > 3:  # the upper part, where constant costs no longer hide the growth
             up = pts[-3:]
-            out[axis]["upper"] = {"points": [r["size"][axis] for r in up],
-                                  **{k: _round(slope([r["size"][axis] for r in up], [r[k] for r in up]), 2) for k in METRICS}}
+            out[axis]["upper"] = {
+                "points": [r["size"][axis] for r in up],
+                **{k: _round(slope([r["size"][axis] for r in up], [r[k] for r in up]), 2) for k in METRICS},
+            }
     return out
 
 
@@ -269,8 +319,10 @@ def _fmt_gap(g) -> str:
 
 
 def table(results: list[dict]) -> str:
-    head = ("| levers | scenarios | years | rows | cols | nonzeros | load+validate s | build_model s | HighsEngine s "
-            "| load+build+translate s | first solve s (HiGHS) | stage 1 status (gap) / stage 2 status | peak MB | above imports MB |")
+    head = (
+        "| levers | scenarios | years | rows | cols | nonzeros | load+validate s | build_model s | HighsEngine s "
+        "| load+build+translate s | first solve s (HiGHS) | stage 1 status (gap) / stage 2 status | peak MB | above imports MB |"
+    )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in results:
         s = r["size"]
@@ -286,15 +338,19 @@ def table(results: list[dict]) -> str:
 
 
 def slopes_text(f: dict) -> str:
-    rows = ["| growing | over | load+validate | build_model | HighsEngine | memory above imports | nonzeros |",
-            "|---|---|---|---|---|---|---|"]
+    rows = [
+        "| growing | over | load+validate | build_model | HighsEngine | memory above imports | nonzeros |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for axis, v in f.items():
         for key, label in ((None, axis), ("upper", f"{axis} (upper three)")):
             d = v if key is None else v.get(key)
             if not d:
                 continue
             pts = "/".join(str(x) for x in d["points"])
-            rows.append(f"| {label} | {pts} | " + " | ".join("-" if d[k] is None else f"{d[k]:.2f}" for k in METRICS) + " |")
+            rows.append(
+                f"| {label} | {pts} | " + " | ".join("-" if d[k] is None else f"{d[k]:.2f}" for k in METRICS) + " |"
+            )
     return "\n".join(rows)
 
 
@@ -333,10 +389,17 @@ def docs_section(doc: dict) -> str:
 
         m = re.search(r"-S(\d+)-", summary[0] if summary else "")
         n = m.group(1) if m else "SCENARIOS"
-        lines += ["", f"Where the time goes: `python benchmarks/build_scaling.py --profile {n}` (cProfile inflates times 1.5-3x here: "
-                  "read the shares; the full report is `benchmarks/results/build_profile.txt`). Python's cyclic garbage "
-                  "collector runs during allocation, so under cProfile its time lands in whatever function allocated; "
-                  "the first lines time each step with the collector on and off.", "", "```", *summary, "```"]
+        lines += [
+            "",
+            f"Where the time goes: `python benchmarks/build_scaling.py --profile {n}` (cProfile inflates times 1.5-3x here: "
+            "read the shares; the full report is `benchmarks/results/build_profile.txt`). Python's cyclic garbage "
+            "collector runs during allocation, so under cProfile its time lands in whatever function allocated; "
+            "the first lines time each step with the collector on and off.",
+            "",
+            "```",
+            *summary,
+            "```",
+        ]
     lines += [END]
     return "\n".join(lines) + "\n"
 
@@ -345,7 +408,10 @@ def update_docs(section: str, path: Path = DOCS) -> None:
     """Replace the marked section (or the section with our title), or append it; keep the rest."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("# Benchmarks\n\nFigures measured by the scripts in `benchmarks/`; each section says its command.\n\n" + section)
+        path.write_text(
+            "# Benchmarks\n\nFigures measured by the scripts in `benchmarks/`; each section says its command.\n\n"
+            + section
+        )
         return
     text = path.read_text()
     for begin, end in [(BEGIN, END), *LEGACY_MARKERS]:
@@ -367,13 +433,19 @@ def notes_for(results: list[dict], time_limit: float) -> list[str]:
         parts = {"load+validate": top["load_s"], "build_model": top["build_s"], "HighsEngine": top["translate_s"]}
         total = sum(parts.values())
         share = ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in parts.items())
-        notes.append(f"- At {top['size']['scenarios']:,} scenarios the {total:.1f} s before the first solve split as {share}.")
+        notes.append(
+            f"- At {top['size']['scenarios']:,} scenarios the {total:.1f} s before the first solve split as {share}."
+        )
         if top["size"]["scenarios"] >= 1000:
-            notes.append(f"- Issue 3 asks that a 1,000-scenario case build in seconds, not minutes: this one is ready to solve "
-                         f"after {total:.1f} s (build_model alone {top['build_s']:.1f} s, HighsEngine {top['translate_s']:.1f} s).")
-        notes.append(f"- HighsEngine costs about {1e6 * top['translate_s'] / max(top['nonzeros'], 1):.0f} microseconds per nonzero "
-                     f"({top['mutable_slots']:,} of the numbers it translates depend on mutable Params), "
-                     f"build_model about {1e6 * top['build_s'] / max(top['nonzeros'], 1):.0f}.")
+            notes.append(
+                f"- Issue 3 asks that a 1,000-scenario case build in seconds, not minutes: this one is ready to solve "
+                f"after {total:.1f} s (build_model alone {top['build_s']:.1f} s, HighsEngine {top['translate_s']:.1f} s)."
+            )
+        notes.append(
+            f"- HighsEngine costs about {1e6 * top['translate_s'] / max(top['nonzeros'], 1):.0f} microseconds per nonzero "
+            f"({top['mutable_slots']:,} of the numbers it translates depend on mutable Params), "
+            f"build_model about {1e6 * top['build_s'] / max(top['nonzeros'], 1):.0f}."
+        )
     over = []
     for r in results:
         if r["solve_s"] > 1.5 * time_limit:
@@ -382,8 +454,11 @@ def notes_for(results: list[dict], time_limit: float) -> list[str]:
         notes.append(f"- HiGHS overran the {time_limit:g} s time limit of the first solve on: " + "; ".join(over) + ".")
     none = [r["label"] for r in results if r["stage1_gap"] is None]
     if none:
-        notes.append("- No feasible solution within the time limit (the empty plan is feasible, HiGHS did not reach it): "
-                     + ", ".join(none) + ".")
+        notes.append(
+            "- No feasible solution within the time limit (the empty plan is feasible, HiGHS did not reach it): "
+            + ", ".join(none)
+            + "."
+        )
     return notes
 
 
@@ -391,14 +466,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="Build time and memory of relief as synthetic cases grow.")
     ap.add_argument("--child", metavar="CASE", help=argparse.SUPPRESS)
     ap.add_argument("--profile-child", metavar="CASE", help=argparse.SUPPRESS)
-    ap.add_argument("--time-limit", type=float, default=10.0, help="time limit of the first solve, seconds (default 10)")
+    ap.add_argument(
+        "--time-limit", type=float, default=10.0, help="time limit of the first solve, seconds (default 10)"
+    )
     ap.add_argument("--mip-gap", type=float, default=1e-4, help="relative MIP gap of the first solve (default 1e-4)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="small sizes only (no 250 or 1,000 scenarios)")
-    ap.add_argument("--profile", type=int, metavar="SCENARIOS", help="profile load/build/translation at this many scenarios (10 levers, 8 years) and stop")
+    ap.add_argument(
+        "--profile",
+        type=int,
+        metavar="SCENARIOS",
+        help="profile load/build/translation at this many scenarios (10 levers, 8 years) and stop",
+    )
     ap.add_argument("--out", default=str(RESULTS))
     ap.add_argument("--no-docs", action="store_true", help="do not update docs/benchmarks.md")
-    ap.add_argument("--docs-only", action="store_true", help="rewrite the docs section from the results file, measure nothing")
+    ap.add_argument(
+        "--docs-only", action="store_true", help="rewrite the docs section from the results file, measure nothing"
+    )
     a = ap.parse_args()
 
     if a.child:
@@ -419,8 +503,11 @@ def main() -> None:
         if a.profile:
             size = Size(levers=10, scenarios=a.profile, years=8)
             folder = write_case(work / size.label(), *generate(size, a.seed))
-            p = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--profile-child", str(folder)],
-                               capture_output=True, text=True)
+            p = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--profile-child", str(folder)],
+                capture_output=True,
+                text=True,
+            )
             if p.returncode != 0:
                 raise SystemExit(p.stderr[-3000:])
             text = f"# cProfile of {size.label()} (seed {a.seed}), {time.strftime('%Y-%m-%d')}\n" + p.stdout
@@ -438,21 +525,29 @@ def main() -> None:
             r["ready_s"] = r["load_s"] + r["build_s"] + r["translate_s"]
             r["model_mb"] = r["peak_mb_translate"] - r["peak_mb_imports"]
             results.append(r)
-            print(f"{size.label():28s} load {r['load_s']:6.2f}  build {r['build_s']:6.2f}  translate {r['translate_s']:6.2f}  "
-                  f"solve {r['solve_s']:6.1f} {r['status']:10s} peak {r['peak_mb']:6.0f} MB", file=sys.stderr, flush=True)
+            print(
+                f"{size.label():28s} load {r['load_s']:6.2f}  build {r['build_s']:6.2f}  translate {r['translate_s']:6.2f}  "
+                f"solve {r['solve_s']:6.1f} {r['status']:10s} peak {r['peak_mb']:6.0f} MB",
+                file=sys.stderr,
+                flush=True,
+            )
         total = time.perf_counter() - t_all
 
     f = fit(results)
     import highspy
     import pyomo
 
-    cmd = "python benchmarks/build_scaling.py" + (" --quick" if a.quick else "") + \
-          (f" --time-limit {a.time_limit:g}" if a.time_limit != 10.0 else "") + (f" --mip-gap {a.mip_gap:g}" if a.mip_gap != 1e-4 else "")
+    cmd = (
+        "python benchmarks/build_scaling.py"
+        + (" --quick" if a.quick else "")
+        + (f" --time-limit {a.time_limit:g}" if a.time_limit != 10.0 else "")
+        + (f" --mip-gap {a.mip_gap:g}" if a.mip_gap != 1e-4 else "")
+    )
     doc = {
         "command": cmd,
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-                   f"Pyomo {pyomo.__version__}, highspy {highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}",
+        f"Pyomo {pyomo.__version__}, highspy {highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}",
         "seed": a.seed,
         "time_limit": a.time_limit,
         "mip_gap": a.mip_gap,

@@ -27,12 +27,12 @@ from pathlib import Path
 import highspy
 import numpy as np
 
-from relief.model.build import build_model
-from relief.model.case import load_case
-from relief.model.engine import INF, HighsEngine
-from relief.model.runner import run_sweep
-from relief.model.solve import RELIEF_TOLERANCE, RELIEF_TOLERANCE_ABS, SolveOptions
-from relief.model.sweep import SweepDefinition, parse_vary
+from relief.model.core.build import build_model
+from relief.model.core.case import load_case
+from relief.model.core.engine import INF, HighsEngine
+from relief.model.core.options import RELIEF_TOLERANCE, RELIEF_TOLERANCE_ABS, SolveOptions
+from relief.model.sweeps.runner import run_sweep
+from relief.model.sweeps.spec import SweepDefinition, parse_vary
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,7 +97,7 @@ def update_section(path: Path, name: str, body: str) -> None:
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     block = f"{begin}\n{body.rstrip()}\n{end}"
     if begin in text and end in text:
-        text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text, encoding="utf-8")
@@ -111,7 +111,9 @@ def main() -> None:
     ap.add_argument("--high", type=float, default=250.0)
     ap.add_argument("--case", default=str(ROOT / "inputs" / "korea-2026"))
     ap.add_argument("--skip-parallel", action="store_true")
-    ap.add_argument("--full-points", type=int, default=1000, help="size of the full sweep timed with 2 workers and plan reuse")
+    ap.add_argument(
+        "--full-points", type=int, default=1000, help="size of the full sweep timed with 2 workers and plan reuse"
+    )
     args = ap.parse_args()
     case = load_case(args.case)
     options = SolveOptions.resolve(case.meta, time_limit=60.0)
@@ -139,12 +141,15 @@ def main() -> None:
     result["relief_serial_with_reuse_wall_seconds"] = reuse_wall
     result["points_reused"] = sum(1 for r in reuse_rows if "reused" in r["message"])
     result["max_relative_difference_in_relief_with_reuse"] = max(
-        abs(a - float(b["expected_relief"])) / max(1.0, abs(a)) for a, b in zip(f_relief, reuse_rows))
+        abs(a - float(b["expected_relief"])) / max(1.0, abs(a)) for a, b in zip(f_relief, reuse_rows)
+    )
     if not args.skip_parallel:
         par_wall, _ = relief_sweep(case, options, args.param, args.low, args.high, args.points, 2)
         result["relief_2_workers_wall_seconds"] = par_wall
         result["parallel_speedup_2_workers"] = serial_wall / par_wall
-        full_wall, full_rows = relief_sweep(case, options, args.param, args.low, args.high, args.full_points, 2, reuse=True)
+        full_wall, full_rows = relief_sweep(
+            case, options, args.param, args.low, args.high, args.full_points, 2, reuse=True
+        )
         result["full_sweep"] = f"{args.param}={args.low}:{args.high}:{args.full_points}"
         result["full_sweep_2_workers_with_reuse_wall_seconds"] = full_wall
         result["full_sweep_points_reused"] = sum(1 for r in full_rows if "reused" in r["message"])
@@ -175,8 +180,11 @@ def main() -> None:
             f"| parallel speed-up with 2 workers (no reuse) | {result['parallel_speedup_2_workers']:.2f}x |",
             f"| **{result['full_sweep']}, 2 workers, plan reuse: wall seconds** ({result['full_sweep_points_reused']} of {args.full_points} reused; statuses {', '.join(result['full_sweep_statuses'])}) | **{result['full_sweep_2_workers_with_reuse_wall_seconds']:.1f}** |",
         ]
-    lines += ["", "The ratio compares like with like: every point solved afresh (no plan reuse) against raw HiGHS doing the same two solves. "
-              "The full sweep is what a planner runs: `relief sweep --vary ... --workers 2` with plan reuse on (the default)."]
+    lines += [
+        "",
+        "The ratio compares like with like: every point solved afresh (no plan reuse) against raw HiGHS doing the same two solves. "
+        "The full sweep is what a planner runs: `relief sweep --vary ... --workers 2` with plan reuse on (the default).",
+    ]
     update_section(ROOT / "docs" / "benchmarks.md", "sweep-speed", "\n".join(lines))
 
 

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import yaml
 
-from relief.model.schema import TABLES
+from relief.model.core.schema import TABLES
 
 # Column order of each table when written as CSV: the schema's (model-spec section 2).
 # required columns only: optional ones (levers.owner, ...) are left to their defaults
@@ -101,7 +101,7 @@ def generate(size: Size | None = None, seed: int = 0) -> tuple[dict, dict[str, l
     # --- levers and their contributions ---------------------------------------------
     lever_rows, contrib_rows = [], []
     full_public = {}  # public cost of committing the lever fully
-    full_score = {p: 0.0 for p in pillars}  # pillar score of the full portfolio
+    full_score = dict.fromkeys(pillars, 0.0)  # pillar score of the full portfolio
     score_of = {l: {} for l in levers}  # lever -> {pillar: score per module}
     for i, l in enumerate(levers):
         capex = r2(math.exp(rng.uniform(math.log(0.5), math.log(20.0))))
@@ -117,11 +117,19 @@ def generate(size: Size | None = None, seed: int = 0) -> tuple[dict, dict[str, l
             mx = float(rng.randint(4, 30))
             per_year = float(max(1, round(mx / rng.uniform(2.0, 4.0))))
             mn = r2(rng.uniform(0.0, 1.0))
-        lever_rows.append({
-            "lever": l, "capex_per_module": capex, "public_share": share, "lead_time_years": lead,
-            "earliest_year": earliest, "min_modules": mn, "max_modules": mx,
-            "max_modules_per_year": per_year, "integer": integer,
-        })
+        lever_rows.append(
+            {
+                "lever": l,
+                "capex_per_module": capex,
+                "public_share": share,
+                "lead_time_years": lead,
+                "earliest_year": earliest,
+                "min_modules": mn,
+                "max_modules": mx,
+                "max_modules_per_year": per_year,
+                "integer": integer,
+            }
+        )
         full_public[l] = capex * share * mx
         main = pillars[i % size.pillars]
         s = r2(capex * rng.uniform(0.6, 1.6))
@@ -162,8 +170,14 @@ def generate(size: Size | None = None, seed: int = 0) -> tuple[dict, dict[str, l
         for j in range(n_sec):
             sec = f"sector_{ri + 1:0{_w(size.tracks)}d}{chr(ord('a') + j)}"
             sectors_of[r].append(sec)
-            sector_rows.append({"sector": sec, "track": r, "exports_usd_bn": r2(rng.uniform(1.0, 40.0)),
-                                "growth_rate": round(rng.uniform(-0.02, 0.08), 3)})
+            sector_rows.append(
+                {
+                    "sector": sec,
+                    "track": r,
+                    "exports_usd_bn": r2(rng.uniform(1.0, 40.0)),
+                    "growth_rate": round(rng.uniform(-0.02, 0.08), 3),
+                }
+            )
         if ri == 0:  # a general track: every pillar counts
             chosen = list(pillars)
         else:
@@ -204,13 +218,27 @@ def generate(size: Size | None = None, seed: int = 0) -> tuple[dict, dict[str, l
                 prev = thr
                 tier_rows.append({"scenario": s, "track": r, "tier": tier, "threshold": thr})
                 for sec in sectors_of[r]:
-                    tariff_rows.append({"scenario": s, "track": r, "tier": tier, "sector": sec,
-                                        "rate": round(base_rate[sec] * (1.0 - cut * benefit[sec]), 4)})
+                    tariff_rows.append(
+                        {
+                            "scenario": s,
+                            "track": r,
+                            "tier": tier,
+                            "sector": sec,
+                            "rate": round(base_rate[sec] * (1.0 - cut * benefit[sec]), 4),
+                        }
+                    )
             # a few top tiers also need a minimum score in the track's heaviest pillar
             if K >= 3 and rng.random() < 0.15:
                 main = max(weights, key=lambda p: (weights[p] * full_score[p], p))
-                req_rows.append({"scenario": s, "track": r, "tier": tier_names[-1], "pillar": main,
-                                 "min_score": r2(prev * rng.uniform(0.1, 0.3))})
+                req_rows.append(
+                    {
+                        "scenario": s,
+                        "track": r,
+                        "tier": tier_names[-1],
+                        "pillar": main,
+                        "min_score": r2(prev * rng.uniform(0.1, 0.3)),
+                    }
+                )
 
     # --- money, pools, relations ----------------------------------------------------
     yearly = total_public / size.years * 1.5
@@ -224,8 +252,10 @@ def generate(size: Size | None = None, seed: int = 0) -> tuple[dict, dict[str, l
         lever_pool_rows = [{"lever": l, "pool": "strategic_fund", "use_per_module": use[l]} for l in pooled]
     if size.levers >= 4:
         a, b, c, d = rng.sample(levers, 4)
-        relation_rows = [{"lever": a, "relation": "requires", "other": b},
-                         {"lever": c, "relation": "excludes", "other": d}]
+        relation_rows = [
+            {"lever": a, "relation": "requires", "other": b},
+            {"lever": c, "relation": "excludes", "other": d},
+        ]
 
     meta = {
         "name": f"synthetic-{size.label()}-seed{seed}",
@@ -239,10 +269,18 @@ def generate(size: Size | None = None, seed: int = 0) -> tuple[dict, dict[str, l
         "seed": 0,
     }
     tables = {
-        "levers": lever_rows, "contributions": contrib_rows, "sectors": sector_rows,
-        "scenarios": scen_rows, "pillar_weights": weight_rows, "tiers": tier_rows,
-        "tariffs": tariff_rows, "budget": budget_rows, "tier_requirements": req_rows,
-        "pools": pool_rows, "lever_pools": lever_pool_rows, "relations": relation_rows,
+        "levers": lever_rows,
+        "contributions": contrib_rows,
+        "sectors": sector_rows,
+        "scenarios": scen_rows,
+        "pillar_weights": weight_rows,
+        "tiers": tier_rows,
+        "tariffs": tariff_rows,
+        "budget": budget_rows,
+        "tier_requirements": req_rows,
+        "pools": pool_rows,
+        "lever_pools": lever_pool_rows,
+        "relations": relation_rows,
     }
     return meta, tables
 
@@ -256,7 +294,7 @@ def frames(tables: dict) -> dict:
 
 def make_case(size: Size | None = None, seed: int = 0):
     """A validated relief `Case` (through `Case.from_tables`)."""
-    from relief.model.case import Case
+    from relief.model.core.case import Case
 
     meta, tables = generate(size, seed)
     return Case.from_tables(meta, frames(tables), origin=f"<synthetic {meta['name']}>")

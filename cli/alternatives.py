@@ -1,5 +1,5 @@
 """`relief alternatives`: distinct roadmaps within a tolerance of the optimum, and what
-each does differently (model/alternatives.py)."""
+each does differently (model/analyses/alternatives.py)."""
 
 from __future__ import annotations
 
@@ -34,21 +34,38 @@ def report(alts) -> dict:
     for lab, r in zip(labels, alts.all):
         ev = r.evaluation
         changes = cmp["changes"].get(lab, {})
-        plans.append({"plan": lab, "status": r.status, "expected_relief": ev.expected_relief,
-                      "share_of_optimum": ev.expected_relief / top if top else None,
-                      "public_spend": ev.public_spend, "total_spend": ev.total_spend,
-                      "levers": ",".join(sorted(l for l, v in ev.portfolio.items() if v > 1e-9)),
-                      "added": ",".join(l for l, t in changes.items() if "added" in t),
-                      "dropped": ",".join(l for l, t in changes.items() if "dropped" in t),
-                      "other_changes": "; ".join(f"{l} {'/'.join(t)}" for l, t in changes.items() if not {"added", "dropped"} & set(t)),
-                      **{f"relief:{s}": v for s, v in ev.by_scenario.items()}})
+        plans.append(
+            {
+                "plan": lab,
+                "status": r.status,
+                "expected_relief": ev.expected_relief,
+                "share_of_optimum": ev.expected_relief / top if top else None,
+                "public_spend": ev.public_spend,
+                "total_spend": ev.total_spend,
+                "levers": ",".join(sorted(l for l, v in ev.portfolio.items() if v > 1e-9)),
+                "added": ",".join(l for l, t in changes.items() if "added" in t),
+                "dropped": ",".join(l for l, t in changes.items() if "dropped" in t),
+                "other_changes": "; ".join(
+                    f"{l} {'/'.join(t)}" for l, t in changes.items() if not {"added", "dropped"} & set(t)
+                ),
+                **{f"relief:{s}": v for s, v in ev.by_scenario.items()},
+            }
+        )
         for l, v in ev.portfolio.items():
             portfolio.append({"plan": lab, "lever": l, "modules": v})
         for row in ev.roadmap.itertuples():
             if row.committed:
-                schedule.append({"plan": lab, "lever": row.lever, "year": int(row.year), "modules": float(row.committed)})
-    return {"within": alts.within, "floor": alts.floor, "exhausted": alts.exhausted, "plans": plans,
-            "portfolio": portfolio, "schedule": schedule}
+                schedule.append(
+                    {"plan": lab, "lever": row.lever, "year": int(row.year), "modules": float(row.committed)}
+                )
+    return {
+        "within": alts.within,
+        "floor": alts.floor,
+        "exhausted": alts.exhausted,
+        "plans": plans,
+        "portfolio": portfolio,
+        "schedule": schedule,
+    }
 
 
 def render(rep: dict, count: int) -> None:
@@ -59,21 +76,36 @@ def render(rep: dict, count: int) -> None:
 
     con = _console()
     plans = rep["plans"]
-    con.print(f"[bold]Roadmaps within {rep['within']:.1%} of the optimum[/] (expected relief at least {rep['floor']:.2f}; "
-              "each leaves out a lever of every roadmap above it, best first)")
+    con.print(
+        f"[bold]Roadmaps within {rep['within']:.1%} of the optimum[/] (expected relief at least {rep['floor']:.2f}; "
+        "each leaves out a lever of every roadmap above it, best first)"
+    )
     t = Table(box=box.SIMPLE_HEAD, show_edge=False)
     for c in ("plan", "expected relief", "of optimum", "public spend", "what it does differently"):
         t.add_column(c, justify="left" if c in ("plan", "what it does differently") else "right", overflow="fold")
     for p in plans:
-        diff = "; ".join(x for x in (f"adds {p['added']}" if p["added"] else "", f"drops {p['dropped']}" if p["dropped"] else "",
-                                     p["other_changes"]) if x) or ("the optimum" if p["plan"] == "optimum" else "")
-        t.add_row(p["plan"], f"{p['expected_relief']:.2f}", f"{p['share_of_optimum']:.1%}", f"{p['public_spend']:.2f}", diff)
+        diff = "; ".join(
+            x
+            for x in (
+                f"adds {p['added']}" if p["added"] else "",
+                f"drops {p['dropped']}" if p["dropped"] else "",
+                p["other_changes"],
+            )
+            if x
+        ) or ("the optimum" if p["plan"] == "optimum" else "")
+        t.add_row(
+            p["plan"], f"{p['expected_relief']:.2f}", f"{p['share_of_optimum']:.1%}", f"{p['public_spend']:.2f}", diff
+        )
     con.print(t)
     found = len(plans) - 1
     if found < count:
-        con.print(f"Only {found} such roadmap{'s' if found != 1 else ''} reach{'es' if found == 1 else ''} the floor."
-                  if rep["exhausted"] else f"Stopped after {found}: the solver found no further plan in its time.", style="dim")
-    scen = [k[len("relief:"):] for k in plans[0] if k.startswith("relief:")]
+        con.print(
+            f"Only {found} such roadmap{'s' if found != 1 else ''} reach{'es' if found == 1 else ''} the floor."
+            if rep["exhausted"]
+            else f"Stopped after {found}: the solver found no further plan in its time.",
+            style="dim",
+        )
+    scen = [k[len("relief:") :] for k in plans[0] if k.startswith("relief:")]
     t = Table(box=box.SIMPLE_HEAD, show_edge=False, title="Relief if each stance comes true", title_justify="left")
     t.add_column("stance", no_wrap=True)
     for p in plans:
@@ -85,12 +117,26 @@ def render(rep: dict, count: int) -> None:
 
 @main.command("alternatives")
 @CASE_ARG
-@click.option("--within", default="5%", show_default=True, help="How far below the optimum's expected relief an alternative may be (5% or 0.05).")
-@click.option("--count", type=click.IntRange(min=1), default=5, show_default=True, help="How many alternatives to look for.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Write alternatives.csv, portfolio.csv, schedule.csv, summary.json to DIR.")
+@click.option(
+    "--within",
+    default="5%",
+    show_default=True,
+    help="How far below the optimum's expected relief an alternative may be (5% or 0.05).",
+)
+@click.option(
+    "--count", type=click.IntRange(min=1), default=5, show_default=True, help="How many alternatives to look for."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write alternatives.csv, portfolio.csv, schedule.csv, summary.json to DIR.",
+)
 @solve_options
 @guarded
-def alternatives_cmd(case, within, count, out_dir, overrides, force, exclude, time_limit, mip_gap, threads, seed, as_json):
+def alternatives_cmd(
+    case, within, count, out_dir, overrides, force, exclude, time_limit, mip_gap, threads, seed, as_json
+):
     """Distinct roadmaps whose expected relief is within a tolerance of the optimum: room
     to negotiate. Each leaves out at least one lever of every roadmap found before it (a
     cut on the build decisions), best first, and each is re-checked independently.
@@ -101,11 +147,11 @@ def alternatives_cmd(case, within, count, out_dir, overrides, force, exclude, ti
       relief alternatives --within 10% --count 8 --out runs/alternatives
       relief alternatives --force korea_zinc_smelter --within 2%
     """
-    from relief.model.alternatives import near_optimal
-    from relief.model.run import NoPlan
-    from relief.model.io import atomic_write_csv, atomic_write_json
-
     import pandas as pd
+
+    from relief.model.analyses.alternatives import near_optimal
+    from relief.model.core.io import atomic_write_csv, atomic_write_json
+    from relief.model.core.run import NoPlan
 
     share = parse_within(within)
     work, options = prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed)
@@ -114,8 +160,15 @@ def alternatives_cmd(case, within, count, out_dir, overrides, force, exclude, ti
     except NoPlan as e:
         raise Failure(EXIT_FAILED, f"relief: alternatives: {e}") from None
     rep = report(alts)
-    summary = {"analysis": "alternatives", "case": work.name, "input_sha256": work.sha256(), "overrides": list(overrides), "force": list(force),
-               "exclude": list(exclude), **rep}
+    summary = {
+        "analysis": "alternatives",
+        "case": work.name,
+        "input_sha256": work.sha256(),
+        "overrides": list(overrides),
+        "force": list(force),
+        "exclude": list(exclude),
+        **rep,
+    }
     if out_dir is not None:
         out = Path(out_dir)
         atomic_write_csv(out / "alternatives.csv", pd.DataFrame(rep["plans"]))

@@ -13,14 +13,24 @@ from pathlib import Path
 
 import click
 
-from relief.cli.main import CASE_ARG, EXIT_FAILED, EXIT_INFEASIBLE, EXIT_INPUT, Failure, guarded, main, prepare, solve_options
+from relief.cli.main import (
+    CASE_ARG,
+    EXIT_FAILED,
+    EXIT_INFEASIBLE,
+    EXIT_INPUT,
+    Failure,
+    guarded,
+    main,
+    prepare,
+    solve_options,
+)
 
 
 def write_tables(out_dir: Path, report: dict, tables: dict) -> None:
     """Tidy CSVs first, summary.json last: a summary.json on disk means the folder is complete."""
     import pandas as pd
 
-    from relief.model.io import atomic_write_csv, atomic_write_json
+    from relief.model.core.io import atomic_write_csv, atomic_write_json
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -29,7 +39,13 @@ def write_tables(out_dir: Path, report: dict, tables: dict) -> None:
         df = pd.DataFrame(rows, columns=columns if not rows else None)
         for c in df.columns:  # lists in a cell (levers of an owner) as 'a;b'
             if df[c].map(lambda v: isinstance(v, (list, tuple, dict))).any():
-                df[c] = df[c].map(lambda v: ";".join(map(str, v)) if isinstance(v, (list, tuple)) else (json.dumps(v) if isinstance(v, dict) else v))
+                df[c] = df[c].map(
+                    lambda v: (
+                        ";".join(map(str, v))
+                        if isinstance(v, (list, tuple))
+                        else (json.dumps(v) if isinstance(v, dict) else v)
+                    )
+                )
         atomic_write_csv(out_dir / name, df)
     atomic_write_json(out_dir / "summary.json", report)
 
@@ -49,14 +65,20 @@ def _finish_status(report: dict, reference_status: str, conflicts, reference: st
     if reference_status == "infeasible":
         for line in conflicts:
             click.echo(f"  {line}", err=True)
-        raise Failure(EXIT_INFEASIBLE, f"relief: {reference} is infeasible, so there is nothing to compare (see the conflicts above)")
+        raise Failure(
+            EXIT_INFEASIBLE,
+            f"relief: {reference} is infeasible, so there is nothing to compare (see the conflicts above)",
+        )
     if report["status"] in ("no_solution", "error", "unbounded"):
         raise Failure(EXIT_FAILED, f"relief: a solve of the analysis found no plan (status {report['status']})")
     if report["status"] != "optimal":
-        click.echo(f"relief: warning: status {report['status']}: some plans are feasible but not proven optimal", err=True)
+        click.echo(
+            f"relief: warning: status {report['status']}: some plans are feasible but not proven optimal", err=True
+        )
 
 
 # ---------------------------------------------------------------- rendering helpers
+
 
 def _table(*cols, left=("plan", "lever", "owner", "scenario", "track", "sector", "year", "")):
     from rich import box
@@ -93,11 +115,26 @@ def _mods(m, first):
 DELAY_COLUMNS = ["delay_years", "start_year", "status", "expected_relief", "relief_lost", "share_lost", "public_spend"]
 DELAY_TABLES = {
     (lambda rep: [{k: d.get(k) for k in DELAY_COLUMNS} for d in rep["delays"]]): ("delays.csv", DELAY_COLUMNS),
-    "relief_lost": ("relief_lost.csv", ["delay_years", "scenario", "track", "probability", "relief_now", "relief_delayed", "relief_lost", "expected_lost"]),
+    "relief_lost": (
+        "relief_lost.csv",
+        [
+            "delay_years",
+            "scenario",
+            "track",
+            "probability",
+            "relief_now",
+            "relief_delayed",
+            "relief_lost",
+            "expected_lost",
+        ],
+    ),
     "plans": ("plans.csv", ["delay_years", "start_year", "lever", "modules", "first_year", "last_year", "change"]),
     "roadmap": ("roadmap.csv", ["delay_years", "lever", "year", "committed"]),
     "spending": ("spending.csv", ["delay_years", "year", "public_spend", "budget"]),
-    "out_of_reach": ("out_of_reach.csv", ["delay_years", "lever", "earliest_year", "years_left", "reachable", "smallest", "forced", "reason"]),
+    "out_of_reach": (
+        "out_of_reach.csv",
+        ["delay_years", "lever", "earliest_year", "years_left", "reachable", "smallest", "forced", "reason"],
+    ),
 }
 
 
@@ -116,15 +153,24 @@ def render_delay(rep: dict) -> None:
 
     con = _console()
     now = rep["now"]
-    con.print(f"[bold]{rep['case']}[/]  cost of delay: acting now (from {rep['first_year']}) against no commitment before a later year")
+    con.print(
+        f"[bold]{rep['case']}[/]  cost of delay: acting now (from {rep['first_year']}) against no commitment before a later year"
+    )
     if now["expected_relief"] is None:
         con.print(f"[bold red]Acting now has no plan[/] (status {now['status']}): nothing to compare.")
         return
     t = _table("plan", "first year allowed", "status", "expected relief", "lost", "lost %", "public spend")
     t.add_row("now", str(rep["first_year"]), now["status"], _n(now["expected_relief"]), "", "", _n(now["public_spend"]))
     for d in rep["delays"]:
-        t.add_row(f"delay {d['delay_years']}y", str(d["start_year"]), d["status"], _n(d["expected_relief"]), _n(d["relief_lost"]),
-                  _n(None if d["share_lost"] is None else 100 * d["share_lost"], "{:.0f}%"), _n(d["public_spend"]))
+        t.add_row(
+            f"delay {d['delay_years']}y",
+            str(d["start_year"]),
+            d["status"],
+            _n(d["expected_relief"]),
+            _n(d["relief_lost"]),
+            _n(None if d["share_lost"] is None else 100 * d["share_lost"], "{:.0f}%"),
+            _n(d["public_spend"]),
+        )
     con.print(t)
     labels = [f"delay {d['delay_years']}y" for d in rep["delays"]]
 
@@ -146,8 +192,10 @@ def render_delay(rep: dict) -> None:
         if x["expected_lost"] > 1e-9 and x["delay_years"] not in worst:
             worst[x["delay_years"]] = x
     for d, x in worst.items():
-        con.print(f"  largest loss at {d}y: {x['scenario']} / {x['track']}: {x['relief_lost']:.2f} if it comes true "
-                  f"(p {x['probability']:.2f}, expected {x['expected_lost']:.2f})")
+        con.print(
+            f"  largest loss at {d}y: {x['scenario']} / {x['track']}: {x['relief_lost']:.2f} if it comes true "
+            f"(p {x['probability']:.2f}, expected {x['expected_lost']:.2f})"
+        )
 
     con.print("[bold]Plans side by side[/]: modules (first year committed); · = not used")
     t = _table("lever", "now", *labels)
@@ -164,18 +212,30 @@ def render_delay(rep: dict) -> None:
         for r in d["out_of_reach"]:
             con.print(f"  [yellow]{d['delay_years']}y: {r['lever']}: {r['reason']}[/]")
         if d["status"] == "infeasible":
-            con.print(f"  [red]{d['delay_years']}y: infeasible[/]: no roadmap meets every limit when nothing starts before {d['start_year']}")
+            con.print(
+                f"  [red]{d['delay_years']}y: infeasible[/]: no roadmap meets every limit when nothing starts before {d['start_year']}"
+            )
             for line in d.get("conflicts", []):
                 con.print(f"    - {line}")
 
 
 @main.command("delay")
 @CASE_ARG
-@click.option("--years", "years_text", default="1,2", show_default=True, metavar="D1,D2,...",
-              help="Delays to price, in years: no commitment before first_year + D.")
+@click.option(
+    "--years",
+    "years_text",
+    default="1,2",
+    show_default=True,
+    metavar="D1,D2,...",
+    help="Delays to price, in years: no commitment before first_year + D.",
+)
 @solve_options
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Write summary.json, delays.csv, relief_lost.csv, plans.csv, roadmap.csv, spending.csv and out_of_reach.csv to DIR.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write summary.json, delays.csv, relief_lost.csv, plans.csv, roadmap.csv, spending.csv and out_of_reach.csv to DIR.",
+)
 @guarded
 def delay_cmd(case, years_text, overrides, force, exclude, time_limit, mip_gap, threads, seed, as_json, out_dir):
     """Cost of delay: the best roadmap if no commitment can start before first_year + D,
@@ -189,12 +249,14 @@ def delay_cmd(case, years_text, overrides, force, exclude, time_limit, mip_gap, 
       relief delay --years 1,2,3 --out runs/delay
       relief delay --force korea_zinc_smelter --set budget.2026.public_budget_usd_bn=20
     """
-    from relief.model.analyses import cost_of_delay
+    from relief.model.analyses.delay import cost_of_delay
 
     years = _parse_years(years_text)
     work, options = prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed)
     try:
-        analysis = cost_of_delay(work, options, years, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides))
+        analysis = cost_of_delay(
+            work, options, years, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides)
+        )
     except ValueError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
     rep = analysis.report()
@@ -205,16 +267,51 @@ def delay_cmd(case, years_text, overrides, force, exclude, time_limit, mip_gap, 
 # ---------------------------------------------------------------- relief coordination
 
 COORDINATION_TABLES = {
-    "owners": ("owners.csv", ["owner", "kind", "capacity_usd_bn", "levers", "sectors", "status_alone", "own_relief_alone",
-                              "own_relief_fragmented", "own_relief_coordinated", "capex_alone", "capex_coordinated",
-                              "public_spend_alone", "public_spend_coordinated"]),
-    "relief_by_scenario": ("relief_by_scenario.csv", ["scenario", "probability", "coordinated", "fragmented", "difference"]),
+    "owners": (
+        "owners.csv",
+        [
+            "owner",
+            "kind",
+            "capacity_usd_bn",
+            "levers",
+            "sectors",
+            "status_alone",
+            "own_relief_alone",
+            "own_relief_fragmented",
+            "own_relief_coordinated",
+            "capex_alone",
+            "capex_coordinated",
+            "public_spend_alone",
+            "public_spend_coordinated",
+        ],
+    ),
+    "relief_by_scenario": (
+        "relief_by_scenario.csv",
+        ["scenario", "probability", "coordinated", "fragmented", "difference"],
+    ),
     "relief_by_track": ("relief_by_track.csv", ["track", "coordinated", "fragmented", "difference"]),
-    "relief_by_sector": ("relief_by_sector.csv", ["sector", "track", "cared_by", "coordinated", "fragmented", "difference"]),
-    "plans": ("plans.csv", ["lever", "owner", "coordinated_modules", "coordinated_first_year", "fragmented_modules", "fragmented_first_year", "change"]),
+    "relief_by_sector": (
+        "relief_by_sector.csv",
+        ["sector", "track", "cared_by", "coordinated", "fragmented", "difference"],
+    ),
+    "plans": (
+        "plans.csv",
+        [
+            "lever",
+            "owner",
+            "coordinated_modules",
+            "coordinated_first_year",
+            "fragmented_modules",
+            "fragmented_first_year",
+            "change",
+        ],
+    ),
     "roadmap": ("roadmap.csv", ["plan", "lever", "owner", "year", "committed"]),
     "spending": ("spending.csv", ["year", "budget", "coordinated", "fragmented", "fragmented_over_budget"]),
-    (lambda rep: [{"plan": "fragmented", "violation": v} for v in rep["fragmented"]["violations"]]): ("violations.csv", ["plan", "violation"]),
+    (lambda rep: [{"plan": "fragmented", "violation": v} for v in rep["fragmented"]["violations"]]): (
+        "violations.csv",
+        ["plan", "violation"],
+    ),
 }
 
 
@@ -228,15 +325,37 @@ def render_coordination(rep: dict) -> None:
         con.print(f"[bold red]No coordinated plan[/] (status {c['status']}): nothing to compare.")
         return
     t = _table("plan", "status", "expected relief", "public spend", "total capex")
-    t.add_row("coordinated (joint optimum)", c["status"], _n(c["expected_relief"]), _n(c["public_spend"]), _n(c["total_spend"]))
-    t.add_row("fragmented (union of owners' picks)", f["status"], _n(f["expected_relief"]), _n(f["public_spend"]), _n(f["total_spend"]))
+    t.add_row(
+        "coordinated (joint optimum)",
+        c["status"],
+        _n(c["expected_relief"]),
+        _n(c["public_spend"]),
+        _n(c["total_spend"]),
+    )
+    t.add_row(
+        "fragmented (union of owners' picks)",
+        f["status"],
+        _n(f["expected_relief"]),
+        _n(f["public_spend"]),
+        _n(f["total_spend"]),
+    )
     con.print(t)
     if rep["difference"] is not None:
-        share = "" if rep["difference_share"] is None else f" ({100 * rep['difference_share']:.0f}% of the coordinated relief)"
+        share = (
+            ""
+            if rep["difference_share"] is None
+            else f" ({100 * rep['difference_share']:.0f}% of the coordinated relief)"
+        )
         con.print(f"[bold]Coordination is worth {rep['difference']:.2f} of expected relief{share}.[/]")
     w = rep["without_owner_capacities"]
-    if w["expected_relief"] is not None and c["expected_relief"] is not None and abs(w["expected_relief"] - c["expected_relief"]) > 1e-6 * max(1, abs(w["expected_relief"])):
-        con.print(f"  The owners' capacities bind: without them (relief solve) the joint optimum is {w['expected_relief']:.2f}.")
+    if (
+        w["expected_relief"] is not None
+        and c["expected_relief"] is not None
+        and abs(w["expected_relief"] - c["expected_relief"]) > 1e-6 * max(1, abs(w["expected_relief"]))
+    ):
+        con.print(
+            f"  The owners' capacities bind: without them (relief solve) the joint optimum is {w['expected_relief']:.2f}."
+        )
     if f["violations"]:
         con.print("[bold red]The fragmented plan breaks joint limits[/] (its relief is not attainable as it stands):")
         for v in f["violations"]:
@@ -249,14 +368,28 @@ def render_coordination(rep: dict) -> None:
     con.print(t)
 
     con.print("[bold]Owners[/]: expected relief of the sectors each cares about, and the capex it commits")
-    con.print("  relief: alone = its own plan in its own view; fragmented / coordinated = its sectors' relief under each plan")
-    t = _table("owner", "capacity", "relief alone", "fragmented", "coordinated", "capex alone", "capex coord.", "cares about")
+    con.print(
+        "  relief: alone = its own plan in its own view; fragmented / coordinated = its sectors' relief under each plan"
+    )
+    t = _table(
+        "owner", "capacity", "relief alone", "fragmented", "coordinated", "capex alone", "capex coord.", "cares about"
+    )
     t.columns[0].no_wrap = True
     for o in rep["owners"]:
         sectors = "all (government)" if isinstance(o["sectors"], str) else (", ".join(o["sectors"]) or "none")
-        alone = _n(o["own_relief_alone"]) + ("" if o["status_alone"] in ("optimal", "no levers") else f" ({o['status_alone']})")
-        t.add_row(o["owner"], _n(o["capacity_usd_bn"], "{:.1f}"), alone, _n(o["own_relief_fragmented"]),
-                  _n(o["own_relief_coordinated"]), _n(o["capex_alone"]), _n(o["capex_coordinated"]), sectors)
+        alone = _n(o["own_relief_alone"]) + (
+            "" if o["status_alone"] in ("optimal", "no levers") else f" ({o['status_alone']})"
+        )
+        t.add_row(
+            o["owner"],
+            _n(o["capacity_usd_bn"], "{:.1f}"),
+            alone,
+            _n(o["own_relief_fragmented"]),
+            _n(o["own_relief_coordinated"]),
+            _n(o["capex_alone"]),
+            _n(o["capex_coordinated"]),
+            sectors,
+        )
     t.columns[-1].justify = "left"
     t.columns[-1].overflow = "fold"
     con.print(t)
@@ -264,7 +397,10 @@ def render_coordination(rep: dict) -> None:
     con.print("[bold]Plans side by side[/]: modules (first year committed); · = not used")
     t = _table("lever", "owner", "coordinated", "fragmented", "fragmented vs coordinated")
     for p in rep["plans"]:
-        a, b = _mods(p["coordinated_modules"], p["coordinated_first_year"]), _mods(p["fragmented_modules"], p["fragmented_first_year"])
+        a, b = (
+            _mods(p["coordinated_modules"], p["coordinated_first_year"]),
+            _mods(p["fragmented_modules"], p["fragmented_first_year"]),
+        )
         if a not in ("·", "-") or b != "·":
             t.add_row(p["lever"], p["owner"], a, b, p["change"])
     con.print(t)
@@ -272,14 +408,27 @@ def render_coordination(rep: dict) -> None:
     con.print("[bold]Public spending by year against the budget[/], USD bn")
     t = _table("year", "budget", "coordinated", "fragmented", "")
     for s in rep["spending"]:
-        t.add_row(str(s["year"]), _n(s["budget"]), _n(s["coordinated"]), _n(s["fragmented"]), "[red]over[/]" if s["fragmented_over_budget"] else "")
+        t.add_row(
+            str(s["year"]),
+            _n(s["budget"]),
+            _n(s["coordinated"]),
+            _n(s["fragmented"]),
+            "[red]over[/]" if s["fragmented_over_budget"] else "",
+        )
     con.print(t)
 
     con.print("[bold]Expected relief by sector[/] and who cares about it")
     t = _table("sector", "track", "coordinated", "fragmented", "difference", "cared by")
     t.columns[0].no_wrap = True
     for x in rep["relief_by_sector"]:
-        t.add_row(x["sector"], x["track"], _n(x["coordinated"]), _n(x["fragmented"]), _s(x["difference"]), x["cared_by"].replace(",", ", "))
+        t.add_row(
+            x["sector"],
+            x["track"],
+            _n(x["coordinated"]),
+            _n(x["fragmented"]),
+            _s(x["difference"]),
+            x["cared_by"].replace(",", ", "),
+        )
     t.columns[-1].justify = "left"
     con.print(t)
     for line in rep.get("warnings", []):
@@ -289,8 +438,12 @@ def render_coordination(rep: dict) -> None:
 @main.command("coordination")
 @CASE_ARG
 @solve_options
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Write summary.json, owners.csv, relief_by_scenario.csv, relief_by_track.csv, relief_by_sector.csv, plans.csv, roadmap.csv, spending.csv and violations.csv to DIR.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write summary.json, owners.csv, relief_by_scenario.csv, relief_by_track.csv, relief_by_sector.csv, plans.csv, roadmap.csv, spending.csv and violations.csv to DIR.",
+)
 @guarded
 def coordination_cmd(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, as_json, out_dir):
     """Value of coordination: the joint optimum against the plan that results when each
@@ -307,13 +460,20 @@ def coordination_cmd(case, overrides, force, exclude, time_limit, mip_gap, threa
       relief coordination --set owners.kogas.kind=government --out runs/coord-kogas
       relief coordination my-case/ --mip-gap 0.001
     """
-    from relief.model.analyses import value_of_coordination
+    from relief.model.analyses.coordination import value_of_coordination
 
     work, options = prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed)
     try:
-        analysis = value_of_coordination(work, options, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides))
+        analysis = value_of_coordination(
+            work, options, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides)
+        )
     except ValueError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
     rep = analysis.report()
     _emit(rep, out_dir, as_json, COORDINATION_TABLES, render_coordination)
-    _finish_status(rep, analysis.coordinated.status, analysis.coordinated.conflicts, "the coordinated plan (with the owners' capacities)")
+    _finish_status(
+        rep,
+        analysis.coordinated.status,
+        analysis.coordinated.conflicts,
+        "the coordinated plan (with the owners' capacities)",
+    )

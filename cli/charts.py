@@ -21,7 +21,7 @@ matplotlib.use("Agg")  # before pyplot: no display is needed or wanted
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
-from relief.model.io import atomic_file  # noqa: E402
+from relief.model.core.io import atomic_file  # noqa: E402
 
 WIDTH = 9.0  # inches; at DPI this is about 1,100 px, a laptop's width
 DPI = 125
@@ -84,8 +84,14 @@ def _legend(fig, *axes) -> None:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             entries.setdefault(label, handle)
     if entries:
-        fig.legend(entries.values(), entries.keys(), loc="outside lower center", ncols=min(len(entries), 3),
-                   fontsize=8, frameon=False)
+        fig.legend(
+            entries.values(),
+            entries.keys(),
+            loc="outside lower center",
+            ncols=min(len(entries), 3),
+            fontsize=8,
+            frameon=False,
+        )
 
 
 def _message(path, title: str, text: str) -> Path:
@@ -97,8 +103,13 @@ def _message(path, title: str, text: str) -> Path:
     return _save(fig, path)
 
 
-def tornado(base: float, rows: list[dict], path, title: str = "What moves expected relief: one parameter at a time",
-            value_label: str = "expected relief, USD bn") -> Path:
+def tornado(
+    base: float,
+    rows: list[dict],
+    path,
+    title: str = "What moves expected relief: one parameter at a time",
+    value_label: str = "expected relief, USD bn",
+) -> Path:
     """Bars from the base case's value to the value at each parameter's low and high end,
     widest swing on top. rows: {label, low_value, high_value, relief_at_low, relief_at_high};
     a missing relief (a failed point) is shown as "no result"."""
@@ -115,24 +126,37 @@ def tornado(base: float, rows: list[dict], path, title: str = "What moves expect
     span = [base] + [v for r in ordered for v in (r.get("relief_at_low"), r.get("relief_at_high")) if _is_num(v)]
     pad = (max(span) - min(span)) or max(abs(base), 1.0) * 0.05
     for y, r in enumerate(ordered):
-        for key, value_key, colour, name in (("relief_at_low", "low_value", LOW_COLOUR, "parameter at its low value"),
-                                             ("relief_at_high", "high_value", HIGH_COLOUR, "parameter at its high value")):
+        for key, value_key, colour, name in (
+            ("relief_at_low", "low_value", LOW_COLOUR, "parameter at its low value"),
+            ("relief_at_high", "high_value", HIGH_COLOUR, "parameter at its high value"),
+        ):
             v = r.get(key)
             offset = -0.2 if key == "relief_at_low" else 0.2
             if not _is_num(v):
-                ax.text(base, y + offset, f"  {_fmt(r.get(value_key))}: no result", va="center", fontsize=8, color="grey")
+                ax.text(
+                    base, y + offset, f"  {_fmt(r.get(value_key))}: no result", va="center", fontsize=8, color="grey"
+                )
                 continue
             ax.barh(y + offset, v - base, left=base, height=0.38, color=colour, label=name if y == 0 else None)
             right = v >= base
-            ax.text(v + (0.01 if right else -0.01) * pad, y + offset,
-                    f"{_fmt(r.get(value_key))} \u2192 {_fmt(v)}", va="center", ha="left" if right else "right", fontsize=8)
+            ax.text(
+                v + (0.01 if right else -0.01) * pad,
+                y + offset,
+                f"{_fmt(r.get(value_key))} \u2192 {_fmt(v)}",
+                va="center",
+                ha="left" if right else "right",
+                fontsize=8,
+            )
     ax.axvline(base, color="black", linewidth=1)
     ax.set_yticks(range(len(ordered)), [_wrap(r["label"]) for r in ordered])
     ax.set_xlim(min(span) - 0.35 * pad, max(span) + 0.35 * pad)  # room for the value labels
     ax.set_ylim(-0.7, len(ordered) - 0.3)
     ax.set_xlabel(value_label)
-    ax.set_title(f"{title}\nbase case: {_fmt(base)} (vertical line); labels: parameter value \u2192 result",
-                 fontsize=12, loc="left")
+    ax.set_title(
+        f"{title}\nbase case: {_fmt(base)} (vertical line); labels: parameter value \u2192 result",
+        fontsize=12,
+        loc="left",
+    )
     _legend(fig, ax)
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, path)
@@ -142,14 +166,18 @@ def _inner(indices: dict) -> dict:
     return indices.get("indices", indices) if isinstance(indices, dict) else {}
 
 
-def indices_chart(indices: dict, method: str, path, *, output_label: str = "expected relief",
-                  unit: str = "USD bn") -> Path:
+def indices_chart(
+    indices: dict, method: str, path, *, output_label: str = "expected relief", unit: str = "USD bn"
+) -> Path:
     """Sensitivity indices per parameter, most influential on top: Sobol' S1 and ST with
     their confidence intervals, Morris mu* (with its interval) and sigma, or LHS Spearman
     correlations with their intervals. `indices` is what designs.analyze returns (or its
     "indices" part); an analysis that ended in an error gives a chart stating the error."""
-    titles = {"sobol": "Sobol' sensitivity indices", "morris": "Morris screening (elementary effects)",
-              "lhs": "Rank correlation with " + output_label + " (Latin hypercube)"}
+    titles = {
+        "sobol": "Sobol' sensitivity indices",
+        "morris": "Morris screening (elementary effects)",
+        "lhs": "Rank correlation with " + output_label + " (Latin hypercube)",
+    }
     if method not in titles:
         raise ValueError(f"no indices chart for method '{method}' (sobol, morris or lhs)")
     title = f"{titles[method]} of {output_label}" if method != "lhs" else titles[method]
@@ -162,12 +190,16 @@ def indices_chart(indices: dict, method: str, path, *, output_label: str = "expe
     get = lambda l, k: data[l].get(k) if _is_num(data[l].get(k)) else None  # noqa: E731
 
     if method == "sobol":
-        series = [("ST", "ST_conf", "total (ST): alone and with interactions", MAIN_COLOUR),
-                  ("S1", "S1_conf", "first order (S1): alone", SECOND_COLOUR)]
+        series = [
+            ("ST", "ST_conf", "total (ST): alone and with interactions", MAIN_COLOUR),
+            ("S1", "S1_conf", "first order (S1): alone", SECOND_COLOUR),
+        ]
         order_key, xlabel = "ST", f"share of the variance of {output_label} (Sobol' index, 0 to 1)"
     elif method == "morris":
-        series = [("mu_star", "mu_star_conf", "\u03bc*: mean absolute effect (importance)", MAIN_COLOUR),
-                  ("sigma", None, "\u03c3: spread of effects (interactions, non-linearity)", SECOND_COLOUR)]
+        series = [
+            ("mu_star", "mu_star_conf", "\u03bc*: mean absolute effect (importance)", MAIN_COLOUR),
+            ("sigma", None, "\u03c3: spread of effects (interactions, non-linearity)", SECOND_COLOUR),
+        ]
         order_key = "mu_star"
         xlabel = f"change in {output_label} when the parameter moves across its whole range, {unit}"
     else:
@@ -197,8 +229,15 @@ def indices_chart(indices: dict, method: str, path, *, output_label: str = "expe
                 errs[0].append(c or 0.0)
                 errs[1].append(c or 0.0)
         xerr = errs if any(errs[0]) or any(errs[1]) else None
-        ax.barh(ys, widths, height=height * 0.95, color=colour, label=name, xerr=xerr,
-                error_kw={"ecolor": "#444444", "capsize": 3, "linewidth": 1})
+        ax.barh(
+            ys,
+            widths,
+            height=height * 0.95,
+            color=colour,
+            label=name,
+            xerr=xerr,
+            error_kw={"ecolor": "#444444", "capsize": 3, "linewidth": 1},
+        )
     ax.axvline(0, color="black", linewidth=0.8)
     if method == "lhs":
         ax.set_xlim(-1.05, 1.05)
@@ -207,8 +246,11 @@ def indices_chart(indices: dict, method: str, path, *, output_label: str = "expe
     ax.set_yticks(range(len(labels)), [_wrap(l) for l in labels])
     ax.set_ylim(-0.6, len(labels) - 0.4)
     ax.set_xlabel(xlabel)
-    subtitle = {"sobol": "error bars: 95% confidence interval", "morris": "error bars: 95% confidence interval of \u03bc*",
-                "lhs": "error bars: 95% bootstrap interval"}[method]
+    subtitle = {
+        "sobol": "error bars: 95% confidence interval",
+        "morris": "error bars: 95% confidence interval of \u03bc*",
+        "lhs": "error bars: 95% bootstrap interval",
+    }[method]
     n = indices.get("points") if isinstance(indices, dict) else None
     if n:
         subtitle += f"; {n:,} points"
@@ -221,7 +263,9 @@ def indices_chart(indices: dict, method: str, path, *, output_label: str = "expe
     return _save(fig, path)
 
 
-def lever_frequency(freq: dict[str, float], path, title: str = "How often each lever is chosen across the sweep") -> Path:
+def lever_frequency(
+    freq: dict[str, float], path, title: str = "How often each lever is chosen across the sweep"
+) -> Path:
     """Share of the sweep's points (0 to 1) in which each lever is committed, most often on top."""
     if not freq:
         return _message(path, title, "No points with a result, so no lever choices to count.")
@@ -258,8 +302,15 @@ def line_chart(x, y, path, xlabel: str, ylabel: str, title: str) -> Path:
     ax.plot([p[0] for p in pairs], [p[1] for p in pairs], marker="o", markersize=4, color=MAIN_COLOUR)
     failed = [p[0] for p in pairs if math.isnan(p[1])]
     if failed:
-        ax.plot(failed, [0] * len(failed), "x", color="grey", transform=ax.get_xaxis_transform(),
-                clip_on=False, label="no result")
+        ax.plot(
+            failed,
+            [0] * len(failed),
+            "x",
+            color="grey",
+            transform=ax.get_xaxis_transform(),
+            clip_on=False,
+            label="no result",
+        )
         _legend(fig, ax)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -268,9 +319,17 @@ def line_chart(x, y, path, xlabel: str, ylabel: str, title: str) -> Path:
     return _save(fig, path)
 
 
-def frontier_chart(x, y, path, knees: list[int], marginal: list[float | None], xlabel: str, ylabel: str,
-                   title: str = "Expected relief against the public budget",
-                   marginal_label: str = "marginal relief per extra USD bn") -> Path:
+def frontier_chart(
+    x,
+    y,
+    path,
+    knees: list[int],
+    marginal: list[float | None],
+    xlabel: str,
+    ylabel: str,
+    title: str = "Expected relief against the public budget",
+    marginal_label: str = "marginal relief per extra USD bn",
+) -> Path:
     """The frontier (y against x, in the order given), its knees (indices into x) ringed
     and labelled, and the marginal relief per extra unit of x as bars on a second axis.
     marginal[i] is the slope from point i to point i+1 (len(x) - 1 values); a list of
@@ -283,13 +342,21 @@ def frontier_chart(x, y, path, knees: list[int], marginal: list[float | None], x
     if len(marginal) == len(xs) and len(xs) > 0 and marginal[0] is None:
         marginal = marginal[1:]
     if marginal and len(marginal) != max(len(xs) - 1, 0):
-        raise ValueError(f"marginal needs {max(len(xs) - 1, 0)} values (one between each pair of points), not {len(marginal)}")
+        raise ValueError(
+            f"marginal needs {max(len(xs) - 1, 0)} values (one between each pair of points), not {len(marginal)}"
+        )
     fig, ax = plt.subplots(figsize=(WIDTH, 5.2), layout="constrained")
     ax2 = ax.twinx()
     bars = [((a + b) / 2, abs(b - a), m) for a, b, m in zip(xs, xs[1:], marginal) if _is_num(m)]
     if bars:
-        ax2.bar([b[0] for b in bars], [b[2] for b in bars], width=[0.8 * b[1] or 1.0 for b in bars],
-                color=SECOND_COLOUR, alpha=0.7, label=marginal_label)
+        ax2.bar(
+            [b[0] for b in bars],
+            [b[2] for b in bars],
+            width=[0.8 * b[1] or 1.0 for b in bars],
+            color=SECOND_COLOUR,
+            alpha=0.7,
+            label=marginal_label,
+        )
         ax2.axhline(0, color=SECOND_COLOUR, linewidth=0.8)
     ax2.set_ylabel(marginal_label, color="#3b7fb6")
     ax2.tick_params(axis="y", colors="#3b7fb6")
@@ -298,16 +365,38 @@ def frontier_chart(x, y, path, knees: list[int], marginal: list[float | None], x
     ax.plot(xs, ys, marker="o", markersize=4, color=MAIN_COLOUR, label=ylabel, zorder=3)
     shown = [k for k in (knees or []) if 0 <= k < len(xs) and not math.isnan(ys[k])]
     for n, k in enumerate(shown):
-        ax.plot(xs[k], ys[k], "o", markersize=13, markerfacecolor="none", markeredgecolor="#c0392b",
-                markeredgewidth=2, zorder=4, label="knee" if n == 0 else None)
-        ax.annotate(f"knee\n{_fmt(xs[k])} \u2192 {_fmt(ys[k])}", (xs[k], ys[k]), xytext=(12, -28 if n % 2 else 14),
-                    textcoords="offset points", fontsize=8, color="#c0392b",
-                    bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
-                    arrowprops={"arrowstyle": "-", "color": "#c0392b", "linewidth": 0.8})
+        ax.plot(
+            xs[k],
+            ys[k],
+            "o",
+            markersize=13,
+            markerfacecolor="none",
+            markeredgecolor="#c0392b",
+            markeredgewidth=2,
+            zorder=4,
+            label="knee" if n == 0 else None,
+        )
+        ax.annotate(
+            f"knee\n{_fmt(xs[k])} \u2192 {_fmt(ys[k])}",
+            (xs[k], ys[k]),
+            xytext=(12, -28 if n % 2 else 14),
+            textcoords="offset points",
+            fontsize=8,
+            color="#c0392b",
+            bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+            arrowprops={"arrowstyle": "-", "color": "#c0392b", "linewidth": 0.8},
+        )
     failed = [a for a, b in zip(xs, ys) if math.isnan(b) and not math.isnan(a)]
     if failed:
-        ax.plot(failed, [0] * len(failed), "x", color="grey", transform=ax.get_xaxis_transform(),
-                clip_on=False, label="no result")
+        ax.plot(
+            failed,
+            [0] * len(failed),
+            "x",
+            color="grey",
+            transform=ax.get_xaxis_transform(),
+            clip_on=False,
+            label="no result",
+        )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=12, loc="left")
@@ -316,7 +405,9 @@ def frontier_chart(x, y, path, knees: list[int], marginal: list[float | None], x
     return _save(fig, path)
 
 
-def risk_figure(table, alpha: float, size=(WIDTH * 0.75, 4.8), title: str | None = "What protection against a bad U.S. stance costs"):
+def risk_figure(
+    table, alpha: float, size=(WIDTH * 0.75, 4.8), title: str | None = "What protection against a bad U.S. stance costs"
+):
     """Expected relief (y) against CVaR (x), one point per weight on CVaR, each distinct
     plan labelled once, at its lowest weight. Returns the figure (for a PNG or the report's SVG)."""
     fig, ax = plt.subplots(figsize=size)
@@ -325,7 +416,9 @@ def risk_figure(table, alpha: float, size=(WIDTH * 0.75, 4.8), title: str | None
     for r in table.itertuples():
         key = (round(r.cvar, 6), round(r.expected_relief, 6))
         if key != last:
-            ax.annotate(f"w={r.weight:g}", (r.cvar, r.expected_relief), textcoords="offset points", xytext=(6, 4), fontsize=8)
+            ax.annotate(
+                f"w={r.weight:g}", (r.cvar, r.expected_relief), textcoords="offset points", xytext=(6, 4), fontsize=8
+            )
         last = key
     ax.set_xlabel(f"CVaR{alpha:g}: mean relief of the worst {1 - alpha:.0%} of probability, USD bn")
     ax.set_ylabel("expected relief, USD bn")

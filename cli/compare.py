@@ -40,6 +40,7 @@ class Run:
 
 # ---------------------------------------------------------------- loading
 
+
 def _lever_tracks(contributions, weights) -> dict:
     """lever -> set of (scenario, track) whose tier score the lever raises."""
     out: dict = {}
@@ -64,7 +65,9 @@ def load_run_folder(path: Path) -> Run:
         raise Failure(EXIT_INPUT, f"relief: {path} is not a run folder (no such folder)")
     missing = [f for f in RUN_FILES if not (path / f).is_file()]
     if missing:
-        raise Failure(EXIT_INPUT, f"relief: {path} is not a run folder from `relief solve --out` (missing {', '.join(missing)})")
+        raise Failure(
+            EXIT_INPUT, f"relief: {path} is not a run folder from `relief solve --out` (missing {', '.join(missing)})"
+        )
     try:
         summary = json.loads((path / "summary.json").read_text())
         roadmap = pd.read_csv(path / "roadmap.csv")
@@ -72,14 +75,24 @@ def load_run_folder(path: Path) -> Run:
         spending = pd.read_csv(path / "spending.csv")
         scen = pd.read_csv(path / "case" / "scenarios.csv")
         prob = {str(s): float(p) for s, p in zip(scen["scenario"], scen["probability"])}
-        for df, cols, name in ((roadmap, ("lever", "year", "committed", "operating"), "roadmap.csv"),
-                               (relief, ("scenario", "track", "year", "discounted_relief"), "relief.csv"),
-                               (spending, ("year", "public_spend", "budget"), "spending.csv")):
+        for df, cols, name in (
+            (roadmap, ("lever", "year", "committed", "operating"), "roadmap.csv"),
+            (relief, ("scenario", "track", "year", "discounted_relief"), "relief.csv"),
+            (spending, ("year", "public_spend", "budget"), "spending.csv"),
+        ):
             lacking = [c for c in cols if c not in df.columns]
             if lacking:
                 raise ValueError(f"{name} lacks column(s) {', '.join(lacking)}")
-        contrib = pd.read_csv(path / "case" / "contributions.csv") if (path / "case" / "contributions.csv").is_file() else None
-        weights = pd.read_csv(path / "case" / "pillar_weights.csv") if (path / "case" / "pillar_weights.csv").is_file() else None
+        contrib = (
+            pd.read_csv(path / "case" / "contributions.csv")
+            if (path / "case" / "contributions.csv").is_file()
+            else None
+        )
+        weights = (
+            pd.read_csv(path / "case" / "pillar_weights.csv")
+            if (path / "case" / "pillar_weights.csv").is_file()
+            else None
+        )
     except Failure:
         raise
     except Exception as e:  # unreadable JSON/CSV, missing columns
@@ -91,23 +104,41 @@ def load_run_folder(path: Path) -> Run:
         except Exception as e:
             raise Failure(EXIT_INPUT, f"relief: {path / 'tiers.csv'} cannot be read: {type(e).__name__}") from None
     try:
-        from relief.model.case import load_case
+        from relief.model.core.case import load_case
 
         case = load_case(path / "case")
     except Exception:  # the comparison needs only the tables above; the report says what it lacks
         case = None
-    return Run(label=path.name or str(path), source=str(path), summary=summary, roadmap=roadmap, relief=relief,
-               spending=spending, probability=prob, lever_tracks=_lever_tracks(contrib, weights), tiers=tiers, case=case)
+    return Run(
+        label=path.name or str(path),
+        source=str(path),
+        summary=summary,
+        roadmap=roadmap,
+        relief=relief,
+        spending=spending,
+        probability=prob,
+        lever_tracks=_lever_tracks(contrib, weights),
+        tiers=tiers,
+        case=case,
+    )
 
 
 def run_from_result(label: str, result) -> Run:
     ev = result.evaluation
     t = result.case.tables
     prob = {str(s): float(p) for s, p in zip(t["scenarios"]["scenario"], t["scenarios"]["probability"])}
-    return Run(label=label, source=f"{result.case.origin} (solved)", summary=result.summary(), roadmap=ev.roadmap.copy(),
-               relief=ev.relief.copy(), spending=ev.spending.copy(), probability=prob,
-               lever_tracks=_lever_tracks(t.get("contributions"), t.get("pillar_weights")), tiers=ev.tiers.copy(),
-               case=result.case)
+    return Run(
+        label=label,
+        source=f"{result.case.origin} (solved)",
+        summary=result.summary(),
+        roadmap=ev.roadmap.copy(),
+        relief=ev.relief.copy(),
+        spending=ev.spending.copy(),
+        probability=prob,
+        lever_tracks=_lever_tracks(t.get("contributions"), t.get("pillar_weights")),
+        tiers=ev.tiers.copy(),
+        case=result.case,
+    )
 
 
 def parse_variant(text: str) -> tuple[str, list, list, list]:
@@ -133,17 +164,20 @@ def parse_variant(text: str) -> tuple[str, list, list, list]:
             opts[tok].append(tokens[i + 1])
             i += 2
         else:
-            raise Failure(EXIT_INPUT, f"relief: --variant {label + ': ' if label else ''}{text!r}: cannot read {tok!r} "
-                                      "(expected --set PATH=V, --force LEVER, --exclude LEVER)")
+            raise Failure(
+                EXIT_INPUT,
+                f"relief: --variant {label + ': ' if label else ''}{text!r}: cannot read {tok!r} "
+                "(expected --set PATH=V, --force LEVER, --exclude LEVER)",
+            )
     if not label:
         label = text or "variant"
     return label, opts["--set"], opts["--force"], opts["--exclude"]
 
 
 def solve_variants(case_path, variants, time_limit=None, mip_gap=None) -> list[Run]:
-    from relief.model.overrides import apply_overrides
-    from relief.model.run import run_case
-    from relief.model.solve import SolveOptions
+    from relief.model.core.options import SolveOptions
+    from relief.model.core.overrides import apply_overrides
+    from relief.model.core.run import run_case
 
     base = _load(case_path)
     specs = [("base", [], [], [])] + [parse_variant(v) for v in variants]
@@ -157,8 +191,11 @@ def solve_variants(case_path, variants, time_limit=None, mip_gap=None) -> list[R
             raise Failure(EXIT_INPUT, f"relief: variant {label}: {e}") from None
         if result.evaluation is None:
             code = EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_FAILED
-            raise Failure(code, [f"relief: variant {label}: no plan (status {result.status}); nothing to compare"]
-                          + [f"  {line}" for line in result.conflicts])
+            raise Failure(
+                code,
+                [f"relief: variant {label}: no plan (status {result.status}); nothing to compare"]
+                + [f"  {line}" for line in result.conflicts],
+            )
         runs.append(run_from_result(label, result))
     return runs
 
@@ -168,11 +205,24 @@ def run_options(fn):
     (relief compare, relief report); `load_runs` reads them."""
     opts = [
         click.argument("runs", nargs=-1, type=click.Path(path_type=Path)),
-        click.option("--case", "case", type=click.Path(path_type=Path),
-                     help="Solve this case on the fly as the first run ('base'), with --variant runs after it; `--case default` for the shipped case."),
-        click.option("--variant", "variants", multiple=True, metavar='"LABEL: ARGS"',
-                     help='A variant of --case: "LABEL: --set PATH=V --force LEVER --exclude LEVER". Repeatable.'),
-        click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per stage for --case solves."),
+        click.option(
+            "--case",
+            "case",
+            type=click.Path(path_type=Path),
+            help="Solve this case on the fly as the first run ('base'), with --variant runs after it; `--case default` for the shipped case.",
+        ),
+        click.option(
+            "--variant",
+            "variants",
+            multiple=True,
+            metavar='"LABEL: ARGS"',
+            help='A variant of --case: "LABEL: --set PATH=V --force LEVER --exclude LEVER". Repeatable.',
+        ),
+        click.option(
+            "--time-limit",
+            type=click.FloatRange(min=0, min_open=True),
+            help="Solver time limit per stage for --case solves.",
+        ),
         click.option("--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap for --case solves."),
     ]
     for opt in reversed(opts):
@@ -192,6 +242,7 @@ def load_runs(runs, case, variants, time_limit, mip_gap) -> list[Run]:
 
 # ---------------------------------------------------------------- comparison
 
+
 def _portfolio(run: Run) -> dict:
     out = {}
     rm = run.roadmap
@@ -200,8 +251,11 @@ def _portfolio(run: Run) -> dict:
         total = float(g["committed"].sum())
         com = g[g["committed"] > TOL]["year"]
         op = g[g["operating"] > TOL]["year"]
-        out[str(lever)] = {"modules": total, "first_commit": int(com.min()) if len(com) else None,
-                           "first_operating": int(op.min()) if len(op) else None}
+        out[str(lever)] = {
+            "modules": total,
+            "first_commit": int(com.min()) if len(com) else None,
+            "first_operating": int(op.min()) if len(op) else None,
+        }
     return out
 
 
@@ -253,16 +307,28 @@ def compare(runs: list[Run]) -> dict:
             tags = [] if r is ref else _changes(base, cur)
             if tags:
                 changed.setdefault(r.label, {})[l] = tags
-            portfolio.append({"run": r.label, "lever": l, "modules": cur["modules"], "first_commit": cur["first_commit"],
-                              "first_operating": cur["first_operating"],
-                              "modules_change": None if r is ref else cur["modules"] - base["modules"],
-                              "change": ",".join(tags)})
+            portfolio.append(
+                {
+                    "run": r.label,
+                    "lever": l,
+                    "modules": cur["modules"],
+                    "first_commit": cur["first_commit"],
+                    "first_operating": cur["first_operating"],
+                    "modules_change": None if r is ref else cur["modules"] - base["modules"],
+                    "change": ",".join(tags),
+                }
+            )
 
     spending = []
     for r in runs:
         for s in r.spending.sort_values("year").itertuples():
-            row = {"run": r.label, "year": int(s.year), "public_spend": float(s.public_spend),
-                   "capex_spend": float(getattr(s, "capex_spend", float("nan"))), "budget": float(s.budget)}
+            row = {
+                "run": r.label,
+                "year": int(s.year),
+                "public_spend": float(s.public_spend),
+                "capex_spend": float(getattr(s, "capex_spend", float("nan"))),
+                "budget": float(s.budget),
+            }
             row["headroom"] = row["budget"] - row["public_spend"]
             spending.append(row)
 
@@ -274,13 +340,28 @@ def compare(runs: list[Run]) -> dict:
         for (s, t), v in c.items():
             scen[s] = scen.get(s, 0.0) + v
         expected = sum(r.probability.get(s, 0.0) * v for s, v in scen.items())
-        overview.append({"run": r.label, "source": r.source, "status": r.summary.get("status"),
-                         "expected_relief": expected, "difference": expected - 0.0,
-                         "public_spend": r.summary.get("public_spend"), "total_spend": r.summary.get("total_spend"),
-                         "reported_expected_relief": r.summary.get("expected_relief")})
+        overview.append(
+            {
+                "run": r.label,
+                "source": r.source,
+                "status": r.summary.get("status"),
+                "expected_relief": expected,
+                "difference": expected - 0.0,
+                "public_spend": r.summary.get("public_spend"),
+                "total_spend": r.summary.get("total_spend"),
+                "reported_expected_relief": r.summary.get("expected_relief"),
+            }
+        )
         for s in sorted(set(scen) | set(r.probability)):
-            by_scen.append({"run": r.label, "scenario": s, "probability": r.probability.get(s, 0.0),
-                            "relief": scen.get(s, 0.0), "weighted_relief": r.probability.get(s, 0.0) * scen.get(s, 0.0)})
+            by_scen.append(
+                {
+                    "run": r.label,
+                    "scenario": s,
+                    "probability": r.probability.get(s, 0.0),
+                    "relief": scen.get(s, 0.0),
+                    "weighted_relief": r.probability.get(s, 0.0) * scen.get(s, 0.0),
+                }
+            )
         tracks = {}
         for (s, t), v in c.items():
             tracks[t] = tracks.get(t, 0.0) + r.probability.get(s, 0.0) * v
@@ -301,7 +382,9 @@ def compare(runs: list[Run]) -> dict:
     for r in runs[1:]:
         total = next(o["difference"] for o in overview if o["run"] == r.label)
         # levers this run was asked to exclude or force (unlike the reference) are named first
-        asked = {l for k in ("exclude", "force") for l in (r.summary.get(k) or []) if l not in (ref.summary.get(k) or [])}
+        asked = {
+            l for k in ("exclude", "force") for l in (r.summary.get(k) or []) if l not in (ref.summary.get(k) or [])
+        }
         keys = sorted(set(cells[r.label]) | set(cells[ref.label]))
         rows = []
         for s, t in keys:
@@ -309,12 +392,28 @@ def compare(runs: list[Run]) -> dict:
             a, b = cells[r.label].get((s, t), 0.0), cells[ref.label].get((s, t), 0.0)
             diff = p_run * a - p_ref * b
             order = {"dropped": 0, "added": 0, "resized": 1, "advanced": 2, "delayed": 2}
-            levers_here = sorted((l for l, tags in changed.get(r.label, {}).items()
-                                  if (s, t) in r.lever_tracks.get(l, set()) | ref.lever_tracks.get(l, set())),
-                                 key=lambda l: -1 if l in asked else min(order.get(g, 3) for g in changed[r.label][l]))
-            rows.append({"run": r.label, "reference": ref.label, "scenario": s, "track": t, "probability": p_run,
-                         "reference_relief": b, "run_relief": a, "difference": diff,
-                         "share": diff / total if abs(total) > 1e-12 else None, "levers": ",".join(levers_here)})
+            levers_here = sorted(
+                (
+                    l
+                    for l, tags in changed.get(r.label, {}).items()
+                    if (s, t) in r.lever_tracks.get(l, set()) | ref.lever_tracks.get(l, set())
+                ),
+                key=lambda l: -1 if l in asked else min(order.get(g, 3) for g in changed[r.label][l]),
+            )
+            rows.append(
+                {
+                    "run": r.label,
+                    "reference": ref.label,
+                    "scenario": s,
+                    "track": t,
+                    "probability": p_run,
+                    "reference_relief": b,
+                    "run_relief": a,
+                    "difference": diff,
+                    "share": diff / total if abs(total) > 1e-12 else None,
+                    "levers": ",".join(levers_here),
+                }
+            )
         rows.sort(key=lambda x: (-abs(x["difference"]), x["scenario"], x["track"]))
         for i, x in enumerate(rows, 1):
             x["rank"] = i
@@ -322,8 +421,16 @@ def compare(runs: list[Run]) -> dict:
         scen = {}
         for x in rows:
             scen[x["scenario"]] = scen.get(x["scenario"], 0.0) + x["difference"]
-        srows = [{"run": r.label, "reference": ref.label, "scenario": s, "difference": d,
-                  "share": d / total if abs(total) > 1e-12 else None} for s, d in scen.items()]
+        srows = [
+            {
+                "run": r.label,
+                "reference": ref.label,
+                "scenario": s,
+                "difference": d,
+                "share": d / total if abs(total) > 1e-12 else None,
+            }
+            for s, d in scen.items()
+        ]
         srows.sort(key=lambda x: (-abs(x["difference"]), x["scenario"]))
         for i, x in enumerate(srows, 1):
             x["rank"] = i
@@ -332,7 +439,9 @@ def compare(runs: list[Run]) -> dict:
     by_sector = []
     for r in runs:
         g = r.relief.assign(w=[r.probability.get(str(x), 0.0) for x in r.relief["scenario"]])
-        sectors = g.assign(v=g["w"] * g["discounted_relief"]).groupby("sector")["v"].sum() if "sector" in g.columns else {}
+        sectors = (
+            g.assign(v=g["w"] * g["discounted_relief"]).groupby("sector")["v"].sum() if "sector" in g.columns else {}
+        )
         for sec, v in sectors.items():
             by_sector.append({"run": r.label, "sector": str(sec), "expected_relief": float(v)})
     ref_sector = {x["sector"]: x["expected_relief"] for x in by_sector if x["run"] == ref.label}
@@ -344,12 +453,31 @@ def compare(runs: list[Run]) -> dict:
     for r in runs:
         for key, tier in sorted(_tier_map(r).items()):
             base = ref_tier.get(key)
-            tiers.append({"run": r.label, "scenario": key[0], "track": key[1], "year": key[2], "tier": tier,
-                          "reference_tier": base, "changed": r is not ref and tier != base})
+            tiers.append(
+                {
+                    "run": r.label,
+                    "scenario": key[0],
+                    "track": key[1],
+                    "year": key[2],
+                    "tier": tier,
+                    "reference_tier": base,
+                    "changed": r is not ref and tier != base,
+                }
+            )
 
-    return {"reference": ref.label, "runs": overview, "changes": changed, "portfolio": portfolio, "spending": spending,
-            "relief_by_scenario": by_scen, "relief_by_track": by_track, "relief_by_sector": by_sector,
-            "attribution": attribution, "attribution_by_scenario": attribution_scen, "tiers": tiers}
+    return {
+        "reference": ref.label,
+        "runs": overview,
+        "changes": changed,
+        "portfolio": portfolio,
+        "spending": spending,
+        "relief_by_scenario": by_scen,
+        "relief_by_track": by_track,
+        "relief_by_sector": by_sector,
+        "attribution": attribution,
+        "attribution_by_scenario": attribution_scen,
+        "tiers": tiers,
+    }
 
 
 def _tier_map(run: Run) -> dict:
@@ -357,7 +485,10 @@ def _tier_map(run: Run) -> dict:
     if run.tiers is None:
         return {}
     t = run.tiers
-    return {(str(r.scenario), str(r.track), int(r.year)): ("" if r.tier == r.base_tier else str(r.tier)) for r in t.itertuples()}
+    return {
+        (str(r.scenario), str(r.track), int(r.year)): ("" if r.tier == r.base_tier else str(r.tier))
+        for r in t.itertuples()
+    }
 
 
 def tier_path(cells: dict, scenario: str, track: str) -> str:
@@ -369,16 +500,23 @@ def tier_path(cells: dict, scenario: str, track: str) -> str:
 
 # ---------------------------------------------------------------- output
 
-CSV_FILES = {"portfolio": "portfolio.csv", "spending": "spending.csv", "relief_by_scenario": "relief_by_scenario.csv",
-             "relief_by_track": "relief_by_track.csv", "relief_by_sector": "relief_by_sector.csv", "tiers": "tiers.csv",
-             "attribution": "attribution.csv",
-             "attribution_by_scenario": "attribution_by_scenario.csv", "runs": "runs.csv"}
+CSV_FILES = {
+    "portfolio": "portfolio.csv",
+    "spending": "spending.csv",
+    "relief_by_scenario": "relief_by_scenario.csv",
+    "relief_by_track": "relief_by_track.csv",
+    "relief_by_sector": "relief_by_sector.csv",
+    "tiers": "tiers.csv",
+    "attribution": "attribution.csv",
+    "attribution_by_scenario": "attribution_by_scenario.csv",
+    "runs": "runs.csv",
+}
 
 
 def write_out(out_dir: Path, report: dict) -> None:
     import pandas as pd
 
-    from relief.model.io import atomic_write_csv
+    from relief.model.core.io import atomic_write_csv
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -417,8 +555,16 @@ def portfolio_rows(report: dict, modules=lambda v: f"{v:g}") -> list[list[str]]:
         cells = []
         for lab in labels:
             p = by[(lab, l)]
-            cells.append("-" if p["modules"] <= TOL else f"{modules(p['modules'])} ({p['first_commit']}/{p['first_operating'] or '-'})")
-        change = "; ".join(f"{lab}: {', '.join(report['changes'][lab][l])}" for lab in labels[1:] if l in report["changes"].get(lab, {}))
+            cells.append(
+                "-"
+                if p["modules"] <= TOL
+                else f"{modules(p['modules'])} ({p['first_commit']}/{p['first_operating'] or '-'})"
+            )
+        change = "; ".join(
+            f"{lab}: {', '.join(report['changes'][lab][l])}"
+            for lab in labels[1:]
+            if l in report["changes"].get(lab, {})
+        )
         if any(c != "-" for c in cells) or change:
             rows.append([l, *cells, change])
     return rows
@@ -437,7 +583,11 @@ def render(report: dict, top: int = 10) -> None:
     def table(*cols, title=None):
         t = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), show_edge=False)
         for c in cols:
-            t.add_column(c, overflow="fold", justify="left" if c in ("run", "lever", "scenario", "track", "change", "levers", "year") else "right")
+            t.add_column(
+                c,
+                overflow="fold",
+                justify="left" if c in ("run", "lever", "scenario", "track", "change", "levers", "year") else "right",
+            )
         return t
 
     def heading(text):
@@ -447,8 +597,14 @@ def render(report: dict, top: int = 10) -> None:
     heading(f"Runs (reference: {ref})")
     t = table("run", "status", "expected relief", "vs ref", "public spend", "total spend")
     for o in report["runs"]:
-        t.add_row(o["run"], str(o["status"]), _num(o["expected_relief"]), "" if o["run"] == ref else _signed(o["difference"]),
-                  _num(o["public_spend"]), _num(o["total_spend"]))
+        t.add_row(
+            o["run"],
+            str(o["status"]),
+            _num(o["expected_relief"]),
+            "" if o["run"] == ref else _signed(o["difference"]),
+            _num(o["public_spend"]),
+            _num(o["total_spend"]),
+        )
     con.print(t)
 
     heading("Portfolio by lever (modules, first commit / first operating year)")
@@ -463,8 +619,11 @@ def render(report: dict, top: int = 10) -> None:
     t = table("year", *labels, "budget")
     for y in years:
         budgets = {sp[(lab, y)]["budget"] for lab in labels if (lab, y) in sp}
-        t.add_row(str(y), *[_num(sp[(lab, y)]["public_spend"], "{:.2f}") if (lab, y) in sp else "-" for lab in labels],
-                  ", ".join(f"{b:.2f}" for b in sorted(budgets)))
+        t.add_row(
+            str(y),
+            *[_num(sp[(lab, y)]["public_spend"], "{:.2f}") if (lab, y) in sp else "-" for lab in labels],
+            ", ".join(f"{b:.2f}" for b in sorted(budgets)),
+        )
     con.print(t)
 
     heading("Relief by scenario (discounted, if that scenario comes true; its probability p in brackets)")
@@ -475,8 +634,12 @@ def render(report: dict, top: int = 10) -> None:
         row = []
         for lab in labels:
             x = rs.get((lab, s))
-            row.append("-" if x is None else f"{x['relief']:.3f} (p {x['probability']:.2f})"
-                       + ("" if lab == ref or x["relief_change"] is None else f" {x['relief_change']:+.3f}"))
+            row.append(
+                "-"
+                if x is None
+                else f"{x['relief']:.3f} (p {x['probability']:.2f})"
+                + ("" if lab == ref or x["relief_change"] is None else f" {x['relief_change']:+.3f}")
+            )
         t.add_row(s, *row)
     t.add_row("expected", *[_num(o["expected_relief"]) for o in report["runs"]])
     con.print(t)
@@ -488,13 +651,26 @@ def render(report: dict, top: int = 10) -> None:
         by = {(x["run"], x[key]): x for x in rows}
         t = table(key, *labels)
         for name in dict.fromkeys(x[key] for x in rows):
-            t.add_row(name, *["-" if (lab, name) not in by else _num(by[(lab, name)]["expected_relief"])
-                              + ("" if lab == ref else f" ({by[(lab, name)]['change']:+.3f})") for lab in labels])
+            t.add_row(
+                name,
+                *[
+                    "-"
+                    if (lab, name) not in by
+                    else _num(by[(lab, name)]["expected_relief"])
+                    + ("" if lab == ref else f" ({by[(lab, name)]['change']:+.3f})")
+                    for lab in labels
+                ],
+            )
         con.print(t)
 
-    cells = {lab: {(x["scenario"], x["track"], x["year"]): x["tier"] for x in report.get("tiers", []) if x["run"] == lab} for lab in labels}
+    cells = {
+        lab: {(x["scenario"], x["track"], x["year"]): x["tier"] for x in report.get("tiers", []) if x["run"] == lab}
+        for lab in labels
+    }
     for lab in labels[1:]:
-        moved = sorted({(x["scenario"], x["track"]) for x in report.get("tiers", []) if x["run"] == lab and x["changed"]})
+        moved = sorted(
+            {(x["scenario"], x["track"]) for x in report.get("tiers", []) if x["run"] == lab and x["changed"]}
+        )
         if not moved:
             continue
         heading(f"Tiers that {lab} reaches differently from {ref}")
@@ -511,9 +687,15 @@ def render(report: dict, top: int = 10) -> None:
         rows = [x for x in report["attribution"] if x["run"] == lab and abs(x["difference"]) > 1e-9]
         t = table("#", "scenario", "track", "p", "difference", "share", "levers")
         for x in rows[:top]:
-            t.add_row(str(x["rank"]), x["scenario"], x["track"], f"{x['probability']:.2f}", _signed(x["difference"]),
-                      "-" if x["share"] is None else f"{x['share']:.0%}",
-                      _levers_cell(x["levers"], report["changes"][lab]))
+            t.add_row(
+                str(x["rank"]),
+                x["scenario"],
+                x["track"],
+                f"{x['probability']:.2f}",
+                _signed(x["difference"]),
+                "-" if x["share"] is None else f"{x['share']:.0%}",
+                _levers_cell(x["levers"], report["changes"][lab]),
+            )
         if len(rows) > top:
             rest = sum(x["difference"] for x in rows[top:])
             t.add_row("", f"{len(rows) - top} more", "", "", _signed(rest), "", "")
@@ -528,9 +710,15 @@ def render(report: dict, top: int = 10) -> None:
 
 @main.command("compare")
 @run_options
-@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Attribution rows to show per run.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Write runs.csv, portfolio.csv, spending.csv, relief_by_scenario.csv, relief_by_track.csv, relief_by_sector.csv, tiers.csv, attribution.csv, attribution_by_scenario.csv to DIR.")
+@click.option(
+    "--top", type=click.IntRange(min=1), default=10, show_default=True, help="Attribution rows to show per run."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write runs.csv, portfolio.csv, spending.csv, relief_by_scenario.csv, relief_by_track.csv, relief_by_sector.csv, tiers.csv, attribution.csv, attribution_by_scenario.csv to DIR.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object to stdout instead of the tables.")
 @guarded
 def compare_cmd(runs, case, variants, time_limit, mip_gap, top, out_dir, as_json):

@@ -59,10 +59,10 @@ def guarded(fn):
     def wrapper(*args, **kwargs):
         ctx = click.get_current_context()
         debug = (ctx.find_root().obj or {}).get("debug", False)
-        from relief.model.case import CaseError
-        from relief.model.io import FolderInUse
-        from relief.model.overrides import OverrideError
-        from relief.model.run import CheckError
+        from relief.model.core.case import CaseError
+        from relief.model.core.io import FolderInUse
+        from relief.model.core.overrides import OverrideError
+        from relief.model.core.run import CheckError
 
         try:
             return fn(*args, **kwargs)
@@ -72,7 +72,13 @@ def guarded(fn):
             if debug:
                 raise
             n = len(e.problems)
-            _fail(ctx, Failure(EXIT_INPUT, [f"relief: the case has {n} problem{'s' if n > 1 else ''}:"] + [f"  {p}" for p in e.problems]))
+            _fail(
+                ctx,
+                Failure(
+                    EXIT_INPUT,
+                    [f"relief: the case has {n} problem{'s' if n > 1 else ''}:"] + [f"  {p}" for p in e.problems],
+                ),
+            )
         except OverrideError as e:
             if debug:
                 raise
@@ -82,19 +88,31 @@ def guarded(fn):
         except CheckError as e:
             if debug:
                 raise
-            _fail(ctx, Failure(EXIT_FAILED, f"relief: the plan failed relief's independent check, so it is not reported: {e}"))
+            _fail(
+                ctx,
+                Failure(EXIT_FAILED, f"relief: the plan failed relief's independent check, so it is not reported: {e}"),
+            )
         except KeyboardInterrupt as e:
             written = (ctx.find_root().obj or {}).get("written")
             what = "terminated" if isinstance(e, Terminated) else "interrupted"
-            click.echo(f"relief: {what}; " + (f"the results were already written to {', '.join(written)}" if written
-                                            else "no output was changed"), err=True)
+            click.echo(
+                f"relief: {what}; "
+                + (f"the results were already written to {', '.join(written)}" if written else "no output was changed"),
+                err=True,
+            )
             ctx.exit(interrupted_code(e))
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
         except Exception as e:  # the last line of defence: no traceback for planners
             if debug:
                 raise
-            _fail(ctx, Failure(EXIT_FAILED, [f"relief: unexpected error: {type(e).__name__}: {e}", "  (run with --debug for the details)"]))
+            _fail(
+                ctx,
+                Failure(
+                    EXIT_FAILED,
+                    [f"relief: unexpected error: {type(e).__name__}: {e}", "  (run with --debug for the details)"],
+                ),
+            )
 
     return wrapper
 
@@ -129,7 +147,7 @@ def main(ctx, debug):
 
 
 def _load(case_path):
-    from relief.model.case import load_case
+    from relief.model.core.case import load_case
 
     return load_case(case_path if case_path is not None else default_case_path())
 
@@ -140,8 +158,8 @@ CASE_ARG = click.argument("case", required=False, type=click.Path(path_type=Path
 def prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed):
     """(case with the overrides applied, solve options) for a command with `solve_options`;
     unknown levers in --force/--exclude are bad input (exit 2)."""
-    from relief.model.overrides import apply_overrides
-    from relief.model.solve import SolveOptions
+    from relief.model.core.options import SolveOptions
+    from relief.model.core.overrides import apply_overrides
 
     work = apply_overrides(_load(case), list(overrides))
     unknown = [l for l in (*force, *exclude) if l not in work.levers]
@@ -153,12 +171,30 @@ def prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed)
 def solve_options(fn):
     """The options every analysis shares with `relief solve`."""
     opts = [
-        click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
-                     help="Change a number first, as in relief solve: case.FIELD=V or TABLE.KEY.COLUMN=V; PATH*=F scales. Repeatable."),
-        click.option("--force", multiple=True, metavar="LEVER", help="Commit at least max(min_modules, 1) module(s) of LEVER in every plan. Repeatable."),
+        click.option(
+            "--set",
+            "overrides",
+            multiple=True,
+            metavar="PATH=VALUE",
+            help="Change a number first, as in relief solve: case.FIELD=V or TABLE.KEY.COLUMN=V; PATH*=F scales. Repeatable.",
+        ),
+        click.option(
+            "--force",
+            multiple=True,
+            metavar="LEVER",
+            help="Commit at least max(min_modules, 1) module(s) of LEVER in every plan. Repeatable.",
+        ),
         click.option("--exclude", multiple=True, metavar="LEVER", help="Never use LEVER. Repeatable."),
-        click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit in seconds per solve (default: case.yaml, else 600)."),
-        click.option("--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap at which to stop (default: case.yaml, else 1e-6)."),
+        click.option(
+            "--time-limit",
+            type=click.FloatRange(min=0, min_open=True),
+            help="Solver time limit in seconds per solve (default: case.yaml, else 600).",
+        ),
+        click.option(
+            "--mip-gap",
+            type=click.FloatRange(min=0),
+            help="Relative MIP gap at which to stop (default: case.yaml, else 1e-6).",
+        ),
         click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads (default 1: deterministic)."),
         click.option("--seed", type=click.IntRange(min=0), help="HiGHS random seed (default 0)."),
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object to stdout instead of the tables."),
@@ -170,21 +206,46 @@ def solve_options(fn):
 
 @main.command()
 @CASE_ARG
-@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
-              help="Change a number: case.FIELD=V or TABLE.KEY.COLUMN=V (composite keys joined by ':', "
-                   "'*' matches any part); PATH*=F scales. Repeatable.")
-@click.option("--force", multiple=True, metavar="LEVER", help="Commit at least max(min_modules, 1) module(s) of LEVER. Repeatable.")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Change a number: case.FIELD=V or TABLE.KEY.COLUMN=V (composite keys joined by ':', "
+    "'*' matches any part); PATH*=F scales. Repeatable.",
+)
+@click.option(
+    "--force",
+    multiple=True,
+    metavar="LEVER",
+    help="Commit at least max(min_modules, 1) module(s) of LEVER. Repeatable.",
+)
 @click.option("--exclude", multiple=True, metavar="LEVER", help="Never use LEVER. Repeatable.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit in seconds, both stages together (default: case.yaml, else 600). "
-                   "At the limit, the best plan found is reported with its bound and gap (status time_limit).")
-@click.option("--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap at which to stop (default: case.yaml, else 1e-6).")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Solver time limit in seconds, both stages together (default: case.yaml, else 600). "
+    "At the limit, the best plan found is reported with its bound and gap (status time_limit).",
+)
+@click.option(
+    "--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap at which to stop (default: case.yaml, else 1e-6)."
+)
 @click.option("--threads", type=click.IntRange(min=1), help="HiGHS threads (default 1: deterministic).")
 @click.option("--seed", type=click.IntRange(min=0), help="HiGHS random seed (default 0).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Write summary.json, roadmap.csv, tiers.csv, relief.csv, spending.csv and the case used to DIR "
-                   "(replacing a previous run there as a whole, in one step); or, if it ends in .xlsx, the same tables as sheets of one workbook.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="Write summary.json, roadmap.csv, tiers.csv, relief.csv, spending.csv and the case used to DIR "
+    "(replacing a previous run there as a whole, in one step); or, if it ends in .xlsx, the same tables as sheets of one workbook.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object to stdout instead of the tables.")
-@click.option("--risk", metavar="MEASURE", help="What to maximise: expected (default), worst (the worst stance's relief) or "
-              "cvar:ALPHA:WEIGHT ((1-WEIGHT) x expected + WEIGHT x mean relief of the worst 1-ALPHA of probability).")
+@click.option(
+    "--risk",
+    metavar="MEASURE",
+    help="What to maximise: expected (default), worst (the worst stance's relief) or "
+    "cvar:ALPHA:WEIGHT ((1-WEIGHT) x expected + WEIGHT x mean relief of the worst 1-ALPHA of probability).",
+)
 @click.option("--verbose", is_flag=True, help="Show the solver's log (on stderr).")
 @guarded
 def solve(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, out_dir, as_json, risk, verbose):
@@ -205,10 +266,10 @@ def solve(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, o
       relief solve --risk worst                  # the best relief if the worst stance comes true
       relief solve --risk cvar:0.8:0.5           # half expected relief, half the worst 20%'s mean
     """
-    from relief.model.overrides import apply_overrides
-    from relief.model.checks import with_checks
-    from relief.model.run import run_case
-    from relief.model.solve import SolveOptions
+    from relief.model.core.checks import with_checks
+    from relief.model.core.options import SolveOptions
+    from relief.model.core.overrides import apply_overrides
+    from relief.model.core.run import run_case
 
     if out_dir is not None and out_dir.suffix.lower() != ".xlsx":
         from relief.cli.output import check_run_dir
@@ -219,7 +280,9 @@ def solve(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, o
     work = with_checks(apply_overrides(base, list(overrides)))  # the warnings go to stderr and summary.json
     for w in work.warnings:
         click.echo(f"warning: {w}", err=True)
-    options = SolveOptions.resolve(work.meta, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed, verbose=verbose)
+    options = SolveOptions.resolve(
+        work.meta, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed, verbose=verbose
+    )
     try:
         result = run_case(work, options, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides))
     except ValueError as e:
@@ -232,7 +295,7 @@ def risk_overrides(text) -> tuple:
     """--risk MEASURE as the case.yaml overrides it stands for (case.risk_measure, ...)."""
     if text is None:
         return ()
-    from relief.model.risk import Risk
+    from relief.model.core.risk import Risk
 
     try:
         return tuple(Risk.parse(text).overrides())
@@ -263,7 +326,12 @@ def _finish(result, summary, out_dir, as_json):
         if as_json:
             for line in result.conflicts:
                 click.echo(f"  {line}", err=True)
-        raise Failure(EXIT_INFEASIBLE, "relief: the request is infeasible (see the conflicts above)" if not as_json else "relief: the request is infeasible")
+        raise Failure(
+            EXIT_INFEASIBLE,
+            "relief: the request is infeasible (see the conflicts above)"
+            if not as_json
+            else "relief: the request is infeasible",
+        )
     if result.evaluation is None:
         raise Failure(EXIT_FAILED, f"relief: the solver found no plan (status {status})")
     if status != "optimal":
@@ -280,14 +348,22 @@ def limit_warning(result, summary) -> str:
         worth += f" (gap {gap:.2%})"
     if result.status == "time_limit":
         limit = result.options.time_limit
-        return (f"relief: warning: status time_limit: the time limit ({limit:g} s) ran out before HiGHS proved the plan "
-                f"optimal; this is the best plan found: {worth}. Give more time with --time-limit.")
+        return (
+            f"relief: warning: status time_limit: the time limit ({limit:g} s) ran out before HiGHS proved the plan "
+            f"optimal; this is the best plan found: {worth}. Give more time with --time-limit."
+        )
     return f"relief: warning: status {result.status}: the plan is feasible but not proven optimal: {worth}."
 
 
 @main.command()
 @CASE_ARG
-@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False), help="The workbook to write (.xlsx).")
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The workbook to write (.xlsx).",
+)
 @guarded
 def template(case, out_path):
     """Write a case as an Excel workbook to edit: one sheet per table, a `case` sheet
@@ -300,13 +376,15 @@ def template(case, out_path):
       relief template examples/tiny --out tiny.xlsx
       relief solve tiny.xlsx
     """
-    from relief.model.io import write_case_workbook
+    from relief.model.core.io import write_case_workbook
 
     if out_path.suffix.lower() != ".xlsx":
         raise Failure(EXIT_INPUT, f"relief: {out_path}: the workbook's name must end in .xlsx")
     c = _load(case)
     write_case_workbook(c, out_path)
-    click.echo(f"wrote {out_path}: {len(c.levers)} levers, {len(c.scenarios)} scenarios; edit it and run relief solve {out_path}")
+    click.echo(
+        f"wrote {out_path}: {len(c.levers)} levers, {len(c.scenarios)} scenarios; edit it and run relief solve {out_path}"
+    )
 
 
 @main.command()
@@ -332,29 +410,44 @@ def validate(case, as_json, strict):
       relief validate my-case/ --strict        # warnings fail too (for CI)
       relief validate my-case.xlsx --json
     """
-    from relief.model.case import CaseError
-    from relief.model.checks import with_checks
+    from relief.model.core.case import CaseError
+    from relief.model.core.checks import with_checks
 
     path = case if case is not None else default_case_path()
     try:
         c = with_checks(_load(case))
     except CaseError as e:
         if as_json:
-            click.echo(json.dumps({"valid": False, "problems": [p.__dict__ for p in e.problems], "warnings": []}, indent=2))
+            click.echo(
+                json.dumps({"valid": False, "problems": [p.__dict__ for p in e.problems], "warnings": []}, indent=2)
+            )
             raise Failure(EXIT_INPUT, []) from None
         raise
     failed = strict and bool(c.warnings)
     if as_json:
         warnings = [p.__dict__ for p in c.warnings]
-        click.echo(json.dumps({"valid": not failed, "case": c.name, "strict": strict, "problems": warnings if failed else [],
-                               "warnings": warnings}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "valid": not failed,
+                    "case": c.name,
+                    "strict": strict,
+                    "problems": warnings if failed else [],
+                    "warnings": warnings,
+                },
+                indent=2,
+            )
+        )
         if failed:
             raise Failure(EXIT_INPUT, [])
         return
     if failed:
         n = len(c.warnings)
-        raise Failure(EXIT_INPUT, [f"relief: the case has {n} warning{'s' if n > 1 else ''}, which --strict makes errors:"]
-                      + [f"  warning: {w}" for w in c.warnings])
+        raise Failure(
+            EXIT_INPUT,
+            [f"relief: the case has {n} warning{'s' if n > 1 else ''}, which --strict makes errors:"]
+            + [f"  warning: {w}" for w in c.warnings],
+        )
     t = c.tables
     click.echo(
         f"{path}: valid. '{c.name}', {c.meta['first_year']}-{c.meta['last_year']}: {len(t['levers'])} levers, "
@@ -366,22 +459,21 @@ def validate(case, as_json, strict):
 
 
 # The sweep commands live in their own module; importing it registers them on `main`.
-from relief.cli import sweep as _sweep  # noqa: E402,F401
-
-# `relief compare` lives in its own module; importing it registers it on `main`.
-from relief.cli import compare as _compare  # noqa: E402,F401
-
-# `relief report` lives in its own module; importing it registers it on `main`.
-from relief.cli import report as _report  # noqa: E402,F401
-
-# `relief value` (value of information) lives in its own module.
-from relief.cli import value as _value  # noqa: E402,F401
-
 # `relief alternatives` (near-optimal roadmaps) lives in its own module.
 from relief.cli import alternatives as _alternatives  # noqa: E402,F401
 
 # `relief delay` and `relief coordination` live in their own module; importing it registers them on `main`.
 from relief.cli import analyses as _analyses  # noqa: E402,F401
 
+# `relief compare` lives in its own module; importing it registers it on `main`.
+from relief.cli import compare as _compare  # noqa: E402,F401
+
 # `relief marginal` (marginal values of the limits) lives in its own module.
 from relief.cli import marginal as _marginal  # noqa: E402,F401
+
+# `relief report` lives in its own module; importing it registers it on `main`.
+from relief.cli import report as _report  # noqa: E402,F401
+from relief.cli import sweep as _sweep  # noqa: E402,F401
+
+# `relief value` (value of information) lives in its own module.
+from relief.cli import value as _value  # noqa: E402,F401

@@ -11,9 +11,11 @@ import click
 
 from relief.cli.main import CASE_ARG, EXIT_FAILED, EXIT_INFEASIBLE, EXIT_INPUT, Failure, _load, guarded, main
 
-RELIEF_NOTE = ("LP duals of expected relief with the integer decisions fixed are 0 for every limit (computed): relief "
-               "comes only through the tier binaries, so with them fixed it cannot move. It moves in steps, when a tier "
-               "is reached or lost; the finite differences are its marginal values.")
+RELIEF_NOTE = (
+    "LP duals of expected relief with the integer decisions fixed are 0 for every limit (computed): relief "
+    "comes only through the tier binaries, so with them fixed it cannot move. It moves in steps, when a tier "
+    "is reached or lost; the finite differences are its marginal values."
+)
 
 
 def _f(v, fmt="{:+.3f}") -> str:
@@ -31,7 +33,7 @@ def _range(r) -> str:
 
 
 def summary(m, overrides=(), force=(), exclude=()) -> dict:
-    from relief.model.marginal import relief_words, spend_words
+    from relief.model.analyses.marginal import relief_words, spend_words
 
     base = m.base.evaluation
     rows = m.rows()
@@ -39,14 +41,31 @@ def summary(m, overrides=(), force=(), exclude=()) -> dict:
         for side, move in (("up", v.up), ("down", v.down)):
             if move is not None and move.ok and v.integers_changed(move):
                 ev = move.point.evaluation
-                row[f"schedule_{side}"] = {l: {int(r.year): r.committed for r in ev.roadmap.itertuples() if r.lever == l and r.committed}
-                                           for l, n in ev.portfolio.items() if n}
-        row["words_up"], row["words_down"], row["words_spend"] = relief_words(v, +1), relief_words(v, -1), spend_words(v)
+                row[f"schedule_{side}"] = {
+                    l: {int(r.year): r.committed for r in ev.roadmap.itertuples() if r.lever == l and r.committed}
+                    for l, n in ev.portfolio.items()
+                    if n
+                }
+        row["words_up"], row["words_down"], row["words_spend"] = (
+            relief_words(v, +1),
+            relief_words(v, -1),
+            spend_words(v),
+        )
     return {
-        "analysis": "marginal", "case": m.case.name, "input_sha256": m.case.sha256(), "overrides": list(overrides), "force": list(force), "exclude": list(exclude),
+        "analysis": "marginal",
+        "case": m.case.name,
+        "input_sha256": m.case.sha256(),
+        "overrides": list(overrides),
+        "force": list(force),
+        "exclude": list(exclude),
         "risk_measure_dropped": m.risk_dropped,
-        "base": {"status": m.base.status, "expected_relief": base.expected_relief, "public_spend": base.public_spend,
-                 "discounted_public_spend": base.discounted_public_spend, "portfolio": dict(base.portfolio)},
+        "base": {
+            "status": m.base.status,
+            "expected_relief": base.expected_relief,
+            "public_spend": base.public_spend,
+            "discounted_public_spend": base.discounted_public_spend,
+            "portfolio": dict(base.portfolio),
+        },
         "spend_lp_objective": m.duals.spend_objective,
         "check_step": m.check_step,
         "methods": {
@@ -58,17 +77,46 @@ def summary(m, overrides=(), force=(), exclude=()) -> dict:
             "milp_check_up, milp_check_down": f"--check: the MILP re-solved with the limit moved by +-{m.check_step:g}: derivative of the least discounted spending",
         },
         "limits": rows,
-        "seconds": round(m.seconds, 3), "solver_seconds": round(m.solver_seconds, 3), "milp_solves": m.resolves,
+        "seconds": round(m.seconds, 3),
+        "solver_seconds": round(m.solver_seconds, 3),
+        "milp_solves": m.resolves,
     }
 
 
 def table(m):
     import pandas as pd
 
-    cols = ["limit", "kind", "name", "unit", "value", "use", "slack", "binding", "step", "fd_up", "fd_down",
-            "integers_changed_up", "integers_changed_down", "change_up", "change_down", "status_up", "status_down",
-            "fd_spend_up", "fd_spend_down", "dual_spend", "dual_relief", "lp_fd_up", "lp_fd_down", "dual_verified",
-            "milp_check_up", "milp_check_down", "milp_check_agrees", "method_relief", "method_spend"]
+    cols = [
+        "limit",
+        "kind",
+        "name",
+        "unit",
+        "value",
+        "use",
+        "slack",
+        "binding",
+        "step",
+        "fd_up",
+        "fd_down",
+        "integers_changed_up",
+        "integers_changed_down",
+        "change_up",
+        "change_down",
+        "status_up",
+        "status_down",
+        "fd_spend_up",
+        "fd_spend_down",
+        "dual_spend",
+        "dual_relief",
+        "lp_fd_up",
+        "lp_fd_down",
+        "dual_verified",
+        "milp_check_up",
+        "milp_check_down",
+        "milp_check_agrees",
+        "method_relief",
+        "method_spend",
+    ]
     return pd.DataFrame(m.rows(), columns=cols)
 
 
@@ -77,20 +125,32 @@ def render(m) -> None:
     from rich.table import Table
 
     from relief.cli.render import _console
-    from relief.model.marginal import relief_words, spend_words
+    from relief.model.analyses.marginal import relief_words, spend_words
 
     con = _console()
     base = m.base.evaluation
-    con.print(f"[bold]Marginal values of the limits[/]: {m.case.name}, expected relief {base.expected_relief:.2f}, "
-              f"discounted public spending {base.discounted_public_spend:.2f} (USD bn); {m.resolves} MILP solve(s), {m.seconds:.1f} s")
+    con.print(
+        f"[bold]Marginal values of the limits[/]: {m.case.name}, expected relief {base.expected_relief:.2f}, "
+        f"discounted public spending {base.discounted_public_spend:.2f} (USD bn); {m.resolves} MILP solve(s), {m.seconds:.1f} s"
+    )
     if m.risk_dropped:
         con.print("  The case's risk measure is set aside: marginal values are of expected relief.", style="dim")
 
     con.print()
-    con.print("[bold]Expected relief: finite differences (MILP re-solved)[/], change per unit when the limit moves by its step")
+    con.print(
+        "[bold]Expected relief: finite differences (MILP re-solved)[/], change per unit when the limit moves by its step"
+    )
     t = Table(box=box.SIMPLE_HEAD, show_edge=False)
-    for name, just in (("limit", "left"), ("value", "right"), ("used", "right"), ("binds", "left"), ("step", "right"),
-                       ("up", "right"), ("down", "right"), ("integer decisions\nchange up/down", "center")):
+    for name, just in (
+        ("limit", "left"),
+        ("value", "right"),
+        ("used", "right"),
+        ("binds", "left"),
+        ("step", "right"),
+        ("up", "right"),
+        ("down", "right"),
+        ("integer decisions\nchange up/down", "center"),
+    ):
         t.add_column(name, justify=just, no_wrap=True)
     for v in m.values:
         lim = v.limit
@@ -100,14 +160,23 @@ def render(m) -> None:
                 cells.append(mv.point.status)
             else:  # a move solved only to a time or gap limit says so
                 cells.append(_f(fd) + ("" if mv is None or mv.point.status == "optimal" else f" ({mv.point.status})"))
-        t.add_row(lim.key, f"{lim.value:g}", f"{lim.use:.3g}", lim.status, f"{lim.step:.3g}", *cells,
-                  f"{_yn(v.integers_changed(v.up)) or '-'}/{_yn(v.integers_changed(v.down)) or '-'}")
+        t.add_row(
+            lim.key,
+            f"{lim.value:g}",
+            f"{lim.use:.3g}",
+            lim.status,
+            f"{lim.step:.3g}",
+            *cells,
+            f"{_yn(v.integers_changed(v.up)) or '-'}/{_yn(v.integers_changed(v.down)) or '-'}",
+        )
     con.print(t)
 
     with_dual = [v for v in m.values if v.dual_spend is not None]
     if with_dual:
         con.print()
-        con.print("[bold]Discounted public spending at the same relief: LP duals (integer decisions fixed)[/], USD bn per unit")
+        con.print(
+            "[bold]Discounted public spending at the same relief: LP duals (integer decisions fixed)[/], USD bn per unit"
+        )
         t = Table(box=box.SIMPLE_HEAD, show_edge=False)
         t.add_column("limit", no_wrap=True)
         t.add_column("dual", justify="right")
@@ -122,68 +191,142 @@ def render(m) -> None:
             t.add_column("integers\nsame +/-", justify="center")
             t.add_column("agrees\n+/-", justify="center")
         for v in with_dual:
-            cells = [v.limit.key, _f(v.dual_spend, "{:+.4f}"), _f(v.lp_fd_up, "{:+.4f}"),
-                     _f(None if v.lp_fd_down is None else (-v.lp_fd_down or 0.0), "{:+.4f}"), _yn(v.dual_verified), _range(v.dual_range)]
+            cells = [
+                v.limit.key,
+                _f(v.dual_spend, "{:+.4f}"),
+                _f(v.lp_fd_up, "{:+.4f}"),
+                _f(None if v.lp_fd_down is None else (-v.lp_fd_down or 0.0), "{:+.4f}"),
+                _yn(v.dual_verified),
+                _range(v.dual_range),
+            ]
             if checked:
                 c = v.milp_check or {}
                 up, down = c.get("up") or {}, c.get("down") or {}
-                cells += [_f(up.get("spend_derivative"), "{:+.4f}"), _f(down.get("spend_derivative"), "{:+.4f}"),
-                          "/".join(_yn(d.get("integers_unchanged")) or "-" for d in (up, down)),
-                          "/".join(_yn(d.get("agrees_with_dual")) or "-" for d in (up, down))]
+                cells += [
+                    _f(up.get("spend_derivative"), "{:+.4f}"),
+                    _f(down.get("spend_derivative"), "{:+.4f}"),
+                    "/".join(_yn(d.get("integers_unchanged")) or "-" for d in (up, down)),
+                    "/".join(_yn(d.get("agrees_with_dual")) or "-" for d in (up, down)),
+                ]
             t.add_row(*cells)
         con.print(t)
-        con.print("  'LP ±h': the same LP re-solved with the limit moved by h, as a derivative (spend change / limit change); "
-                  "the dual agrees when it lies between them. 'holds for limit': the values of the limit over which the dual "
-                  "stays the same (HiGHS's ranging; n/a for a limit on many columns at once)." + (" 'MILP ±h': the whole MILP re-solved (relief and spending stages)." if checked else ""),
-                  style="dim")
+        con.print(
+            "  'LP ±h': the same LP re-solved with the limit moved by h, as a derivative (spend change / limit change); "
+            "the dual agrees when it lies between them. 'holds for limit': the values of the limit over which the dual "
+            "stays the same (HiGHS's ranging; n/a for a limit on many columns at once)."
+            + (" 'MILP ±h': the whole MILP re-solved (relief and spending stages)." if checked else ""),
+            style="dim",
+        )
 
     con.print()
     con.print("[bold]In planner's words[/]")
-    moving = sorted((v for v in m.values if (v.fd_up or 0) != 0 or (v.fd_down or 0) != 0),
-                    key=lambda v: -max(abs(v.fd_up or 0), abs(v.fd_down or 0)))
+    moving = sorted(
+        (v for v in m.values if (v.fd_up or 0) != 0 or (v.fd_down or 0) != 0),
+        key=lambda v: -max(abs(v.fd_up or 0), abs(v.fd_down or 0)),
+    )
     for v in moving:
         for s, fd in ((1, v.fd_up), (-1, v.fd_down)):
             if fd:
                 con.print(f"  • {relief_words(v, s)}")
     still = [v.limit.key for v in m.values if v not in moving]
     if still:
-        con.print(f"  • moving any other limit by its step changes no expected relief (finite difference (MILP re-solved)): {', '.join(still)}")
+        con.print(
+            f"  • moving any other limit by its step changes no expected relief (finite difference (MILP re-solved)): {', '.join(still)}"
+        )
     saving = sorted((v for v in with_dual if v.dual_spend), key=lambda v: v.dual_spend)
     for v in saving:
         con.print(f"  • {spend_words(v)}")
     zero = [v.limit.key for v in with_dual if not v.dual_spend]
     if zero:
-        con.print(f"  • at the same relief, one more unit of any other limit saves no discounted public spending [LP dual (integer decisions fixed)]: {', '.join(zero)}")
+        con.print(
+            f"  • at the same relief, one more unit of any other limit saves no discounted public spending [LP dual (integer decisions fixed)]: {', '.join(zero)}"
+        )
     con.print()
     con.print("  " + RELIEF_NOTE, style="dim")
     if any(not v.limit.has_dual for v in m.values):
-        con.print("  Whole-module levers' limits have no spending dual: their modules are integer decisions, fixed in the LP.", style="dim")
+        con.print(
+            "  Whole-module levers' limits have no spending dual: their modules are integer decisions, fixed in the LP.",
+            style="dim",
+        )
 
 
 @main.command("marginal")
 @CASE_ARG
-@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Change a number first (as in relief solve).")
+@click.option(
+    "--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Change a number first (as in relief solve)."
+)
 @click.option("--force", multiple=True, metavar="LEVER", help="Force LEVER in every plan.")
 @click.option("--exclude", multiple=True, metavar="LEVER", help="Exclude LEVER from every plan.")
-@click.option("--limits", "families", default="budget,total,pools,levers", show_default=True, metavar="LIST",
-              help="Which limits: budget (each year's), total, pools, levers (size limits that bind or nearly bind).")
+@click.option(
+    "--limits",
+    "families",
+    default="budget,total,pools,levers",
+    show_default=True,
+    metavar="LIST",
+    help="Which limits: budget (each year's), total, pools, levers (size limits that bind or nearly bind).",
+)
 @click.option("--all-levers", is_flag=True, help="Every lever's max_modules and max_modules_per_year, binding or not.")
-@click.option("--step", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
-              help="Step of the budgets and pool limits, in their units (USD bn).")
-@click.option("--module-step", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
-              help="Step of whole-module levers' limits, in modules.")
-@click.option("--divisible-step", type=click.FloatRange(min=0, min_open=True), default=0.1, show_default=True,
-              help="Step of divisible levers' limits, as a fraction of the limit.")
-@click.option("--check", "milp_check", is_flag=True,
-              help="Also re-solve the MILP with every limit that has a dual moved by +-0.001, and compare.")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per solve (both stages).")
-@click.option("--mip-gap", type=click.FloatRange(min=0), default=0.0, show_default=True,
-              help="Relative MIP gap (0: finite differences of optima found within a gap would be noise of the gap's size).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Write marginal.csv and summary.json to DIR.")
+@click.option(
+    "--step",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Step of the budgets and pool limits, in their units (USD bn).",
+)
+@click.option(
+    "--module-step",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Step of whole-module levers' limits, in modules.",
+)
+@click.option(
+    "--divisible-step",
+    type=click.FloatRange(min=0, min_open=True),
+    default=0.1,
+    show_default=True,
+    help="Step of divisible levers' limits, as a fraction of the limit.",
+)
+@click.option(
+    "--check",
+    "milp_check",
+    is_flag=True,
+    help="Also re-solve the MILP with every limit that has a dual moved by +-0.001, and compare.",
+)
+@click.option(
+    "--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per solve (both stages)."
+)
+@click.option(
+    "--mip-gap",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Relative MIP gap (0: finite differences of optima found within a gap would be noise of the gap's size).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write marginal.csv and summary.json to DIR.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object to stdout instead of the tables.")
 @guarded
-def marginal_cmd(case, overrides, force, exclude, families, all_levers, step, module_step, divisible_step, milp_check,
-                 time_limit, mip_gap, out_dir, as_json):
+def marginal_cmd(
+    case,
+    overrides,
+    force,
+    exclude,
+    families,
+    all_levers,
+    step,
+    module_step,
+    divisible_step,
+    milp_check,
+    time_limit,
+    mip_gap,
+    out_dir,
+    as_json,
+):
     """Marginal values of the limits: what one more USD bn of each year's public budget,
     of the total budget and of each pool, and room for one more module of a lever, is
     worth.
@@ -201,27 +344,44 @@ def marginal_cmd(case, overrides, force, exclude, families, all_levers, step, mo
       relief marginal --limits budget,total --step 2 --out runs/marginal
       relief marginal --check                 # duals against the MILP re-solved at +-0.001
     """
-    from relief.model.io import atomic_write_csv, atomic_write_json
-    from relief.model.marginal import FAMILIES, MarginalError, marginal_values
-    from relief.model.overrides import apply_overrides
-    from relief.model.solve import SolveOptions
+    from relief.model.analyses.marginal import FAMILIES, MarginalError, marginal_values
+    from relief.model.core.io import atomic_write_csv, atomic_write_json
+    from relief.model.core.options import SolveOptions
+    from relief.model.core.overrides import apply_overrides
 
     chosen = tuple(f.strip() for f in families.split(",") if f.strip())
     bad = [f for f in chosen if f not in FAMILIES]
     if bad or not chosen:
-        raise Failure(EXIT_INPUT, f"relief: --limits: unknown kind(s) {', '.join(bad) or '(none)'} (choose from {', '.join(FAMILIES)})")
+        raise Failure(
+            EXIT_INPUT,
+            f"relief: --limits: unknown kind(s) {', '.join(bad) or '(none)'} (choose from {', '.join(FAMILIES)})",
+        )
     work = apply_overrides(_load(case), list(overrides))
     unknown = [l for l in (*force, *exclude) if l not in work.levers]
     if unknown:
         raise Failure(EXIT_INPUT, f"relief: unknown lever(s): {', '.join(unknown)} (levers: {', '.join(work.levers)})")
     if set(force) & set(exclude):
-        raise Failure(EXIT_INPUT, f"relief: lever(s) both forced and excluded: {', '.join(sorted(set(force) & set(exclude)))}")
+        raise Failure(
+            EXIT_INPUT, f"relief: lever(s) both forced and excluded: {', '.join(sorted(set(force) & set(exclude)))}"
+        )
     options = SolveOptions.resolve(work.meta, time_limit=time_limit, mip_gap=mip_gap)
     try:
-        m = marginal_values(work, options, tuple(force), tuple(exclude), chosen, step, module_step, divisible_step,
-                            all_levers, milp_check=milp_check)
+        m = marginal_values(
+            work,
+            options,
+            tuple(force),
+            tuple(exclude),
+            chosen,
+            step,
+            module_step,
+            divisible_step,
+            all_levers,
+            milp_check=milp_check,
+        )
     except MarginalError as e:
-        raise Failure(EXIT_INFEASIBLE if e.status == "infeasible" else EXIT_FAILED, f"relief: marginal values: {e}") from None
+        raise Failure(
+            EXIT_INFEASIBLE if e.status == "infeasible" else EXIT_FAILED, f"relief: marginal values: {e}"
+        ) from None
     out = summary(m, overrides, force, exclude)
     if out_dir is not None:
         atomic_write_csv(Path(out_dir) / "marginal.csv", table(m))

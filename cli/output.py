@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from relief.model.io import atomic_dir, atomic_write_csv, atomic_write_json, check_out_dir, write_case_folder, write_workbook
+from relief.model.core.io import (
+    atomic_dir,
+    atomic_write_csv,
+    atomic_write_json,
+    check_out_dir,
+    write_case_folder,
+    write_workbook,
+)
 
 # What relief writes into a run folder; anything else found there (a planner's notes, a
 # report) is carried over when the folder is replaced.
@@ -26,7 +33,21 @@ def write_run(out_dir: Path, result, summary: dict) -> None:
         ev = result.evaluation
         if ev is not None:
             atomic_write_csv(tmp / "roadmap.csv", ev.roadmap)
-            tiers = ev.tiers[["scenario", "track", "year", "tier", "score", "threshold", "rate_changes", "relief", "base_tier", "next_tier", "next_threshold"]]
+            tiers = ev.tiers[
+                [
+                    "scenario",
+                    "track",
+                    "year",
+                    "tier",
+                    "score",
+                    "threshold",
+                    "rate_changes",
+                    "relief",
+                    "base_tier",
+                    "next_tier",
+                    "next_threshold",
+                ]
+            ]
             atomic_write_csv(tmp / "tiers.csv", tiers)
             atomic_write_csv(tmp / "relief.csv", ev.relief)
             atomic_write_csv(tmp / "spending.csv", ev.spending)
@@ -40,6 +61,13 @@ def write_run_workbook(path: Path, result, summary: dict) -> None:
     sheets = {"summary": pd.DataFrame([{"field": k, "value": v} for k, v in flat.items()])}
     ev = result.evaluation
     if ev is not None:
-        sheets.update({"roadmap": ev.roadmap, "tiers": ev.tiers, "relief": ev.relief, "spending": ev.spending,
-                       "by_scenario": pd.DataFrame([{"scenario": s, "relief": v} for s, v in ev.by_scenario.items()])})
+        sheets.update(
+            {
+                "roadmap": ev.roadmap,
+                "tiers": ev.tiers,
+                "relief": ev.relief,
+                "spending": ev.spending,
+                "by_scenario": pd.DataFrame([{"scenario": s, "relief": v} for s, v in ev.by_scenario.items()]),
+            }
+        )
     write_workbook(path, sheets)

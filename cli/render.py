@@ -40,7 +40,7 @@ def tier_path(year_tiers, arrow: str = " → ") -> str:
 
 def _render_risk(result, console) -> None:
     """One line on the spread of relief across stances, and the risk measure if one was asked."""
-    from relief.model.risk import Risk, distribution, measure_value
+    from relief.model.core.risk import Risk, distribution, measure_value
 
     case, ev = result.case, result.evaluation
     prob = dict(zip(case.table("scenarios")["scenario"], case.table("scenarios")["probability"]))
@@ -48,11 +48,16 @@ def _render_risk(result, console) -> None:
     alpha = risk.alpha if risk.kind == "cvar" else 0.8
     d = distribution(dict(ev.by_scenario), prob, alpha)
     if risk.kind != "expected":
-        console.print(f"Maximised: [bold]{risk.label()}[/] = USD {_bn(measure_value(risk, ev.by_scenario, prob))}bn "
-                      "(then expected relief, then least spending).")
-    console.print(f"Across stances: worst USD {_bn(d['worst'])}bn ({d['worst_scenario']}), mean of the worst "
-                  f"{1 - alpha:.0%} of probability (CVaR) {_bn(d[f'cvar_{alpha:g}'])}, best {_bn(d['best'])} "
-                  f"({d['best_scenario']}), standard deviation {_bn(d['std'])}.", style="dim")
+        console.print(
+            f"Maximised: [bold]{risk.label()}[/] = USD {_bn(measure_value(risk, ev.by_scenario, prob))}bn "
+            "(then expected relief, then least spending)."
+        )
+    console.print(
+        f"Across stances: worst USD {_bn(d['worst'])}bn ({d['worst_scenario']}), mean of the worst "
+        f"{1 - alpha:.0%} of probability (CVaR) {_bn(d[f'cvar_{alpha:g}'])}, best {_bn(d['best'])} "
+        f"({d['best_scenario']}), standard deviation {_bn(d['std'])}.",
+        style="dim",
+    )
 
 
 def render_solution(result, console: Console | None = None) -> None:
@@ -68,14 +73,22 @@ def render_solution(result, console: Console | None = None) -> None:
     head.append(f"  (HiGHS {out.solver.get('version', '')}, {out.solve_seconds:.2f} s{gap})", style="dim")
     console.print(head)
     if result.overrides or result.force or result.exclude:
-        bits = [f"--set {o}" for o in result.overrides] + [f"--force {l}" for l in result.force] + [f"--exclude {l}" for l in result.exclude]
+        bits = (
+            [f"--set {o}" for o in result.overrides]
+            + [f"--force {l}" for l in result.force]
+            + [f"--exclude {l}" for l in result.exclude]
+        )
         console.print(Text("  as asked: " + "  ".join(bits), style="dim"))
     disc = meta["discount_rate"]
     dtxt = f"discounted at {disc:.1%}/yr" if disc else "undiscounted"
     console.print(
         f"Expected tariff relief: [bold]USD {_bn(ev.expected_relief)}bn[/] over the horizon ({dtxt}); "
         f"public spending USD {_bn(ev.public_spend)}bn"
-        + (f" of a total budget of USD {_bn(meta['total_public_budget'])}bn" if meta.get("total_public_budget") is not None else "")
+        + (
+            f" of a total budget of USD {_bn(meta['total_public_budget'])}bn"
+            if meta.get("total_public_budget") is not None
+            else ""
+        )
         + f"; total capex USD {_bn(ev.total_spend)}bn."
     )
     _render_risk(result, console)
@@ -83,7 +96,12 @@ def render_solution(result, console: Console | None = None) -> None:
     # --- roadmap: lever by year -------------------------------------------------------
     rm = ev.roadmap
     chosen = [l for l, v in ev.portfolio.items() if v > 0]
-    console.print(Text("Roadmap: +n = modules committed that year, … = under construction, ● = all operating, ◐ = partly", style="bold"))
+    console.print(
+        Text(
+            "Roadmap: +n = modules committed that year, … = under construction, ● = all operating, ◐ = partly",
+            style="bold",
+        )
+    )
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     t.add_column("lever", no_wrap=True)
     t.add_column("total", justify="right")
@@ -118,7 +136,12 @@ def render_solution(result, console: Console | None = None) -> None:
     sc = case.table("scenarios").set_index("scenario")
     console.print(Text("Relief by U.S. stance", style="bold"))
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for col, just in (("scenario", "left"), ("probability", "right"), ("credit for pledges", "right"), ("relief, USD bn", "right")):
+    for col, just in (
+        ("scenario", "left"),
+        ("probability", "right"),
+        ("credit for pledges", "right"),
+        ("relief, USD bn", "right"),
+    ):
         t.add_column(col, justify=just)
     for s, v in ev.by_scenario.items():
         t.add_row(s, f"{sc.at[s, 'probability']:.0%}", f"{sc.at[s, 'commitment_credit']:.0%}", _bn(v))
@@ -151,7 +174,13 @@ def render_solution(result, console: Console | None = None) -> None:
         t.add_column(_year(r.year, [x.year for x in shown]), justify="right")
     t.add_row("spend", *[_bn(r.public_spend) for r in shown])
     t.add_row("budget", *["" if r.budget is None or r.budget != r.budget else _bn(r.budget) for r in shown])
-    t.add_row("used", *["" if r.budget is None or r.budget != r.budget or not r.budget else f"{r.public_spend / r.budget:.0%}" for r in shown])
+    t.add_row(
+        "used",
+        *[
+            "" if r.budget is None or r.budget != r.budget or not r.budget else f"{r.public_spend / r.budget:.0%}"
+            for r in shown
+        ],
+    )
     console.print(t)
     # the case's warnings went to stderr before the solve (relief solve)
 

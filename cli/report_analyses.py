@@ -22,14 +22,21 @@ def load(folder: Path) -> dict:
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise Failure(EXIT_INPUT, f"relief: --analysis {folder}: no summary.json (give the --out folder of relief value, "
-                                  "alternatives, risk, delay, coordination or marginal)") from None
+        raise Failure(
+            EXIT_INPUT,
+            f"relief: --analysis {folder}: no summary.json (give the --out folder of relief value, "
+            "alternatives, risk, delay, coordination or marginal)",
+        ) from None
     except (OSError, ValueError) as e:
-        raise Failure(EXIT_INPUT, f"relief: --analysis {folder}: summary.json cannot be read ({type(e).__name__})") from None
+        raise Failure(
+            EXIT_INPUT, f"relief: --analysis {folder}: summary.json cannot be read ({type(e).__name__})"
+        ) from None
     kind = summary.get("analysis")
     if kind not in RENDER:
-        raise Failure(EXIT_INPUT, f"relief: --analysis {folder}: not the output of an analysis relief knows "
-                                  f"({', '.join(sorted(RENDER))})")
+        raise Failure(
+            EXIT_INPUT,
+            f"relief: --analysis {folder}: not the output of an analysis relief knows ({', '.join(sorted(RENDER))})",
+        )
     return summary
 
 
@@ -38,35 +45,65 @@ def value_section(s: dict) -> dict:
 
     how = s["expected_value_scenario"]
     ev = "the expected-value stance" if how == "mean" else f"the most probable stance ({how.split(': ')[1]})"
-    measures = _t(["measure", "USD bn", "what it means"], [
-        ["RP", s["recourse_problem"], "the roadmap committed before the U.S. stance is known"],
-        ["WS", s["wait_and_see"], "each stance's own optimum, weighted by its probability"],
-        ["EVPI", s["evpi"], "the most that knowing the stance before committing is worth"],
-        ["EEV", s["expected_value_solution"], f"the plan optimal for {ev}, valued over all stances"],
-        ["VSS", s["vss"], "what planning for every stance gains over planning for one"]], numeric=("USD bn",))
+    measures = _t(
+        ["measure", "USD bn", "what it means"],
+        [
+            ["RP", s["recourse_problem"], "the roadmap committed before the U.S. stance is known"],
+            ["WS", s["wait_and_see"], "each stance's own optimum, weighted by its probability"],
+            ["EVPI", s["evpi"], "the most that knowing the stance before committing is worth"],
+            ["EEV", s["expected_value_solution"], f"the plan optimal for {ev}, valued over all stances"],
+            ["VSS", s["vss"], "what planning for every stance gains over planning for one"],
+        ],
+        numeric=("USD bn",),
+    )
     labels = ["stochastic", *s["probability"], "ev"]
     names = {"stochastic": "roadmap", "ev": "EV plan"}
     scen = list(s["probability"])
-    chart = ch.grouped_bars(scen, {names.get(l, f"plan for {l}"): [s["plans_by_scenario"][l][x] for x in scen] for l in labels},
-                            "relief if the stance comes true, USD bn")
+    chart = ch.grouped_bars(
+        scen,
+        {names.get(l, f"plan for {l}"): [s["plans_by_scenario"][l][x] for x in scen] for l in labels},
+        "relief if the stance comes true, USD bn",
+    )
     rows = [[x, s["probability"][x], *[s["plans_by_scenario"][l][x] for l in labels]] for x in scen]
     rows.append(["expected", 1.0, *[s["plans_expected_relief"][l] for l in labels]])
-    matrix = _t(["stance", "p", *[names.get(l, l) for l in labels]], rows, numeric=("p", *[names.get(l, l) for l in labels]))
-    return {"title": "Value of information", "intro": "What knowing the U.S. stance before committing would be worth (EVPI), "
-            "and what planning for every stance gains over planning for one (VSS). Columns: the plan optimal for all stances "
-            "(the roadmap), for each stance alone, and for " + ev + ".", "tables": [measures, matrix], "charts": [chart]}
+    matrix = _t(
+        ["stance", "p", *[names.get(l, l) for l in labels]], rows, numeric=("p", *[names.get(l, l) for l in labels])
+    )
+    return {
+        "title": "Value of information",
+        "intro": "What knowing the U.S. stance before committing would be worth (EVPI), "
+        "and what planning for every stance gains over planning for one (VSS). Columns: the plan optimal for all stances "
+        "(the roadmap), for each stance alone, and for " + ev + ".",
+        "tables": [measures, matrix],
+        "charts": [chart],
+    }
 
 
 def alternatives_section(s: dict) -> dict:
     rows = []
     for p in s["plans"]:
-        diff = "; ".join(x for x in (f"adds {p['added']}" if p["added"] else "", f"drops {p['dropped']}" if p["dropped"] else "",
-                                     p["other_changes"]) if x) or ("the optimum" if p["plan"] == "optimum" else "")
+        diff = "; ".join(
+            x
+            for x in (
+                f"adds {p['added']}" if p["added"] else "",
+                f"drops {p['dropped']}" if p["dropped"] else "",
+                p["other_changes"],
+            )
+            if x
+        ) or ("the optimum" if p["plan"] == "optimum" else "")
         rows.append([p["plan"], p["expected_relief"], f"{p['share_of_optimum']:.1%}", p["public_spend"], diff])
-    table = _t(["plan", "expected relief", "of optimum", "public spend", "what it does differently"], rows,
-               numeric=("expected relief", "of optimum", "public spend"))
-    return {"title": f"Roadmaps within {s['within']:.0%} of the optimum", "intro": "Each leaves out at least one lever of "
-            "every roadmap above it and is re-checked independently: room to negotiate.", "tables": [table], "charts": []}
+    table = _t(
+        ["plan", "expected relief", "of optimum", "public spend", "what it does differently"],
+        rows,
+        numeric=("expected relief", "of optimum", "public spend"),
+    )
+    return {
+        "title": f"Roadmaps within {s['within']:.0%} of the optimum",
+        "intro": "Each leaves out at least one lever of "
+        "every roadmap above it and is re-checked independently: room to negotiate.",
+        "tables": [table],
+        "charts": [],
+    }
 
 
 def risk_section(s: dict) -> dict:
@@ -76,13 +113,28 @@ def risk_section(s: dict) -> dict:
 
     rf = s["risk_frontier"]
     t = pd.DataFrame(rf["rows"])
-    table = _t(["weight on CVaR", "expected relief", "CVaR", "worst stance", "public spend", "what changes"],
-               [[r["weight"], r["expected_relief"], r["cvar"], f"{r['worst']:.2f} ({r['worst_scenario']})", r["public_spend"],
-                 r["changes"]] for r in rf["rows"]], numeric=("weight on CVaR", "expected relief", "CVaR", "public spend"))
-    return {"title": f"Risk: expected relief against CVaR{rf['alpha']:g}",
-            "intro": f"As the weight on CVaR (the mean relief of the worst {1 - rf['alpha']:.0%} of probability) rises from 0 "
-                     "to 1, what protection against a bad stance costs in expected relief.",
-            "tables": [table], "charts": [ch.risk_frontier(t, rf["alpha"]) if len(t) else None]}
+    table = _t(
+        ["weight on CVaR", "expected relief", "CVaR", "worst stance", "public spend", "what changes"],
+        [
+            [
+                r["weight"],
+                r["expected_relief"],
+                r["cvar"],
+                f"{r['worst']:.2f} ({r['worst_scenario']})",
+                r["public_spend"],
+                r["changes"],
+            ]
+            for r in rf["rows"]
+        ],
+        numeric=("weight on CVaR", "expected relief", "CVaR", "public spend"),
+    )
+    return {
+        "title": f"Risk: expected relief against CVaR{rf['alpha']:g}",
+        "intro": f"As the weight on CVaR (the mean relief of the worst {1 - rf['alpha']:.0%} of probability) rises from 0 "
+        "to 1, what protection against a bad stance costs in expected relief.",
+        "tables": [table],
+        "charts": [ch.risk_frontier(t, rf["alpha"]) if len(t) else None],
+    }
 
 
 def _changes(ch) -> str:
@@ -106,43 +158,94 @@ def delay_section(s: dict) -> dict:
     now = s["now"]
     rows = [[0, s["first_year"], now["expected_relief"], "", "", now["public_spend"], ""]]
     for d in s["delays"]:
-        rows.append([d["delay_years"], d["start_year"], d.get("expected_relief"), d.get("relief_lost"),
-                     "" if d.get("share_lost") is None else f"{d['share_lost']:.0%}", d.get("public_spend"),
-                     _changes(d.get("changes"))])
-    table = _t(["delay, years", "first commitment", "expected relief", "lost", "share lost", "public spend", "what changes"], rows,
-               numeric=("expected relief", "lost", "share lost", "public spend"))
+        rows.append(
+            [
+                d["delay_years"],
+                d["start_year"],
+                d.get("expected_relief"),
+                d.get("relief_lost"),
+                "" if d.get("share_lost") is None else f"{d['share_lost']:.0%}",
+                d.get("public_spend"),
+                _changes(d.get("changes")),
+            ]
+        )
+    table = _t(
+        ["delay, years", "first commitment", "expected relief", "lost", "share lost", "public spend", "what changes"],
+        rows,
+        numeric=("expected relief", "lost", "share lost", "public spend"),
+    )
     scen = list(now["by_scenario"])
     series = {"act now": [now["by_scenario"][x] for x in scen]}
     for d in s["delays"]:
         if d.get("by_scenario"):
-            series[f"wait {d['delay_years']} year{'s' if d['delay_years'] > 1 else ''}"] = [d["by_scenario"].get(x, 0.0) for x in scen]
+            series[f"wait {d['delay_years']} year{'s' if d['delay_years'] > 1 else ''}"] = [
+                d["by_scenario"].get(x, 0.0) for x in scen
+            ]
     chart = ch.grouped_bars(scen, series, "relief if the stance comes true, USD bn")
-    return {"title": "Cost of delay", "intro": "The best roadmap if no commitment can start before a later year, against "
-            "acting now: relief lost in expectation and under each stance.", "tables": [table], "charts": [chart]}
+    return {
+        "title": "Cost of delay",
+        "intro": "The best roadmap if no commitment can start before a later year, against "
+        "acting now: relief lost in expectation and under each stance.",
+        "tables": [table],
+        "charts": [chart],
+    }
 
 
 def coordination_section(s: dict) -> dict:
     from relief.cli import report_charts as ch
 
     co, fr = s["coordinated"], s["fragmented"]
-    head = _t(["plan", "status", "expected relief", "public spend", "total capex"], [
-        ["coordinated (joint optimum)", co["status"], co["expected_relief"], co["public_spend"], co["total_spend"]],
-        ["fragmented (each owner alone)", fr["status"], fr["expected_relief"], fr["public_spend"], fr["total_spend"]]],
-        numeric=("expected relief", "public spend", "total capex"))
-    owners = _t(["owner", "kind", "capacity", "relief alone", "fragmented", "coordinated", "cares about"],
-                [[o["owner"], o["kind"], o.get("capacity_usd_bn"), o["own_relief_alone"], o["own_relief_fragmented"],
-                  o["own_relief_coordinated"], _sectors(o.get("sectors"))] for o in s["owners"]],
-                numeric=("capacity", "relief alone", "fragmented", "coordinated"))
+    head = _t(
+        ["plan", "status", "expected relief", "public spend", "total capex"],
+        [
+            ["coordinated (joint optimum)", co["status"], co["expected_relief"], co["public_spend"], co["total_spend"]],
+            [
+                "fragmented (each owner alone)",
+                fr["status"],
+                fr["expected_relief"],
+                fr["public_spend"],
+                fr["total_spend"],
+            ],
+        ],
+        numeric=("expected relief", "public spend", "total capex"),
+    )
+    owners = _t(
+        ["owner", "kind", "capacity", "relief alone", "fragmented", "coordinated", "cares about"],
+        [
+            [
+                o["owner"],
+                o["kind"],
+                o.get("capacity_usd_bn"),
+                o["own_relief_alone"],
+                o["own_relief_fragmented"],
+                o["own_relief_coordinated"],
+                _sectors(o.get("sectors")),
+            ]
+            for o in s["owners"]
+        ],
+        numeric=("capacity", "relief alone", "fragmented", "coordinated"),
+    )
     scen = [r["scenario"] for r in s["relief_by_scenario"]]
-    chart = ch.grouped_bars(scen, {"coordinated": [r["coordinated"] for r in s["relief_by_scenario"]],
-                                   "fragmented": [r["fragmented"] for r in s["relief_by_scenario"]]},
-                            "relief if the stance comes true, USD bn")
+    chart = ch.grouped_bars(
+        scen,
+        {
+            "coordinated": [r["coordinated"] for r in s["relief_by_scenario"]],
+            "fragmented": [r["fragmented"] for r in s["relief_by_scenario"]],
+        },
+        "relief if the stance comes true, USD bn",
+    )
     broken = fr.get("violations") or []
-    intro = (f"Coordination is worth {s['difference']:.2f} of expected relief ({s['difference_share']:.0%} of the coordinated "
-             "relief): one joint roadmap against each owner choosing alone, for the sectors it cares about, within its own "
-             "capacity.")
+    intro = (
+        f"Coordination is worth {s['difference']:.2f} of expected relief ({s['difference_share']:.0%} of the coordinated "
+        "relief): one joint roadmap against each owner choosing alone, for the sectors it cares about, within its own "
+        "capacity."
+    )
     if broken:
-        intro += " The owners' picks together break joint limits (" + "; ".join(broken[:3]) + "), so the fragmented relief is not attainable as it stands."
+        intro += (
+            " The owners' picks together break joint limits ("
+            + "; ".join(broken[:3])
+            + "), so the fragmented relief is not attainable as it stands."
+        )
     return {"title": "Value of coordination", "intro": intro, "tables": [head, owners], "charts": [chart]}
 
 
@@ -150,18 +253,42 @@ def marginal_section(s: dict) -> dict:
     def num(v):
         return "-" if v is None else f"{v:+.3f}"
 
-    rows = [[r["name"], r["value"], r.get("binding", ""), num(r.get("fd_up")), num(r.get("fd_down")), num(r.get("dual_spend")),
-             r.get("words_up") or ""] for r in s["limits"]]
-    table = _t(["limit", "value", "binding", "relief per unit up", "relief per unit down", "spending dual", "in words"], rows,
-               numeric=("value", "relief per unit up", "relief per unit down", "spending dual"))
-    return {"title": "Marginal values of the limits", "intro": "Relief per unit: finite differences (the MILP re-solved with "
-            "the limit moved by its step), because relief moves in steps when a tier is reached or lost. Spending dual: LP "
-            "dual with the integer decisions fixed, the discounted public spending one more unit would save at the same relief "
-            "(negative = saves money).", "tables": [table], "charts": []}
+    rows = [
+        [
+            r["name"],
+            r["value"],
+            r.get("binding", ""),
+            num(r.get("fd_up")),
+            num(r.get("fd_down")),
+            num(r.get("dual_spend")),
+            r.get("words_up") or "",
+        ]
+        for r in s["limits"]
+    ]
+    table = _t(
+        ["limit", "value", "binding", "relief per unit up", "relief per unit down", "spending dual", "in words"],
+        rows,
+        numeric=("value", "relief per unit up", "relief per unit down", "spending dual"),
+    )
+    return {
+        "title": "Marginal values of the limits",
+        "intro": "Relief per unit: finite differences (the MILP re-solved with "
+        "the limit moved by its step), because relief moves in steps when a tier is reached or lost. Spending dual: LP "
+        "dual with the integer decisions fixed, the discounted public spending one more unit would save at the same relief "
+        "(negative = saves money).",
+        "tables": [table],
+        "charts": [],
+    }
 
 
-RENDER = {"value": value_section, "marginal": marginal_section, "alternatives": alternatives_section, "risk": risk_section, "delay": delay_section,
-          "coordination": coordination_section}
+RENDER = {
+    "value": value_section,
+    "marginal": marginal_section,
+    "alternatives": alternatives_section,
+    "risk": risk_section,
+    "delay": delay_section,
+    "coordination": coordination_section,
+}
 
 
 def sections(folders) -> list[dict]:
@@ -170,8 +297,11 @@ def sections(folders) -> list[dict]:
         s = load(f)
         sec = RENDER[s["analysis"]](s)
         asked = list(s.get("overrides") or (s.get("definition") or {}).get("fixed") or [])
-        asked = [f"--set {o}" for o in asked] + [f"--force {l}" for l in s.get("force") or []] \
+        asked = (
+            [f"--set {o}" for o in asked]
+            + [f"--force {l}" for l in s.get("force") or []]
             + [f"--exclude {l}" for l in s.get("exclude") or []]
+        )
         sec["source"] = str(f) + (": " + " ".join(asked) if asked else "")
         out.append(sec)
     return out

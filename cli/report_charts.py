@@ -24,13 +24,15 @@ WIDTH = 9.0  # inches: the report's text column is about 1,100 px wide
 OPERATING, BUILDING, COMMIT = "#1f4e79", "#9ecae1", "#d95f02"
 PALETTE = ["#1f4e79", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
 
-plt.rcParams.update({
-    "svg.fonttype": "none",  # text as text: smaller, selectable, searchable
-    "svg.hashsalt": "relief-report",  # stable element ids
-    "font.size": 10,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-})
+plt.rcParams.update(
+    {
+        "svg.fonttype": "none",  # text as text: smaller, selectable, searchable
+        "svg.hashsalt": "relief-report",  # stable element ids
+        "font.size": 10,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
+)
 
 
 def to_svg(fig) -> str:
@@ -41,7 +43,7 @@ def to_svg(fig) -> str:
     finally:
         plt.close(fig)
     text = buf.getvalue()
-    text = text[text.index("<svg"):]  # drop the XML prolog and doctype: the SVG is inline in HTML
+    text = text[text.index("<svg") :]  # drop the XML prolog and doctype: the SVG is inline in HTML
     head_end = text.index(">")
     head = re.sub(r'\s(width|height)="[^"]*"', "", text[:head_end])
     return head + ' preserveAspectRatio="xMinYMin meet"' + text[head_end:]
@@ -86,7 +88,9 @@ def roadmap_timeline(roadmap, years, names: dict | None = None) -> str | None:
                 ax.broken_barh([(y, 1)], (i - 0.32, 0.64), color=BUILDING)
             if float(r["committed"]) > 1e-9:
                 ax.plot([y + 0.08], [i - 0.32], marker="v", color=COMMIT, markersize=7, clip_on=False)
-                ax.text(y + 0.17, i - 0.36, "+" + modules(r["committed"]), ha="left", va="bottom", color=COMMIT, fontsize=8)
+                ax.text(
+                    y + 0.17, i - 0.36, "+" + modules(r["committed"]), ha="left", va="bottom", color=COMMIT, fontsize=8
+                )
     ax.set_yticks(range(len(levers)))
     ax.set_yticklabels([l for l in levers])
     ax.set_ylim(len(levers) - 0.5, -0.8)
@@ -96,10 +100,18 @@ def roadmap_timeline(roadmap, years, names: dict | None = None) -> str | None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    ax.legend(handles=[Line2D([], [], marker="v", color=COMMIT, linestyle="", label="+n modules committed"),
-                       Patch(color=BUILDING, label="under construction"),
-                       Patch(color=OPERATING, label="operating (modules)")],
-              loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False, fontsize=9)
+    ax.legend(
+        handles=[
+            Line2D([], [], marker="v", color=COMMIT, linestyle="", label="+n modules committed"),
+            Patch(color=BUILDING, label="under construction"),
+            Patch(color=OPERATING, label="operating (modules)"),
+        ],
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=3,
+        frameon=False,
+        fontsize=9,
+    )
     return to_svg(fig)
 
 
@@ -112,8 +124,14 @@ def spending_vs_budget(spending) -> str:
     if "capex_spend" in s.columns:
         ax.bar(x, s["capex_spend"], width=0.7, color="#e3e3e3", label="total capex (public and private)")
     ax.bar(x, s["public_spend"], width=0.5, color=OPERATING, label="public spending")
-    ax.step(np.r_[x - 0.5, x[-1] + 0.5], np.r_[s["budget"].values, s["budget"].values[-1]], where="post",
-            color=COMMIT, linewidth=2, label="public budget")
+    ax.step(
+        np.r_[x - 0.5, x[-1] + 0.5],
+        np.r_[s["budget"].values, s["budget"].values[-1]],
+        where="post",
+        color=COMMIT,
+        linewidth=2,
+        label="public budget",
+    )
     ax.set_xticks(x)
     ax.set_xticklabels([str(int(y)) for y in s["year"]])
     ax.set_ylabel("USD bn")
@@ -136,8 +154,14 @@ def relief_by_scenario_track(relief, probability: dict, scenario_names: dict | N
         ax.barh(range(len(scen)), v, left=left, color=PALETTE[j % len(PALETTE)], height=0.6, label=str(track))
         left += v
     for i, total in enumerate(left):
-        ax.text(total, i, f" {total:.1f}", va="center", fontsize=9,
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1, "alpha": 0.85})
+        ax.text(
+            total,
+            i,
+            f" {total:.1f}",
+            va="center",
+            fontsize=9,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1, "alpha": 0.85},
+        )
     expected = sum(probability.get(s, 0.0) * t for s, t in zip(scen, left))
     ax.axvline(expected, color="black", linestyle="--", linewidth=1)
     ax.text(expected, -0.6, f" expected {expected:.1f}", fontsize=9, va="bottom")
@@ -148,7 +172,9 @@ def relief_by_scenario_track(relief, probability: dict, scenario_names: dict | N
     ax.set_xlabel("discounted tariff relief over the horizon, USD bn")
     ax.grid(axis="x", color="#eeeeee")
     ax.set_axisbelow(True)
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.05), ncol=min(len(cells.columns), 6), frameon=False, fontsize=9)
+    ax.legend(
+        loc="lower center", bbox_to_anchor=(0.5, 1.05), ncol=min(len(cells.columns), 6), frameon=False, fontsize=9
+    )
     return to_svg(fig)
 
 
@@ -173,26 +199,55 @@ def tier_ladders(tiers, ladder, scenarios: list, tracks: list) -> str:
             base = g["base_tier"].iloc[-1] if len(g) else ""
             if len(steps) <= 1:  # a ladder of one tier: nothing to reach in this stance
                 ax.set_title(f"{s} / {r}", fontsize=8, color="#555555", loc="left")
-                ax.text(0.5, 0.5, f"only the baseline tier\n({reached or base}) in this stance", transform=ax.transAxes,
-                        ha="center", va="center", fontsize=7, color="#888888")
+                ax.text(
+                    0.5,
+                    0.5,
+                    f"only the baseline tier\n({reached or base}) in this stance",
+                    transform=ax.transAxes,
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="#888888",
+                )
                 ax.axis("off")
                 continue
             ymax = max(float(shown["threshold"].max()), top) * 1.15 or 1.0
             for t in shown.itertuples():
                 if t.threshold > 0:
                     ax.axhline(t.threshold, color="#999999", linestyle=":", linewidth=1)
-                    ax.text(1.0, t.threshold, f" {t.tier}", transform=ax.get_yaxis_transform(), fontsize=7,
-                            va="center", ha="left", color="#555555", clip_on=False)
+                    ax.text(
+                        1.0,
+                        t.threshold,
+                        f" {t.tier}",
+                        transform=ax.get_yaxis_transform(),
+                        fontsize=7,
+                        va="center",
+                        ha="left",
+                        color="#555555",
+                        clip_on=False,
+                    )
             if len(g):
                 ax.plot(g["year"], g["score"], marker="o", markersize=3, color=OPERATING, linewidth=1.5)
             ax.set_ylim(0, ymax)
             ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
             colour = "#1b7837" if reached != base else "#555555"
-            ax.set_title(f"{s} / {r}\nreaches {reached}" if reached != base else f"{s} / {r}\nstays at {reached}",
-                         fontsize=8, color=colour, loc="left")
+            ax.set_title(
+                f"{s} / {r}\nreaches {reached}" if reached != base else f"{s} / {r}\nstays at {reached}",
+                fontsize=8,
+                color=colour,
+                loc="left",
+            )
             ax.tick_params(labelsize=7)
             if len(above) > 1:
-                ax.text(0.02, 0.95, f"{len(above) - 1} tier(s) higher", transform=ax.transAxes, fontsize=6, va="top", color="#888888")
+                ax.text(
+                    0.02,
+                    0.95,
+                    f"{len(above) - 1} tier(s) higher",
+                    transform=ax.transAxes,
+                    fontsize=6,
+                    va="top",
+                    color="#888888",
+                )
     for ax in axes[-1]:
         ax.tick_params(axis="x", labelrotation=45, labelsize=7)
     fig.tight_layout(h_pad=0.6, w_pad=2.4)
@@ -227,8 +282,15 @@ def grouped_bars(categories: list, series: dict, ylabel: str, horizontal: bool =
         ax.set_ylabel(ylabel)
         ax.grid(axis="y", color="#eeeeee")
     if reference_line is not None:
-        ax.step(np.r_[x - 0.5, x[-1] + 0.5], np.r_[reference_line, reference_line[-1]], where="post",
-                color="black", linewidth=1.5, linestyle="--", label="budget")
+        ax.step(
+            np.r_[x - 0.5, x[-1] + 0.5],
+            np.r_[reference_line, reference_line[-1]],
+            where="post",
+            color="black",
+            linewidth=1.5,
+            linestyle="--",
+            label="budget",
+        )
     ax.set_axisbelow(True)
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(n + 1, 5), frameon=False, fontsize=9)
     return to_svg(fig)
@@ -245,7 +307,9 @@ def attribution_bars(rows: list, top: int = 10) -> str | None:
     fig, ax = plt.subplots(figsize=(WIDTH, 0.7 + 0.36 * len(rows)))
     ax.barh(range(len(rows)), values, color=[COMMIT if v < 0 else "#1b9e77" for v in values], height=0.6)
     for i, v in enumerate(values):
-        ax.text(v, i, f" {v:+.2f} " if v >= 0 else f" {v:+.2f} ", va="center", ha="left" if v >= 0 else "right", fontsize=8)
+        ax.text(
+            v, i, f" {v:+.2f} " if v >= 0 else f" {v:+.2f} ", va="center", ha="left" if v >= 0 else "right", fontsize=8
+        )
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(labels, fontsize=9)
     ax.invert_yaxis()

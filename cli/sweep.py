@@ -13,7 +13,7 @@ from relief.cli.render import _console
 
 
 def _definition(spec, vary, method, samples, seed, overrides, force, exclude):
-    from relief.model.sweep import SweepDefinition, load_spec, parse_vary
+    from relief.model.sweeps.spec import SweepDefinition, load_spec, parse_vary
 
     if spec is not None:
         defn = load_spec(spec)
@@ -36,15 +36,32 @@ def _definition(spec, vary, method, samples, seed, overrides, force, exclude):
 def execute(case, defn, options, out_dir: Path, workers: int, scheduler, resume: bool, quiet: bool, reuse: bool = True):
     """Run a sweep into out_dir with a progress bar; write summary.json and the charts."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    from relief.model.runner import run_sweep
-    from relief.model.sweep import summarize
+    from relief.model.sweeps.runner import run_sweep
+    from relief.model.sweeps.spec import summarize
 
     console = Console(stderr=True)
     t0 = time.perf_counter()
-    progress = Progress(TextColumn("[bold]sweep[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[last]}"),
-                        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console, disable=quiet, transient=False)
+    progress = Progress(
+        TextColumn("[bold]sweep[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=quiet,
+        transient=False,
+    )
     task = None
     counts: dict[str, int] = {}
 
@@ -54,17 +71,33 @@ def execute(case, defn, options, out_dir: Path, workers: int, scheduler, resume:
             task = progress.add_task("sweep", total=total, completed=done, last="")
         if row is not None:
             counts[row["status"]] = counts.get(row["status"], 0) + 1
-            last = f"{row['status']}" + (f" {row['expected_relief']:.2f}" if isinstance(row.get("expected_relief"), float) else "")
+            last = f"{row['status']}" + (
+                f" {row['expected_relief']:.2f}" if isinstance(row.get("expected_relief"), float) else ""
+            )
             progress.update(task, completed=done, last=last)
 
     try:
         with progress:
-            store, points, matrix = run_sweep(defn, case, options, out_dir, workers=workers, scheduler=scheduler,
-                                              resume=resume, on_progress=on_progress, reuse=reuse)
+            store, points, matrix = run_sweep(
+                defn,
+                case,
+                options,
+                out_dir,
+                workers=workers,
+                scheduler=scheduler,
+                resume=resume,
+                on_progress=on_progress,
+                reuse=reuse,
+            )
     except KeyboardInterrupt as e:
         code = interrupted_code(e)
-        raise Failure(code, [f"relief: sweep {'interrupted' if code == 130 else 'terminated'}; the finished points are in {out_dir / 'points.csv'}",
-                             "  continue it with the same command and --resume"]) from None
+        raise Failure(
+            code,
+            [
+                f"relief: sweep {'interrupted' if code == 130 else 'terminated'}; the finished points are in {out_dir / 'points.csv'}",
+                "  continue it with the same command and --resume",
+            ],
+        ) from None
     summary = summarize(defn, case, options, points, store.done, matrix, time.perf_counter() - t0)
     summary["charts"] = _charts(out_dir, defn, summary, points, store.done)
     store.finalize(summary)
@@ -77,8 +110,13 @@ def fail_on_check(summary: dict, out_dir: Path) -> None:
     exits 4: a planner must not read such a sweep as complete."""
     n = summary["counts"].get("check_failed", 0)
     if n:
-        raise Failure(EXIT_FAILED, [f"relief: {n} point(s) failed relief's independent check, so their plans are not reported "
-                                    f"(status check_failed in {out_dir / 'points.csv'}, the reason in its message column)"])
+        raise Failure(
+            EXIT_FAILED,
+            [
+                f"relief: {n} point(s) failed relief's independent check, so their plans are not reported "
+                f"(status check_failed in {out_dir / 'points.csv'}, the reason in its message column)"
+            ],
+        )
 
 
 def _charts(out_dir: Path, defn, summary: dict, points, done: dict) -> list[str]:
@@ -104,8 +142,16 @@ def _charts(out_dir: Path, defn, summary: dict, points, done: dict) -> list[str]
                     xs.append(float(p.values[label]))
                     ys.append(float(r["expected_relief"]))
             if xs:
-                made.append(charts.line_chart(xs, ys, out_dir / "relief.png", xlabel=label, ylabel="expected relief, USD bn",
-                                              title=f"Expected relief as {label} varies"))
+                made.append(
+                    charts.line_chart(
+                        xs,
+                        ys,
+                        out_dir / "relief.png",
+                        xlabel=label,
+                        ylabel="expected relief, USD bn",
+                        title=f"Expected relief as {label} varies",
+                    )
+                )
     except Exception as e:  # a chart must never cost a planner the sweep's numbers
         click.echo(f"relief: warning: a chart could not be drawn ({type(e).__name__}: {e})", err=True)
     return [Path(p).name for p in made]
@@ -117,10 +163,14 @@ def _render_summary(summary: dict, out_dir: Path) -> None:
 
     console = _console()
     counts = ", ".join(f"{k} {v}" for k, v in sorted(summary["counts"].items()))
-    console.print(f"[bold]{summary['case']}[/]: {summary['finished']} of {summary['points']} points ({counts}) "
-                  f"in {summary['wall_seconds']:.1f} s; HiGHS {summary['solve_seconds_mean'] or 0:.3f} s a point on average.")
+    console.print(
+        f"[bold]{summary['case']}[/]: {summary['finished']} of {summary['points']} points ({counts}) "
+        f"in {summary['wall_seconds']:.1f} s; HiGHS {summary['solve_seconds_mean'] or 0:.3f} s a point on average."
+    )
     if summary.get("expected_relief_min") is not None:
-        console.print(f"Expected relief from USD {summary['expected_relief_min']:.2f}bn to {summary['expected_relief_max']:.2f}bn.")
+        console.print(
+            f"Expected relief from USD {summary['expected_relief_min']:.2f}bn to {summary['expected_relief_max']:.2f}bn."
+        )
     console.print("[bold]How often each lever is chosen[/]")
     t = Table(box=box.SIMPLE_HEAD)
     t.add_column("lever")
@@ -134,7 +184,14 @@ def _render_summary(summary: dict, out_dir: Path) -> None:
         for c in ("parameter", "low", "relief", "high", "relief", "swing"):
             t.add_column(c, justify="left" if c == "parameter" else "right")
         for r in summary["tornado"]:
-            t.add_row(r["label"], f"{r['low_value']:g}", f"{r['relief_at_low']:.2f}", f"{r['high_value']:g}", f"{r['relief_at_high']:.2f}", f"{r['swing']:.2f}")
+            t.add_row(
+                r["label"],
+                f"{r['low_value']:g}",
+                f"{r['relief_at_low']:.2f}",
+                f"{r['high_value']:g}",
+                f"{r['relief_at_high']:.2f}",
+                f"{r['swing']:.2f}",
+            )
         console.print(t)
     ind = summary.get("indices")
     if ind:
@@ -154,8 +211,22 @@ def _render_indices(console, ind: dict) -> None:
     rows = ind.get("indices", {})
     if not rows:
         return
-    cols = [c for c in ("S1", "S1_conf", "ST", "ST_conf", "mu_star", "mu_star_conf", "sigma", "spearman", "spearman_low", "spearman_high")
-            if any(c in v for v in rows.values())]
+    cols = [
+        c
+        for c in (
+            "S1",
+            "S1_conf",
+            "ST",
+            "ST_conf",
+            "mu_star",
+            "mu_star_conf",
+            "sigma",
+            "spearman",
+            "spearman_low",
+            "spearman_high",
+        )
+        if any(c in v for v in rows.values())
+    ]
     console.print(f"[bold]Sensitivity of expected relief ({ind.get('design', '')}, {ind.get('points', '?')} points)[/]")
     t = Table(box=box.SIMPLE_HEAD)
     t.add_column("parameter")
@@ -172,9 +243,9 @@ def _default_high(base, path: str, force, exclude, overrides) -> float:
     """Upper end of a frontier's default range: for the total public budget, 1.5 times what
     the base case's optimal plan spends (beyond that relief cannot grow); otherwise twice
     the parameter's value in the case."""
-    from relief.model.overrides import apply_overrides, resolve_path
-    from relief.model.run import run_case
-    from relief.model.solve import SolveOptions
+    from relief.model.core.options import SolveOptions
+    from relief.model.core.overrides import apply_overrides, resolve_path
+    from relief.model.core.run import run_case
 
     if path == "case.total_public_budget":
         work = apply_overrides(base, list(overrides) + ["case.total_public_budget=1e6"])
@@ -189,25 +260,56 @@ def _default_high(base, path: str, force, exclude, overrides) -> float:
 
 
 def _default_out(case, defn, kind: str) -> Path:
-    from relief.model.sweep import definition_hash
-    from relief.model.solve import SolveOptions
+    from relief.model.core.options import SolveOptions
+    from relief.model.sweeps.spec import definition_hash
 
     h = definition_hash(defn, case, SolveOptions())[:8]
     return Path("sweeps") / f"{case.name}-{kind}-{h}"
 
 
 SWEEP_OPTIONS = [
-    click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Change a number at every point (as in relief solve)."),
+    click.option(
+        "--set",
+        "overrides",
+        multiple=True,
+        metavar="PATH=VALUE",
+        help="Change a number at every point (as in relief solve).",
+    ),
     click.option("--force", multiple=True, metavar="LEVER", help="Force LEVER at every point."),
     click.option("--exclude", multiple=True, metavar="LEVER", help="Exclude LEVER at every point."),
-    click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Local worker processes (one HiGHS thread each)."),
-    click.option("--scheduler", metavar="ADDRESS", help="Run on an existing Dask distributed cluster, e.g. tcp://10.0.0.5:8786."),
-    click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), help="Time limit per point, seconds (default: case.yaml, else 60)."),
-    click.option("--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap per point (default: case.yaml, else 1e-6)."),
-    click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Output folder (default: sweeps/CASE-KIND-HASH)."),
-    click.option("--resume", is_flag=True, help="Continue an interrupted sweep in --out without redoing finished points."),
+    click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help="Local worker processes (one HiGHS thread each).",
+    ),
+    click.option(
+        "--scheduler", metavar="ADDRESS", help="Run on an existing Dask distributed cluster, e.g. tcp://10.0.0.5:8786."
+    ),
+    click.option(
+        "--time-limit",
+        type=click.FloatRange(min=0, min_open=True),
+        help="Time limit per point, seconds (default: case.yaml, else 60).",
+    ),
+    click.option(
+        "--mip-gap", type=click.FloatRange(min=0), help="Relative MIP gap per point (default: case.yaml, else 1e-6)."
+    ),
+    click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        help="Output folder (default: sweeps/CASE-KIND-HASH).",
+    ),
+    click.option(
+        "--resume", is_flag=True, help="Continue an interrupted sweep in --out without redoing finished points."
+    ),
     click.option("--json", "as_json", is_flag=True, help="Print summary.json to stdout instead of the tables."),
-    click.option("--no-reuse", is_flag=True, help="Solve every point afresh, even where a looser point's plan is provably still optimal."),
+    click.option(
+        "--no-reuse",
+        is_flag=True,
+        help="Solve every point afresh, even where a looser point's plan is provably still optimal.",
+    ),
 ]
 
 
@@ -218,22 +320,58 @@ def sweep_options(fn):
 
 
 def _options(case, time_limit, mip_gap):
-    from relief.model.solve import SolveOptions
+    from relief.model.core.options import SolveOptions
 
-    return SolveOptions.resolve(case.meta, time_limit=time_limit if time_limit is not None else (case.meta.get("time_limit") or 60.0), mip_gap=mip_gap)
+    return SolveOptions.resolve(
+        case.meta,
+        time_limit=time_limit if time_limit is not None else (case.meta.get("time_limit") or 60.0),
+        mip_gap=mip_gap,
+    )
 
 
 @main.command()
 @CASE_ARG
-@click.option("--vary", multiple=True, metavar="PATH=START:STOP:STEPS|V1,V2,...",
-              help="A parameter to vary (same paths as --set; PATH*=... varies a factor). Several give the full grid.")
-@click.option("--spec", type=click.Path(path_type=Path, dir_okay=False), help="A sweep file (YAML): case, method, samples, seed, parameters.")
-@click.option("--method", type=click.Choice(["grid", "oat", "lhs", "sobol", "morris"]), help="Design (default grid; with --spec, the file's).")
-@click.option("--samples", type=click.IntRange(min=1), help="Samples for lhs, sobol (base samples) and morris (trajectories).")
+@click.option(
+    "--vary",
+    multiple=True,
+    metavar="PATH=START:STOP:STEPS|V1,V2,...",
+    help="A parameter to vary (same paths as --set; PATH*=... varies a factor). Several give the full grid.",
+)
+@click.option(
+    "--spec",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A sweep file (YAML): case, method, samples, seed, parameters.",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["grid", "oat", "lhs", "sobol", "morris"]),
+    help="Design (default grid; with --spec, the file's).",
+)
+@click.option(
+    "--samples", type=click.IntRange(min=1), help="Samples for lhs, sobol (base samples) and morris (trajectories)."
+)
 @click.option("--seed", type=int, help="Seed of the sampling design.")
 @sweep_options
 @guarded
-def sweep(case, vary, spec, method, samples, seed, overrides, force, exclude, workers, scheduler, time_limit, mip_gap, out_dir, resume, as_json, no_reuse):
+def sweep(
+    case,
+    vary,
+    spec,
+    method,
+    samples,
+    seed,
+    overrides,
+    force,
+    exclude,
+    workers,
+    scheduler,
+    time_limit,
+    mip_gap,
+    out_dir,
+    resume,
+    as_json,
+    no_reuse,
+):
     """Solve a case at many parameter values: grids, one-at-a-time, or sampling designs
     with sensitivity indices (SALib). The model is built once; each point changes only
     numbers and re-solves. Finished points are saved as they complete; --resume
@@ -252,7 +390,7 @@ def sweep(case, vary, spec, method, samples, seed, overrides, force, exclude, wo
     Output: points.csv (a row per point), summary.json, and charts (tornado.png,
     sensitivity.png, lever_frequency.png, relief.png).
     """
-    from relief.model.sweep import SweepError, load_spec
+    from relief.model.sweeps.spec import SweepError, load_spec
 
     try:
         spec_case = load_spec(spec).case if spec is not None else None
@@ -260,10 +398,14 @@ def sweep(case, vary, spec, method, samples, seed, overrides, force, exclude, wo
         defn = _definition(spec, vary, method, samples, seed, overrides, force, exclude)
         unknown = [l for l in (*defn.force, *defn.exclude) if l not in base.levers]
         if unknown:
-            raise Failure(EXIT_INPUT, f"relief: unknown lever(s): {', '.join(unknown)} (levers: {', '.join(base.levers)})")
+            raise Failure(
+                EXIT_INPUT, f"relief: unknown lever(s): {', '.join(unknown)} (levers: {', '.join(base.levers)})"
+            )
         options = _options(base, time_limit, mip_gap)
         out = out_dir or _default_out(base, defn, defn.method)
-        summary, points, store = execute(base, defn, options, out, workers, scheduler, resume, quiet=as_json, reuse=not no_reuse)
+        summary, points, store = execute(
+            base, defn, options, out, workers, scheduler, resume, quiet=as_json, reuse=not no_reuse
+        )
     except SweepError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
     if as_json:
@@ -275,14 +417,39 @@ def sweep(case, vary, spec, method, samples, seed, overrides, force, exclude, wo
 
 @main.command()
 @CASE_ARG
-@click.option("--param", "param", default="case.total_public_budget", show_default=True, metavar="PATH",
-              help="The parameter on the x axis (a --set path; PATH* for a factor).")
-@click.option("--range", "range_", metavar="START:STOP:STEPS",
-              help="Values of the parameter (default, 21 steps from 0: for the total public budget up to 1.5x what the "
-                   "unconstrained optimum spends; for a factor up to 2; otherwise up to twice the case's value).")
+@click.option(
+    "--param",
+    "param",
+    default="case.total_public_budget",
+    show_default=True,
+    metavar="PATH",
+    help="The parameter on the x axis (a --set path; PATH* for a factor).",
+)
+@click.option(
+    "--range",
+    "range_",
+    metavar="START:STOP:STEPS",
+    help="Values of the parameter (default, 21 steps from 0: for the total public budget up to 1.5x what the "
+    "unconstrained optimum spends; for a factor up to 2; otherwise up to twice the case's value).",
+)
 @sweep_options
 @guarded
-def frontier(case, param, range_, overrides, force, exclude, workers, scheduler, time_limit, mip_gap, out_dir, resume, as_json, no_reuse):
+def frontier(
+    case,
+    param,
+    range_,
+    overrides,
+    force,
+    exclude,
+    workers,
+    scheduler,
+    time_limit,
+    mip_gap,
+    out_dir,
+    resume,
+    as_json,
+    no_reuse,
+):
     """Expected relief against the total public budget (or another --param): the knees
     and the marginal relief per extra unit (USD bn for budgets) between points. A preset
     over the sweep machinery.
@@ -297,11 +464,11 @@ def frontier(case, param, range_, overrides, force, exclude, workers, scheduler,
     Output: frontier.csv (value, expected relief, public spend, marginal relief, knee),
     frontier.png, and the sweep's own points.csv and summary.json.
     """
-    from relief.model.frontier import frontier_table
-    from relief.model.io import atomic_write_csv, atomic_write_json
-    from relief.model.sweep import SweepDefinition, SweepError, parse_vary
-
     import pandas as pd
+
+    from relief.model.core.io import atomic_write_csv, atomic_write_json
+    from relief.model.sweeps.frontier import frontier_table
+    from relief.model.sweeps.spec import SweepDefinition, SweepError, parse_vary
 
     try:
         base = _load(case)
@@ -313,10 +480,14 @@ def frontier(case, param, range_, overrides, force, exclude, workers, scheduler,
             else:
                 range_ = f"0:{_default_high(base, path, force, exclude, overrides)}:21"
         p = parse_vary(f"{path}{'*=' if scale else '='}{range_}")
-        defn = SweepDefinition(parameters=[p], method="grid", force=tuple(force), exclude=tuple(exclude), fixed=tuple(overrides))
+        defn = SweepDefinition(
+            parameters=[p], method="grid", force=tuple(force), exclude=tuple(exclude), fixed=tuple(overrides)
+        )
         options = _options(base, time_limit, mip_gap)
         out = out_dir or _default_out(base, defn, "frontier")
-        summary, points, store = execute(base, defn, options, out, workers, scheduler, resume, quiet=as_json, reuse=not no_reuse)
+        summary, points, store = execute(
+            base, defn, options, out, workers, scheduler, resume, quiet=as_json, reuse=not no_reuse
+        )
     except SweepError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
     xs, ys, spend = [], [], {}
@@ -329,14 +500,22 @@ def frontier(case, param, range_, overrides, force, exclude, workers, scheduler,
     rows = frontier_table(xs, ys)
     for r in rows:
         r["public_spend"] = spend.get(r["x"])
-    table = pd.DataFrame(rows, columns=["x", "expected_relief", "public_spend", "marginal", "knee"]).rename(columns={"x": p.label})
+    table = pd.DataFrame(rows, columns=["x", "expected_relief", "public_spend", "marginal", "knee"]).rename(
+        columns={"x": p.label}
+    )
     atomic_write_csv(out / "frontier.csv", table)
     try:
         from relief.cli import charts
 
-        charts.frontier_chart([r["x"] for r in rows], [r["expected_relief"] for r in rows], out / "frontier.png",
-                              knees=[i for i, r in enumerate(rows) if r["knee"]], marginal=[r["marginal"] for r in rows],
-                              xlabel=p.label, ylabel="expected relief, USD bn")
+        charts.frontier_chart(
+            [r["x"] for r in rows],
+            [r["expected_relief"] for r in rows],
+            out / "frontier.png",
+            knees=[i for i, r in enumerate(rows) if r["knee"]],
+            marginal=[r["marginal"] for r in rows],
+            xlabel=p.label,
+            ylabel="expected relief, USD bn",
+        )
         summary["charts"] = sorted(set(summary.get("charts", [])) | {"frontier.png"})
     except Exception as e:
         click.echo(f"relief: warning: the frontier chart could not be drawn ({type(e).__name__}: {e})", err=True)
@@ -354,8 +533,13 @@ def frontier(case, param, range_, overrides, force, exclude, workers, scheduler,
     for c in (p.label, "expected relief", "public spend", "marginal / unit", "knee"):
         t.add_column(c, justify="right")
     for r in rows:
-        t.add_row(f"{r['x']:g}", f"{r['expected_relief']:.2f}", "" if r["public_spend"] is None else f"{r['public_spend']:.2f}",
-                  "" if r["marginal"] is None else f"{r['marginal']:.3f}", "knee" if r["knee"] else "")
+        t.add_row(
+            f"{r['x']:g}",
+            f"{r['expected_relief']:.2f}",
+            "" if r["public_spend"] is None else f"{r['public_spend']:.2f}",
+            "" if r["marginal"] is None else f"{r['marginal']:.3f}",
+            "knee" if r["knee"] else "",
+        )
     console.print(t)
     console.print(f"Results: {out}/frontier.csv, frontier.png, points.csv, summary.json")
     fail_on_check(summary, out)
@@ -363,12 +547,32 @@ def frontier(case, param, range_, overrides, force, exclude, workers, scheduler,
 
 @main.command("risk")
 @CASE_ARG
-@click.option("--alpha", type=click.FloatRange(min=0, max=1, max_open=True), default=0.8, show_default=True,
-              help="CVaR level: the mean relief of the worst 1-ALPHA of probability.")
+@click.option(
+    "--alpha",
+    type=click.FloatRange(min=0, max=1, max_open=True),
+    default=0.8,
+    show_default=True,
+    help="CVaR level: the mean relief of the worst 1-ALPHA of probability.",
+)
 @click.option("--steps", type=click.IntRange(min=2), default=11, show_default=True, help="Weights from 0 to 1.")
 @sweep_options
 @guarded
-def risk_frontier(case, alpha, steps, overrides, force, exclude, workers, scheduler, time_limit, mip_gap, out_dir, resume, as_json, no_reuse):
+def risk_frontier(
+    case,
+    alpha,
+    steps,
+    overrides,
+    force,
+    exclude,
+    workers,
+    scheduler,
+    time_limit,
+    mip_gap,
+    out_dir,
+    resume,
+    as_json,
+    no_reuse,
+):
     """Expected relief against CVaR (the mean relief of the worst 1-ALPHA of probability)
     as the weight on CVaR moves from 0 (expected relief only) to 1 (CVaR only): what
     protection against a bad U.S. stance costs in expected relief. A preset over the
@@ -382,22 +586,26 @@ def risk_frontier(case, alpha, steps, overrides, force, exclude, workers, schedu
     Output: risk_frontier.csv (weight, expected relief, CVaR, worst-stance relief, public
     spend, the levers that change), risk_frontier.png, and the sweep's points.csv.
     """
-    from relief.model.io import atomic_write_csv, atomic_write_json
-    from relief.model.overrides import apply_overrides
-    from relief.model.risk import Risk, cvar
-    from relief.model.sweep import SweepDefinition, SweepError, parse_vary
-    from relief.model.sweep_store import relief_column
-
     import pandas as pd
+
+    from relief.model.core.io import atomic_write_csv, atomic_write_json
+    from relief.model.core.overrides import apply_overrides
+    from relief.model.core.risk import Risk, cvar
+    from relief.model.sweeps.spec import SweepDefinition, SweepError, parse_vary
+    from relief.model.sweeps.store import relief_column
 
     try:
         # the risk rows belong to the base case, so every point re-uses one model
         base = apply_overrides(_load(case), Risk("cvar", alpha, 0.0).overrides())
         p = parse_vary(f"case.risk_weight=0:1:{steps}")
-        defn = SweepDefinition(parameters=[p], method="grid", force=tuple(force), exclude=tuple(exclude), fixed=tuple(overrides))
+        defn = SweepDefinition(
+            parameters=[p], method="grid", force=tuple(force), exclude=tuple(exclude), fixed=tuple(overrides)
+        )
         options = _options(base, time_limit, mip_gap)
         out = out_dir or _default_out(base, defn, f"risk{alpha:g}")
-        summary, points, store = execute(base, defn, options, out, workers, scheduler, resume, quiet=as_json, reuse=not no_reuse)
+        summary, points, store = execute(
+            base, defn, options, out, workers, scheduler, resume, quiet=as_json, reuse=not no_reuse
+        )
     except SweepError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
     prob = dict(zip(base.table("scenarios")["scenario"], base.table("scenarios")["probability"]))
@@ -408,14 +616,28 @@ def risk_frontier(case, alpha, steps, overrides, force, exclude, workers, schedu
             continue
         by = {s: float(r[relief_column(s)]) for s in base.scenarios}
         modules = {l: float(r[l] or 0) for l in base.levers}
-        changed = "" if prev is None else ", ".join(
-            f"{l} {prev[l]:g}->{modules[l]:g}" for l in base.levers if abs(modules[l] - prev[l]) > 1e-6)
-        rows.append({"weight": float(pt.values[p.label]), "expected_relief": float(r["expected_relief"]),
-                     "cvar": cvar(by, prob, alpha), "worst": min(by.values()),
-                     "worst_scenario": min(by, key=lambda s: (by[s], s)), "public_spend": float(r["public_spend"]),
-                     "status": r["status"], "changes": changed})
+        changed = (
+            ""
+            if prev is None
+            else ", ".join(f"{l} {prev[l]:g}->{modules[l]:g}" for l in base.levers if abs(modules[l] - prev[l]) > 1e-6)
+        )
+        rows.append(
+            {
+                "weight": float(pt.values[p.label]),
+                "expected_relief": float(r["expected_relief"]),
+                "cvar": cvar(by, prob, alpha),
+                "worst": min(by.values()),
+                "worst_scenario": min(by, key=lambda s: (by[s], s)),
+                "public_spend": float(r["public_spend"]),
+                "status": r["status"],
+                "changes": changed,
+            }
+        )
         prev = modules
-    table = pd.DataFrame(rows, columns=["weight", "expected_relief", "cvar", "worst", "worst_scenario", "public_spend", "status", "changes"])
+    table = pd.DataFrame(
+        rows,
+        columns=["weight", "expected_relief", "cvar", "worst", "worst_scenario", "public_spend", "status", "changes"],
+    )
     atomic_write_csv(out / "risk_frontier.csv", table)
     try:
         from relief.cli import charts
@@ -434,16 +656,26 @@ def risk_frontier(case, alpha, steps, overrides, force, exclude, workers, schedu
     from rich.table import Table
 
     console = _console()
-    console.print(f"[bold]Expected relief against CVaR{alpha:g} (the mean relief of the worst {1 - alpha:.0%} of probability)[/]")
+    console.print(
+        f"[bold]Expected relief against CVaR{alpha:g} (the mean relief of the worst {1 - alpha:.0%} of probability)[/]"
+    )
     t = Table()
     for c in ("weight", "expected relief", f"CVaR{alpha:g}", "worst stance", "public spend", "what changes"):
         t.add_column(c, justify="left" if c == "what changes" else "right", overflow="fold")
     for r in rows:
-        t.add_row(f"{r['weight']:g}", f"{r['expected_relief']:.2f}", f"{r['cvar']:.2f}", f"{r['worst']:.2f} ({r['worst_scenario']})",
-                  f"{r['public_spend']:.2f}", r["changes"])
+        t.add_row(
+            f"{r['weight']:g}",
+            f"{r['expected_relief']:.2f}",
+            f"{r['cvar']:.2f}",
+            f"{r['worst']:.2f} ({r['worst_scenario']})",
+            f"{r['public_spend']:.2f}",
+            r["changes"],
+        )
     console.print(t)
     if rows:
         a, b = rows[0], rows[-1]
-        console.print(f"From weight 0 to 1: CVaR {a['cvar']:.2f} -> {b['cvar']:.2f} ({b['cvar'] - a['cvar']:+.2f}), "
-                      f"expected relief {a['expected_relief']:.2f} -> {b['expected_relief']:.2f} ({b['expected_relief'] - a['expected_relief']:+.2f}).")
+        console.print(
+            f"From weight 0 to 1: CVaR {a['cvar']:.2f} -> {b['cvar']:.2f} ({b['cvar'] - a['cvar']:+.2f}), "
+            f"expected relief {a['expected_relief']:.2f} -> {b['expected_relief']:.2f} ({b['expected_relief'] - a['expected_relief']:+.2f})."
+        )
     console.print(f"Results: {out}/risk_frontier.csv, risk_frontier.png, points.csv, summary.json")

@@ -34,7 +34,11 @@ def tables(v) -> dict:
         rows.append({"plan": lab, "scenario": "expected", "probability": 1.0, "relief": v.expected[lab]})
     levers = list(dict.fromkeys(l for lab in labels for l in v.portfolio[lab]))
     port = [{"plan": lab, "lever": l, "modules": v.portfolio[lab].get(l, 0.0)} for lab in labels for l in levers]
-    plans = [{"plan": lab, "lever": l, "year": y, "modules": m} for lab in labels for (l, y), m in sorted(v.plans[lab].items())]
+    plans = [
+        {"plan": lab, "lever": l, "year": y, "modules": m}
+        for lab in labels
+        for (l, y), m in sorted(v.plans[lab].items())
+    ]
     return {"value.csv": pd.DataFrame(rows), "portfolio.csv": pd.DataFrame(port), "plans.csv": pd.DataFrame(plans)}
 
 
@@ -53,16 +57,27 @@ def render(v) -> None:
     t.add_row("RP", f"{v.rp:.3f}", "the roadmap committed now, before the U.S. stance is known (relief solve)")
     t.add_row("WS", f"{v.ws:.3f}", "wait-and-see: each stance's own optimum, weighted by its probability")
     t.add_row("EVPI = WS - RP", f"{v.evpi:.3f}", "the most that knowing the stance before committing is worth")
-    ev = "the expected-value stance" if v.ev_how == "mean" else f"the most probable stance, {v.ev_how.split(': ')[1]} (ladders differ, no mean stance)"
+    ev = (
+        "the expected-value stance"
+        if v.ev_how == "mean"
+        else f"the most probable stance, {v.ev_how.split(': ')[1]} (ladders differ, no mean stance)"
+    )
     t.add_row("EEV", f"{v.eev:.3f}", f"the roadmap optimal for {ev}, valued over all stances")
     t.add_row("VSS = RP - EEV", f"{v.vss:.3f}", "what planning for every stance gains over planning for one")
     con.print(t)
     labels = _labels(v)
     con.print()
     con.print("[bold]Each plan if each stance comes true[/]")
-    con.print("  Columns: 'roadmap' is the plan for all stances (RP); a stance's name, the plan optimal were that stance "
-              "known (WS); 'EV plan', the plan for " + ("the expected-value stance." if v.ev_how == "mean" else
-                                                         f"the most probable stance ({v.ev_how.split(': ')[1]})."), style="dim")
+    con.print(
+        "  Columns: 'roadmap' is the plan for all stances (RP); a stance's name, the plan optimal were that stance "
+        "known (WS); 'EV plan', the plan for "
+        + (
+            "the expected-value stance."
+            if v.ev_how == "mean"
+            else f"the most probable stance ({v.ev_how.split(': ')[1]})."
+        ),
+        style="dim",
+    )
     t = Table(box=box.SIMPLE_HEAD, show_edge=False)
     t.add_column("stance", no_wrap=True)
     t.add_column("p", justify="right")
@@ -88,7 +103,12 @@ def render(v) -> None:
 
 @main.command("value")
 @CASE_ARG
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), help="Write value.csv, portfolio.csv, plans.csv, summary.json to DIR.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write value.csv, portfolio.csv, plans.csv, summary.json to DIR.",
+)
 @solve_options
 @guarded
 def value_cmd(case, out_dir, overrides, force, exclude, time_limit, mip_gap, threads, seed, as_json):
@@ -104,18 +124,27 @@ def value_cmd(case, out_dir, overrides, force, exclude, time_limit, mip_gap, thr
       relief value
       relief value --set 'budget.*.public_budget_usd_bn*=0.5' --out runs/value-half
     """
-    from relief.model.io import atomic_write_csv, atomic_write_json
-    from relief.model.run import NoPlan
-    from relief.model.value import value_of_information
+    from relief.model.analyses.value import value_of_information
+    from relief.model.core.io import atomic_write_csv, atomic_write_json
+    from relief.model.core.run import NoPlan
 
     work, options = prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed)
     try:
         v = value_of_information(work, options, tuple(force), tuple(exclude))
     except NoPlan as e:
         raise Failure(EXIT_FAILED, f"relief: value of information: {e}") from None
-    summary = {"analysis": "value", "case": work.name, "input_sha256": work.sha256(), "overrides": list(overrides), "force": list(force),
-               "exclude": list(exclude), **v.to_dict()}
-    summary["plans"] = {lab: [{"lever": l, "year": y, "modules": m} for (l, y), m in sorted(p.items())] for lab, p in v.plans.items()}
+    summary = {
+        "analysis": "value",
+        "case": work.name,
+        "input_sha256": work.sha256(),
+        "overrides": list(overrides),
+        "force": list(force),
+        "exclude": list(exclude),
+        **v.to_dict(),
+    }
+    summary["plans"] = {
+        lab: [{"lever": l, "year": y, "modules": m} for (l, y), m in sorted(p.items())] for lab, p in v.plans.items()
+    }
     if out_dir is not None:
         for name, df in tables(v).items():
             atomic_write_csv(Path(out_dir) / name, df)

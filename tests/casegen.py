@@ -8,7 +8,7 @@ interface, so the same code serves two front ends:
 
 A generated case is `(meta, tables)`: `meta` the case.yaml fields, `tables` a dict of
 table name -> list of row dicts in the section-2 schema of docs/model-spec. Feed it to
-`relief.model.case.Case.from_tables(meta, tables)`, or write it to a case folder with
+`relief.model.core.case.Case.from_tables(meta, tables)`, or write it to a case folder with
 `write_case(folder, meta, tables)`.
 
 Numbers are drawn from coarse grids (whole scores, thresholds in halves, credits in
@@ -29,8 +29,17 @@ import yaml
 
 # Column order of each table when written as CSV (model-spec section 2).
 COLUMNS = {
-    "levers": ["lever", "capex_per_module", "public_share", "lead_time_years", "earliest_year",
-               "min_modules", "max_modules", "max_modules_per_year", "integer"],
+    "levers": [
+        "lever",
+        "capex_per_module",
+        "public_share",
+        "lead_time_years",
+        "earliest_year",
+        "min_modules",
+        "max_modules",
+        "max_modules_per_year",
+        "integer",
+    ],
     "contributions": ["lever", "pillar", "score_per_module"],
     "sectors": ["sector", "track", "exports_usd_bn", "growth_rate"],
     "scenarios": ["scenario", "probability", "commitment_credit"],
@@ -134,17 +143,19 @@ def generate(c, max_levers: int = 3, max_years: int = 3, safe_requires: bool = F
     for l in levers:
         mn = c.pick([0, 0, 0, 1, 2])
         mx = mn + c.int(0, 2) if mn else c.int(1, 3)
-        lever_rows.append({
-            "lever": l,
-            "capex_per_module": c.pick([0.0, 0.5, 1.0, 2.0, 3.0]),
-            "public_share": c.pick([0.0, 0.25, 0.5, 1.0, 1.0]),
-            "lead_time_years": c.int(0, 2),
-            "earliest_year": first + c.pick([-1, 0, 0, 0, 1, 2, n_years]),
-            "min_modules": float(mn),
-            "max_modules": float(mx),
-            "max_modules_per_year": float(c.pick([0, 1, 1, 1, 2, 2])),
-            "integer": True,
-        })
+        lever_rows.append(
+            {
+                "lever": l,
+                "capex_per_module": c.pick([0.0, 0.5, 1.0, 2.0, 3.0]),
+                "public_share": c.pick([0.0, 0.25, 0.5, 1.0, 1.0]),
+                "lead_time_years": c.int(0, 2),
+                "earliest_year": first + c.pick([-1, 0, 0, 0, 1, 2, n_years]),
+                "min_modules": float(mn),
+                "max_modules": float(mx),
+                "max_modules_per_year": float(c.pick([0, 1, 1, 1, 2, 2])),
+                "integer": True,
+            }
+        )
 
     n_pillars = c.int(1, 3)
     pillars = [f"p{i}" for i in range(1, n_pillars + 1)]
@@ -159,12 +170,14 @@ def generate(c, max_levers: int = 3, max_years: int = 3, safe_requires: bool = F
     sectors = []
     for r in tracks:
         for j in range(c.int(1, 2)):
-            sectors.append({
-                "sector": f"{r}s{j}",
-                "track": r,
-                "exports_usd_bn": float(c.int(0, 10)),
-                "growth_rate": c.pick([0.0, 0.0, 0.05, -0.1]),
-            })
+            sectors.append(
+                {
+                    "sector": f"{r}s{j}",
+                    "track": r,
+                    "exports_usd_bn": float(c.int(0, 10)),
+                    "growth_rate": c.pick([0.0, 0.0, 0.05, -0.1]),
+                }
+            )
 
     n_scen = c.int(1, 3)
     scen = [f"s{i}" for i in range(1, n_scen + 1)]
@@ -181,7 +194,9 @@ def generate(c, max_levers: int = 3, max_years: int = 3, safe_requires: bool = F
         for r in tracks:
             for p in pillars:
                 if c.chance(0.6):
-                    pillar_weights.append({"scenario": s, "track": r, "pillar": p, "weight": c.pick([0.5, 1.0, 1.0, 2.0])})
+                    pillar_weights.append(
+                        {"scenario": s, "track": r, "pillar": p, "weight": c.pick([0.5, 1.0, 1.0, 2.0])}
+                    )
 
     tiers, tariffs, non_base = [], [], []
     for s in scen:
@@ -223,7 +238,9 @@ def generate(c, max_levers: int = 3, max_years: int = 3, safe_requires: bool = F
     if non_base and c.chance(0.35):
         reqs = []
         for s, r, k in c.sample(non_base, min(len(non_base), c.int(1, 2))):
-            reqs.append({"scenario": s, "track": r, "tier": k, "pillar": c.pick(pillars), "min_score": float(c.int(1, 8))})
+            reqs.append(
+                {"scenario": s, "track": r, "tier": k, "pillar": c.pick(pillars), "min_score": float(c.int(1, 8))}
+            )
         tables["tier_requirements"] = reqs
 
     if c.chance(0.3):
@@ -232,7 +249,9 @@ def generate(c, max_levers: int = 3, max_years: int = 3, safe_requires: bool = F
         tables["pools"] = [{"pool": q, "limit": float(c.int(0, 4))} for q in pools]
         tables["lever_pools"] = [
             {"lever": l, "pool": q, "use_per_module": float(c.int(0, 2))}
-            for l in levers for q in pools if c.chance(0.6)
+            for l in levers
+            for q in pools
+            if c.chance(0.6)
         ]
 
     if n_levers >= 2 and c.chance(0.35):

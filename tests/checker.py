@@ -50,8 +50,15 @@ def close(a: float, b: float, rel: float = REL_TOL) -> bool:
 # ----------------------------------------------------------------------------------
 
 _NUM = {
-    "levers": {"capex_per_module": float, "public_share": float, "lead_time_years": int, "earliest_year": int,
-               "min_modules": float, "max_modules": float, "max_modules_per_year": float},
+    "levers": {
+        "capex_per_module": float,
+        "public_share": float,
+        "lead_time_years": int,
+        "earliest_year": int,
+        "min_modules": float,
+        "max_modules": float,
+        "max_modules_per_year": float,
+    },
     "contributions": {"score_per_module": float},
     "sectors": {"exports_usd_bn": float, "growth_rate": float},
     "scenarios": {"probability": float, "commitment_credit": float},
@@ -142,17 +149,20 @@ class SpecCase:
             for t in self.years:
                 for k, _ in ladder:
                     self.values[(s, r, t, k)] = sum(
-                        j["exports_usd_bn"] * (1 + j["growth_rate"]) ** (t - self.data_year)
+                        j["exports_usd_bn"]
+                        * (1 + j["growth_rate"]) ** (t - self.data_year)
                         * (self.rates[(s, r, b, j["sector"])] - self.rates[(s, r, k, j["sector"])])
-                        for j in self.sectors if j["track"] == r
+                        for j in self.sectors
+                        if j["track"] == r
                     )
 
     def discount(self, year: int) -> float:
         return (1 + self.discount_rate) ** -(year - self.first)
 
     @staticmethod
-    def from_tables(meta: dict, tables: dict) -> "SpecCase":
+    def from_tables(meta: dict, tables: dict) -> SpecCase:
         """From case.yaml fields and {table: rows (list of dicts or a DataFrame)}."""
+
         def rows(name):
             t = tables.get(name)
             if t is None:
@@ -184,7 +194,7 @@ class SpecCase:
         )
 
     @staticmethod
-    def from_folder(folder) -> "SpecCase":
+    def from_folder(folder) -> SpecCase:
         """Read case.yaml and the CSV files of a case folder with the csv module."""
         folder = Path(folder)
         meta = yaml.safe_load((folder / "case.yaml").read_text(encoding="utf-8")) or {}
@@ -235,7 +245,7 @@ def check_plan(case: SpecCase, plan: dict, force=(), exclude=(), value: bool = T
         x[(l, int(t))] = x.get((l, int(t)), 0.0) + v
 
     # lever limits and the built indicator
-    portfolio = {l: 0.0 for l in case.levers}
+    portfolio = dict.fromkeys(case.levers, 0.0)
     for (l, t), v in x.items():
         portfolio[l] += v
     for l, r in case.levers.items():
@@ -310,14 +320,20 @@ def relief_of(case: SpecCase, x: dict):
         for c in case.contributions:
             for t in case.years:
                 key = (c["pillar"], t)
-                P[key] = P.get(key, 0.0) + c["score_per_module"] * ((1 - k) * operating[(c["lever"], t)] + k * committed[(c["lever"], t)])
+                P[key] = P.get(key, 0.0) + c["score_per_module"] * (
+                    (1 - k) * operating[(c["lever"], t)] + k * committed[(c["lever"], t)]
+                )
         total = 0.0
         for r in case.tracks:
             for t in case.years:
-                S = sum(w["weight"] * P.get((w["pillar"], t), 0.0) for w in case.weights if w["scenario"] == s and w["track"] == r)
+                S = sum(
+                    w["weight"] * P.get((w["pillar"], t), 0.0)
+                    for w in case.weights
+                    if w["scenario"] == s and w["track"] == r
+                )
                 best_k, best_v = case.base[(s, r)], 0.0
                 for tier, thr in case.ladders[(s, r)]:
-                    if S < thr - tol(thr):
+                    if thr - tol(thr) > S:
                         continue
                     reqs = [q for q in case.requirements if (q["scenario"], q["track"], q["tier"]) == (s, r, tier)]
                     if any(P.get((q["pillar"], t), 0.0) < q["min_score"] - tol(q["min_score"]) for q in reqs):

@@ -12,15 +12,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from casegen import frames, random_case
+from checker import SpecCase, all_plans, check_plan, close, plan_of_roadmap
 from click.testing import CliRunner
 
 from relief.cli.main import main
-from relief.model.alternatives import lever_set, near_optimal
-from relief.model.case import Case, load_case
-from relief.model.solve import SolveOptions
-
-from casegen import frames, random_case
-from checker import SpecCase, all_plans, check_plan, close, plan_of_roadmap
+from relief.model.analyses.alternatives import lever_set, near_optimal
+from relief.model.core.case import Case, load_case
+from relief.model.core.options import SolveOptions
 
 OPTIONS = SolveOptions(mip_gap=0, threads=1, seed=0, time_limit=60)
 

@@ -16,13 +16,12 @@ For each seeded random case (tests/casegen.py) the independent checker
 from __future__ import annotations
 
 import pytest
-
-from relief.model.case import Case, load_case
-from relief.model.run import run_case
-from relief.model.solve import SolveOptions
-
 from casegen import SeededChooser, frames, random_case, write_case
 from checker import SpecCase, brute_force, check_plan, close, plan_of_roadmap
+
+from relief.model.core.case import Case, load_case
+from relief.model.core.options import SolveOptions
+from relief.model.core.run import run_case
 
 OPTIONS = SolveOptions(mip_gap=0, threads=1, seed=0, time_limit=60)
 N_CASES = 30
@@ -60,11 +59,15 @@ def compare(case, spec: SpecCase, force=(), exclude=()):
     plan = plan_of_roadmap(ev.roadmap)
     rep = check_plan(spec, plan, force=force, exclude=exclude)
     assert rep.feasible, f"{where}: relief's plan {plan} breaks {rep.violations}"
-    assert close(rep.expected_relief, ev.expected_relief), f"{where}: plan worth {rep.expected_relief!r}, evaluation says {ev.expected_relief!r}"
+    assert close(rep.expected_relief, ev.expected_relief), (
+        f"{where}: plan worth {rep.expected_relief!r}, evaluation says {ev.expected_relief!r}"
+    )
     assert set(rep.by_scenario) == set(ev.by_scenario)
     for s, v in rep.by_scenario.items():
         assert close(v, ev.by_scenario[s]), f"{where}: by_scenario[{s}] {ev.by_scenario[s]!r} != {v!r}"
-    assert close(rep.public_spend, ev.public_spend), f"{where}: public_spend {ev.public_spend!r} != {rep.public_spend!r}"
+    assert close(rep.public_spend, ev.public_spend), (
+        f"{where}: public_spend {ev.public_spend!r} != {rep.public_spend!r}"
+    )
     assert close(rep.discounted_public_spend, bf.min_spend_at_best), (
         f"{where}: plan {plan} spends {rep.discounted_public_spend!r} (discounted), but a plan with the same relief "
         f"spends {bf.min_spend_at_best!r}: {[p for p, r in bf.best_plans if close(r.discounted_public_spend, bf.min_spend_at_best)][:2]}"

@@ -27,7 +27,7 @@ def invoke(*args):
 @pytest.fixture
 def wrong_relief(monkeypatch):
     """The evaluator adds 0.5 to the expected relief: above the solver's bound."""
-    import relief.model.run as run_mod
+    import relief.model.core.run as run_mod
 
     real = run_mod.evaluate_plan
 
@@ -42,7 +42,7 @@ def wrong_relief(monkeypatch):
 @pytest.fixture
 def wrong_plan(monkeypatch):
     """The solver's plan gains one module of its first lever and year: it breaks a limit."""
-    from relief.model.engine import HighsEngine
+    from relief.model.core.engine import HighsEngine
 
     real = HighsEngine.plan
 
@@ -58,7 +58,7 @@ def wrong_plan(monkeypatch):
 @pytest.fixture
 def wrong_spend(monkeypatch):
     """The evaluator's discounted public spending is off by 0.1: it disagrees with the spending stage."""
-    import relief.model.run as run_mod
+    import relief.model.core.run as run_mod
 
     real = run_mod.evaluate_plan
 
@@ -77,8 +77,10 @@ def assert_check_failure(res, *words):
         assert w in res.stderr, res.stderr
 
 
-@pytest.mark.parametrize("fixture,words", [("wrong_relief", ["above the solver's bound"]), ("wrong_plan", ["breaks limits"]),
-                                           ("wrong_spend", ["spending"])])
+@pytest.mark.parametrize(
+    "fixture,words",
+    [("wrong_relief", ["above the solver's bound"]), ("wrong_plan", ["breaks limits"]), ("wrong_spend", ["spending"])],
+)
 def test_solve_exits_4_and_writes_nothing(request, tmp_path, fixture, words):
     request.getfixturevalue(fixture)
     for fmt in ([], ["--json"]):
@@ -95,7 +97,7 @@ def test_solve_exits_4_and_writes_nothing(request, tmp_path, fixture, words):
 def test_solve_keeps_the_previous_run_folder(tmp_path, monkeypatch):
     assert invoke("solve", TINY, "--out", tmp_path / "run").exit_code == 0
     before = {p.relative_to(tmp_path): p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()}
-    import relief.model.run as run_mod
+    import relief.model.core.run as run_mod
 
     real = run_mod.evaluate_plan
 
@@ -121,7 +123,7 @@ def test_compare_variants_exit_4(wrong_relief, tmp_path):
 def test_sweep_and_frontier_record_failed_points_and_exit_4(wrong_plan, tmp_path, command):
     """A sweep keeps going (its other points may be fine), but a point whose plan fails the
     check carries no numbers, and the command exits 4 saying so."""
-    args = (["--vary", "case.total_public_budget=2:6:3"] if command == "sweep" else ["--range", "2:6:3"])
+    args = ["--vary", "case.total_public_budget=2:6:3"] if command == "sweep" else ["--range", "2:6:3"]
     res = invoke(command, TINY, *args, "--out", tmp_path / "s", "--no-reuse", "--json")
     assert res.exit_code == 4, (res.stdout, res.stderr)
     assert "3 point(s) failed relief's independent check" in res.stderr
@@ -140,9 +142,9 @@ def test_sweep_and_frontier_record_failed_points_and_exit_4(wrong_plan, tmp_path
 def test_reused_plan_must_keep_its_relief():
     """A looser point's plan is reused only if it is still worth what it was worth there
     (limits do not change a plan's value); otherwise the point is solved."""
-    from relief.model.case import load_case
-    from relief.model.runner import SweepWorker
-    from relief.model.solve import SolveOptions
+    from relief.model.core.case import load_case
+    from relief.model.core.options import SolveOptions
+    from relief.model.sweeps.runner import SweepWorker
 
     tiny = load_case(TINY)
     worker = SweepWorker(tiny, SolveOptions())

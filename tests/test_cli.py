@@ -26,13 +26,21 @@ TINY = ROOT / "examples" / "tiny"
 TINY_RELIEF = 2.2
 
 REQUIRED_KEYS = {
-    "status", "expected_relief", "public_spend", "mip_gap", "solve_seconds", "case",
-    "input_sha256", "solver", "overrides", "by_scenario", "portfolio",
+    "status",
+    "expected_relief",
+    "public_spend",
+    "mip_gap",
+    "solve_seconds",
+    "case",
+    "input_sha256",
+    "solver",
+    "overrides",
+    "by_scenario",
+    "portfolio",
 }
 
 
 from cliutil import relief_exe as _relief_exe  # noqa: E402
-
 
 RELIEF = _relief_exe()
 
@@ -52,9 +60,7 @@ class Run:
 
 def relief(*args, cwd: Path, timeout: float = 120) -> Run:
     env = dict(os.environ, COLUMNS="120", NO_COLOR="1", PYTHONWARNINGS="ignore")
-    proc = subprocess.run(
-        [RELIEF, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env
-    )
+    proc = subprocess.run([RELIEF, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
     return Run(proc)
 
 
@@ -127,7 +133,7 @@ def test_json_is_one_object_with_the_contract_keys(tiny_json):
     assert run.rc == 0, run
     obj = run.json()
     assert isinstance(obj, dict)
-    assert REQUIRED_KEYS <= set(obj), REQUIRED_KEYS - set(obj)
+    assert set(obj) >= REQUIRED_KEYS, REQUIRED_KEYS - set(obj)
     assert obj["status"] == "optimal"
     assert obj["expected_relief"] == pytest.approx(TINY_RELIEF, rel=1e-6)
     assert obj["public_spend"] == pytest.approx(4.0, rel=1e-6)
@@ -263,7 +269,9 @@ def _damage_yaml_list(case: Path):
 
 
 def _damage_encoding(case: Path):
-    (case / "sectors.csv").write_bytes("sector,track,exports_usd_bn,growth_rate\nvoitures_\xe9,general,10,0\n".encode("latin-1"))
+    (case / "sectors.csv").write_bytes(
+        "sector,track,exports_usd_bn,growth_rate\nvoitures_\xe9,general,10,0\n".encode("latin-1")
+    )
     return "sectors.csv", None, None
 
 
@@ -291,8 +299,16 @@ def _damage_probability_sum(case: Path):
 
 
 DAMAGES = [
-    _damage_public_share, _damage_missing_file, _damage_yaml, _damage_yaml_list, _damage_encoding,
-    _damage_empty, _damage_unknown_key, _damage_ladder, _damage_percent, _damage_probability_sum,
+    _damage_public_share,
+    _damage_missing_file,
+    _damage_yaml,
+    _damage_yaml_list,
+    _damage_encoding,
+    _damage_empty,
+    _damage_unknown_key,
+    _damage_ladder,
+    _damage_percent,
+    _damage_probability_sum,
 ]
 
 
@@ -418,8 +434,17 @@ def test_infeasible_request_with_json(work):
 
 
 def test_yearly_budget_conflict_exits_3(work):
-    run = relief("solve", "tiny", "--force", "smelter", "--set", "budget.2026.public_budget_usd_bn=0.5",
-                 "--set", "budget.2027.public_budget_usd_bn=0.5", cwd=work)
+    run = relief(
+        "solve",
+        "tiny",
+        "--force",
+        "smelter",
+        "--set",
+        "budget.2026.public_budget_usd_bn=0.5",
+        "--set",
+        "budget.2027.public_budget_usd_bn=0.5",
+        cwd=work,
+    )
     assert run.rc == 3, run
     assert "budget" in (run.out + run.err).lower()
 
@@ -445,18 +470,59 @@ def write_hard_case(folder: Path, levers: int = 10, seed: int = 1) -> Path:
             w.writerow(head)
             w.writerows(rows)
 
-    table("levers", ["lever", "capex_per_module", "public_share", "lead_time_years", "earliest_year", "min_modules",
-                     "max_modules", "max_modules_per_year", "integer"],
-          [[f"l{l}", round(rng.uniform(0.5, 5), 3), round(rng.uniform(0.2, 1), 3), rng.randint(0, 3),
-            rng.choice(years[:5]), rng.randint(0, 2), rng.randint(2, 6), rng.randint(1, 3), "true"] for l in range(levers)])
-    table("contributions", ["lever", "pillar", "score_per_module"],
-          [[f"l{l}", f"p{p}", round(rng.uniform(1, 10), 3)] for l in range(levers) for p in rng.sample(range(7), 3)])
-    table("sectors", ["sector", "track", "exports_usd_bn", "growth_rate"],
-          [[f"s{r}_{j}", f"r{r}", round(rng.uniform(5, 50), 2), 0.02] for r in range(5) for j in range(2)])
-    table("scenarios", ["scenario", "probability", "commitment_credit"],
-          [[f"c{s}", 0.2, round(rng.uniform(0, 1), 2)] for s in range(5)])
-    table("pillar_weights", ["scenario", "track", "pillar", "weight"],
-          [[f"c{s}", f"r{r}", f"p{p}", round(rng.uniform(0.2, 1), 2)] for s in range(5) for r in range(5) for p in rng.sample(range(7), 3)])
+    table(
+        "levers",
+        [
+            "lever",
+            "capex_per_module",
+            "public_share",
+            "lead_time_years",
+            "earliest_year",
+            "min_modules",
+            "max_modules",
+            "max_modules_per_year",
+            "integer",
+        ],
+        [
+            [
+                f"l{l}",
+                round(rng.uniform(0.5, 5), 3),
+                round(rng.uniform(0.2, 1), 3),
+                rng.randint(0, 3),
+                rng.choice(years[:5]),
+                rng.randint(0, 2),
+                rng.randint(2, 6),
+                rng.randint(1, 3),
+                "true",
+            ]
+            for l in range(levers)
+        ],
+    )
+    table(
+        "contributions",
+        ["lever", "pillar", "score_per_module"],
+        [[f"l{l}", f"p{p}", round(rng.uniform(1, 10), 3)] for l in range(levers) for p in rng.sample(range(7), 3)],
+    )
+    table(
+        "sectors",
+        ["sector", "track", "exports_usd_bn", "growth_rate"],
+        [[f"s{r}_{j}", f"r{r}", round(rng.uniform(5, 50), 2), 0.02] for r in range(5) for j in range(2)],
+    )
+    table(
+        "scenarios",
+        ["scenario", "probability", "commitment_credit"],
+        [[f"c{s}", 0.2, round(rng.uniform(0, 1), 2)] for s in range(5)],
+    )
+    table(
+        "pillar_weights",
+        ["scenario", "track", "pillar", "weight"],
+        [
+            [f"c{s}", f"r{r}", f"p{p}", round(rng.uniform(0.2, 1), 2)]
+            for s in range(5)
+            for r in range(5)
+            for p in rng.sample(range(7), 3)
+        ],
+    )
     tiers, tariffs = [], []
     for s in range(5):
         for r in range(5):
@@ -487,7 +553,7 @@ def test_time_limit_without_a_plan_exits_4(tmp_path):
 
 def _fake_results(monkeypatch, make):
     """Patch run_case so that `relief solve` gets what `make(real_result)` returns."""
-    import relief.model.run as run_mod
+    import relief.model.core.run as run_mod
 
     real = run_mod.run_case
 
@@ -507,7 +573,7 @@ def _invoke(*args):
 
 @pytest.mark.parametrize("status", ["no_solution", "error", "time_limit", "unbounded", "interrupted"])
 def test_no_plan_maps_to_exit_4(monkeypatch, status):
-    from relief.model.solve import SolveOutcome
+    from relief.model.core.options import SolveOutcome
 
     def no_plan(result):
         result.outcome = SolveOutcome(status=status, has_solution=False)
@@ -539,7 +605,7 @@ def test_plan_at_a_limit_exits_0_with_its_status(monkeypatch):
 
 
 def test_failed_check_and_crash_exit_4_without_traceback(monkeypatch):
-    import relief.model.run as run_mod
+    import relief.model.core.run as run_mod
 
     def check_fails(*a, **k):
         raise run_mod.CheckError("re-computed expected relief is below the solver's")
@@ -587,7 +653,9 @@ def test_validate_json(work):
     assert run.rc == 2, run
     obj = run.json()
     assert obj["valid"] is False
-    assert any(p["file"] == "scenarios.csv" and p["row"] == 2 and p["column"] == "commitment_credit" for p in obj["problems"]), obj
+    assert any(
+        p["file"] == "scenarios.csv" and p["row"] == 2 and p["column"] == "commitment_credit" for p in obj["problems"]
+    ), obj
 
     shutil.copytree(TINY, work / "fresh")
     good = relief("validate", "fresh", "--json", cwd=work)
@@ -627,7 +695,9 @@ def _default_case() -> Path:
 
 def test_solve_without_case_solves_the_default_case(tmp_path):
     if not (_default_case() / "case.yaml").exists():
-        pytest.skip(f"the default case is not there yet ({_default_case()}): someone else is building inputs/korea-2026")
+        pytest.skip(
+            f"the default case is not there yet ({_default_case()}): someone else is building inputs/korea-2026"
+        )
     run = relief("solve", "--json", cwd=tmp_path)
     assert run.rc == 0, run
     obj = run.json()

@@ -42,8 +42,17 @@ def _json(*args):
 def test_tiny_folders_json(runs):
     a, b = runs
     rep = _json(a, b)
-    assert set(rep) >= {"reference", "runs", "changes", "portfolio", "spending", "relief_by_scenario", "relief_by_track",
-                        "attribution", "attribution_by_scenario"}
+    assert set(rep) >= {
+        "reference",
+        "runs",
+        "changes",
+        "portfolio",
+        "spending",
+        "relief_by_scenario",
+        "relief_by_track",
+        "attribution",
+        "attribution_by_scenario",
+    }
     assert rep["reference"] == "A"
     tot = {o["run"]: o for o in rep["runs"]}
     assert tot["A"]["expected_relief"] == pytest.approx(2.2, abs=1e-9)
@@ -73,8 +82,13 @@ def test_tiny_terminal_and_out(runs, tmp_path):
     out = tmp_path / "cmp"
     r = relief("compare", a, b, "--out", out)
     assert r.returncode == 0, r.stderr
-    for heading in ("Portfolio by lever", "Public spending by year vs budget", "Relief by scenario",
-                    "Expected relief by track", "Why B differs from A"):
+    for heading in (
+        "Portfolio by lever",
+        "Public spending by year vs budget",
+        "Relief by scenario",
+        "Expected relief by track",
+        "Why B differs from A",
+    ):
         assert any(line.startswith(heading) for line in r.stdout.splitlines()), heading
     assert "dropped" in r.stdout and "added" in r.stdout and "Traceback" not in r.stderr
     for name in ("portfolio.csv", "spending.csv", "relief_by_scenario.csv", "attribution.csv"):
@@ -112,11 +126,11 @@ def test_variants_on_the_fly(runs):
 
 def test_default_case_names_most_valuable_lever():
     """Excluding the default case's most valuable lever: the attribution names it first."""
-    from relief.cli.main import default_case_path
     from relief.cli.compare import compare, run_from_result
-    from relief.model.case import load_case
-    from relief.model.run import run_case
-    from relief.model.solve import SolveOptions
+    from relief.cli.main import default_case_path
+    from relief.model.core.case import load_case
+    from relief.model.core.options import SolveOptions
+    from relief.model.core.run import run_case
 
     case = load_case(default_case_path())
     opts = SolveOptions.resolve(case.meta)
@@ -147,10 +161,14 @@ def test_tiny_tiers_and_sectors(runs):
     (README). By sector: chip exports lose their 1.0, autos gain 0.2 (= 0.4 x 0.5)."""
     a, b = runs
     out = _json(a, b)
-    changed = {(x["scenario"], x["track"], x["year"]): (x["reference_tier"], x["tier"])
-               for x in out["tiers"] if x["changed"]}
-    assert changed == {("deal", "semis", 2027): ("s1", ""), ("hard", "semis", 2027): ("s1", ""),
-                       ("hard", "general", 2027): ("", "t1")}
+    changed = {
+        (x["scenario"], x["track"], x["year"]): (x["reference_tier"], x["tier"]) for x in out["tiers"] if x["changed"]
+    }
+    assert changed == {
+        ("deal", "semis", 2027): ("s1", ""),
+        ("hard", "semis", 2027): ("s1", ""),
+        ("hard", "general", 2027): ("", "t1"),
+    }
     sector = {(x["run"], x["sector"]): x for x in out["relief_by_sector"]}
     lab_a, lab_b = out["runs"][0]["run"], out["runs"][1]["run"]
     assert sector[(lab_b, "chip_exports")]["change"] == pytest.approx(-1.0)

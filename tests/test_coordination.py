@@ -1,4 +1,4 @@
-"""Value of coordination (`relief coordination`, relief.model.analyses): hand-worked on
+"""Value of coordination (`relief coordination`, relief.model.analyses.coordination): hand-worked on
 examples/two-owners (README there), the case transformations, properties on generated
 cases, the owner columns and tables of the schema, the default case and the command line."""
 
@@ -12,18 +12,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from casegen import cases, frames
+from cliutil import ENV, relief_exe
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relief.model.analyses import owner_alone, owners_of, value_of_coordination, with_owner_capacities
-from relief.model.case import Case, CaseError, load_case
-from relief.model.overrides import apply_overrides
-from relief.model.run import run_case
-from relief.model.solve import SolveOptions
-
-from cliutil import ENV, relief_exe
-
-from casegen import cases, frames
+from relief.model.analyses.coordination import owner_alone, owners_of, value_of_coordination, with_owner_capacities
+from relief.model.core.case import Case, CaseError, load_case
+from relief.model.core.options import SolveOptions
+from relief.model.core.overrides import apply_overrides
+from relief.model.core.run import run_case
 
 ROOT = Path(__file__).resolve().parents[1]
 TWO = ROOT / "examples" / "two-owners"
@@ -69,10 +67,14 @@ def test_two_owners_by_hand(two):
     assert rep["fragmented"]["portfolio"] == {"smelter": 1.0}
     (row,) = rep["relief_by_scenario"]
     assert row["scenario"] == "only"
-    assert [row[k] for k in ("probability", "coordinated", "fragmented", "difference")] == pytest.approx([1.0, 2.0, 1.0, 1.0])
+    assert [row[k] for k in ("probability", "coordinated", "fragmented", "difference")] == pytest.approx(
+        [1.0, 2.0, 1.0, 1.0]
+    )
     owners = {o["owner"]: o for o in rep["owners"]}
     assert set(owners) == {"alpha", "beta"}  # the government owns nothing here and is not run
-    assert owners["alpha"]["own_relief_alone"] == pytest.approx(1.0) and owners["alpha"]["portfolio_alone"] == {"smelter": 1.0}
+    assert owners["alpha"]["own_relief_alone"] == pytest.approx(1.0) and owners["alpha"]["portfolio_alone"] == {
+        "smelter": 1.0
+    }
     assert owners["beta"]["own_relief_alone"] == pytest.approx(0.0) and owners["beta"]["portfolio_alone"] == {}
     assert owners["beta"]["own_relief_coordinated"] == pytest.approx(1.0)
     plans = {p["lever"]: p for p in rep["plans"]}
@@ -95,8 +97,15 @@ def test_two_owners_shared_budget_broken(two):
     assert rep["fragmented"]["violations"] == ["public spending of 3 in 2026 exceeds the budget 2"]
     assert rep["fragmented"]["public_spend"] == pytest.approx(3.0)
     assert rep["difference"] == pytest.approx(0.0, abs=1e-9)
-    assert rep["spending"] == [{"year": 2026, "budget": 2.0, "coordinated": pytest.approx(2.0), "fragmented": pytest.approx(3.0),
-                                "fragmented_over_budget": True}]
+    assert rep["spending"] == [
+        {
+            "year": 2026,
+            "budget": 2.0,
+            "coordinated": pytest.approx(2.0),
+            "fragmented": pytest.approx(3.0),
+            "fragmented_over_budget": True,
+        }
+    ]
 
 
 def test_two_owners_capacity_alone(two):
@@ -127,24 +136,39 @@ def test_two_owners_capacity_binds_the_joint_plan(two):
 def test_owners_of_two_owners_and_tiny(two):
     o = owners_of(two)
     assert {k: (v.kind, v.capacity, v.levers, v.sectors) for k, v in o.items()} == {
-        "alpha": ("company", None, ("smelter",), ("cars",)), "beta": ("company", None, ("fab",), ("chip_exports",))}
+        "alpha": ("company", None, ("smelter",), ("cars",)),
+        "beta": ("company", None, ("fab",), ("chip_exports",)),
+    }
     tiny = owners_of(load_case(TINY))  # no owner data at all: the government owns everything, cares about all
     assert list(tiny) == ["government"]
-    assert tiny["government"].levers == ("smelter", "chips", "lng") and tiny["government"].sectors == ("autos", "chip_exports")
+    assert tiny["government"].levers == ("smelter", "chips", "lng") and tiny["government"].sectors == (
+        "autos",
+        "chip_exports",
+    )
 
 
 def test_owner_alone_and_capacities_are_pure_transformations(two):
-    capped = with_owner_capacities(apply_overrides(two, ["owners.beta.capacity_usd_bn=3", "levers.fab.capex_per_module=1.5"]))
+    capped = with_owner_capacities(
+        apply_overrides(two, ["owners.beta.capacity_usd_bn=3", "levers.fab.capex_per_module=1.5"])
+    )
     pools = capped.table("pools")
     assert list(pools["pool"]) == ["capacity_beta"] and list(pools["limit"]) == [3.0]
-    assert capped.table("lever_pools")[["lever", "pool", "use_per_module"]].values.tolist() == [["fab", "capacity_beta", 1.5]]
+    assert capped.table("lever_pools")[["lever", "pool", "use_per_module"]].values.tolist() == [
+        ["fab", "capacity_beta", 1.5]
+    ]
     assert len(two.table("pools")) == 0  # untouched
     alone = owner_alone(capped, "beta")
     lv = alone.table("levers").set_index("lever")
     assert (lv.at["smelter", "min_modules"], lv.at["smelter", "max_modules"]) == (0.0, 0.0)
     assert lv.at["fab", "max_modules"] == two.table("levers").set_index("lever").at["fab", "max_modules"]
-    assert dict(zip(alone.table("sectors")["sector"], alone.table("sectors")["exports_usd_bn"])) == {"cars": 0.0, "chip_exports": 10.0}
-    assert dict(zip(two.table("sectors")["sector"], two.table("sectors")["exports_usd_bn"])) == {"cars": 10.0, "chip_exports": 10.0}
+    assert dict(zip(alone.table("sectors")["sector"], alone.table("sectors")["exports_usd_bn"])) == {
+        "cars": 0.0,
+        "chip_exports": 10.0,
+    }
+    assert dict(zip(two.table("sectors")["sector"], two.table("sectors")["exports_usd_bn"])) == {
+        "cars": 10.0,
+        "chip_exports": 10.0,
+    }
     with pytest.raises(ValueError, match="unknown owner"):
         owner_alone(two, "gamma")
 
@@ -161,7 +185,9 @@ def test_capacity_pool_name_does_not_clash(two):
 # properties on generated cases
 # ----------------------------------------------------------------------------------
 
-PROPS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPS = settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 def with_owners(meta, tables, owner_of, cares, capacity, kinds=None):
@@ -169,9 +195,13 @@ def with_owners(meta, tables, owner_of, cares, capacity, kinds=None):
     fr = frames(tables)
     fr["levers"] = fr["levers"].assign(owner=[owner_of[l] for l in fr["levers"]["lever"]])
     names = sorted(set(owner_of.values()) | set(cares))
-    fr["owners"] = pd.DataFrame([{"owner": o, "kind": (kinds or {}).get(o, "company"), "capacity_usd_bn": capacity.get(o)}
-                                 for o in names], columns=["owner", "kind", "capacity_usd_bn"])
-    fr["owner_sectors"] = pd.DataFrame([{"owner": o, "sector": s} for o, ss in cares.items() for s in ss], columns=["owner", "sector"])
+    fr["owners"] = pd.DataFrame(
+        [{"owner": o, "kind": (kinds or {}).get(o, "company"), "capacity_usd_bn": capacity.get(o)} for o in names],
+        columns=["owner", "kind", "capacity_usd_bn"],
+    )
+    fr["owner_sectors"] = pd.DataFrame(
+        [{"owner": o, "sector": s} for o, ss in cares.items() for s in ss], columns=["owner", "sector"]
+    )
     return Case.from_tables(meta, fr)
 
 
@@ -194,7 +224,8 @@ def test_coordinated_is_at_least_a_feasible_fragmented_union(generated, data):
         c = rep["coordinated"]["expected_relief"]
         assert rep["fragmented"]["expected_relief"] <= c + 1e-6 * max(1.0, abs(c))
     assert rep["coordinated"]["expected_relief"] <= rep["without_owner_capacities"]["expected_relief"] + 1e-6 * max(
-        1.0, abs(rep["without_owner_capacities"]["expected_relief"]))
+        1.0, abs(rep["without_owner_capacities"]["expected_relief"])
+    )
 
 
 @PROPS
@@ -206,12 +237,16 @@ def test_one_owner_of_everything_caring_about_everything_is_coordinated(generate
     sectors = [r["sector"] for r in tables["sectors"]]
     owner = "government" if kind == "government" else "solo"
     cares = {} if kind == "government" else {"solo": sectors}
-    case = with_owners(meta, tables, {r["lever"]: owner for r in tables["levers"]}, cares, {owner: capacity}, {owner: kind})
+    case = with_owners(
+        meta, tables, {r["lever"]: owner for r in tables["levers"]}, cares, {owner: capacity}, {owner: kind}
+    )
     rep = value_of_coordination(case, OPTIONS).report()
     if rep["coordinated"]["status"] != "optimal":
         return
     assert rep["fragmented"]["feasible"], rep["fragmented"]["violations"]
-    assert rep["fragmented"]["expected_relief"] == pytest.approx(rep["coordinated"]["expected_relief"], rel=1e-6, abs=1e-9)
+    assert rep["fragmented"]["expected_relief"] == pytest.approx(
+        rep["coordinated"]["expected_relief"], rel=1e-6, abs=1e-9
+    )
     assert rep["difference"] == pytest.approx(0.0, abs=1e-6 * max(1.0, abs(rep["coordinated"]["expected_relief"])))
 
 
@@ -232,7 +267,9 @@ def test_default_case_owner_data_leaves_relief_solve_unchanged(korea):
     solve's 79.4896 (korea-2026 README)."""
     _, rep = korea
     assert rep["coordinated"]["expected_relief"] == pytest.approx(79.4896, abs=1e-4)
-    assert rep["without_owner_capacities"]["expected_relief"] == pytest.approx(rep["coordinated"]["expected_relief"], abs=1e-7)
+    assert rep["without_owner_capacities"]["expected_relief"] == pytest.approx(
+        rep["coordinated"]["expected_relief"], abs=1e-7
+    )
 
 
 def test_default_case_value_of_coordination(korea):
@@ -245,7 +282,10 @@ def test_default_case_value_of_coordination(korea):
     assert rep["difference"] == pytest.approx(20.610, abs=1e-3)
     assert not rep["fragmented"]["feasible"]
     assert [v.split(" in ")[1][:4] for v in rep["fragmented"]["violations"]] == ["2026", "2028", "2029"]
-    assert "lng_purchases" not in rep["fragmented"]["portfolio"] and "korea_zinc_smelter" not in rep["fragmented"]["portfolio"]
+    assert (
+        "lng_purchases" not in rep["fragmented"]["portfolio"]
+        and "korea_zinc_smelter" not in rep["fragmented"]["portfolio"]
+    )
     # each owner's exports-zero case gives exactly the relief of its sectors
     assert analysis.warnings == []
     for run in analysis.owners:
@@ -307,12 +347,28 @@ def test_owner_sectors_references(two_dir):
 
 
 def test_owner_kind_and_capacity(two_dir):
-    _edit(two_dir, "owners.csv", [["owner", "kind", "capacity_usd_bn"], ["alpha", "ngo", ""], ["beta", "company", "-1"],
-                                  ["government", "company", ""]])
+    _edit(
+        two_dir,
+        "owners.csv",
+        [
+            ["owner", "kind", "capacity_usd_bn"],
+            ["alpha", "ngo", ""],
+            ["beta", "company", "-1"],
+            ["government", "company", ""],
+        ],
+    )
     found = {(p.row, p.column): p.message for p in _problems(two_dir)}
     assert set(found) == {(3, "capacity_usd_bn")}  # typing stops first; the kind rules follow once cells are valid
-    _edit(two_dir, "owners.csv", [["owner", "kind", "capacity_usd_bn"], ["alpha", "ngo", ""], ["beta", "company", "1"],
-                                  ["government", "company", ""]])
+    _edit(
+        two_dir,
+        "owners.csv",
+        [
+            ["owner", "kind", "capacity_usd_bn"],
+            ["alpha", "ngo", ""],
+            ["beta", "company", "1"],
+            ["government", "company", ""],
+        ],
+    )
     found = {(p.file, p.row, p.column): p.message for p in _problems(two_dir)}
     assert set(found) == {("owners.csv", 2, "kind"), ("owners.csv", 4, "kind")}
     assert "company or government" in found[("owners.csv", 2, "kind")]
@@ -373,17 +429,47 @@ def test_cli_coordination_json_and_out(tmp_path):
     r = relief("coordination", TWO, "--set", "levers.fab.max_modules=2", "--json", "--out", out)
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)
-    assert {"analysis", "case", "input_sha256", "solver", "status", "assumptions", "coordinated", "fragmented", "difference",
-            "difference_share", "without_owner_capacities", "owners", "relief_by_scenario", "relief_by_track",
-            "relief_by_sector", "plans", "roadmap", "spending"} <= set(rep)
+    assert {
+        "analysis",
+        "case",
+        "input_sha256",
+        "solver",
+        "status",
+        "assumptions",
+        "coordinated",
+        "fragmented",
+        "difference",
+        "difference_share",
+        "without_owner_capacities",
+        "owners",
+        "relief_by_scenario",
+        "relief_by_track",
+        "relief_by_sector",
+        "plans",
+        "roadmap",
+        "spending",
+    } <= set(rep)
     assert rep["analysis"] == "coordination" and rep["overrides"] == ["levers.fab.max_modules=2"]
-    assert {"expected_relief", "public_spend", "by_scenario", "portfolio", "schedule", "feasible", "violations"} <= set(rep["fragmented"])
-    files = {"summary.json", "owners.csv", "relief_by_scenario.csv", "relief_by_track.csv", "relief_by_sector.csv",
-             "plans.csv", "roadmap.csv", "spending.csv", "violations.csv"}
+    assert {"expected_relief", "public_spend", "by_scenario", "portfolio", "schedule", "feasible", "violations"} <= set(
+        rep["fragmented"]
+    )
+    files = {
+        "summary.json",
+        "owners.csv",
+        "relief_by_scenario.csv",
+        "relief_by_track.csv",
+        "relief_by_sector.csv",
+        "plans.csv",
+        "roadmap.csv",
+        "spending.csv",
+        "violations.csv",
+    }
     assert files <= {p.name for p in out.iterdir()}
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
     assert json.loads((out / "summary.json").read_text()) == rep
-    assert list(pd.read_csv(out / "violations.csv")["violation"]) == ["public spending of 3 in 2026 exceeds the budget 2"]
+    assert list(pd.read_csv(out / "violations.csv")["violation"]) == [
+        "public spending of 3 in 2026 exceeds the budget 2"
+    ]
     owners = pd.read_csv(out / "owners.csv")
     assert list(owners["owner"]) == ["alpha", "beta"] and list(owners["levers"]) == ["smelter", "fab"]
     roadmap = pd.read_csv(out / "roadmap.csv")
@@ -399,12 +485,15 @@ def test_cli_coordination_rich_view():
     assert "breaks joint limits" in r.stdout and "exceeds the budget 2" in r.stdout
 
 
-@pytest.mark.parametrize("args,code,word", [
-    (("--force", "nope"), 2, "unknown lever"),
-    (("--set", "owners.gamma.capacity_usd_bn=1"), 2, "no row"),
-    (("--set", "owners.beta.kind=ngo"), 2, "kind"),
-    (("--force", "fab", "--set", "owners.beta.capacity_usd_bn=0.5"), 3, "infeasible"),
-])
+@pytest.mark.parametrize(
+    "args,code,word",
+    [
+        (("--force", "nope"), 2, "unknown lever"),
+        (("--set", "owners.gamma.capacity_usd_bn=1"), 2, "no row"),
+        (("--set", "owners.beta.kind=ngo"), 2, "kind"),
+        (("--force", "fab", "--set", "owners.beta.capacity_usd_bn=0.5"), 3, "infeasible"),
+    ],
+)
 def test_cli_coordination_errors(args, code, word):
     r = relief("coordination", TWO, *args)
     assert r.returncode == code, (r.stdout, r.stderr)

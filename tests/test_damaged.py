@@ -24,9 +24,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from checker import check_run_folder
 from click.testing import CliRunner
 
-from checker import check_run_folder
 from relief.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +66,11 @@ def huge_csv(folder):
     _tiny(folder)
     with open(folder / "levers.csv", "r+b") as f:
         f.truncate(51_000_000)
-    return folder, dict(file="levers.csv", expect=["levers.csv", "51.0 MB", "more than the 50 MB", "RELIEF_MAX_FILE_MB"]), {}
+    return (
+        folder,
+        dict(file="levers.csv", expect=["levers.csv", "51.0 MB", "more than the 50 MB", "RELIEF_MAX_FILE_MB"]),
+        {},
+    )
 
 
 def limit_from_environment(folder):
@@ -79,13 +83,17 @@ def limit_from_environment(folder):
 
 def limit_not_a_number(folder):
     _tiny(folder)
-    return folder, dict(file="RELIEF_MAX_FILE_MB", expect=["RELIEF_MAX_FILE_MB", "positive number of megabytes", "'lots'"]), {"RELIEF_MAX_FILE_MB": "lots"}
+    return (
+        folder,
+        dict(file="RELIEF_MAX_FILE_MB", expect=["RELIEF_MAX_FILE_MB", "positive number of megabytes", "'lots'"]),
+        {"RELIEF_MAX_FILE_MB": "lots"},
+    )
 
 
 def zip_bomb(folder):
     """A workbook of 0.1 MB that unpacks to 51 MB: refused before openpyxl reads it."""
-    from relief.model.case import load_case
-    from relief.model.io import write_case_workbook
+    from relief.model.core.case import load_case
+    from relief.model.core.io import write_case_workbook
 
     folder.mkdir()
     book = folder / "case.xlsx"
@@ -129,8 +137,19 @@ def fifo(folder):
     return folder, dict(file="levers.csv", expect=["levers.csv", "not a regular file"]), {}
 
 
-GENERATED = {f.__name__: f for f in (huge_csv, limit_from_environment, limit_not_a_number, zip_bomb, table_linked_outside,
-                                     case_yaml_linked_to_dev_zero, dangling_link, fifo)}
+GENERATED = {
+    f.__name__: f
+    for f in (
+        huge_csv,
+        limit_from_environment,
+        limit_not_a_number,
+        zip_bomb,
+        table_linked_outside,
+        case_yaml_linked_to_dev_zero,
+        dangling_link,
+        fifo,
+    )
+}
 
 
 @pytest.fixture
@@ -201,8 +220,15 @@ def test_validate_json_lists_the_problem(tmp_path):
     r = invoke("validate", folder / "case.xlsx", "--json")
     assert r.exit_code == 2
     problems = json.loads(r.stdout)["problems"]
-    assert problems == [{"file": "case.xlsx [levers]", "message": "'two' is not a number", "row": 3,
-                         "column": "capex_per_module", "level": "error"}]
+    assert problems == [
+        {
+            "file": "case.xlsx [levers]",
+            "message": "'two' is not a number",
+            "row": 3,
+            "column": "capex_per_module",
+            "level": "error",
+        }
+    ]
 
 
 def test_link_inside_the_case_folder_is_fine(tmp_path):
@@ -217,8 +243,15 @@ def test_link_inside_the_case_folder_is_fine(tmp_path):
 # a handful as real subprocesses: no traceback reaches a planner's terminal
 # ----------------------------------------------------------------------------------
 
-SUBPROCESS_CASES = ["08-levers-binary", "43-case-yaml-python-tag", "52-case-yaml-alias-bomb", "53-case-yaml-deep-nesting",
-                    "57-workbook-bad-cell", "fifo", "zip_bomb"]
+SUBPROCESS_CASES = [
+    "08-levers-binary",
+    "43-case-yaml-python-tag",
+    "52-case-yaml-alias-bomb",
+    "53-case-yaml-deep-nesting",
+    "57-workbook-bad-cell",
+    "fifo",
+    "zip_bomb",
+]
 
 
 @pytest.mark.parametrize("damaged", SUBPROCESS_CASES, indirect=True)
@@ -226,8 +259,14 @@ def test_damaged_case_in_a_real_process(damaged, tmp_path):
     case, exp, env = damaged
     assert RELIEF, "the relief console script is not installed next to this Python"
     for command in ("validate", "solve"):
-        p = subprocess.run([RELIEF, command, str(case)], capture_output=True, text=True, timeout=60, cwd=tmp_path,
-                           env={**os.environ, **env, "PYTHONWARNINGS": "ignore"})
+        p = subprocess.run(
+            [RELIEF, command, str(case)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            env={**os.environ, **env, "PYTHONWARNINGS": "ignore"},
+        )
         assert p.returncode == 2, p
         assert_reported(p.stderr, exp)
         assert "Traceback" not in p.stdout
@@ -242,7 +281,9 @@ def test_python_tag_in_case_yaml_is_refused_and_never_run(tmp_path):
     folder = _tiny(tmp_path / "case")
     marker = tmp_path / "ran"
     text = (folder / "case.yaml").read_text(encoding="utf-8")
-    (folder / "case.yaml").write_text(text.replace("name: tiny", f'name: !!python/object/apply:os.system ["touch {marker}"]'), encoding="utf-8")
+    (folder / "case.yaml").write_text(
+        text.replace("name: tiny", f'name: !!python/object/apply:os.system ["touch {marker}"]'), encoding="utf-8"
+    )
     r = invoke("solve", folder)
     assert r.exit_code == 2 and "not allowed" in r.stderr and "case.yaml" in r.stderr
     assert not marker.exists()
@@ -263,10 +304,15 @@ def test_set_values_are_never_evaluated(tmp_path):
     "spec,words",
     [
         ('parameters: !!python/object/apply:os.system ["touch {marker}"]', ["not valid YAML", "python/object/apply"]),
-        ('parameters: [{path: levers.chips.capex_per_module, values: ["__import__(\'os\').system(\'touch {marker}\')"]}]',
-         ["is not a valid capex_per_module"]),
+        (
+            "parameters: [{path: levers.chips.capex_per_module, values: [\"__import__('os').system('touch {marker}')\"]}]",
+            ["is not a valid capex_per_module"],
+        ),
         ("parameters: [{path: levers.chips.capex_per_module, range: [a, b, 3]}]", ["wrong kind"]),
-        ("samples: [1]\nmethod: lhs\nparameters: [{path: levers.chips.capex_per_module, low: 1, high: 2}]", ["wrong kind"]),
+        (
+            "samples: [1]\nmethod: lhs\nparameters: [{path: levers.chips.capex_per_module, low: 1, high: 2}]",
+            ["wrong kind"],
+        ),
     ],
 )
 def test_sweep_files_are_read_safely(tmp_path, spec, words):
@@ -292,19 +338,25 @@ def test_set_values_of_a_sweep_file_are_never_evaluated(tmp_path):
 def test_no_input_is_evaluated_as_code():
     """No eval, exec, literal_eval, pickle or unsafe YAML anywhere in relief's code; the
     one yaml.load uses a subclass of the safe loader."""
-    from relief.model import case
+    from relief.model.core import case
 
     assert issubclass(case._CaseYamlLoader, __import__("yaml").SafeLoader)
-    unsafe = re.compile(r"\b(eval|exec|literal_eval|unsafe_load|full_load|pickle\.loads?|marshal\.loads?)\(|yaml\.load\((?!.*Loader=_CaseYamlLoader)")
-    hits = [f"{p.relative_to(ROOT)}:{i}: {line.strip()}"
-            for folder in ("model", "cli") for p in sorted((ROOT / folder).glob("*.py"))
-            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1) if unsafe.search(line)]
+    unsafe = re.compile(
+        r"\b(eval|exec|literal_eval|unsafe_load|full_load|pickle\.loads?|marshal\.loads?)\(|yaml\.load\((?!.*Loader=_CaseYamlLoader)"
+    )
+    hits = [
+        f"{p.relative_to(ROOT)}:{i}: {line.strip()}"
+        for folder in ("model", "cli")
+        for p in sorted((ROOT / folder).glob("*.py"))
+        for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
+        if unsafe.search(line)
+    ]
     assert not hits, "\n".join(hits)
 
 
 def test_docs_inputs_md_is_generated_from_the_schema():
     """The safe-input rules are documented where the table reference is (docs/inputs.md)."""
-    from relief.model.schema import reference_markdown
+    from relief.model.core.schema import reference_markdown
 
     text = (ROOT / "docs" / "inputs.md").read_text(encoding="utf-8")
     assert text == reference_markdown()

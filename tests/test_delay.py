@@ -1,4 +1,4 @@
-"""Cost of delay (`relief delay`, relief.model.analyses.cost_of_delay): hand-worked on
+"""Cost of delay (`relief delay`, relief.model.analyses.delay): hand-worked on
 examples/tiny, properties on generated cases, the default case, and the command line."""
 
 from __future__ import annotations
@@ -9,17 +9,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from casegen import cases, frames
+from cliutil import ENV, relief_exe
 from hypothesis import HealthCheck, given, settings
 
-from relief.model.analyses import cost_of_delay, delay_case, levers_out_of_reach
-from relief.model.case import Case, load_case
-from relief.model.overrides import apply_overrides
-from relief.model.run import run_case
-from relief.model.solve import SolveOptions
-
-from cliutil import ENV, relief_exe
-
-from casegen import cases, frames
+from relief.model.analyses.delay import cost_of_delay, delay_case, levers_out_of_reach
+from relief.model.core.case import Case, load_case
+from relief.model.core.options import SolveOptions
+from relief.model.core.overrides import apply_overrides
+from relief.model.core.run import run_case
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "examples" / "tiny"
@@ -188,12 +186,41 @@ def test_cli_delay_json_and_out(tmp_path):
     r = relief("delay", TINY, "--years", "1,2", "--mip-gap", "0", "--json", "--out", out)
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)
-    assert {"analysis", "case", "input_sha256", "solver", "status", "now", "delays", "relief_lost", "plans",
-            "roadmap", "spending", "out_of_reach"} <= set(rep)
+    assert {
+        "analysis",
+        "case",
+        "input_sha256",
+        "solver",
+        "status",
+        "now",
+        "delays",
+        "relief_lost",
+        "plans",
+        "roadmap",
+        "spending",
+        "out_of_reach",
+    } <= set(rep)
     assert rep["analysis"] == "delay" and [d["delay_years"] for d in rep["delays"]] == [1, 2]
-    assert {"expected_relief", "relief_lost", "lost_by_scenario", "lost_by_track", "portfolio", "schedule",
-            "out_of_reach", "changes", "status"} <= set(rep["delays"][0])
-    files = {"summary.json", "delays.csv", "relief_lost.csv", "plans.csv", "roadmap.csv", "spending.csv", "out_of_reach.csv"}
+    assert {
+        "expected_relief",
+        "relief_lost",
+        "lost_by_scenario",
+        "lost_by_track",
+        "portfolio",
+        "schedule",
+        "out_of_reach",
+        "changes",
+        "status",
+    } <= set(rep["delays"][0])
+    files = {
+        "summary.json",
+        "delays.csv",
+        "relief_lost.csv",
+        "plans.csv",
+        "roadmap.csv",
+        "spending.csv",
+        "out_of_reach.csv",
+    }
     assert files <= {p.name for p in out.iterdir()}
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
     assert json.loads((out / "summary.json").read_text()) == rep
@@ -212,13 +239,16 @@ def test_cli_delay_rich_view():
         assert words in r.stdout
 
 
-@pytest.mark.parametrize("args,code,word", [
-    (("--years", "0"), 2, "years"),
-    (("--years", "one"), 2, "years"),
-    (("--force", "nope"), 2, "unknown lever"),
-    (("--set", "levers.chips.capex=1"), 2, "no settable column"),
-    (("--force", "smelter", "--set", "case.total_public_budget=1"), 3, "infeasible"),
-])
+@pytest.mark.parametrize(
+    "args,code,word",
+    [
+        (("--years", "0"), 2, "years"),
+        (("--years", "one"), 2, "years"),
+        (("--force", "nope"), 2, "unknown lever"),
+        (("--set", "levers.chips.capex=1"), 2, "no settable column"),
+        (("--force", "smelter", "--set", "case.total_public_budget=1"), 3, "infeasible"),
+    ],
+)
 def test_cli_delay_errors(args, code, word):
     r = relief("delay", TINY, *args)
     assert r.returncode == code, (r.stdout, r.stderr)

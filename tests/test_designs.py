@@ -19,8 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relief.cli import charts
-from relief.model.designs import analyze, design_points, effective_samples, sample, sample_note
-from relief.model.sweep import Parameter, SweepError
+from relief.model.sweeps.designs import analyze, design_points, effective_samples, sample, sample_note
+from relief.model.sweeps.spec import Parameter, SweepError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -33,7 +33,7 @@ PARAMS = [X1, X2, X3]
 def _within_bounds(X, params):
     lo = np.array([p.bounds()[0] for p in params])
     hi = np.array([p.bounds()[1] for p in params])
-    return bool(np.all(X >= lo) and np.all(X <= hi))
+    return bool(np.all(lo <= X) and np.all(hi >= X))
 
 
 def _plain_json(result):
@@ -53,12 +53,15 @@ def _plain_json(result):
 # --- designs -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method, samples, rows", [
-    ("lhs", 50, 50),
-    ("sobol", 64, 64 * (3 + 2)),  # Saltelli scheme without second order: N (D + 2)
-    ("sobol", 100, 128 * (3 + 2)),  # rounded up to a power of 2
-    ("morris", 10, 10 * (3 + 1)),  # trajectories of D + 1 points
-])
+@pytest.mark.parametrize(
+    "method, samples, rows",
+    [
+        ("lhs", 50, 50),
+        ("sobol", 64, 64 * (3 + 2)),  # Saltelli scheme without second order: N (D + 2)
+        ("sobol", 100, 128 * (3 + 2)),  # rounded up to a power of 2
+        ("morris", 10, 10 * (3 + 1)),  # trajectories of D + 1 points
+    ],
+)
 def test_sample_shape_and_bounds(method, samples, rows):
     X = sample(method, PARAMS, samples, seed=7)
     assert isinstance(X, np.ndarray) and X.dtype == float
@@ -118,10 +121,13 @@ def test_bad_requests_fail_clearly():
 
 
 @settings(max_examples=25, deadline=None)
-@given(method=st.sampled_from(["lhs", "sobol", "morris"]),
-       lows=st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=4),
-       widths=st.lists(st.floats(1e-6, 1e6), min_size=4, max_size=4),
-       samples=st.integers(1, 9), seed=st.integers(0, 2**31))
+@given(
+    method=st.sampled_from(["lhs", "sobol", "morris"]),
+    lows=st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=4),
+    widths=st.lists(st.floats(1e-6, 1e6), min_size=4, max_size=4),
+    samples=st.integers(1, 9),
+    seed=st.integers(0, 2**31),
+)
 def test_any_design_stays_within_bounds(method, lows, widths, samples, seed):
     params = [Parameter(f"p{i}", low=lo, high=lo + w) for i, (lo, w) in enumerate(zip(lows, widths))]
     X = sample(method, params, samples, seed)
@@ -259,16 +265,26 @@ def _check_png(path, folder):
 
 
 def _tornado_rows(params, deltas, base=10.0):
-    return [{"label": p.label, "low_value": p.low, "high_value": p.high,
-             "relief_at_low": None if lo is None else base + lo,
-             "relief_at_high": None if hi is None else base + hi} for p, (lo, hi) in zip(params, deltas)]
+    return [
+        {
+            "label": p.label,
+            "low_value": p.low,
+            "high_value": p.high,
+            "relief_at_low": None if lo is None else base + lo,
+            "relief_at_high": None if hi is None else base + hi,
+        }
+        for p, (lo, hi) in zip(params, deltas)
+    ]
 
 
-@pytest.mark.parametrize("deltas", [
-    [(-3.0, 2.0), (1.5, -1.0), (0.0, 0.0)],  # a zero-width row
-    [(None, 0.4), (0.0, 0.0), (0.0, 0.0)],  # a failed point
-    [(0.0, 0.0), (0.0, 0.0), (0.0, 0.0)],  # nothing moves at all
-])
+@pytest.mark.parametrize(
+    "deltas",
+    [
+        [(-3.0, 2.0), (1.5, -1.0), (0.0, 0.0)],  # a zero-width row
+        [(None, 0.4), (0.0, 0.0), (0.0, 0.0)],  # a failed point
+        [(0.0, 0.0), (0.0, 0.0), (0.0, 0.0)],  # nothing moves at all
+    ],
+)
 def test_tornado(tmp_path, deltas):
     out = charts.tornado(10.0, _tornado_rows(PARAMS, deltas), tmp_path / "tornado.png")
     _check_png(out, tmp_path)
@@ -312,8 +328,17 @@ def test_lever_frequency(tmp_path):
 def test_line_chart(tmp_path):
     x = [0.5, 0.75, 1.0, 1.25, 1.5]
     y = [3.0, 4.5, None, 6.0, float("nan")]
-    _check_png(charts.line_chart(x, y, tmp_path / "line.png", "budget factor (x base)",
-                                 "expected relief, USD bn", "Relief against the budget"), tmp_path)
+    _check_png(
+        charts.line_chart(
+            x,
+            y,
+            tmp_path / "line.png",
+            "budget factor (x base)",
+            "expected relief, USD bn",
+            "Relief against the budget",
+        ),
+        tmp_path,
+    )
     single = tmp_path / "single"
     _check_png(charts.line_chart([1.0], [2.0], single / "l.png", "x", "y", "one point"), single)
 
@@ -323,17 +348,30 @@ def test_frontier_chart(tmp_path):
     y = [20 * (1 - math.exp(-v / 10)) for v in x]
     y[4] = None
     marginal = [None if a is None or b is None else (b - a) / 4.0 for a, b in zip(y, y[1:])]
-    out = charts.frontier_chart(x, y, tmp_path / "frontier.png", knees=[2, 6], marginal=marginal,
-                                xlabel="total public budget, USD bn", ylabel="expected relief, USD bn")
+    out = charts.frontier_chart(
+        x,
+        y,
+        tmp_path / "frontier.png",
+        knees=[2, 6],
+        marginal=marginal,
+        xlabel="total public budget, USD bn",
+        ylabel="expected relief, USD bn",
+    )
     _check_png(out, tmp_path)
     # the slope-into-each-point form (first None), no knees, every marginal None, one point
-    for name, kwargs in {"into": dict(knees=[], marginal=[None] + marginal),
-                         "none": dict(knees=[99], marginal=[None] * 10),
-                         "one": dict(knees=[0], marginal=[])}.items():
+    for name, kwargs in {
+        "into": dict(knees=[], marginal=[None] + marginal),
+        "none": dict(knees=[99], marginal=[None] * 10),
+        "one": dict(knees=[0], marginal=[]),
+    }.items():
         folder = tmp_path / name
         xs, ys = (x[:1], y[:1]) if name == "one" else (x, y)
-        _check_png(charts.frontier_chart(xs, ys, folder / "f.png", xlabel="budget, USD bn",
-                                         ylabel="expected relief, USD bn", **kwargs), folder)
+        _check_png(
+            charts.frontier_chart(
+                xs, ys, folder / "f.png", xlabel="budget, USD bn", ylabel="expected relief, USD bn", **kwargs
+            ),
+            folder,
+        )
     with pytest.raises(ValueError, match="marginal needs 10 values"):
         charts.frontier_chart(x, y, tmp_path / "bad.png", [], [1.0], "x", "y")
 

@@ -86,7 +86,15 @@ def test_results_as_a_workbook(tmp_path):
     sheets = pd.read_excel(run, sheet_name=None)
     assert {"summary", "roadmap", "tiers", "relief", "spending", "by_scenario"} <= set(sheets)
     roadmap = sheets["roadmap"]
-    assert list(roadmap.columns[:7]) == ["lever", "year", "committed", "cumulative", "operating", "capex_spend", "public_spend"]
+    assert list(roadmap.columns[:7]) == [
+        "lever",
+        "year",
+        "committed",
+        "cumulative",
+        "operating",
+        "capex_spend",
+        "public_spend",
+    ]
     assert roadmap.loc[roadmap["lever"] == "chips", "committed"].sum() == 2
     summary = dict(zip(sheets["summary"]["field"], sheets["summary"]["value"]))
     assert float(summary["expected_relief"]) == pytest.approx(2.2, rel=1e-9)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from relief.model.frontier import frontier_table
+from relief.model.sweeps.frontier import frontier_table
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "examples" / "tiny"
@@ -69,8 +69,14 @@ from cliutil import relief_exe as _relief_exe  # noqa: E402
 def test_cli_frontier_tiny(tmp_path):
     shutil.copytree(TINY, tmp_path / "tiny")
     env = dict(os.environ, COLUMNS="120", NO_COLOR="1", PYTHONWARNINGS="ignore")
-    proc = subprocess.run([_relief_exe(), "frontier", "tiny", "--range", "0:6:7", "--out", "fr"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120, env=env)
+    proc = subprocess.run(
+        [_relief_exe(), "frontier", "tiny", "--range", "0:6:7", "--out", "fr"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = tmp_path / "fr"
     with open(out / "frontier.csv", newline="") as f:

@@ -32,32 +32,91 @@ import tempfile
 from pathlib import Path
 
 import yaml
+from casegen import COLUMNS, _cell, cases
+from checker import check_run_folder
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from casegen import COLUMNS, _cell, cases
-from checker import check_run_folder
 from relief.cli.main import main
-from relief.model.schema import CASE_FIELDS, TABLES
+from relief.model.core.schema import CASE_FIELDS, TABLES
 
 EXAMPLES = int(os.environ.get("RELIEF_FUZZ_EXAMPLES", "60"))
 # The default (CI) budget replays the same examples every run, so a red CI is about the
 # change under test; a longer run (RELIEF_FUZZ_EXAMPLES set) explores new ones.
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, print_blob=True, derandomize="RELIEF_FUZZ_EXAMPLES" not in os.environ,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    print_blob=True,
+    derandomize="RELIEF_FUZZ_EXAMPLES" not in os.environ,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
 RELIEF = shutil.which("relief", path=str(Path(sys.executable).parent)) or shutil.which("relief")
 BOOK = "case.xlsx"
 KNOWN_FILES = ("case.yaml", BOOK, "RELIEF_MAX_FILE_MB") + tuple(t.file for t in TABLES.values())
 
 # Odd cell values: what people type, what spreadsheets export, and what breaks parsers.
 ODD_VALUES = st.one_of(
-    st.sampled_from([
-        "", " ", "nan", "NaN", "inf", "-inf", "Infinity", "1e308", "-1e308", "1e-320", "5e-324", "-0", "-0.0", "0", "1",
-        "1e9", "1e10", "1e12", "-1", "0.5", "1.5", "2", "2026", "15%", "1,5", "1 000", "0x10", "1_000", "1e", ".", "-",
-        "true", "FALSE", "Yes", "oui", "null", "None", "#N/A", "#DIV/0!", "=1+1", "\u0663", "\uff11", "\x00", "\u200b",
-        "a:b", "x*y", "\uce69\uacf5\uc7a5", "\u00e9t\u00e9", "'", '"', "\n", "\r", "\t", "\U0001F600", "9" * 400, "x" * 5000,
-    ]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "nan",
+            "NaN",
+            "inf",
+            "-inf",
+            "Infinity",
+            "1e308",
+            "-1e308",
+            "1e-320",
+            "5e-324",
+            "-0",
+            "-0.0",
+            "0",
+            "1",
+            "1e9",
+            "1e10",
+            "1e12",
+            "-1",
+            "0.5",
+            "1.5",
+            "2",
+            "2026",
+            "15%",
+            "1,5",
+            "1 000",
+            "0x10",
+            "1_000",
+            "1e",
+            ".",
+            "-",
+            "true",
+            "FALSE",
+            "Yes",
+            "oui",
+            "null",
+            "None",
+            "#N/A",
+            "#DIV/0!",
+            "=1+1",
+            "\u0663",
+            "\uff11",
+            "\x00",
+            "\u200b",
+            "a:b",
+            "x*y",
+            "\uce69\uacf5\uc7a5",
+            "\u00e9t\u00e9",
+            "'",
+            '"',
+            "\n",
+            "\r",
+            "\t",
+            "\U0001f600",
+            "9" * 400,
+            "x" * 5000,
+        ]
+    ),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.integers(-(10**13), 10**13).map(str),
     st.text(max_size=12),
@@ -65,12 +124,39 @@ ODD_VALUES = st.one_of(
 
 # Odd case.yaml values, written as YAML source after "field: ".
 ODD_YAML = st.one_of(
-    st.sampled_from([
-        "", "~", "null", ".nan", ".inf", "-.inf", "yes", "no", "2026-01-01", "0x7E9", "0o3752", "1_000", "2026.5",
-        "'2026'", "[2026, 2027]", "{a: 1}", "*nowhere", "&anchor 2026", "!!python/object/apply:os.system ['true']",
-        "!!python/name:os.system", "!!binary aGVsbG8=", "!!float 1e400", "1" + "0" * 400, "|\n  two\n  lines",
-        "\"\\x00\"", "\u00e9t\u00e9", "[[[[[[[[]]]]]]]]", "- a", "a: b: c",
-    ]),
+    st.sampled_from(
+        [
+            "",
+            "~",
+            "null",
+            ".nan",
+            ".inf",
+            "-.inf",
+            "yes",
+            "no",
+            "2026-01-01",
+            "0x7E9",
+            "0o3752",
+            "1_000",
+            "2026.5",
+            "'2026'",
+            "[2026, 2027]",
+            "{a: 1}",
+            "*nowhere",
+            "&anchor 2026",
+            "!!python/object/apply:os.system ['true']",
+            "!!python/name:os.system",
+            "!!binary aGVsbG8=",
+            "!!float 1e400",
+            "1" + "0" * 400,
+            "|\n  two\n  lines",
+            '"\\x00"',
+            "\u00e9t\u00e9",
+            "[[[[[[[[]]]]]]]]",
+            "- a",
+            "a: b: c",
+        ]
+    ),
     ODD_VALUES.map(lambda v: yaml.safe_dump(v, default_flow_style=True).strip().removesuffix("...").strip()),
 )
 
@@ -113,7 +199,7 @@ def damage_header(draw, files):
     j = draw(st.integers(0, len(rows[0]) - 1))
     how = draw(st.sampled_from(["drop", "repeat", "rename", "extra"]))
     if how == "drop":
-        rows = [r[:j] + r[j + 1:] for r in rows]
+        rows = [r[:j] + r[j + 1 :] for r in rows]
     elif how == "repeat":
         rows = [r + [r[j]] for r in rows]
     elif how == "rename":
@@ -145,7 +231,11 @@ def damage_rows(draw, files):
 
 def damage_file(draw, files):
     name = draw(st.sampled_from(sorted(files)))
-    how = draw(st.sampled_from(["remove", "empty", "blank lines", "cut", "bytes", "latin-1", "utf-16", "utf-8 bom", "crlf", "junk line"]))
+    how = draw(
+        st.sampled_from(
+            ["remove", "empty", "blank lines", "cut", "bytes", "latin-1", "utf-16", "utf-8 bom", "crlf", "junk line"]
+        )
+    )
     data = files[name]
     if how == "remove":
         del files[name]
@@ -222,8 +312,8 @@ def write(folder: Path, files: dict) -> Path:
     import openpyxl
     from openpyxl.utils.exceptions import IllegalCharacterError
 
-    from relief.model.case import load_case
-    from relief.model.io import write_case_workbook
+    from relief.model.core.case import load_case
+    from relief.model.core.io import write_case_workbook
 
     _, how, sheet, (row, col), value = files[BOOK]
     book = folder.parent / BOOK
@@ -294,8 +384,13 @@ def test_no_traceback_reaches_a_real_terminal(damaged):
     note(what)
     with tempfile.TemporaryDirectory() as tmp:
         case = write(Path(tmp) / "case", files)
-        p = subprocess.run([RELIEF, "validate", str(case)], capture_output=True, text=True, timeout=60,
-                           env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        p = subprocess.run(
+            [RELIEF, "validate", str(case)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
         assert p.returncode in (0, 2), p.stderr
         assert "Traceback" not in p.stderr and "Traceback" not in p.stdout
         if p.returncode == 2:

@@ -24,7 +24,6 @@ TINY = ROOT / "examples" / "tiny"
 
 from cliutil import relief_exe as _relief_exe  # noqa: E402
 
-
 RELIEF = _relief_exe()
 ENV = dict(os.environ, COLUMNS="120", NO_COLOR="1", PYTHONWARNINGS="ignore")
 
@@ -68,8 +67,15 @@ def by_kind(obj: dict) -> dict:
 def test_forced_lever_over_a_yearly_budget(tmp_path):
     """The smelter may start only in 2027 and needs its public money (4 x 0.5 = 2) that
     year; the 2027 budget is 0.5. The IIS: the forcing and the 2027 budget."""
-    obj, text = explain(tiny_with(tmp_path), "--force", "smelter", "--set", "levers.smelter.earliest_year=2027",
-                        "--set", "budget.2027.public_budget_usd_bn=0.5")
+    obj, text = explain(
+        tiny_with(tmp_path),
+        "--force",
+        "smelter",
+        "--set",
+        "levers.smelter.earliest_year=2027",
+        "--set",
+        "budget.2027.public_budget_usd_bn=0.5",
+    )
     assert obj["conflicts_found_by"] == "iis"
     k = by_kind(obj)
     assert set(k) == {"forced", "year_budget"}, obj["conflicts"]
@@ -77,15 +83,20 @@ def test_forced_lever_over_a_yearly_budget(tmp_path):
     assert forced["name"] == "smelter" and forced["limit"] == 1 and forced["needed"] == 0
     assert budget["name"] == "2027" and budget["year"] == 2027
     assert budget["limit"] == pytest.approx(0.5) and budget["needed"] == pytest.approx(2.0)
-    assert budget["text"] == "forced smelter needs USD 2bn of public money in 2027, but the 2027 public budget is USD 0.5bn"
+    assert (
+        budget["text"]
+        == "forced smelter needs USD 2bn of public money in 2027, but the 2027 public budget is USD 0.5bn"
+    )
     assert "Infeasible" in text
 
 
 def test_forced_minimum_size_over_a_pool(tmp_path):
     """chips (min_modules 2, forced) uses 2 engineers a module; the pool has 3: 4 needed,
     1 module fits."""
-    case = tiny_with(tmp_path, {"pools.csv": "pool,limit\nengineers,3\n",
-                                "lever_pools.csv": "lever,pool,use_per_module\nchips,engineers,2\n"})
+    case = tiny_with(
+        tmp_path,
+        {"pools.csv": "pool,limit\nengineers,3\n", "lever_pools.csv": "lever,pool,use_per_module\nchips,engineers,2\n"},
+    )
     obj, _ = explain(case, "--force", "chips", "--set", "levers.chips.min_modules=2")
     k = by_kind(obj)
     assert set(k) == {"forced", "pool"}, obj["conflicts"]
@@ -99,16 +110,30 @@ def test_forced_minimum_size_over_a_pool(tmp_path):
 def test_minimum_size_of_a_required_lever_over_a_pool(tmp_path):
     """The forced smelter requires chips, whose min_modules (2) needs 4 engineers of 3:
     the minimum size itself is named, with the 1 module that fits."""
-    case = tiny_with(tmp_path, {"pools.csv": "pool,limit\nengineers,3\n",
-                                "lever_pools.csv": "lever,pool,use_per_module\nchips,engineers,2\n",
-                                "relations.csv": "lever,relation,other\nsmelter,requires,chips\n"})
+    case = tiny_with(
+        tmp_path,
+        {
+            "pools.csv": "pool,limit\nengineers,3\n",
+            "lever_pools.csv": "lever,pool,use_per_module\nchips,engineers,2\n",
+            "relations.csv": "lever,relation,other\nsmelter,requires,chips\n",
+        },
+    )
     obj, _ = explain(case, "--force", "smelter", "--set", "levers.chips.min_modules=2")
     k = by_kind(obj)
     assert set(k) == {"forced", "min_modules", "requires", "pool"}, obj["conflicts"]
-    assert k["min_modules"][0]["name"] == "chips" and k["min_modules"][0]["limit"] == 2 and k["min_modules"][0]["needed"] == 1
+    assert (
+        k["min_modules"][0]["name"] == "chips"
+        and k["min_modules"][0]["limit"] == 2
+        and k["min_modules"][0]["needed"] == 1
+    )
     assert k["requires"][0]["name"] == "smelter requires chips"
     assert k["pool"][0]["limit"] == 3 and k["pool"][0]["needed"] == 4
-    assert [c["kind"] for c in obj["conflicts"]] == ["forced", "min_modules", "requires", "pool"]  # asked for first, then limits
+    assert [c["kind"] for c in obj["conflicts"]] == [
+        "forced",
+        "min_modules",
+        "requires",
+        "pool",
+    ]  # asked for first, then limits
 
 
 def test_requires_an_excluded_lever(tmp_path):
@@ -126,22 +151,34 @@ def test_requires_an_excluded_lever(tmp_path):
 def test_total_budget(tmp_path):
     """Forced smelter (public 2) and chips at min_modules 2 (public 4) need 6 in all; the
     total public budget is 5 (yearly budgets raised out of the way)."""
-    obj, _ = explain(tiny_with(tmp_path), "--force", "smelter", "--force", "chips", "--set", "levers.chips.min_modules=2",
-                     "--set", "budget.*.public_budget_usd_bn=10")
+    obj, _ = explain(
+        tiny_with(tmp_path),
+        "--force",
+        "smelter",
+        "--force",
+        "chips",
+        "--set",
+        "levers.chips.min_modules=2",
+        "--set",
+        "budget.*.public_budget_usd_bn=10",
+    )
     k = by_kind(obj)
     assert set(k) == {"forced", "total_budget"}, obj["conflicts"]
     assert {c["name"]: (c["limit"], c["needed"]) for c in k["forced"]} == {"smelter": (1, 0), "chips": (2, 1)}
     (total,) = k["total_budget"]
     assert total["name"] == "total_public_budget" and total["limit"] == 5 and total["needed"] == pytest.approx(6)
-    assert total["text"] == ("forced smelter and forced chips need USD 6bn of public money in all, "
-                             "but the total public budget is USD 5bn")
+    assert total["text"] == (
+        "forced smelter and forced chips need USD 6bn of public money in all, but the total public budget is USD 5bn"
+    )
 
 
 def test_conflict_only_in_whole_decisions_uses_the_feasibility_relaxation(tmp_path):
     """chips requires smelter, smelter excludes lng, chips and lng forced. The LP
     relaxation is feasible (each lever half in the plan), so there is no IIS; the
     feasibility relaxation says which relation has to go."""
-    case = tiny_with(tmp_path, {"relations.csv": "lever,relation,other\nchips,requires,smelter\nsmelter,excludes,lng\n"})
+    case = tiny_with(
+        tmp_path, {"relations.csv": "lever,relation,other\nchips,requires,smelter\nsmelter,excludes,lng\n"}
+    )
     obj, text = explain(case, "--force", "chips", "--force", "lng")
     assert obj["conflicts_found_by"] == "feasibility_relaxation"
     assert [c["kind"] for c in obj["conflicts"]] in (["requires"], ["excludes"]), obj["conflicts"]
@@ -152,12 +189,12 @@ def test_conflict_only_in_whole_decisions_uses_the_feasibility_relaxation(tmp_pa
 def test_explanation_leaves_the_engine_as_it_was(tmp_path):
     """Explaining works on a copy of the model: the same engine then solves a feasible
     point exactly as a fresh one does (sweeps re-use the engine)."""
-    from relief.model.build import build_model, set_parameters
-    from relief.model.case import load_case
-    from relief.model.diagnose import Diagnosis, explain_infeasibility
-    from relief.model.engine import HighsEngine
-    from relief.model.overrides import apply_overrides
-    from relief.model.solve import SolveOptions
+    from relief.model.core.build import build_model, set_parameters
+    from relief.model.core.case import load_case
+    from relief.model.core.diagnose import Diagnosis, explain_infeasibility
+    from relief.model.core.engine import HighsEngine
+    from relief.model.core.options import SolveOptions
+    from relief.model.core.overrides import apply_overrides
 
     tiny = load_case(TINY)
     bad = apply_overrides(tiny, ["case.total_public_budget=1"])

@@ -19,14 +19,12 @@ import subprocess
 import time
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, COLUMNS="120", NO_COLOR="1", PYTHONWARNINGS="ignore")
 TRIALS = 6  # alternately SIGINT and SIGTERM
 
 
 from cliutil import relief_exe as _relief_exe  # noqa: E402
-
 
 RELIEF = _relief_exe()
 
@@ -45,7 +43,9 @@ def untimed(files: dict[str, bytes]) -> dict[str, bytes]:
 
 def solve(cwd: Path, out: str, *args) -> float:
     t0 = time.monotonic()
-    r = subprocess.run([RELIEF, "solve", "--out", out, *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=ENV)
+    r = subprocess.run(
+        [RELIEF, "solve", "--out", out, *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=ENV
+    )
     assert r.returncode == 0, r.stderr
     return time.monotonic() - t0
 
@@ -69,8 +69,14 @@ def test_interrupted_solve_leaves_the_old_run_or_the_complete_new_one(tmp_path):
         # (not in Python's own first ~30 ms, before relief's code runs: a signal there has its
         # default effect, which leaves DIR alone too)
         delay = rng.uniform(0.2, took) if trial < TRIALS // 2 else rng.uniform(0.7 * took, 1.1 * took)
-        proc = subprocess.Popen([RELIEF, "solve", "--out", "run"], cwd=tmp_path, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True, env=ENV)
+        proc = subprocess.Popen(
+            [RELIEF, "solve", "--out", "run"],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=ENV,
+        )
         time.sleep(delay)
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=120)

@@ -23,13 +23,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from relief.model.case import Case, load_case
-from relief.model.overrides import apply_overrides
-from relief.model.run import run_case
-from relief.model.solve import SolveOptions
-
 from checker import SpecCase, brute_force, check_plan, check_run_folder, close, plan_of_roadmap
+
+from relief.model.core.case import Case, load_case
+from relief.model.core.options import SolveOptions
+from relief.model.core.overrides import apply_overrides
+from relief.model.core.run import run_case
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "examples" / "tiny"
@@ -218,7 +217,10 @@ def test_cli_solve_tiny_run_folder(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.run(
         _relief_exe() + ["solve", str(TINY), "--mip-gap", "0", "--json", "--out", str(out)],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
     printed = json.loads(proc.stdout)
@@ -238,7 +240,10 @@ def test_cli_force_smelter_run_folder(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.run(
         _relief_exe() + ["solve", str(TINY), "--mip-gap", "0", "--force", "smelter", "--json", "--out", str(out)],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
     rep = check_run_folder(out, case_dir=TINY, force=("smelter",))
@@ -249,7 +254,10 @@ def test_cli_infeasible_exit_code(tmp_path):
     """Forcing the smelter under a total public budget of 1 (it needs 2.0): exit 3."""
     proc = subprocess.run(
         _relief_exe() + ["solve", str(TINY), "--force", "smelter", "--set", "case.total_public_budget=1", "--json"],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
     )
     assert proc.returncode == 3, (proc.returncode, proc.stderr)
     assert "Traceback" not in proc.stderr
@@ -264,8 +272,15 @@ def _requires_case() -> Case:
     """Two levers, 2026 only. A (free: capex 0) scores 1 in pillar p; B costs 1 public,
     scores nothing, min_modules 0. Relation: A requires B. Track r weights p; tier t1
     at threshold 1 cuts 10% on exports of 1: 0.1 of relief."""
-    lever = dict(public_share=1.0, lead_time_years=0, earliest_year=2026, min_modules=0, max_modules=1,
-                 max_modules_per_year=1, integer=True)
+    lever = dict(
+        public_share=1.0,
+        lead_time_years=0,
+        earliest_year=2026,
+        min_modules=0,
+        max_modules=1,
+        max_modules_per_year=1,
+        integer=True,
+    )
     return Case.from_tables(
         {"name": "requires", "first_year": 2026, "last_year": 2026, "data_year": 2026},
         {
@@ -274,10 +289,14 @@ def _requires_case() -> Case:
             "sectors": [{"sector": "j", "track": "r", "exports_usd_bn": 1, "growth_rate": 0}],
             "scenarios": [{"scenario": "s", "probability": 1, "commitment_credit": 0}],
             "pillar_weights": [{"scenario": "s", "track": "r", "pillar": "p", "weight": 1}],
-            "tiers": [{"scenario": "s", "track": "r", "tier": "base", "threshold": 0},
-                      {"scenario": "s", "track": "r", "tier": "t1", "threshold": 1}],
-            "tariffs": [{"scenario": "s", "track": "r", "tier": "base", "sector": "j", "rate": 0.1},
-                        {"scenario": "s", "track": "r", "tier": "t1", "sector": "j", "rate": 0.0}],
+            "tiers": [
+                {"scenario": "s", "track": "r", "tier": "base", "threshold": 0},
+                {"scenario": "s", "track": "r", "tier": "t1", "threshold": 1},
+            ],
+            "tariffs": [
+                {"scenario": "s", "track": "r", "tier": "base", "sector": "j", "rate": 0.1},
+                {"scenario": "s", "track": "r", "tier": "t1", "sector": "j", "rate": 0.0},
+            ],
             "budget": [{"year": 2026, "public_budget_usd_bn": 5}],
             "relations": [{"lever": "A", "relation": "requires", "other": "B"}],
         },

@@ -37,7 +37,6 @@ TIMINGS_SWEEP = ("wall_seconds", "solve_seconds_mean", "solve_seconds_max")
 
 from cliutil import relief_exe as _relief_exe  # noqa: E402
 
-
 RELIEF = _relief_exe()
 ENV = dict(os.environ, COLUMNS="120", NO_COLOR="1", PYTHONWARNINGS="ignore")
 
@@ -100,7 +99,7 @@ def without_keys(text: bytes, keys) -> bytes:
 def without_column(text: bytes, column: str) -> list[list[str]]:
     rows = list(csv.reader(io.StringIO(text.decode())))
     i = rows[0].index(column)
-    return [r[:i] + r[i + 1:] for r in rows]
+    return [r[:i] + r[i + 1 :] for r in rows]
 
 
 def assert_same_run(a: Path, b: Path) -> None:
@@ -115,8 +114,11 @@ def assert_same_run(a: Path, b: Path) -> None:
             assert fa[name] == fb[name], f"{name} differs between two identical runs"
 
 
-@pytest.mark.parametrize("case", [None, "examples/tiny", "examples/metals-alliance", "examples/tight-budget"],
-                         ids=["default", "tiny", "metals-alliance", "tight-budget"])
+@pytest.mark.parametrize(
+    "case",
+    [None, "examples/tiny", "examples/metals-alliance", "examples/tight-budget"],
+    ids=["default", "tiny", "metals-alliance", "tight-budget"],
+)
 def test_same_inputs_give_identical_files(tmp_path, case):
     args = [ROOT / case] if case else []
     for out in ("A", "B"):

@@ -22,11 +22,19 @@ import pytest
 from click.testing import CliRunner
 
 from relief.cli.main import main
-from relief.model.case import Case, load_case
-from relief.model.marginal import (
-    CHECK_STEP, FixedIntegers, Resolver, fixed_integer_duals, limits_of, marginal_values, moved, relief_words, spend_words,
+from relief.model.analyses.marginal import (
+    CHECK_STEP,
+    FixedIntegers,
+    Resolver,
+    fixed_integer_duals,
+    limits_of,
+    marginal_values,
+    moved,
+    relief_words,
+    spend_words,
 )
-from relief.model.solve import SolveOptions
+from relief.model.core.case import Case, load_case
+from relief.model.core.options import SolveOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "examples" / "tiny"
@@ -117,19 +125,34 @@ def two_sources() -> Case:
     (docs/formulation.md), so the dual holds up to max_modules 3 - 0.001 = 2.999. E's limit
     and the budget have slack: 0."""
     meta = {"name": "two_sources", "first_year": 2026, "last_year": 2026, "data_year": 2026, "discount_rate": 0.0}
-    lever = {"capex_per_module": 1.0, "lead_time_years": 0, "earliest_year": 2026, "min_modules": 0, "integer": False,
-             "max_modules_per_year": 10.0}
+    lever = {
+        "capex_per_module": 1.0,
+        "lead_time_years": 0,
+        "earliest_year": 2026,
+        "min_modules": 0,
+        "integer": False,
+        "max_modules_per_year": 10.0,
+    }
     tables = {
-        "levers": [{"lever": "D", "public_share": 1.0, "max_modules": 2.0, **lever},
-                   {"lever": "E", "public_share": 1.0, "max_modules": 10.0, **{**lever, "capex_per_module": 2.0}}],
+        "levers": [
+            {"lever": "D", "public_share": 1.0, "max_modules": 2.0, **lever},
+            {"lever": "E", "public_share": 1.0, "max_modules": 10.0, **{**lever, "capex_per_module": 2.0}},
+        ],
         "budget": [{"year": 2026, "public_budget_usd_bn": 10.0}],
-        "contributions": [{"lever": "D", "pillar": "p", "score_per_module": 1.0}, {"lever": "E", "pillar": "p", "score_per_module": 1.0}],
+        "contributions": [
+            {"lever": "D", "pillar": "p", "score_per_module": 1.0},
+            {"lever": "E", "pillar": "p", "score_per_module": 1.0},
+        ],
         "scenarios": [{"scenario": "s", "probability": 1.0, "commitment_credit": 0.0}],
         "sectors": [{"sector": "x", "track": "general", "exports_usd_bn": 10.0, "growth_rate": 0.0}],
-        "tiers": [{"scenario": "s", "track": "general", "tier": "base", "threshold": 0.0},
-                  {"scenario": "s", "track": "general", "tier": "t1", "threshold": 3.0}],
-        "tariffs": [{"scenario": "s", "track": "general", "tier": "base", "sector": "x", "rate": 0.25},
-                    {"scenario": "s", "track": "general", "tier": "t1", "sector": "x", "rate": 0.15}],
+        "tiers": [
+            {"scenario": "s", "track": "general", "tier": "base", "threshold": 0.0},
+            {"scenario": "s", "track": "general", "tier": "t1", "threshold": 3.0},
+        ],
+        "tariffs": [
+            {"scenario": "s", "track": "general", "tier": "base", "sector": "x", "rate": 0.25},
+            {"scenario": "s", "track": "general", "tier": "t1", "sector": "x", "rate": 0.15},
+        ],
         "pillar_weights": [{"scenario": "s", "track": "general", "pillar": "p", "weight": 1.0}],
     }
     return Case.from_tables(meta, tables)
@@ -169,8 +192,13 @@ def default():
 
 # a row dual that binds, a row with slack, a pool, a lever limit on a row times y, and one
 # on the upper bounds of many columns
-CHECKED = {"budget:2026": (+1, -1), "budget:2027": (+1,), "pool:masga": (+1,), "max_modules:lng_purchases": (+1, -1),
-           "max_per_year:lng_purchases": (+1,)}
+CHECKED = {
+    "budget:2026": (+1, -1),
+    "budget:2027": (+1,),
+    "pool:masga": (+1,),
+    "max_modules:lng_purchases": (+1, -1),
+    "max_per_year:lng_purchases": (+1,),
+}
 
 
 def test_default_case_duals_agree_with_the_milp_re_solved(default):
@@ -186,7 +214,9 @@ def test_default_case_duals_agree_with_the_milp_re_solved(default):
             assert np.array_equal(point.integers, base.integers), f"{key} {sign:+d}: the integer decisions changed"
             assert point.evaluation.expected_relief == ev.expected_relief, key  # relief's finite difference: 0
             derivative = (point.evaluation.discounted_public_spend - ev.discounted_public_spend) / (sign * CHECK_STEP)
-            assert close(derivative, duals.spend[key]), f"{key} {sign:+d}: MILP {derivative:.10g} vs LP dual {duals.spend[key]:.10g}"
+            assert close(derivative, duals.spend[key]), (
+                f"{key} {sign:+d}: MILP {derivative:.10g} vs LP dual {duals.spend[key]:.10g}"
+            )
 
 
 def test_default_case_dual_signs_and_ranges(default):
@@ -229,8 +259,14 @@ def test_cli_json_and_out(tmp_path):
     to file descriptor 1), and --out writes marginal.csv and summary.json."""
     exe = Path(sys.executable).parent / "relief"
     env = dict(os.environ, COLUMNS="120", NO_COLOR="1", PYTHONWARNINGS="ignore")
-    proc = subprocess.run([str(exe), "marginal", str(TINY), "--json", "--out", str(tmp_path / "m")], capture_output=True,
-                          text=True, cwd=tmp_path, env=env, timeout=120)
+    proc = subprocess.run(
+        [str(exe), "marginal", str(TINY), "--json", "--out", str(tmp_path / "m")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["base"]["expected_relief"] == pytest.approx(2.2)
@@ -242,8 +278,20 @@ def test_cli_json_and_out(tmp_path):
     import pandas as pd
 
     csv = pd.read_csv(tmp_path / "m" / "marginal.csv")
-    for col in ("limit", "kind", "value", "binding", "step", "fd_up", "fd_down", "integers_changed_up",
-                "integers_changed_down", "dual_spend", "method_relief", "method_spend"):
+    for col in (
+        "limit",
+        "kind",
+        "value",
+        "binding",
+        "step",
+        "fd_up",
+        "fd_down",
+        "integers_changed_up",
+        "integers_changed_down",
+        "dual_spend",
+        "method_relief",
+        "method_spend",
+    ):
         assert col in csv.columns
     assert json.loads((tmp_path / "m" / "summary.json").read_text())["limits"] == out["limits"]
 
@@ -256,11 +304,14 @@ def test_cli_terminal_labels_every_number():
     assert "budget:2026" in run.output and "total_budget" not in run.output.split("In planner's words")[0]
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--limits", "budgets"], "unknown kind"),
-    (["--exclude", "nope"], "unknown lever"),
-    (["--set", "budget.2026.nope=1"], "--set"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--limits", "budgets"], "unknown kind"),
+        (["--exclude", "nope"], "unknown lever"),
+        (["--set", "budget.2026.nope=1"], "--set"),
+    ],
+)
 def test_cli_bad_input_exits_2(args, words):
     run = CliRunner().invoke(main, ["marginal", str(TINY), *args])
     assert run.exit_code == 2

@@ -9,19 +9,20 @@ from __future__ import annotations
 import math
 
 import pytest
+from casegen import cases, frames
+from checker import SpecCase, check_plan, close, plan_of_roadmap, tol
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relief.model.case import Case
-from relief.model.overrides import OverrideError, apply_overrides
-from relief.model.run import run_case
-from relief.model.solve import SolveOptions
-
-from casegen import cases, frames
-from checker import SpecCase, check_plan, close, plan_of_roadmap, tol
+from relief.model.core.case import Case
+from relief.model.core.options import SolveOptions
+from relief.model.core.overrides import OverrideError, apply_overrides
+from relief.model.core.run import run_case
 
 OPTIONS = SolveOptions(mip_gap=0, threads=1, seed=0, time_limit=60)
-PROPS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 CASES = cases()
 REL = 1e-6
 
@@ -134,7 +135,12 @@ def test_more_commitment_credit_never_lowers_relief(mt, data):
     meta, tables = mt
     grid = [0.0, 0.25, 0.5, 1.0]
     raised = [
-        dict(r, commitment_credit=data.draw(st.sampled_from([k for k in grid if k >= r["commitment_credit"]]), label=r["scenario"]))
+        dict(
+            r,
+            commitment_credit=data.draw(
+                st.sampled_from([k for k in grid if k >= r["commitment_credit"]]), label=r["scenario"]
+            ),
+        )
         for r in tables["scenarios"]
     ]
     base = relief(solve(to_case(meta, tables)))

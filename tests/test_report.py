@@ -25,8 +25,16 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "examples" / "tiny"
 EXE = shutil.which("relief", path=str(Path(sys.executable).parent)) or shutil.which("relief")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
 
 
 def cli(*args):
@@ -56,9 +64,27 @@ def default_report(tmp_path_factory):
     assert cli("delay", "--years", "1", "--out", d / "delay").exit_code == 0
     assert cli("coordination", "--out", d / "coord").exit_code == 0
     assert cli("marginal", "--limits", "budget", "--out", d / "marg").exit_code == 0
-    r = cli("report", "--case", "default", "--variant", "no-masga: --exclude masga_shipyard", "--out", out,
-            "--analysis", d / "value", "--analysis", d / "alt", "--analysis", d / "risk", "--analysis", d / "delay",
-            "--analysis", d / "coord", "--analysis", d / "marg")
+    r = cli(
+        "report",
+        "--case",
+        "default",
+        "--variant",
+        "no-masga: --exclude masga_shipyard",
+        "--out",
+        out,
+        "--analysis",
+        d / "value",
+        "--analysis",
+        d / "alt",
+        "--analysis",
+        d / "risk",
+        "--analysis",
+        d / "delay",
+        "--analysis",
+        d / "coord",
+        "--analysis",
+        d / "marg",
+    )
     assert r.exit_code == 0, r.output
     return out
 
@@ -110,20 +136,26 @@ def test_two_runs_add_the_comparison(runs, tmp_path):
 
 def test_default_case_report_names_the_excluded_lever_first(default_report):
     html = default_report.read_text()
-    why = html[html.index("Why no-masga differs from base"):]
-    first_row = why[why.index("<tbody>"):why.index("</tr>", why.index("<tbody>"))]
+    why = html[html.index("Why no-masga differs from base") :]
+    first_row = why[why.index("<tbody>") : why.index("</tr>", why.index("<tbody>"))]
     assert "<td>masga_shipyard (dropped)" in first_row
     # relief lost by stance is stated for every stance of the case
-    by_stance = why[why.index("By stance:"):why.index("</p>", why.index("By stance:"))]
+    by_stance = why[why.index("By stance:") : why.index("</p>", why.index("By stance:"))]
     for s in ("deal_restored", "hardline_301", "alliance_first", "chip_phase2"):
         assert s in by_stance
 
 
 def test_analyses_become_sections(default_report):
     html = default_report.read_text()
-    sec = html[html.index('id="analyses"'):html.index('id="inputs"')]
-    for title in ("Value of information", "Roadmaps within 5% of the optimum", "Risk: expected relief against CVaR0.8",
-                  "Cost of delay", "Value of coordination", "Marginal values of the limits"):
+    sec = html[html.index('id="analyses"') : html.index('id="inputs"')]
+    for title in (
+        "Value of information",
+        "Roadmaps within 5% of the optimum",
+        "Risk: expected relief against CVaR0.8",
+        "Cost of delay",
+        "Value of coordination",
+        "Marginal values of the limits",
+    ):
         assert title in sec
     assert "Coordination is worth" in sec and "a, l, l" not in sec
     assert "EVPI" in sec and "VSS" in sec
@@ -159,8 +191,12 @@ def test_interrupted_report_leaves_the_previous_file(tmp_path):
     out.write_text("previous report\n")
     rng = __import__("random").Random(7)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGINT, signal.SIGTERM):
-        p = subprocess.Popen([EXE, "report", "--case", TINY, "--variant", "b: --exclude chips", "--out", out],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        p = subprocess.Popen(
+            [EXE, "report", "--case", TINY, "--variant", "b: --exclude chips", "--out", out],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(rng.uniform(0.5, 3.0))
         p.send_signal(sig)
         _, err = p.communicate(timeout=60)
@@ -215,8 +251,20 @@ def test_report_renders_in_headless_chromium(default_report, tmp_path, width):
     result = json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&"))
     assert result["errors"] == []
     ids = [f["id"] for f in result["figures"]]
-    assert {"chart-roadmap", "chart-spending", "chart-relief", "chart-tiers", "chart-compare-relief",
-            "chart-compare-spending", "chart-why-1", "chart-roadmap-1", "chart-analysis-1-1", "chart-analysis-3-1", "chart-analysis-4-1", "chart-analysis-5-1"} <= set(ids)
+    assert {
+        "chart-roadmap",
+        "chart-spending",
+        "chart-relief",
+        "chart-tiers",
+        "chart-compare-relief",
+        "chart-compare-spending",
+        "chart-why-1",
+        "chart-roadmap-1",
+        "chart-analysis-1-1",
+        "chart-analysis-3-1",
+        "chart-analysis-4-1",
+        "chart-analysis-5-1",
+    } <= set(ids)
     for f in result["figures"]:
         # every chart is drawn at the text column's width, not collapsed, and has content
         assert f["width"] > 0.6 * min(width, 1120) - 80, f

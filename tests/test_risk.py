@@ -1,6 +1,6 @@
 """Risk attitudes (`--risk worst`, `--risk cvar:ALPHA:WEIGHT`, `relief risk`).
 
-- CVaR by sorting (model/risk.py) against hand-worked values and against the
+- CVaR by sorting (model/core/risk.py) against hand-worked values and against the
   Rockafellar-Uryasev formula computed here by another route;
 - brute force: on tiny random cases, relief's risk optimum equals the best risk value over
   every feasible plan, and among those plans it has the best expected relief (stage 2);
@@ -14,17 +14,16 @@ from __future__ import annotations
 import json
 
 import pytest
+from casegen import frames, random_case
+from checker import SpecCase, all_plans, check_plan, close, relief_of
 from click.testing import CliRunner
 
 from relief.cli.main import default_case_path, main
-from relief.model.case import Case, load_case
-from relief.model.overrides import apply_overrides
-from relief.model.risk import Risk, cvar, measure_value
-from relief.model.run import run_case
-from relief.model.solve import SolveOptions
-
-from casegen import frames, random_case
-from checker import SpecCase, all_plans, check_plan, close, relief_of
+from relief.model.core.case import Case, load_case
+from relief.model.core.options import SolveOptions
+from relief.model.core.overrides import apply_overrides
+from relief.model.core.risk import Risk, cvar, measure_value
+from relief.model.core.run import run_case
 
 OPTIONS = SolveOptions(mip_gap=0, threads=1, seed=0, time_limit=60)
 
@@ -34,6 +33,7 @@ def cli(*args):
 
 
 # ---------------------------------------------------------------- the measure itself
+
 
 def test_cvar_known_answers():
     """Relief 10, 20, 30 with probabilities 0.5, 0.3, 0.2.
@@ -50,7 +50,9 @@ def test_cvar_known_answers():
 
 def _cvar_lp(values, prob, alpha):
     """max_eta eta - 1/(1-alpha) sum p max(0, eta - R): the optimum is at one of the values."""
-    return max(eta - sum(prob[s] * max(0.0, eta - v) for s, v in values.items()) / (1 - alpha) for eta in values.values())
+    return max(
+        eta - sum(prob[s] * max(0.0, eta - v) for s, v in values.items()) / (1 - alpha) for eta in values.values()
+    )
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -66,8 +68,15 @@ def test_cvar_by_sorting_equals_the_linear_formula(seed):
         assert cvar(values, prob, alpha) == pytest.approx(_cvar_lp(values, prob, alpha), abs=1e-9)
 
 
-@pytest.mark.parametrize("text,expect", [("worst", Risk("worst", 1.0, 1.0)), ("cvar:0.8:0.5", Risk("cvar", 0.8, 0.5)),
-                                         ("expected", Risk()), (None, Risk())])
+@pytest.mark.parametrize(
+    "text,expect",
+    [
+        ("worst", Risk("worst", 1.0, 1.0)),
+        ("cvar:0.8:0.5", Risk("cvar", 0.8, 0.5)),
+        ("expected", Risk()),
+        (None, Risk()),
+    ],
+)
 def test_parse(text, expect):
     assert Risk.parse(text) == expect
 
@@ -82,7 +91,7 @@ def test_bad_risk_exits_2(bad):
 def test_bad_risk_measure_in_case_yaml(tmp_path):
     import shutil
 
-    from relief.model.case import CaseError
+    from relief.model.core.case import CaseError
 
     shutil.copytree(default_case_path(), tmp_path / "c")
     with open(tmp_path / "c" / "case.yaml", "a") as f:
@@ -125,10 +134,16 @@ def test_risk_optimum_equals_brute_force(seed):
         assert close(got, best), f"seed {seed} {risk}: relief {got!r}, brute force {best!r}"
         # stage 2: the best expected relief among the plans with the best risk value
         tie = max(e for e, by in feasible if close(measure_value(risk, by, prob), best))
-        assert close(ev.expected_relief, tie) or ev.expected_relief >= tie - 1e-6 * max(1, abs(tie)), (seed, risk, ev.expected_relief, tie)
+        assert close(ev.expected_relief, tie) or ev.expected_relief >= tie - 1e-6 * max(1, abs(tie)), (
+            seed,
+            risk,
+            ev.expected_relief,
+            tie,
+        )
 
 
 # ---------------------------------------------------------------- properties on the default case
+
 
 @pytest.fixture(scope="module")
 def tight():
@@ -163,7 +178,9 @@ def test_risk_frontier_command(tmp_path, tight):
     """Weight 0 is the risk-neutral solve; as the weight rises expected relief never rises
     and CVaR never falls; on the tight case CVaR gains something."""
     out = tmp_path / "rf"
-    r = cli("risk", "--alpha", "0.5", "--steps", "3", "--set", "budget.*.public_budget_usd_bn*=0.3", "--out", out, "--json")
+    r = cli(
+        "risk", "--alpha", "0.5", "--steps", "3", "--set", "budget.*.public_budget_usd_bn*=0.3", "--out", out, "--json"
+    )
     assert r.exit_code == 0, r.output
     import pandas as pd
 

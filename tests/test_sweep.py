@@ -23,12 +23,12 @@ from pathlib import Path
 
 import pytest
 
-from relief.model.case import load_case
-from relief.model.overrides import OverrideError, apply_overrides
-from relief.model.run import run_case
-from relief.model.runner import RESULT_COLUMNS, run_sweep
-from relief.model.solve import SolveOptions
-from relief.model.sweep import (
+from relief.model.core.case import load_case
+from relief.model.core.options import SolveOptions
+from relief.model.core.overrides import OverrideError, apply_overrides
+from relief.model.core.run import run_case
+from relief.model.sweeps.runner import RESULT_COLUMNS, run_sweep
+from relief.model.sweeps.spec import (
     Parameter,
     SweepDefinition,
     SweepError,
@@ -66,7 +66,9 @@ class Run:
 
 
 def relief(*args, cwd: Path, timeout: float = 120) -> Run:
-    return Run(subprocess.run([RELIEF, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=ENV))
+    return Run(
+        subprocess.run([RELIEF, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=ENV)
+    )
 
 
 def cli_options(case) -> SolveOptions:
@@ -109,7 +111,9 @@ def reused(row: dict) -> bool:
 def assert_same_rows(got: dict[int, dict], want: dict[int, dict], ignore=("solve_seconds",)) -> None:
     """Same points, same values. Which finished point lends its plan to a tighter one (and
     so the row's message and its solve_seconds of 0) depends on the order points finish in."""
-    assert sorted(got) == sorted(want), f"point ids differ: only in got {sorted(set(got) - set(want))}, only in want {sorted(set(want) - set(got))}"
+    assert sorted(got) == sorted(want), (
+        f"point ids differ: only in got {sorted(set(got) - set(want))}, only in want {sorted(set(want) - set(got))}"
+    )
     diffs = []
     for pid in sorted(want):
         for col in want[pid]:
@@ -168,15 +172,18 @@ def test_parse_vary_list_and_factor():
     assert s.values == (0.2, 0.4, 0.6)
 
 
-@pytest.mark.parametrize("text", [
-    "case.total_public_budget=0:6:0",     # STEPS < 1
-    "case.total_public_budget=0:6:-2",
-    "case.total_public_budget=0:6:2.5",   # STEPS not an integer
-    "case.total_public_budget=0:x:3",     # STOP not a number
-    "case.total_public_budget=a:6:3",
-    "case.total_public_budget=,",         # no values
-    "case.total_public_budget= , ,",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "case.total_public_budget=0:6:0",  # STEPS < 1
+        "case.total_public_budget=0:6:-2",
+        "case.total_public_budget=0:6:2.5",  # STEPS not an integer
+        "case.total_public_budget=0:x:3",  # STOP not a number
+        "case.total_public_budget=a:6:3",
+        "case.total_public_budget=,",  # no values
+        "case.total_public_budget= , ,",
+    ],
+)
 def test_parse_vary_bad_inputs(text):
     with pytest.raises(SweepError):
         parse_vary(text)
@@ -208,7 +215,9 @@ def test_grid_of_two_parameters(tiny):
 
 
 def test_grid_fixed_overrides_come_first(tiny):
-    defn = SweepDefinition(parameters=[parse_vary("case.total_public_budget=1,2")], fixed=("scenarios.deal.probability=0.5",))
+    defn = SweepDefinition(
+        parameters=[parse_vary("case.total_public_budget=1,2")], fixed=("scenarios.deal.probability=0.5",)
+    )
     points, _ = design(defn, tiny)
     assert [p.overrides for p in points] == [
         ("scenarios.deal.probability=0.5", "case.total_public_budget=1"),
@@ -226,8 +235,11 @@ def test_oat_base_plus_one_point_per_value(tiny):
     base = points[0]
     assert base.overrides == () and base.values == {a.label: "", b.label: ""}
     assert [p.overrides for p in points[1:]] == [
-        ("case.total_public_budget=2",), ("case.total_public_budget=4",), ("case.total_public_budget=6",),
-        ("levers.chips.capex_per_module*=0.5",), ("levers.chips.capex_per_module*=2",),
+        ("case.total_public_budget=2",),
+        ("case.total_public_budget=4",),
+        ("case.total_public_budget=6",),
+        ("levers.chips.capex_per_module*=0.5",),
+        ("levers.chips.capex_per_module*=2",),
     ]
     # one parameter moves at a time; the other stays at the case's value ("")
     for p in points[1:4]:
@@ -236,26 +248,45 @@ def test_oat_base_plus_one_point_per_value(tiny):
         assert p.values[a.label] == "" and p.values[b.label] != ""
 
 
-@pytest.mark.parametrize("defn, words", [
-    (SweepDefinition(parameters=[]), "at least one parameter"),
-    (SweepDefinition(parameters=[parse_vary("case.total_public_budget=1,2")], method="bogus"), "bogus"),
-    (SweepDefinition(parameters=[parse_vary("case.total_public_budget=1,2"), parse_vary("case.total_public_budget=3")]), "twice"),
-    (SweepDefinition(parameters=[Parameter("case.total_public_budget", low=0, high=6)]), "values"),
-    (SweepDefinition(parameters=[Parameter("case.total_public_budget", low=0, high=6)], method="lhs"), "samples"),
-    (SweepDefinition(parameters=[Parameter("case.total_public_budget", low=6, high=6)], method="lhs", samples=4), "low"),
-    (SweepDefinition(parameters=[Parameter("levers.chips.integer", values=("true", "false"))], method="sobol", samples=4), "low and high"),
-])
+@pytest.mark.parametrize(
+    "defn, words",
+    [
+        (SweepDefinition(parameters=[]), "at least one parameter"),
+        (SweepDefinition(parameters=[parse_vary("case.total_public_budget=1,2")], method="bogus"), "bogus"),
+        (
+            SweepDefinition(
+                parameters=[parse_vary("case.total_public_budget=1,2"), parse_vary("case.total_public_budget=3")]
+            ),
+            "twice",
+        ),
+        (SweepDefinition(parameters=[Parameter("case.total_public_budget", low=0, high=6)]), "values"),
+        (SweepDefinition(parameters=[Parameter("case.total_public_budget", low=0, high=6)], method="lhs"), "samples"),
+        (
+            SweepDefinition(parameters=[Parameter("case.total_public_budget", low=6, high=6)], method="lhs", samples=4),
+            "low",
+        ),
+        (
+            SweepDefinition(
+                parameters=[Parameter("levers.chips.integer", values=("true", "false"))], method="sobol", samples=4
+            ),
+            "low and high",
+        ),
+    ],
+)
 def test_bad_definitions_fail_at_design_time(tiny, defn, words):
     with pytest.raises(SweepError, match=words):
         design(defn, tiny)
 
 
-@pytest.mark.parametrize("path, words", [
-    ("levers.nope.capex_per_module", "no row of levers has the key 'nope'"),
-    ("case.nonsense", "no field 'nonsense'"),
-    ("nosuchtable.x.y", "no table 'nosuchtable'"),
-    ("levers.chips.colour", "no settable column 'colour'"),
-])
+@pytest.mark.parametrize(
+    "path, words",
+    [
+        ("levers.nope.capex_per_module", "no row of levers has the key 'nope'"),
+        ("case.nonsense", "no field 'nonsense'"),
+        ("nosuchtable.x.y", "no table 'nosuchtable'"),
+        ("levers.chips.colour", "no settable column 'colour'"),
+    ],
+)
 def test_path_naming_nothing_fails_at_design_time(tiny, path, words):
     defn = SweepDefinition(parameters=[parse_vary("case.total_public_budget=1,2"), parse_vary(f"{path}=1,2")])
     with pytest.raises(SweepError) as e:
@@ -287,7 +318,9 @@ def write(path: Path, text: str) -> Path:
 
 def test_load_spec_values_range_bounds_and_scale(tmp_path):
     shutil.copytree(TINY, tmp_path / "tiny")
-    spec = write(tmp_path / "s.yaml", """
+    spec = write(
+        tmp_path / "s.yaml",
+        """
 case: tiny
 method: oat
 samples: 8
@@ -306,7 +339,8 @@ parameters:
   - path: scenarios.deal.commitment_credit
     scale: true
     values: [0.5, 1]
-""")
+""",
+    )
     d = load_spec(spec)
     assert d.method == "oat" and d.samples == 8 and d.seed == 3
     assert d.force == ("smelter",) and d.exclude == ("lng",) and d.fixed == ("scenarios.deal.probability=0.5",)
@@ -322,14 +356,17 @@ parameters:
     assert all(p.overrides[0] == "scenarios.deal.probability=0.5" for p in points)
 
 
-@pytest.mark.parametrize("text, words", [
-    ("parameters: [{path: case.total_public_budget, values: [1]}]\nsamplez: 3\n", "unknown field"),
-    ("parameters: [{values: [1, 2]}]\n", "needs a path"),
-    ("parameters: [{path: case.total_public_budget, range: [0, 6]}]\n", "range"),
-    ("parameters: [{path: case.total_public_budget, values: 3}]\n", "values must be a list"),
-    ("- just\n- a list\n", "mapping"),
-    ("parameters: [unclosed\n", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("parameters: [{path: case.total_public_budget, values: [1]}]\nsamplez: 3\n", "unknown field"),
+        ("parameters: [{values: [1, 2]}]\n", "needs a path"),
+        ("parameters: [{path: case.total_public_budget, range: [0, 6]}]\n", "range"),
+        ("parameters: [{path: case.total_public_budget, values: 3}]\n", "values must be a list"),
+        ("- just\n- a list\n", "mapping"),
+        ("parameters: [unclosed\n", "not valid YAML"),
+    ],
+)
 def test_load_spec_rejects(tmp_path, text, words):
     with pytest.raises(SweepError, match=words):
         load_spec(write(tmp_path / "s.yaml", text))
@@ -343,7 +380,9 @@ def test_load_spec_missing_file(tmp_path):
 def test_load_spec_rejects_unknown_parameter_fields(tmp_path):
     """A misspelt field inside a parameter (here `scael: true`) must not be silently ignored:
     the sweep would then vary the budget itself instead of a factor of it."""
-    spec = write(tmp_path / "s.yaml", "parameters:\n  - path: case.total_public_budget\n    values: [1, 2]\n    scael: true\n")
+    spec = write(
+        tmp_path / "s.yaml", "parameters:\n  - path: case.total_public_budget\n    values: [1, 2]\n    scael: true\n"
+    )
     with pytest.raises(SweepError, match="scael"):
         load_spec(spec)
 
@@ -365,7 +404,9 @@ def assert_row_matches_standalone(row: dict, levers, status, ev, where: str) -> 
     if ev is None:
         assert row["expected_relief"] == "" and row["public_spend"] == "", where
         return
-    assert close(row["expected_relief"], ev.expected_relief), f"{where}: relief {row['expected_relief']} != {ev.expected_relief}"
+    assert close(row["expected_relief"], ev.expected_relief), (
+        f"{where}: relief {row['expected_relief']} != {ev.expected_relief}"
+    )
     assert close(row["public_spend"], ev.public_spend), f"{where}: spend {row['public_spend']} != {ev.public_spend}"
     if reused(row):
         return  # a looser point's plan, provably optimal here too; where plans tie it may be another optimal plan
@@ -376,8 +417,12 @@ def assert_row_matches_standalone(row: dict, levers, status, ev, where: str) -> 
 def test_tiny_grid_points_equal_standalone_solves(tiny, tmp_path):
     # Budget and probability change only numbers; the smelter's lead time and a zero
     # score change the model's structure, so some points need their own model.
-    varies = ["levers.smelter.lead_time_years=0,1,2", "case.total_public_budget=0:6:4",
-              "contributions.chips:semis.score_per_module=0,5,10", "scenarios.deal.probability=0.2,0.9"]
+    varies = [
+        "levers.smelter.lead_time_years=0,1,2",
+        "case.total_public_budget=0:6:4",
+        "contributions.chips:semis.score_per_module=0,5,10",
+        "scenarios.deal.probability=0.2,0.9",
+    ]
     defn = SweepDefinition(parameters=[parse_vary(v) for v in varies], force=("smelter",))
     options = cli_options(tiny)
     store, points, _ = run_sweep(defn, tiny, options, tmp_path / "out")
@@ -477,8 +522,10 @@ def start_and_wait(work: Path, args, points_csv: Path, lines: int) -> subprocess
     while data_lines(points_csv) < lines and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.002)
     if proc.poll() is not None:
-        pytest.fail(f"the sweep ended (rc={proc.returncode}) before {lines} points were written; "
-                    f"give it more points\n{(work / 'stderr.txt').read_text()[-2000:]}")
+        pytest.fail(
+            f"the sweep ended (rc={proc.returncode}) before {lines} points were written; "
+            f"give it more points\n{(work / 'stderr.txt').read_text()[-2000:]}"
+        )
     return proc
 
 
@@ -529,7 +576,9 @@ def test_resume_after_kills_at_random_moments(work, uninterrupted):
     history = []
     for _ in range(5):
         resume = ["--resume"] if (work / "cut").exists() else []  # as a planner would: resume what exists
-        proc = subprocess.Popen([RELIEF, *args, *resume], cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
+        proc = subprocess.Popen(
+            [RELIEF, *args, *resume], cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV
+        )
         delay = rng.uniform(0.2, 4.0)
         time.sleep(delay)
         proc.kill()
@@ -570,7 +619,9 @@ def test_crashed_pool_worker_loses_nothing(work, uninterrupted):
     points_csv = work / "pool" / "points.csv"
     proc = start_and_wait(work, args, points_csv, 12)
     try:
-        workers = [c for c in _children(proc.pid) if "spawn_main" in _cmdline(c) and "resource_tracker" not in _cmdline(c)]
+        workers = [
+            c for c in _children(proc.pid) if "spawn_main" in _cmdline(c) and "resource_tracker" not in _cmdline(c)
+        ]
         assert workers, [(c, _cmdline(c)) for c in _children(proc.pid)]
         os.kill(workers[0], signal.SIGKILL)
         proc.wait(timeout=120)
@@ -601,7 +652,9 @@ def test_row_cut_short_is_dropped_and_recomputed(tiny, tmp_path):
     cut_point = int(whole[last_start:].split(",")[0])  # rows are in the order points finished
     path.write_text(whole[: last_start + 9])  # the last row cut 9 characters in, no newline
     seen = []
-    run_sweep(defn, tiny, cli_options(tiny), out, resume=True, on_progress=lambda n, total, row: seen.append((n, total, row)))
+    run_sweep(
+        defn, tiny, cli_options(tiny), out, resume=True, on_progress=lambda n, total, row: seen.append((n, total, row))
+    )
     assert seen[0] == (6, 7, None)  # 6 rows kept
     assert [row["point"] for _, _, row in seen[1:]] == [cut_point]  # only the cut row was recomputed
     text = path.read_text()
@@ -691,7 +744,14 @@ def test_resume_without_a_folder_fails(tiny, tmp_path):
 # ======================================================================================
 # --force smelter: budgets 0 and 1 are infeasible (the smelter alone needs 2); a negative
 # budget makes the case invalid. Every point is recorded and the sweep goes on.
-MIXED = ["--force", "smelter", "--vary", "case.total_public_budget=-1:6:8", "--vary", "levers.chips.capex_per_module*=0.25,1"]
+MIXED = [
+    "--force",
+    "smelter",
+    "--vary",
+    "case.total_public_budget=-1:6:8",
+    "--vary",
+    "levers.chips.capex_per_module*=0.25,1",
+]
 
 
 @pytest.fixture(scope="module")
@@ -768,8 +828,16 @@ def test_dask_workers_do_not_mix_up_sweeps(tiny, tmp_path, dask_cluster):
 def test_points_csv_columns(serial_run):
     work, _, _ = serial_run
     header, _ = read_points(work / "serial" / "points.csv")
-    assert header == ["point", "case.total_public_budget", "levers.chips.capex_per_module*", *RESULT_COLUMNS,
-                      "relief:deal", "relief:hard", *TINY_LEVERS, "message"]
+    assert header == [
+        "point",
+        "case.total_public_budget",
+        "levers.chips.capex_per_module*",
+        *RESULT_COLUMNS,
+        "relief:deal",
+        "relief:hard",
+        *TINY_LEVERS,
+        "message",
+    ]
 
 
 def test_summary_json(serial_run, tiny):
@@ -796,7 +864,9 @@ def test_summary_json(serial_run, tiny):
 
 
 def test_oat_spec_tornado(work):
-    write(work / "oat.yaml", """
+    write(
+        work / "oat.yaml",
+        """
 case: tiny
 method: oat
 parameters:
@@ -805,7 +875,8 @@ parameters:
   - path: levers.chips.capex_per_module*
     low: 0.5
     high: 2
-""")
+""",
+    )
     r = relief("sweep", "--spec", "oat.yaml", "--out", "oat", "--json", cwd=work)
     assert r.rc == 0, r
     s = json.loads((work / "oat" / "summary.json").read_text())
@@ -820,7 +891,10 @@ parameters:
     budget = rows["case.total_public_budget"]
     assert (budget["low_value"], budget["high_value"]) == (2, 6)
     assert budget["relief_at_low"] == pytest.approx(1.4) and budget["relief_at_high"] == pytest.approx(2.2)
-    assert [t["label"] for t in s["tornado"]] == ["levers.chips.capex_per_module*", "case.total_public_budget"]  # by swing
+    assert [t["label"] for t in s["tornado"]] == [
+        "levers.chips.capex_per_module*",
+        "case.total_public_budget",
+    ]  # by swing
     assert (work / "oat" / "tornado.png").exists()
     # the base point's row leaves both parameters empty
     assert by_point(read_points(work / "oat" / "points.csv")[1])[0]["case.total_public_budget"] == ""
@@ -841,12 +915,15 @@ parameters:
 """
 
 
-@pytest.mark.parametrize("method, samples, points, keys", [
-    ("sobol", 4, 4 * (2 + 2), {"S1", "S1_conf", "ST", "ST_conf"}),
-    ("morris", 3, 3 * (2 + 1), {"mu", "mu_star", "mu_star_conf", "sigma"}),
-])
+@pytest.mark.parametrize(
+    "method, samples, points, keys",
+    [
+        ("sobol", 4, 4 * (2 + 2), {"S1", "S1_conf", "ST", "ST_conf"}),
+        ("morris", 3, 3 * (2 + 1), {"mu", "mu_star", "mu_star_conf", "sigma"}),
+    ],
+)
 def test_sampling_spec_indices(work, method, samples, points, keys):
-    pytest.importorskip("relief.model.designs")
+    pytest.importorskip("relief.model.sweeps.designs")
     write(work / "s.yaml", SAMPLING_SPEC.format(method=method, samples=samples))
     r = relief("sweep", "--spec", "s.yaml", "--out", "s", "--json", cwd=work)
     assert r.rc == 0, r
@@ -869,8 +946,11 @@ def test_sampling_spec_indices(work, method, samples, points, keys):
 
 
 def test_sampling_design_is_reproducible(tiny):
-    pytest.importorskip("relief.model.designs")
-    params = [Parameter("case.total_public_budget", low=0, high=6), Parameter("levers.chips.capex_per_module", True, low=0.5, high=1.5)]
+    pytest.importorskip("relief.model.sweeps.designs")
+    params = [
+        Parameter("case.total_public_budget", low=0, high=6),
+        Parameter("levers.chips.capex_per_module", True, low=0.5, high=1.5),
+    ]
     a, ma = design(SweepDefinition(parameters=params, method="lhs", samples=6, seed=5), tiny)
     b, mb = design(SweepDefinition(parameters=params, method="lhs", samples=6, seed=5), tiny)
     assert len(a) == 6 and [p.overrides for p in a] == [p.overrides for p in b]
@@ -879,11 +959,22 @@ def test_sampling_design_is_reproducible(tiny):
 
 def test_summary_of_an_unfinished_sampling_sweep_says_so(tiny):
     """summarize on a partial sobol sweep reports an error instead of indices."""
-    pytest.importorskip("relief.model.designs")
-    params = [Parameter("case.total_public_budget", low=0, high=6), Parameter("levers.chips.capex_per_module", True, low=0.5, high=1.5)]
+    pytest.importorskip("relief.model.sweeps.designs")
+    params = [
+        Parameter("case.total_public_budget", low=0, high=6),
+        Parameter("levers.chips.capex_per_module", True, low=0.5, high=1.5),
+    ]
     defn = SweepDefinition(parameters=params, method="sobol", samples=2, seed=0)
     points, matrix = design(defn, tiny)
-    done = {p.id: {"status": "optimal", "expected_relief": "1.0", "solve_seconds": "0.01", **{l: "0" for l in TINY_LEVERS}} for p in points[:-1]}
+    done = {
+        p.id: {
+            "status": "optimal",
+            "expected_relief": "1.0",
+            "solve_seconds": "0.01",
+            **dict.fromkeys(TINY_LEVERS, "0"),
+        }
+        for p in points[:-1]
+    }
     s = summarize(defn, tiny, cli_options(tiny), points, done, matrix, 1.0)
     assert s["finished"] == len(points) - 1
     assert "error" in s["indices"]

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from relief.model.case import load_case
-from relief.model.run import run_case
-from relief.model.solve import SolveOptions
+from relief.model.core.case import load_case
+from relief.model.core.options import SolveOptions
+from relief.model.core.run import run_case
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -81,8 +81,22 @@ def test_folder_reads_back_to_the_same_case(tmp_path):
 
 def test_command_line_writes_a_folder_relief_validate_accepts(tmp_path):
     out = tmp_path / "syn"
-    p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "synthetic.py"), "--levers", "4",
-                        "--scenarios", "12", "--years", "3", "--out", str(out)], capture_output=True, text=True)
+    p = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "synthetic.py"),
+            "--levers",
+            "4",
+            "--scenarios",
+            "12",
+            "--years",
+            "3",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert p.returncode == 0, p.stderr
     exe = shutil.which("relief", path=str(Path(sys.executable).parent)) or shutil.which("relief")
     assert exe, "the relief console script is not installed next to this Python"

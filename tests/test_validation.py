@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from relief.model.case import Case, CaseError, Problem, load_case
-from relief.model.overrides import OverrideError, apply_overrides
-from relief.model.schema import TABLES
+from relief.model.core.case import Case, CaseError, Problem, load_case
+from relief.model.core.overrides import OverrideError, apply_overrides
+from relief.model.core.schema import TABLES
 
 TINY = Path(__file__).resolve().parents[1] / "examples" / "tiny"
 TINY_RELIEF = 2.2
@@ -92,7 +92,7 @@ def append_row(folder: Path, file: str, **values) -> int:
 def drop_column(folder: Path, file: str, column: str) -> None:
     rows = read_rows(folder, file)
     j = rows[0].index(column)
-    write_rows(folder, file, [r[:j] + r[j + 1:] for r in rows])
+    write_rows(folder, file, [r[:j] + r[j + 1 :] for r in rows])
 
 
 def edit_yaml(folder: Path, **changes) -> None:
@@ -121,7 +121,12 @@ def expect(path, file: str, row: int | None, column: str | None, *words: str) ->
     its message contains every word (case-insensitive)."""
     problems = problems_of(path)
     for p in problems:
-        if p.file == file and p.row == row and p.column == column and all(w.lower() in p.message.lower() for w in words):
+        if (
+            p.file == file
+            and p.row == row
+            and p.column == column
+            and all(w.lower() in p.message.lower() for w in words)
+        ):
             # the printed form names the place too, as the CLI shows it
             text = str(p)
             assert file in text
@@ -278,7 +283,15 @@ def test_out_of_range(case_dir, file, match, column, value):
 
 @pytest.mark.parametrize(
     "field,value",
-    [("discount_rate", -1), ("discount_rate", -2.0), ("total_public_budget", -5), ("time_limit", 0), ("mip_gap", -0.1), ("threads", 0), ("seed", -1)],
+    [
+        ("discount_rate", -1),
+        ("discount_rate", -2.0),
+        ("total_public_budget", -5),
+        ("time_limit", 0),
+        ("mip_gap", -0.1),
+        ("threads", 0),
+        ("seed", -1),
+    ],
 )
 def test_out_of_range_case_field(case_dir, field, value):
     edit_yaml(case_dir, **{field: value})
@@ -361,10 +374,13 @@ def test_valid_pools_load(case_dir):
 
 
 def test_unknown_pool_in_lever_pools(case_dir):
-    _add_pools(case_dir, [
-        {"lever": "chips", "pool": "cash", "use_per_module": "2"},
-        {"lever": "smelter", "pool": "yard", "use_per_module": "1"},
-    ])
+    _add_pools(
+        case_dir,
+        [
+            {"lever": "chips", "pool": "cash", "use_per_module": "2"},
+            {"lever": "smelter", "pool": "yard", "use_per_module": "1"},
+        ],
+    )
     p = expect(case_dir, "lever_pools.csv", 3, "pool", "unknown")
     assert "yard" in p.message
 
@@ -375,7 +391,11 @@ def test_unknown_lever_in_lever_pools(case_dir):
 
 
 def test_unknown_relation_type(case_dir):
-    write_rows(case_dir, "relations.csv", [["lever", "relation", "other"], ["chips", "requires", "smelter"], ["lng", "needs", "chips"]])
+    write_rows(
+        case_dir,
+        "relations.csv",
+        [["lever", "relation", "other"], ["chips", "requires", "smelter"], ["lng", "needs", "chips"]],
+    )
     p = expect(case_dir, "relations.csv", 3, "relation", "not a relation")
     assert "needs" in p.message and "requires" in p.message
 
@@ -391,13 +411,21 @@ def test_relation_to_itself(case_dir):
 
 
 def test_valid_relations_load(case_dir):
-    write_rows(case_dir, "relations.csv", [["lever", "relation", "other"], ["chips", "requires", "smelter"], ["lng", "excludes", "chips"]])
+    write_rows(
+        case_dir,
+        "relations.csv",
+        [["lever", "relation", "other"], ["chips", "requires", "smelter"], ["lng", "excludes", "chips"]],
+    )
     case = load_case(case_dir)
     assert len(case.table("relations")) == 2
 
 
 def test_tier_requirement_unknown_tier(case_dir):
-    write_rows(case_dir, "tier_requirements.csv", [["scenario", "track", "tier", "pillar", "min_score"], ["deal", "general", "t7", "minerals", "3"]])
+    write_rows(
+        case_dir,
+        "tier_requirements.csv",
+        [["scenario", "track", "tier", "pillar", "min_score"], ["deal", "general", "t7", "minerals", "3"]],
+    )
     expect(case_dir, "tier_requirements.csv", 2, "tier", "not in the ladder", "t7")
 
 
@@ -460,7 +488,9 @@ def test_tier_missing_a_sector_rate(case_dir):
 
 
 def test_sector_rated_under_the_wrong_track(case_dir):
-    row = append_row(case_dir, "tariffs.csv", scenario="deal", track="general", tier="base", sector="chip_exports", rate="0.25")
+    row = append_row(
+        case_dir, "tariffs.csv", scenario="deal", track="general", tier="base", sector="chip_exports", rate="0.25"
+    )
     p = expect(case_dir, "tariffs.csv", row, "sector", "belongs to track")
     assert "semis" in p.message
 
@@ -485,7 +515,9 @@ def test_probabilities_not_summing_to_one(case_dir):
 
 
 def test_probabilities_within_tolerance_are_fine(case_dir):
-    set_cell(case_dir, "scenarios.csv", find_row(case_dir, "scenarios.csv", scenario="deal"), "probability", "0.6000000001")
+    set_cell(
+        case_dir, "scenarios.csv", find_row(case_dir, "scenarios.csv", scenario="deal"), "probability", "0.6000000001"
+    )
     load_case(case_dir)
 
 
@@ -711,7 +743,9 @@ def write_workbook(folder: Path, path: Path, skip: tuple[str, ...] = ()) -> Path
     meta = yaml.safe_load((folder / "case.yaml").read_text(encoding="utf-8"))
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
         if "case" not in skip:
-            pd.DataFrame({"field": list(meta), "value": list(meta.values())}).to_excel(xl, sheet_name="case", index=False)
+            pd.DataFrame({"field": list(meta), "value": list(meta.values())}).to_excel(
+                xl, sheet_name="case", index=False
+            )
         for csv_path in sorted(folder.glob("*.csv")):
             if csv_path.stem in skip:
                 continue
@@ -720,8 +754,8 @@ def write_workbook(folder: Path, path: Path, skip: tuple[str, ...] = ()) -> Path
 
 
 def _solve(case):
-    from relief.model.run import run_case
-    from relief.model.solve import SolveOptions
+    from relief.model.core.options import SolveOptions
+    from relief.model.core.run import run_case
 
     return run_case(case, SolveOptions.resolve(case.meta, mip_gap=0))
 
@@ -729,8 +763,8 @@ def _solve(case):
 def test_solve_options_built_directly_are_usable():
     """SolveOptions' fields default to None ("use relief's default"); a plain
     SolveOptions(mip_gap=0) must solve, not crash on int(None) for the seed."""
-    from relief.model.run import run_case
-    from relief.model.solve import SolveOptions
+    from relief.model.core.options import SolveOptions
+    from relief.model.core.run import run_case
 
     result = run_case(load_case(TINY), SolveOptions(mip_gap=0))
     assert result.status == "optimal"
@@ -764,7 +798,10 @@ def test_workbook_bad_cell_names_sheet_row_column(tmp_path):
         for name, df in sheets.items():
             df.to_excel(xl, sheet_name=name, index=False)
     problems = problems_of(book)
-    assert any("levers" in p.file and p.row == 3 and p.column == "public_share" and "out of range" in p.message for p in problems), problems
+    assert any(
+        "levers" in p.file and p.row == 3 and p.column == "public_share" and "out of range" in p.message
+        for p in problems
+    ), problems
 
 
 def test_not_a_workbook(tmp_path):
@@ -813,8 +850,12 @@ def test_star_equals_scales(tiny):
 def test_composite_key(tiny):
     out = apply_overrides(tiny, ["tariffs.deal:general:t1:autos.rate=0.1"])
     t = out.table("tariffs")
-    assert col(out, "tariffs", "rate", scenario="deal", track="general", tier="t1", sector="autos") == pytest.approx(0.1)
-    assert col(out, "tariffs", "rate", scenario="hard", track="general", tier="t1", sector="autos") == pytest.approx(0.2)
+    assert col(out, "tariffs", "rate", scenario="deal", track="general", tier="t1", sector="autos") == pytest.approx(
+        0.1
+    )
+    assert col(out, "tariffs", "rate", scenario="hard", track="general", tier="t1", sector="autos") == pytest.approx(
+        0.2
+    )
     assert (t["rate"] != tiny.table("tariffs")["rate"]).sum() == 1
 
 
@@ -873,7 +914,7 @@ def three_scenarios(case_dir) -> Case:
     for file in ("tiers.csv", "tariffs.csv", "pillar_weights.csv", "scenarios.csv"):
         rows = read_rows(case_dir, file)
         j = rows[0].index("scenario")
-        rows += [r[:j] + ["mid"] + r[j + 1:] for r in rows[1:] if r[j] == "hard"]
+        rows += [r[:j] + ["mid"] + r[j + 1 :] for r in rows[1:] if r[j] == "hard"]
         write_rows(case_dir, file, rows)
     for s, p in (("deal", "0.5"), ("hard", "0.3"), ("mid", "0.2")):
         set_cell(case_dir, "scenarios.csv", find_row(case_dir, "scenarios.csv", scenario=s), "probability", p)
@@ -973,14 +1014,18 @@ def test_overridden_case_solves_to_the_hand_answer(tiny):
 def test_overrides_recheck_the_solver_range_only_when_coefficients_change(monkeypatch):
     """An override of a budget or limit cannot change the model's coefficients, so the
     (costly) range rule is skipped; one of exports or growth re-checks it."""
-    from relief.model import case as case_module
-    from relief.model.overrides import OverrideError, apply_overrides
+    from relief.model.core import case as case_module
+    from relief.model.core.overrides import OverrideError, apply_overrides
 
     base = load_case(Path(__file__).resolve().parents[1] / "examples" / "tiny")
     calls = []
     real = case_module.rule_solver_range
     monkeypatch.setattr(case_module, "rule_solver_range", lambda *a: calls.append(1) or real(*a))
-    monkeypatch.setattr(case_module, "CROSS_RULES", tuple(case_module.rule_solver_range if r is real else r for r in case_module.CROSS_RULES))
+    monkeypatch.setattr(
+        case_module,
+        "CROSS_RULES",
+        tuple(case_module.rule_solver_range if r is real else r for r in case_module.CROSS_RULES),
+    )
     apply_overrides(base, ["case.total_public_budget=4", "budget.2026.public_budget_usd_bn=2"])
     assert calls == []
     with pytest.raises(OverrideError, match="reaches"):

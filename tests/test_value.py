@@ -6,14 +6,13 @@ import json
 
 import pandas as pd
 import pytest
+from casegen import frames, random_case
 from click.testing import CliRunner
 
 from relief.cli.main import main
-from relief.model.case import Case, load_case
-from relief.model.solve import SolveOptions
-from relief.model.value import expected_value_case, value_of_information
-
-from casegen import frames, random_case
+from relief.model.analyses.value import expected_value_case, value_of_information
+from relief.model.core.case import Case, load_case
+from relief.model.core.options import SolveOptions
 
 OPTIONS = SolveOptions(mip_gap=0, threads=1, seed=0, time_limit=60)
 TINY = "examples/tiny"
@@ -37,22 +36,42 @@ def micro() -> Case:
     0.5 x 2 = 1 >= 1, so both give 8 and the cheaper B is chosen: EEV = value of B
     over both stances = 3, VSS = 5 - 3 = 2."""
     meta = {"name": "micro", "first_year": 2026, "last_year": 2026, "data_year": 2026, "discount_rate": 0.0}
-    lever = {"capex_per_module": 1.0, "lead_time_years": 0, "earliest_year": 2026, "min_modules": 0, "max_modules": 1,
-             "max_modules_per_year": 1, "integer": True}
+    lever = {
+        "capex_per_module": 1.0,
+        "lead_time_years": 0,
+        "earliest_year": 2026,
+        "min_modules": 0,
+        "max_modules": 1,
+        "max_modules_per_year": 1,
+        "integer": True,
+    }
     tables = {
         "levers": [{"lever": "A", "public_share": 1.0, **lever}, {"lever": "B", "public_share": 0.9, **lever}],
         "budget": [{"year": 2026, "public_budget_usd_bn": 1.0}],
-        "contributions": [{"lever": "A", "pillar": "a", "score_per_module": 2.0}, {"lever": "B", "pillar": "b", "score_per_module": 2.0}],
-        "scenarios": [{"scenario": "s1", "probability": 0.5, "commitment_credit": 1.0},
-                      {"scenario": "s2", "probability": 0.5, "commitment_credit": 1.0}],
+        "contributions": [
+            {"lever": "A", "pillar": "a", "score_per_module": 2.0},
+            {"lever": "B", "pillar": "b", "score_per_module": 2.0},
+        ],
+        "scenarios": [
+            {"scenario": "s1", "probability": 0.5, "commitment_credit": 1.0},
+            {"scenario": "s2", "probability": 0.5, "commitment_credit": 1.0},
+        ],
         "sectors": [{"sector": "x", "track": "general", "exports_usd_bn": 100.0, "growth_rate": 0.0}],
-        "tiers": [{"scenario": s, "track": "general", "tier": k, "threshold": th} for s in ("s1", "s2") for k, th in (("base", 0), ("t1", 1))],
-        "tariffs": [{"scenario": "s1", "track": "general", "tier": "base", "sector": "x", "rate": 0.25},
-                    {"scenario": "s1", "track": "general", "tier": "t1", "sector": "x", "rate": 0.15},
-                    {"scenario": "s2", "track": "general", "tier": "base", "sector": "x", "rate": 0.25},
-                    {"scenario": "s2", "track": "general", "tier": "t1", "sector": "x", "rate": 0.19}],
-        "pillar_weights": [{"scenario": "s1", "track": "general", "pillar": "a", "weight": 1.0},
-                           {"scenario": "s2", "track": "general", "pillar": "b", "weight": 1.0}],
+        "tiers": [
+            {"scenario": s, "track": "general", "tier": k, "threshold": th}
+            for s in ("s1", "s2")
+            for k, th in (("base", 0), ("t1", 1))
+        ],
+        "tariffs": [
+            {"scenario": "s1", "track": "general", "tier": "base", "sector": "x", "rate": 0.25},
+            {"scenario": "s1", "track": "general", "tier": "t1", "sector": "x", "rate": 0.15},
+            {"scenario": "s2", "track": "general", "tier": "base", "sector": "x", "rate": 0.25},
+            {"scenario": "s2", "track": "general", "tier": "t1", "sector": "x", "rate": 0.19},
+        ],
+        "pillar_weights": [
+            {"scenario": "s1", "track": "general", "pillar": "a", "weight": 1.0},
+            {"scenario": "s2", "track": "general", "pillar": "b", "weight": 1.0},
+        ],
     }
     return Case.from_tables(meta, tables)
 

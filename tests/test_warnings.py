@@ -1,4 +1,4 @@
-"""Warnings about legal but suspicious data (model/checks.py, docs/validation.md).
+"""Warnings about legal but suspicious data (model/core/checks.py, docs/validation.md).
 
 Each family gets a hand-made damage of a clean copy of examples/tiny and must give
 exactly that warning, in the right file, row and column (spreadsheet rows: the header is
@@ -19,9 +19,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from casegen import random_case
+from checker import SpecCase, all_plans, tol
+from test_validation import append_row, drop_rows, find_row, set_cell
 
-from relief.model.case import Case, load_case
-from relief.model.checks import (
+from relief.model.core.case import Case, load_case
+from relief.model.core.checks import (
     COEFFICIENT_RANGE,
     CaseWarning,
     check_case,
@@ -30,11 +33,7 @@ from relief.model.checks import (
     score_upper_bounds,
     with_checks,
 )
-from relief.model.overrides import apply_overrides
-
-from casegen import random_case
-from checker import SpecCase, all_plans, tol
-from test_validation import append_row, drop_rows, find_row, set_cell
+from relief.model.core.overrides import apply_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "examples" / "tiny"
@@ -95,16 +94,30 @@ def test_threshold_above_the_bound(clean):
     commitment year, lead time 0). Threshold 10 is reachable (the shipped case), 10.5 not."""
     row = find_row(clean, "tiers.csv", scenario="deal", track="semis", tier="s1")
     set_cell(clean, "tiers.csv", row, "threshold", "10.5")
-    w = only(clean, "unreachable_tier", "tiers.csv", [row], "threshold", "deal/semis/s1", "unreachable", "10", "10.5", "2027")
+    w = only(
+        clean, "unreachable_tier", "tiers.csv", [row], "threshold", "deal/semis/s1", "unreachable", "10", "10.5", "2027"
+    )
     assert "highest possible score by 2027 is 10 (" in w.message and w.message.endswith("below the threshold 10.5")
 
 
 def test_min_score_above_the_bound(clean):
     """deal/general/t1 requiring minerals 11: the smelter (max 1 module, 10 a module) gives at most 10."""
     (clean / "tier_requirements.csv").write_text(
-        "scenario,track,tier,pillar,min_score\ndeal,general,t1,minerals,10\ndeal,general,t1,minerals_x,1\n", encoding="utf-8")
+        "scenario,track,tier,pillar,min_score\ndeal,general,t1,minerals,10\ndeal,general,t1,minerals_x,1\n",
+        encoding="utf-8",
+    )
     # minerals 10 is reachable; a pillar nobody scores in is not (row 3)
-    only(clean, "unreachable_tier", "tier_requirements.csv", [3], "min_score", "deal/general/t1", "minerals_x score", "is 0 (", "below the 1 the tier requires")
+    only(
+        clean,
+        "unreachable_tier",
+        "tier_requirements.csv",
+        [3],
+        "min_score",
+        "deal/general/t1",
+        "minerals_x score",
+        "is 0 (",
+        "below the 1 the tier requires",
+    )
 
 
 def test_credit_and_lead_time_enter_the_bound(clean):
@@ -117,7 +130,9 @@ def test_credit_and_lead_time_enter_the_bound(clean):
     ws = warnings_of(clean)
     tier_row = find_row(clean, "tiers.csv", scenario="hard", track="general", tier="t1")
     assert sorted((w.check, w.file, w.row) for w in ws) == [
-        ("late_lever", "levers.csv", lever_row), ("unreachable_tier", "tiers.csv", tier_row)], "\n".join(map(str, ws))
+        ("late_lever", "levers.csv", lever_row),
+        ("unreachable_tier", "tiers.csv", tier_row),
+    ], "\n".join(map(str, ws))
     track_ub, pillar_ub = score_upper_bounds(load_case(clean))
     assert track_ub[("hard", "general")] == 0.0
     assert track_ub[("deal", "general")] == pytest.approx(15.0)  # 0.5 x 10 minerals + 2 x 5 semis
@@ -127,7 +142,13 @@ def test_credit_and_lead_time_enter_the_bound(clean):
 def test_max_credited_modules_by_hand():
     """Per year 2, max 5, earliest 2026, lead 2, in 2029: 2026-2027 operate (2 + 2 = 4),
     the one left is committed in 2028 and counts k."""
-    lever = {"integer": True, "max_modules_per_year": 2.0, "max_modules": 5.0, "earliest_year": 2026, "lead_time_years": 2}
+    lever = {
+        "integer": True,
+        "max_modules_per_year": 2.0,
+        "max_modules": 5.0,
+        "earliest_year": 2026,
+        "lead_time_years": 2,
+    }
     assert max_credited_modules(lever, 0.5, 2026, 2029) == 4.5
     assert max_credited_modules(lever, 0.5, 2026, 2027) == 0.5 * 4  # nothing operates yet
     assert max_credited_modules({**lever, "earliest_year": 2030}, 1.0, 2026, 2029) == 0.0
@@ -144,13 +165,18 @@ def test_max_credited_modules_by_hand():
 def _scores(spec: SpecCase, plan: dict, year: int):
     """Track and pillar scores of `plan` in `year`, from the spec's formulas (section 3)."""
     committed = {l: sum(v for (ll, u), v in plan.items() if ll == l and u <= year) for l in spec.levers}
-    operating = {l: sum(v for (ll, u), v in plan.items() if ll == l and u <= year - r["lead_time_years"]) for l, r in spec.levers.items()}
+    operating = {
+        l: sum(v for (ll, u), v in plan.items() if ll == l and u <= year - r["lead_time_years"])
+        for l, r in spec.levers.items()
+    }
     track, pillar = {}, {}
     for s, srow in spec.scenarios.items():
         k = srow["commitment_credit"]
         for c in spec.contributions:
             key = (s, c["pillar"])
-            pillar[key] = pillar.get(key, 0.0) + c["score_per_module"] * ((1 - k) * operating[c["lever"]] + k * committed[c["lever"]])
+            pillar[key] = pillar.get(key, 0.0) + c["score_per_module"] * (
+                (1 - k) * operating[c["lever"]] + k * committed[c["lever"]]
+            )
         for w in spec.weights:
             if w["scenario"] == s:
                 key = (s, w["track"])
@@ -187,9 +213,24 @@ def test_unreachable_tiers_are_never_reached_by_any_plan():
                 track, pillar = _scores(spec, plan, t)
                 for (s, r, k, p), row in flagged.items():
                     if p is None:
-                        assert track.get((s, r), 0.0) < row["threshold"] - tol(row["threshold"]), (seed, s, r, k, plan, t)
+                        assert track.get((s, r), 0.0) < row["threshold"] - tol(row["threshold"]), (
+                            seed,
+                            s,
+                            r,
+                            k,
+                            plan,
+                            t,
+                        )
                     else:
-                        assert pillar.get((s, p), 0.0) < row["min_score"] - tol(row["min_score"]), (seed, s, r, k, p, plan, t)
+                        assert pillar.get((s, p), 0.0) < row["min_score"] - tol(row["min_score"]), (
+                            seed,
+                            s,
+                            r,
+                            k,
+                            p,
+                            plan,
+                            t,
+                        )
                 if t == spec.last:
                     for key, v in track.items():
                         best_track[key] = max(best_track.get(key, 0.0), v)
@@ -209,10 +250,23 @@ def test_unreachable_tiers_are_never_reached_by_any_plan():
 
 
 def test_lever_scoring_in_an_unweighted_pillar(clean):
-    row = append_row(clean, "levers.csv", lever="ballast", capex_per_module=1, public_share=0, lead_time_years=0,
-                     earliest_year=2026, min_modules=0, max_modules=1, max_modules_per_year=1, integer="true")
+    row = append_row(
+        clean,
+        "levers.csv",
+        lever="ballast",
+        capex_per_module=1,
+        public_share=0,
+        lead_time_years=0,
+        earliest_year=2026,
+        min_modules=0,
+        max_modules=1,
+        max_modules_per_year=1,
+        integer="true",
+    )
     append_row(clean, "contributions.csv", lever="ballast", pillar="energy", score_per_module=3)
-    append_row(clean, "contributions.csv", lever="ballast", pillar="semis", score_per_module=0)  # a zero score does not count
+    append_row(
+        clean, "contributions.csv", lever="ballast", pillar="semis", score_per_module=0
+    )  # a zero score does not count
     only(clean, "unscored_lever", "levers.csv", [row], None, "ballast", "energy", "never raise")
 
 
@@ -229,10 +283,16 @@ def test_a_pillar_a_tier_requires_counts():
     case = load_case(TINY)
     assert [w.check for w in check_case(case)] == ["unscored_lever"]
     tables = {n: case.table(n) for n in case.tables}
-    tables["tier_requirements"] = [{"scenario": "deal", "track": "general", "tier": "t1", "pillar": "energy", "min_score": 1.0}]
+    tables["tier_requirements"] = [
+        {"scenario": "deal", "track": "general", "tier": "t1", "pillar": "energy", "min_score": 1.0}
+    ]
     assert check_case(Case.from_tables(case.meta, tables)) == []
-    tables["tier_requirements"] = [{"scenario": "deal", "track": "general", "tier": "base", "pillar": "energy", "min_score": 1.0}]
-    assert [w.check for w in check_case(Case.from_tables(case.meta, tables))] == ["unscored_lever"]  # the baseline's is ignored
+    tables["tier_requirements"] = [
+        {"scenario": "deal", "track": "general", "tier": "base", "pillar": "energy", "min_score": 1.0}
+    ]
+    assert [w.check for w in check_case(Case.from_tables(case.meta, tables))] == [
+        "unscored_lever"
+    ]  # the baseline's is ignored
 
 
 # ----------------------------------------------------------------------------------
@@ -263,10 +323,17 @@ def test_several_sectors_are_one_warning_on_all_their_rows():
     tables = {n: case.table(n).drop(columns=["_row"], errors="ignore") for n in case.tables}
     parts = {"sector": "parts", "track": "general", "exports_usd_bn": 2.0, "growth_rate": 0.0}
     tables["sectors"] = pd.concat([tables["sectors"], pd.DataFrame([parts])], ignore_index=True)
-    extra = [{"scenario": s, "track": "general", "tier": k, "sector": "parts", "rate": rate}
-             for s, k, rate in (("deal", "base", 0.1), ("deal", "t1", 0.2), ("hard", "base", 0.1), ("hard", "t1", 0.1))]
+    extra = [
+        {"scenario": s, "track": "general", "tier": k, "sector": "parts", "rate": rate}
+        for s, k, rate in (("deal", "base", 0.1), ("deal", "t1", 0.2), ("hard", "base", 0.1), ("hard", "t1", 0.1))
+    ]
     tables["tariffs"] = pd.concat([tables["tariffs"], pd.DataFrame(extra)], ignore_index=True)
-    tables["tariffs"].loc[(tables["tariffs"]["scenario"] == "deal") & (tables["tariffs"]["tier"] == "t1") & (tables["tariffs"]["sector"] == "autos"), "rate"] = 0.3
+    tables["tariffs"].loc[
+        (tables["tariffs"]["scenario"] == "deal")
+        & (tables["tariffs"]["tier"] == "t1")
+        & (tables["tariffs"]["sector"] == "autos"),
+        "rate",
+    ] = 0.3
     ws = [w for w in check_case(Case.from_tables(case.meta, tables)) if w.check == "ladder_rates"]
     assert len(ws) == 1, ws
     # rows as written: tariffs row 3 is deal/general/t1/autos, row 11 deal/general/t1/parts
@@ -280,8 +347,18 @@ def test_several_sectors_are_one_warning_on_all_their_rows():
 
 
 def _add_semis_lever(folder: Path, **values) -> int:
-    lever = {"lever": "late_fab", "capex_per_module": 1, "public_share": 0, "lead_time_years": 0, "earliest_year": 2026,
-             "min_modules": 0, "max_modules": 1, "max_modules_per_year": 1, "integer": "true", **values}
+    lever = {
+        "lever": "late_fab",
+        "capex_per_module": 1,
+        "public_share": 0,
+        "lead_time_years": 0,
+        "earliest_year": 2026,
+        "min_modules": 0,
+        "max_modules": 1,
+        "max_modules_per_year": 1,
+        "integer": "true",
+        **values,
+    }
     row = append_row(folder, "levers.csv", **lever)
     append_row(folder, "contributions.csv", lever="late_fab", pillar="semis", score_per_module=5)
     return row
@@ -316,9 +393,20 @@ def test_exports_in_dollars_not_billions(clean):
     row = find_row(clean, "sectors.csv", sector="autos")
     # USD instead of USD bn would be 1e10, an error (numbers stop at 1e9); in thousands, 1e8 is legal but suspicious
     set_cell(clean, "sectors.csv", row, "exports_usd_bn", "100000000")
-    small = find_row(clean, "tariffs.csv", scenario="deal", track="general", tier="t1", sector="autos")  # 0.15, the smallest
-    only(clean, "coefficient_range", "sectors.csv", [row], "exports_usd_bn", "1e+08", "6.7e+08",
-         f"tariffs.csv, row {small}, column rate", "units")
+    small = find_row(
+        clean, "tariffs.csv", scenario="deal", track="general", tier="t1", sector="autos"
+    )  # 0.15, the smallest
+    only(
+        clean,
+        "coefficient_range",
+        "sectors.csv",
+        [row],
+        "exports_usd_bn",
+        "1e+08",
+        "6.7e+08",
+        f"tariffs.csv, row {small}, column rate",
+        "units",
+    )
 
 
 def test_range_just_below_the_limit_is_no_warning(clean):
@@ -331,10 +419,14 @@ def test_range_just_below_the_limit_is_no_warning(clean):
 
 
 def test_total_budget_is_named_in_case_yaml(clean):
-    text = (clean / "case.yaml").read_text(encoding="utf-8").replace("total_public_budget: 5", "total_public_budget: 5e8")
+    text = (
+        (clean / "case.yaml").read_text(encoding="utf-8").replace("total_public_budget: 5", "total_public_budget: 5e8")
+    )
     (clean / "case.yaml").write_text(text, encoding="utf-8")
     ws = warnings_of(clean)
-    assert [(w.check, w.file, w.row, w.column) for w in ws] == [("coefficient_range", "case.yaml", None, "total_public_budget")]
+    assert [(w.check, w.file, w.row, w.column) for w in ws] == [
+        ("coefficient_range", "case.yaml", None, "total_public_budget")
+    ]
     assert str(ws[0]).startswith("case.yaml, column total_public_budget: ")
 
 
@@ -349,7 +441,9 @@ def test_overrides_keep_rows_and_validation_warnings_stay_first(clean):
     row = find_row(clean, "tiers.csv", scenario="deal", track="semis", tier="s1")
     assert [(w.check, w.row) for w in checked.warnings] == [("unreachable_tier", row)]
     # a case.yaml field validation does not know stays a warning, listed before the checks'
-    (clean / "case.yaml").write_text((clean / "case.yaml").read_text(encoding="utf-8") + "colour: blue\n", encoding="utf-8")
+    (clean / "case.yaml").write_text(
+        (clean / "case.yaml").read_text(encoding="utf-8") + "colour: blue\n", encoding="utf-8"
+    )
     checked = with_checks(apply_overrides(load_case(clean), ["tiers.deal:semis:s1.threshold=11"]))
     assert [w.file for w in checked.warnings] == ["case.yaml", "tiers.csv"]
 
@@ -393,7 +487,8 @@ def test_validate_lists_warnings_after_ok_and_in_json(clean):
     obj = json.loads(js.stdout)
     assert obj["valid"] is True and obj["problems"] == []
     assert [(w["file"], w["row"], w["rows"], w["column"], w["check"], w["level"]) for w in obj["warnings"]] == [
-        ("levers.csv", 4, [4], None, "unscored_lever", "warning")]
+        ("levers.csv", 4, [4], None, "unscored_lever", "warning")
+    ]
 
     js = _invoke("validate", TINY, "--json", "--strict")
     assert js.exit_code == 2

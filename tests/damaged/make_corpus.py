@@ -68,8 +68,8 @@ def set_cell(folder: Path, file: str, row: int, column: str, value: str) -> None
 
 def workbook(folder: Path) -> Path:
     """examples/tiny as one workbook, as `relief template` writes it."""
-    from relief.model.case import load_case
-    from relief.model.io import write_case_workbook
+    from relief.model.core.case import load_case
+    from relief.model.core.io import write_case_workbook
 
     for p in folder.iterdir():
         p.unlink()

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .case import Case
-from .evaluate import evaluate_plan
-from .run import NoPlan, RunResult, run_case
-from .solve import SolveOptions
+from relief.model.core.case import Case
+from relief.model.core.evaluate import evaluate_plan
+from relief.model.core.options import SolveOptions
+from relief.model.core.run import NoPlan, RunResult, run_case
 
 SCENARIO_TABLES = ("pillar_weights", "tiers", "tariffs", "tier_requirements")
 EV_SCENARIO = "expected_value"
@@ -55,7 +55,9 @@ def expected_value_case(case: Case) -> tuple[Case, str]:
     t = case.tables
     sc = t["scenarios"]
     prob = dict(zip(sc["scenario"], sc["probability"].astype(float)))
-    ladders = {s: set(zip(g["track"], g["tier"], g["threshold"].astype(float) == 0)) for s, g in t["tiers"].groupby("scenario")}
+    ladders = {
+        s: set(zip(g["track"], g["tier"], g["threshold"].astype(float) == 0)) for s, g in t["tiers"].groupby("scenario")
+    }
     if len({frozenset(v) for v in ladders.values()}) > 1:
         modal = max(prob, key=lambda s: (prob[s], s == sc["scenario"].iloc[0]))
         return scenario_alone(case, modal), f"modal: {modal}"
@@ -67,10 +69,20 @@ def expected_value_case(case: Case) -> tuple[Case, str]:
         out.insert(0, "scenario", EV_SCENARIO)
         return out
 
-    ev_sc = pd.DataFrame([{"scenario": EV_SCENARIO, "name": "expected-value stance", "probability": 1.0,
-                           "commitment_credit": sum(prob[s] * float(k) for s, k in zip(sc["scenario"], sc["commitment_credit"]))}])
+    ev_sc = pd.DataFrame(
+        [
+            {
+                "scenario": EV_SCENARIO,
+                "name": "expected-value stance",
+                "probability": 1.0,
+                "commitment_credit": sum(prob[s] * float(k) for s, k in zip(sc["scenario"], sc["commitment_credit"])),
+            }
+        ]
+    )
     tables = {
-        "scenarios": ev_sc[[c for c in ev_sc.columns if c in sc.columns or c in ("scenario", "probability", "commitment_credit")]],
+        "scenarios": ev_sc[
+            [c for c in ev_sc.columns if c in sc.columns or c in ("scenario", "probability", "commitment_credit")]
+        ],
         "pillar_weights": mean(t["pillar_weights"], ["track", "pillar"], "weight"),
         "tiers": mean(t["tiers"], ["track", "tier"], "threshold"),
         "tariffs": mean(t["tariffs"], ["track", "tier", "sector"], "rate"),
@@ -101,17 +113,27 @@ class ValueOfInformation:
 
     def to_dict(self) -> dict:
         return {
-            "recourse_problem": self.rp, "wait_and_see": self.ws, "evpi": self.evpi,
-            "expected_value_solution": self.eev, "vss": self.vss, "expected_value_scenario": self.ev_how,
-            "ev_plan_relief_in_ev_scenario": self.ev_objective, "probability": self.probability,
-            "alone": self.alone, "plans_expected_relief": self.expected, "plans_by_scenario": self.values,
-            "portfolio": self.portfolio, "statuses": self.statuses,
+            "recourse_problem": self.rp,
+            "wait_and_see": self.ws,
+            "evpi": self.evpi,
+            "expected_value_solution": self.eev,
+            "vss": self.vss,
+            "expected_value_scenario": self.ev_how,
+            "ev_plan_relief_in_ev_scenario": self.ev_objective,
+            "probability": self.probability,
+            "alone": self.alone,
+            "plans_expected_relief": self.expected,
+            "plans_by_scenario": self.values,
+            "portfolio": self.portfolio,
+            "statuses": self.statuses,
         }
 
 
 def value_of_information(case: Case, options: SolveOptions, force=(), exclude=()) -> ValueOfInformation:
     case = risk_neutral(case)
-    prob = {str(s): float(p) for s, p in zip(case.table("scenarios")["scenario"], case.table("scenarios")["probability"])}
+    prob = {
+        str(s): float(p) for s, p in zip(case.table("scenarios")["scenario"], case.table("scenarios")["probability"])
+    }
     statuses, plans = {}, {}
 
     def solve(label: str, c: Case) -> RunResult:
@@ -136,6 +158,19 @@ def value_of_information(case: Case, options: SolveOptions, force=(), exclude=()
         values[label], expected[label], portfolio[label] = dict(e.by_scenario), e.expected_relief, dict(e.portfolio)
     ws = sum(prob[s] * alone[s] for s in prob)
     eev = expected["ev"]
-    return ValueOfInformation(rp=rp, ws=ws, evpi=ws - rp, eev=eev, vss=rp - eev, ev_how=how, ev_objective=ev_obj,
-                              probability=prob, alone=alone, plans=plans, values=values, expected=expected,
-                              portfolio=portfolio, statuses=statuses)
+    return ValueOfInformation(
+        rp=rp,
+        ws=ws,
+        evpi=ws - rp,
+        eev=eev,
+        vss=rp - eev,
+        ev_how=how,
+        ev_objective=ev_obj,
+        probability=prob,
+        alone=alone,
+        plans=plans,
+        values=values,
+        expected=expected,
+        portfolio=portfolio,
+        statuses=statuses,
+    )

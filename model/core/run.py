@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .build import build_model
-from .case import Case
-from .evaluate import Evaluation, clean_plan, evaluate_plan
-from .engine import HighsEngine
-from .solve import SolveOptions, SolveOutcome, _gap, solver_info
+from relief.model.core.build import build_model
+from relief.model.core.case import Case
+from relief.model.core.engine import HighsEngine
+from relief.model.core.evaluate import Evaluation, clean_plan, evaluate_plan
+from relief.model.core.options import SolveOptions, SolveOutcome, _gap, solver_info
 
 CHECK_TOLERANCE = 1e-6  # relative gap allowed between the solver's relief and the re-computed one
 
@@ -76,22 +76,29 @@ class RunResult:
             },
             "warnings": [str(w) for w in self.case.warnings],
         }
-        from .risk import Risk, distribution, measure_value
+        from relief.model.core.risk import Risk, distribution, measure_value
 
         risk = Risk.of_case(self.case.meta)
         prob = dict(zip(self.case.table("scenarios")["scenario"], self.case.table("scenarios")["probability"]))
-        out["risk"] = {"measure": risk.spec(), "label": risk.label(),
-                       "value": measure_value(risk, ev.by_scenario, prob) if ev else None}
-        out["relief_distribution"] = distribution(dict(ev.by_scenario), prob, risk.alpha if risk.kind == "cvar" else 0.8) if ev else {}
+        out["risk"] = {
+            "measure": risk.spec(),
+            "label": risk.label(),
+            "value": measure_value(risk, ev.by_scenario, prob) if ev else None,
+        }
+        out["relief_distribution"] = (
+            distribution(dict(ev.by_scenario), prob, risk.alpha if risk.kind == "cvar" else 0.8) if ev else {}
+        )
         if ev:
             out["schedule"] = {
                 l: {int(r.year): r.committed for r in ev.roadmap.itertuples() if r.lever == l and r.committed}
-                for l in ev.portfolio if ev.portfolio[l]
+                for l in ev.portfolio
+                if ev.portfolio[l]
             }
         if self.diagnosis is not None:
             d = self.diagnosis
             out["conflicts"] = [c.to_dict() for c in d.conflicts] or [
-                {"kind": "unknown", "name": "", "limit": None, "needed": None, "text": d.note, "unit": ""}]
+                {"kind": "unknown", "name": "", "limit": None, "needed": None, "text": d.note, "unit": ""}
+            ]
             out["conflicts_found_by"] = d.method
         return out
 
@@ -113,7 +120,7 @@ def finish_run(case: Case, engine, outcome: SolveOutcome, options, force=(), exc
     """Solve -> evaluate: explain an infeasibility, or evaluate and check the plan found."""
     result = RunResult(case, outcome, None, options, tuple(force), tuple(exclude), tuple(overrides))
     if outcome.status == "infeasible":
-        from .diagnose import explain_infeasibility
+        from relief.model.core.diagnose import explain_infeasibility
 
         result.diagnosis = explain_infeasibility(engine, case)
         return result
@@ -132,7 +139,7 @@ def finish_run(case: Case, engine, outcome: SolveOutcome, options, force=(), exc
 def stage1_value(ev: Evaluation, case: Case | None) -> tuple[float, str]:
     """What stage 1 maximised (expected relief, or the case's risk measure), re-computed from
     the relief of each scenario (model/risk.py, by sorting), and its name."""
-    from .risk import Risk, measure_value
+    from relief.model.core.risk import Risk, measure_value
 
     risk = Risk.of_case(case.meta) if case is not None else Risk()
     if risk.kind == "expected":
@@ -145,7 +152,9 @@ def check(ev: Evaluation, outcome: SolveOutcome, case: Case | None = None) -> No
     """The plan must be feasible, worth at least what the solver found, no more than its
     bound, and cost the public money the spending stage says it costs."""
     if ev.violations:
-        raise CheckError("the solver's plan breaks limits when re-checked from the tables: " + "; ".join(ev.violations[:5]))
+        raise CheckError(
+            "the solver's plan breaks limits when re-checked from the tables: " + "; ".join(ev.violations[:5])
+        )
     value, what = stage1_value(ev, case)
     tol = CHECK_TOLERANCE * max(1.0, abs(outcome.objective or 0.0))
     if outcome.objective is not None and value < outcome.objective - tol:
@@ -155,5 +164,7 @@ def check(ev: Evaluation, outcome: SolveOutcome, case: Case | None = None) -> No
     if outcome.spend_objective is not None:
         tol = CHECK_TOLERANCE * max(1.0, abs(outcome.spend_objective))
         if abs(ev.discounted_public_spend - outcome.spend_objective) > tol:
-            raise CheckError(f"re-computed discounted public spending {ev.discounted_public_spend:.9g} differs from the solver's "
-                             f"{outcome.spend_objective:.9g}")
+            raise CheckError(
+                f"re-computed discounted public spending {ev.discounted_public_spend:.9g} differs from the solver's "
+                f"{outcome.spend_objective:.9g}"
+            )

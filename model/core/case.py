@@ -21,8 +21,21 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .schema import (CASE_FIELDS, DEFAULT_MAX_FILE_MB, GOVERNMENT, INFO_COLUMNS, MAX_COEFFICIENT, MAX_FILE_MB_VARIABLE,
-                     MAX_NUMBER, OWNER_KINDS, RELATIONS, TABLES, Column, Field, power_of_ten)
+from relief.model.core.schema import (
+    CASE_FIELDS,
+    DEFAULT_MAX_FILE_MB,
+    GOVERNMENT,
+    INFO_COLUMNS,
+    MAX_COEFFICIENT,
+    MAX_FILE_MB_VARIABLE,
+    MAX_NUMBER,
+    OWNER_KINDS,
+    RELATIONS,
+    TABLES,
+    Column,
+    Field,
+    power_of_ten,
+)
 
 PROBABILITY_TOLERANCE = 1e-6
 _BAD_ID = re.compile(r"[:*]")
@@ -47,7 +60,9 @@ class Problem:
         if self.column is not None:
             where += f", column {self.column}"
         # a NUL, a line break or a zero-width space in a value is shown, not obeyed by the terminal
-        return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in f"{where}: {self.message}")
+        return "".join(
+            c if c.isprintable() else c.encode("unicode_escape").decode() for c in f"{where}: {self.message}"
+        )
 
 
 class CaseError(Exception):
@@ -67,7 +82,7 @@ class Case:
 
     # --- construction -------------------------------------------------------------
     @staticmethod
-    def from_tables(meta: dict, tables: dict, origin: str = "<memory>") -> "Case":
+    def from_tables(meta: dict, tables: dict, origin: str = "<memory>") -> Case:
         """Validate plain data (dicts, lists of row dicts or DataFrames) into a Case."""
         raw = {}
         for name, t in tables.items():
@@ -79,7 +94,7 @@ class Case:
                 raw[name] = pd.DataFrame(t)
         return validate(dict(meta), raw, origin)
 
-    def replaced(self, meta: dict | None = None, **tables: pd.DataFrame) -> "Case":
+    def replaced(self, meta: dict | None = None, **tables: pd.DataFrame) -> Case:
         """This case with some tables (and/or the case.yaml fields) replaced, validated again;
         the tables not replaced are trusted (already typed and checked). The one way the
         analyses transform a case."""
@@ -136,7 +151,11 @@ class Case:
             if spec.used_by and not len(self.tables[name]):
                 continue  # an empty analysis-only table (owners): cases without one keep the hash they had
             cols = [c.name for c in spec.columns if not (c.used_by and _all_default(self.tables[name], c))]
-            df = self.tables[name][cols].sort_values(list(spec.key)) if len(self.tables[name]) else self.tables[name][cols]
+            df = (
+                self.tables[name][cols].sort_values(list(spec.key))
+                if len(self.tables[name])
+                else self.tables[name][cols]
+            )
             h.update(name.encode())
             h.update(df.to_csv(index=False).encode())
         return h.hexdigest()
@@ -198,8 +217,11 @@ def _size_problem(name: str, size: int, what: str = "is") -> Problem | None:
     limit = max_file_bytes()
     if size <= limit:
         return None
-    return Problem(name, f"file {what} {size / 1e6:.1f} MB, more than the {limit / 1e6:g} MB an input file may have "
-                         f"(set {MAX_FILE_MB_VARIABLE} to allow more)")
+    return Problem(
+        name,
+        f"file {what} {size / 1e6:.1f} MB, more than the {limit / 1e6:g} MB an input file may have "
+        f"(set {MAX_FILE_MB_VARIABLE} to allow more)",
+    )
 
 
 def _read_input(folder: Path, p: Path) -> tuple[str | None, Problem | None]:
@@ -211,7 +233,9 @@ def _read_input(folder: Path, p: Path) -> tuple[str | None, Problem | None]:
     if not target.is_relative_to(folder.resolve()):
         return None, Problem(p.name, f"is a link to {target}, outside the case folder; copy the file into the case")
     if not target.is_file():
-        return None, Problem(p.name, "is a link to nothing" if p.is_symlink() and not target.exists() else "is not a regular file")
+        return None, Problem(
+            p.name, "is a link to nothing" if p.is_symlink() and not target.exists() else "is not a regular file"
+        )
     try:
         if (big := _size_problem(p.name, target.stat().st_size)) is not None:
             return None, big
@@ -239,7 +263,9 @@ class _CaseYamlLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, Hashable):
                 if key in seen:
-                    raise yaml.constructor.ConstructorError(None, None, f"field '{key}' appears twice", key_node.start_mark)
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"field '{key}' appears twice", key_node.start_mark
+                    )
                 seen.add(key)
         return super().construct_mapping(node, deep)
 
@@ -298,8 +324,14 @@ def _read_folder(folder: Path) -> tuple[dict, dict, list[Problem]]:
             problems.append(Problem(spec.file, "file is empty (it needs at least a header row)"))
             continue
         try:
-            grid = pd.read_csv(io.StringIO(text), dtype=str, header=None, keep_default_na=False,
-                               skipinitialspace=True, skip_blank_lines=False)
+            grid = pd.read_csv(
+                io.StringIO(text),
+                dtype=str,
+                header=None,
+                keep_default_na=False,
+                skipinitialspace=True,
+                skip_blank_lines=False,
+            )
             raw[name] = _with_header(grid)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
             msg = str(e).strip().splitlines()[-1] if str(e).strip() else "cannot be read as CSV"
@@ -322,7 +354,10 @@ def _read_workbook(path: Path) -> tuple[dict, dict, list[Problem]]:
     if (big := _size_problem(path.name, unpacked, what="unpacks to")) is not None:
         raise CaseError([big])
     try:
-        sheets = {k: _with_header(v) for k, v in pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl", header=None).items()}
+        sheets = {
+            k: _with_header(v)
+            for k, v in pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl", header=None).items()
+        }
     except Exception as e:  # openpyxl raises many kinds on a damaged file
         raise CaseError([Problem(path.name, f"cannot be read as an Excel workbook ({type(e).__name__})")]) from None
     meta: dict = {}
@@ -409,7 +444,10 @@ def coerce(value, kind: str):
         try:
             num = float(value)
         except OverflowError:  # a YAML integer of hundreds of digits
-            return None, f"'{_shown(value)}' is too large: relief takes numbers up to {power_of_ten(MAX_NUMBER)} in size"
+            return (
+                None,
+                f"'{_shown(value)}' is too large: relief takes numbers up to {power_of_ten(MAX_NUMBER)} in size",
+            )
         except (TypeError, ValueError):
             return None, f"'{_shown(value)}' is not a number"
     if math.isnan(num) or math.isinf(num):
@@ -438,8 +476,14 @@ def _range_reason(num: float, spec: Column | Field) -> str | None:
 # ----------------------------------------------------------------------------------
 
 
-def validate(meta_raw: dict | None, raw: dict[str, pd.DataFrame], origin: str = "<memory>", read_problems=(), trusted=(),
-             coefficients_checked: bool = False) -> Case:
+def validate(
+    meta_raw: dict | None,
+    raw: dict[str, pd.DataFrame],
+    origin: str = "<memory>",
+    read_problems=(),
+    trusted=(),
+    coefficients_checked: bool = False,
+) -> Case:
     """Check and type everything the formulation needs; raise CaseError listing all problems.
 
     `read_problems` are what reading the files found (a missing or unreadable file): they
@@ -451,7 +495,7 @@ def validate(meta_raw: dict | None, raw: dict[str, pd.DataFrame], origin: str = 
     it costs about as much as the rest of a re-validation, at every point of a sweep."""
     problems: list[Problem] = list(read_problems)
     unread = {p.file for p in problems}
-    meta = _validate_meta(meta_raw, problems) if "case.yaml" not in unread else {f: None for f in CASE_FIELDS}
+    meta = _validate_meta(meta_raw, problems) if "case.yaml" not in unread else dict.fromkeys(CASE_FIELDS)
     tables: dict[str, pd.DataFrame] = {}
     for name, spec in TABLES.items():
         if name not in raw:
@@ -484,7 +528,11 @@ def _validate_meta(meta_raw: dict, problems: list[Problem]) -> dict:
     meta: dict = {}
     for key in meta_raw:
         if key not in CASE_FIELDS:
-            problems.append(Problem("case.yaml", f"unknown field '{key}' is ignored (known: {', '.join(CASE_FIELDS)})", level="warning"))
+            problems.append(
+                Problem(
+                    "case.yaml", f"unknown field '{key}' is ignored (known: {', '.join(CASE_FIELDS)})", level="warning"
+                )
+            )
     for name, spec in CASE_FIELDS.items():
         if name not in meta_raw or _blank(meta_raw.get(name)):
             if spec.required:
@@ -504,13 +552,27 @@ def _validate_meta(meta_raw: dict, problems: list[Problem]) -> dict:
         else:
             meta[name] = value
     if meta.get("risk_measure") not in ("expected", "cvar", "worst"):
-        problems.append(Problem("case.yaml", f"'{meta.get('risk_measure')}' is not a risk measure (expected, cvar or worst)", column="risk_measure"))
+        problems.append(
+            Problem(
+                "case.yaml",
+                f"'{meta.get('risk_measure')}' is not a risk measure (expected, cvar or worst)",
+                column="risk_measure",
+            )
+        )
         meta["risk_measure"] = "expected"
     if isinstance(meta.get("risk_alpha"), float) and meta["risk_alpha"] >= 1.0:
-        problems.append(Problem("case.yaml", "must be below 1 (0.8 = the worst 20% of probability)", column="risk_alpha"))
+        problems.append(
+            Problem("case.yaml", "must be below 1 (0.8 = the worst 20% of probability)", column="risk_alpha")
+        )
     if isinstance(meta.get("first_year"), int) and isinstance(meta.get("last_year"), int):
         if meta["last_year"] < meta["first_year"]:
-            problems.append(Problem("case.yaml", f"last_year {meta['last_year']} is before first_year {meta['first_year']}", column="last_year"))
+            problems.append(
+                Problem(
+                    "case.yaml",
+                    f"last_year {meta['last_year']} is before first_year {meta['first_year']}",
+                    column="last_year",
+                )
+            )
         elif meta["last_year"] - meta["first_year"] > 100:
             problems.append(Problem("case.yaml", "the horizon is longer than 100 years", column="last_year"))
     return meta
@@ -590,7 +652,9 @@ def _validate_table(spec, df: pd.DataFrame, problems: list[Problem]) -> pd.DataF
     dup = typed.duplicated(list(spec.key), keep="first")
     for i in typed.index[dup]:
         key = ":".join(str(typed.at[i, k]) for k in spec.key)
-        problems.append(Problem(spec.file, f"key '{key}' appears more than once", row=int(typed.at[i, "_row"]), column=spec.key[-1]))
+        problems.append(
+            Problem(spec.file, f"key '{key}' appears more than once", row=int(typed.at[i, "_row"]), column=spec.key[-1])
+        )
     return typed
 
 
@@ -622,14 +686,23 @@ def rule_references(meta, tables, problems):
             for r in _rows(df[unknown]):
                 if r[col.name] not in known:
                     label = "track (tracks are named in sectors.csv)" if ref_col == "track" else ref_col
-                    problems.append(Problem(spec.file, f"unknown {label} '{r[col.name]}'", row=r["_row"], column=col.name))
+                    problems.append(
+                        Problem(spec.file, f"unknown {label} '{r[col.name]}'", row=r["_row"], column=col.name)
+                    )
 
 
 def rule_levers(meta, tables, problems):
     """min_modules <= max_modules."""
     for r in _rows(tables.get("levers", pd.DataFrame())):
         if r["min_modules"] > r["max_modules"]:
-            problems.append(Problem("levers.csv", f"min_modules {r['min_modules']:g} is above max_modules {r['max_modules']:g}", row=r["_row"], column="min_modules"))
+            problems.append(
+                Problem(
+                    "levers.csv",
+                    f"min_modules {r['min_modules']:g} is above max_modules {r['max_modules']:g}",
+                    row=r["_row"],
+                    column="min_modules",
+                )
+            )
 
 
 def rule_probabilities(meta, tables, problems):
@@ -650,7 +723,13 @@ def rule_budget(meta, tables, problems):
     have = set(b["year"])
     missing = [y for y in range(meta["first_year"], meta["last_year"] + 1) if y not in have]
     if missing:
-        problems.append(Problem("budget.csv", f"no public budget for year(s) {_year_ranges(missing)} of the horizon {meta['first_year']}-{meta['last_year']}", column="year"))
+        problems.append(
+            Problem(
+                "budget.csv",
+                f"no public budget for year(s) {_year_ranges(missing)} of the horizon {meta['first_year']}-{meta['last_year']}",
+                column="year",
+            )
+        )
 
 
 def _year_ranges(years: list[int]) -> str:
@@ -661,7 +740,9 @@ def _year_ranges(years: list[int]) -> str:
             runs[-1].append(y)
         else:
             runs.append([y])
-    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}, {r[1]}" if len(r) == 2 else f"{r[0]}-{r[-1]}" for r in runs)
+    return ", ".join(
+        str(r[0]) if len(r) == 1 else f"{r[0]}, {r[1]}" if len(r) == 2 else f"{r[0]}-{r[-1]}" for r in runs
+    )
 
 
 def rule_ladders(meta, tables, problems):
@@ -675,13 +756,24 @@ def rule_ladders(meta, tables, problems):
         for r in dict.fromkeys(tables["sectors"]["track"]):
             lad = ladders.get((s, r), [])
             if not lad:
-                problems.append(Problem("tiers.csv", f"no ladder for scenario '{s}' on track '{r}' (every scenario needs a ladder on every track, at least its baseline tier with threshold 0)"))
+                problems.append(
+                    Problem(
+                        "tiers.csv",
+                        f"no ladder for scenario '{s}' on track '{r}' (every scenario needs a ladder on every track, at least its baseline tier with threshold 0)",
+                    )
+                )
                 continue
             n_base = sum(1 for t in lad if t["threshold"] == 0)
             if n_base != 1:
                 rows = ", ".join(str(t["_row"]) for t in lad)
                 what = "no tier" if n_base == 0 else f"{n_base} tiers"
-                problems.append(Problem("tiers.csv", f"ladder of scenario '{s}', track '{r}' (rows {rows}) has {what} with threshold 0; it needs exactly one baseline", column="threshold"))
+                problems.append(
+                    Problem(
+                        "tiers.csv",
+                        f"ladder of scenario '{s}', track '{r}' (rows {rows}) has {what} with threshold 0; it needs exactly one baseline",
+                        column="threshold",
+                    )
+                )
 
 
 def rule_tariffs(meta, tables, problems):
@@ -695,14 +787,38 @@ def rule_tariffs(meta, tables, problems):
     for r in _rows(tariffs):
         key = (r["scenario"], r["track"], r["tier"])
         if key not in ladders:
-            problems.append(Problem("tariffs.csv", f"tier '{r['tier']}' is not in the ladder of scenario '{r['scenario']}', track '{r['track']}' in tiers.csv", row=r["_row"], column="tier"))
+            problems.append(
+                Problem(
+                    "tariffs.csv",
+                    f"tier '{r['tier']}' is not in the ladder of scenario '{r['scenario']}', track '{r['track']}' in tiers.csv",
+                    row=r["_row"],
+                    column="tier",
+                )
+            )
         if r["sector"] in track_of and track_of[r["sector"]] != r["track"]:
-            problems.append(Problem("tariffs.csv", f"sector '{r['sector']}' belongs to track '{track_of[r['sector']]}' (sectors.csv), not '{r['track']}'", row=r["_row"], column="sector"))
+            problems.append(
+                Problem(
+                    "tariffs.csv",
+                    f"sector '{r['sector']}' belongs to track '{track_of[r['sector']]}' (sectors.csv), not '{r['track']}'",
+                    row=r["_row"],
+                    column="sector",
+                )
+            )
         have.add(key + (r["sector"],))
     for t in _rows(tiers):
-        missing = [j for j, tr in track_of.items() if tr == t["track"] and (t["scenario"], t["track"], t["tier"], j) not in have]
+        missing = [
+            j
+            for j, tr in track_of.items()
+            if tr == t["track"] and (t["scenario"], t["track"], t["tier"], j) not in have
+        ]
         if missing:
-            problems.append(Problem("tariffs.csv", f"no rate for sector(s) {', '.join(missing)} at tier '{t['tier']}' of scenario '{t['scenario']}', track '{t['track']}' (tiers.csv row {t['_row']})", column="rate"))
+            problems.append(
+                Problem(
+                    "tariffs.csv",
+                    f"no rate for sector(s) {', '.join(missing)} at tier '{t['tier']}' of scenario '{t['scenario']}', track '{t['track']}' (tiers.csv row {t['_row']})",
+                    column="rate",
+                )
+            )
 
 
 def rule_tier_requirements(meta, tables, problems):
@@ -713,16 +829,32 @@ def rule_tier_requirements(meta, tables, problems):
     ladders = set(zip(tiers["scenario"], tiers["track"], tiers["tier"]))
     for r in _rows(tables["tier_requirements"]):
         if (r["scenario"], r["track"], r["tier"]) not in ladders:
-            problems.append(Problem("tier_requirements.csv", f"tier '{r['tier']}' is not in the ladder of scenario '{r['scenario']}', track '{r['track']}'", row=r["_row"], column="tier"))
+            problems.append(
+                Problem(
+                    "tier_requirements.csv",
+                    f"tier '{r['tier']}' is not in the ladder of scenario '{r['scenario']}', track '{r['track']}'",
+                    row=r["_row"],
+                    column="tier",
+                )
+            )
 
 
 def rule_relations(meta, tables, problems):
     """A relation is requires or excludes, between two different levers."""
     for r in _rows(tables.get("relations", pd.DataFrame())):
         if r["relation"] not in RELATIONS:
-            problems.append(Problem("relations.csv", f"'{r['relation']}' is not a relation (use requires or excludes)", row=r["_row"], column="relation"))
+            problems.append(
+                Problem(
+                    "relations.csv",
+                    f"'{r['relation']}' is not a relation (use requires or excludes)",
+                    row=r["_row"],
+                    column="relation",
+                )
+            )
         if r["lever"] == r["other"]:
-            problems.append(Problem("relations.csv", f"lever '{r['lever']}' cannot relate to itself", row=r["_row"], column="other"))
+            problems.append(
+                Problem("relations.csv", f"lever '{r['lever']}' cannot relate to itself", row=r["_row"], column="other")
+            )
 
 
 def rule_owners(meta, tables, problems):
@@ -734,14 +866,30 @@ def rule_owners(meta, tables, problems):
     kind = {GOVERNMENT: "government"}
     for r in _rows(owners):
         if r["kind"] not in OWNER_KINDS:
-            problems.append(Problem("owners.csv", f"'{r['kind']}' is not a kind of owner (use company or government)", row=r["_row"], column="kind"))
+            problems.append(
+                Problem(
+                    "owners.csv",
+                    f"'{r['kind']}' is not a kind of owner (use company or government)",
+                    row=r["_row"],
+                    column="kind",
+                )
+            )
         elif r["owner"] == GOVERNMENT and r["kind"] != "government":
-            problems.append(Problem("owners.csv", f"the owner '{GOVERNMENT}' is of kind government", row=r["_row"], column="kind"))
+            problems.append(
+                Problem("owners.csv", f"the owner '{GOVERNMENT}' is of kind government", row=r["_row"], column="kind")
+            )
         kind[r["owner"]] = r["kind"]
     for r in _rows(tables.get("owner_sectors", pd.DataFrame())):
         if kind.get(r["owner"]) == "government":
-            problems.append(Problem("owner_sectors.csv", f"'{r['owner']}' is a government owner, which cares about every sector: the row changes nothing",
-                                    row=r["_row"], column="owner", level="warning"))
+            problems.append(
+                Problem(
+                    "owner_sectors.csv",
+                    f"'{r['owner']}' is a government owner, which cares about every sector: the row changes nothing",
+                    row=r["_row"],
+                    column="owner",
+                    level="warning",
+                )
+            )
 
 
 # Where the model's coefficients come from, for rule_solver_range's messages.
@@ -753,13 +901,18 @@ _COEFFICIENT_SOURCES = {
     "spend_pv": _PUBLIC_COST,
     "track_coef": _TRACK_SCORE,
     "track_coef_building": _TRACK_SCORE,
-    "relief_coef": ("sectors.csv", "relief of a tier in a year (exports_usd_bn grown by growth_rate since case.yaml's "
-                                   "data_year, x tariffs.csv's rate cut, discounted)"),
+    "relief_coef": (
+        "sectors.csv",
+        "relief of a tier in a year (exports_usd_bn grown by growth_rate since case.yaml's "
+        "data_year, x tariffs.csv's rate cut, discounted)",
+    ),
 }
 
 
 # What the coefficients rule_solver_range checks are made of.
-COEFFICIENT_TABLES = frozenset({"levers", "contributions", "pillar_weights", "sectors", "tariffs", "scenarios", "tiers"})
+COEFFICIENT_TABLES = frozenset(
+    {"levers", "contributions", "pillar_weights", "sectors", "tariffs", "scenarios", "tiers"}
+)
 COEFFICIENT_FIELDS = frozenset({"discount_rate", "data_year", "first_year", "last_year"})
 
 
@@ -769,21 +922,29 @@ def rule_solver_range(meta, tables, problems):
     treats 1e20 as infinite). Checked last, on a case without errors."""
     if any(p.level == "error" for p in problems):
         return
-    from .build import Structure, parameter_values  # build imports this module
+    from relief.model.core.build import Structure, parameter_values  # build imports this module
 
     case = Case(meta=meta, tables=tables)
     try:
         values = parameter_values(case, Structure.of(case))
     except OverflowError:
-        problems.append(Problem("sectors.csv", "exports grown from case.yaml's data_year to the horizon (or discounting "
-                                "over it) overflow: check growth_rate, data_year and discount_rate", column="growth_rate"))
+        problems.append(
+            Problem(
+                "sectors.csv",
+                "exports grown from case.yaml's data_year to the horizon (or discounting "
+                "over it) overflow: check growth_rate, data_year and discount_rate",
+                column="growth_rate",
+            )
+        )
         return
     worst: dict = {}  # the other Params are single input numbers, at most MAX_NUMBER already
     for name, source in _COEFFICIENT_SOURCES.items():
         worst[source] = max([worst.get(source, 0.0)] + [abs(v) for v in values[name].values()])
     for (file, what), v in worst.items():
         if not v <= MAX_COEFFICIENT:
-            problems.append(Problem(file, f"{what} reaches {v:.3g}; the solver takes at most {power_of_ten(MAX_COEFFICIENT)}"))
+            problems.append(
+                Problem(file, f"{what} reaches {v:.3g}; the solver takes at most {power_of_ten(MAX_COEFFICIENT)}")
+            )
 
 
 CROSS_RULES = (

@@ -10,10 +10,8 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-
 
 # Stage 2 may give up this much expected relief (relative, plus an absolute floor in USD bn).
 RELIEF_TOLERANCE = 1e-7
@@ -43,9 +41,13 @@ class SolveOptions:
     lexicographic: bool = True
 
     @staticmethod
-    def resolve(case_meta: dict, **given) -> "SolveOptions":
+    def resolve(case_meta: dict, **given) -> SolveOptions:
         """Command-line values win over case.yaml, which wins over relief's defaults."""
-        pick = lambda k, default: given.get(k) if given.get(k) is not None else (case_meta.get(k) if case_meta.get(k) is not None else default)
+        pick = lambda k, default: (
+            given.get(k)
+            if given.get(k) is not None
+            else (case_meta.get(k) if case_meta.get(k) is not None else default)
+        )
         return SolveOptions(
             time_limit=pick("time_limit", DEFAULT_TIME_LIMIT),
             mip_gap=pick("mip_gap", DEFAULT_MIP_GAP),
@@ -74,7 +76,10 @@ class SolveOutcome:
 def solver_info() -> dict:
     import highspy
 
-    return {"name": "highs", "version": f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}"}
+    return {
+        "name": "highs",
+        "version": f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}",
+    }
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pyomo.environ as pyo
 
-from .case import Case
+from relief.model.core.case import Case
 
 # Smallest size at which a divisible lever counts as used (modules).
 MIN_DIVISIBLE = 1e-3
@@ -49,7 +49,7 @@ class Structure:
     risk: str = "expected"  # risk_measure: expected | cvar | worst (model/risk.py)
 
     @staticmethod
-    def of(case: Case) -> "Structure":
+    def of(case: Case) -> Structure:
         lv = case.table("levers")
         years = tuple(case.years)
         lead = dict(zip(lv["lever"], (int(v) for v in lv["lead_time_years"])))
@@ -126,7 +126,9 @@ def tier_relief(case: Case, st: Structure) -> dict:
         b = st.base[(s, r)]
         for t in st.years:
             out[(s, r, t, k)] = sum(
-                j.exports_usd_bn * (1.0 + j.growth_rate) ** (t - data_year) * (rate[(s, r, b, j.sector)] - rate[(s, r, k, j.sector)])
+                j.exports_usd_bn
+                * (1.0 + j.growth_rate) ** (t - data_year)
+                * (rate[(s, r, b, j.sector)] - rate[(s, r, k, j.sector)])
                 for j in by_track.get(r, ())
             )
     return out
@@ -158,13 +160,19 @@ def parameter_values(case: Case, st: Structure, force=(), exclude=()) -> dict[st
     non_base = set(st.tiers)
     credit = {s: float(sc.at[s, "commitment_credit"]) for s in st.scenarios}
     probability = {s: float(sc.at[s, "probability"]) for s in st.scenarios}
-    score = {(r.lever, r.pillar): float(r.score_per_module) for r in case.table("contributions").itertuples(index=False)}
-    weight = {(r.scenario, r.track, r.pillar): float(r.weight) for r in case.table("pillar_weights").itertuples(index=False)}
+    score = {
+        (r.lever, r.pillar): float(r.score_per_module) for r in case.table("contributions").itertuples(index=False)
+    }
+    weight = {
+        (r.scenario, r.track, r.pillar): float(r.weight) for r in case.table("pillar_weights").itertuples(index=False)
+    }
     pillars_of = {}
-    for (s_, r_, p_) in weight:
+    for s_, r_, p_ in weight:
         pillars_of.setdefault((s_, r_), []).append(p_)
-    track_coef = {(s_, r_, l): sum(weight[(s_, r_, p_)] * score.get((l, p_), 0.0) for p_ in pillars_of[(s_, r_)])
-                  for (s_, r_, l) in st.track_levers}
+    track_coef = {
+        (s_, r_, l): sum(weight[(s_, r_, p_)] * score.get((l, p_), 0.0) for p_ in pillars_of[(s_, r_)])
+        for (s_, r_, l) in st.track_levers
+    }
     V = tier_relief(case, st)
     share = {l: float(lv.at[l, "public_share"]) * float(lv.at[l, "capex_per_module"]) for l in st.levers}
     risk = {}
@@ -180,7 +188,9 @@ def parameter_values(case: Case, st: Structure, force=(), exclude=()) -> dict[st
         **risk,
         "public_per_module": share,
         "public_per_year": {l: share[l] / st.spread[l] for l in st.levers},
-        "min_used": {l: max(float(lv.at[l, "min_modules"]), 1.0 if st.integer[l] else MIN_DIVISIBLE) for l in st.levers},
+        "min_used": {
+            l: max(float(lv.at[l, "min_modules"]), 1.0 if st.integer[l] else MIN_DIVISIBLE) for l in st.levers
+        },
         "max_modules": {l: float(lv.at[l, "max_modules"]) for l in st.levers},
         "max_per_year": {l: float(lv.at[l, "max_modules_per_year"]) for l in st.levers},
         "allowed": {l: (0 if l in exclude else 1) for l in st.levers},
@@ -189,13 +199,26 @@ def parameter_values(case: Case, st: Structure, force=(), exclude=()) -> dict[st
         "score_building": {(s_, l, p_): credit[s_] * v for s_ in st.scenarios for (l, p_), v in score.items()},
         "track_coef": track_coef,
         "track_coef_building": {(s_, r_, l): credit[s_] * v for (s_, r_, l), v in track_coef.items()},
-        "threshold": {(r.scenario, r.track, r.tier): float(r.threshold) for r in case.table("tiers").itertuples(index=False) if (r.scenario, r.track, r.tier) in non_base},
-        "min_score": {(r.scenario, r.track, r.tier, r.pillar): float(r.min_score) for r in case.table("tier_requirements").itertuples(index=False)},
+        "threshold": {
+            (r.scenario, r.track, r.tier): float(r.threshold)
+            for r in case.table("tiers").itertuples(index=False)
+            if (r.scenario, r.track, r.tier) in non_base
+        },
+        "min_score": {
+            (r.scenario, r.track, r.tier, r.pillar): float(r.min_score)
+            for r in case.table("tier_requirements").itertuples(index=False)
+        },
         "relief_coef": {(s_, r_, t, k): probability[s_] * disc[t] * v for (s_, r_, t, k), v in V.items()},
-        "budget": {int(r.year): float(r.public_budget_usd_bn) for r in case.table("budget").itertuples(index=False) if int(r.year) in disc},
+        "budget": {
+            int(r.year): float(r.public_budget_usd_bn)
+            for r in case.table("budget").itertuples(index=False)
+            if int(r.year) in disc
+        },
         "total_budget": {None: float(case.meta["total_public_budget"]) if st.has_total_budget else 0.0},
         "pool_limit": {r.pool: float(r.limit) for r in case.table("pools").itertuples(index=False)},
-        "pool_use": {(r.lever, r.pool): float(r.use_per_module) for r in case.table("lever_pools").itertuples(index=False)},
+        "pool_use": {
+            (r.lever, r.pool): float(r.use_per_module) for r in case.table("lever_pools").itertuples(index=False)
+        },
         "spend_pv": spend_pv,
     }
 
@@ -223,10 +246,25 @@ def define_sets_and_parameters(m, st: Structure, values: dict) -> None:
     m.SRL = pyo.Set(dimen=3, initialize=st.track_levers, ordered=True)
     m.SLP = pyo.Set(dimen=3, initialize=[(s, l, p) for s in st.scenarios for (l, p) in st.contributions], ordered=True)
     index_of = {
-        "public_per_module": m.L, "public_per_year": m.L, "min_used": m.L, "max_modules": m.L, "max_per_year": m.L,
-        "allowed": m.L, "forced_min": m.L, "score": m.LP, "score_building": m.SLP,
-        "track_coef": m.SRL, "track_coef_building": m.SRL, "threshold": m.SRK, "min_score": m.SRKP, "relief_coef": m.SRTK,
-        "budget": m.T, "total_budget": None, "pool_limit": m.Q, "pool_use": m.LQ, "spend_pv": m.LT,
+        "public_per_module": m.L,
+        "public_per_year": m.L,
+        "min_used": m.L,
+        "max_modules": m.L,
+        "max_per_year": m.L,
+        "allowed": m.L,
+        "forced_min": m.L,
+        "score": m.LP,
+        "score_building": m.SLP,
+        "track_coef": m.SRL,
+        "track_coef_building": m.SRL,
+        "threshold": m.SRK,
+        "min_score": m.SRKP,
+        "relief_coef": m.SRTK,
+        "budget": m.T,
+        "total_budget": None,
+        "pool_limit": m.Q,
+        "pool_use": m.LQ,
+        "spend_pv": m.LT,
     }
     if st.risk != "expected":
         index_of.update({"scenario_relief_coef": m.SRTK, "probability": m.S, "risk_weight": None, "risk_tail": None})
@@ -277,7 +315,9 @@ def define_scores(m, st: Structure) -> None:
     def track_score(m, s, r, t):
         return sum(
             (m.track_coef[s, r, l] if u <= t - st.lead[l] else m.track_coef_building[s, r, l]) * m.x[l, u]
-            for l in levers_of.get((s, r), ()) for u in years_of.get(l, ()) if u <= t
+            for l in levers_of.get((s, r), ())
+            for u in years_of.get(l, ())
+            if u <= t
         )
 
     m.track_score = pyo.Expression(m.S, m.R, m.T, rule=track_score)
@@ -288,7 +328,9 @@ def define_scores(m, st: Structure) -> None:
     def pillar_score(m, s, p, t):
         return sum(
             (m.score[l, p] if u <= t - st.lead[l] else m.score_building[s, l, p]) * m.x[l, u]
-            for l in pillar_levers.get(p, ()) for u in years_of.get(l, ()) if u <= t
+            for l in pillar_levers.get(p, ())
+            for u in years_of.get(l, ())
+            if u <= t
         )
 
     m.SP_required = pyo.Set(dimen=2, initialize=st.required_pillars, ordered=True)
@@ -338,7 +380,8 @@ def define_spending(m, st: Structure) -> None:
 def define_pools_and_relations(m, st: Structure) -> None:
     """sum_{l,t} use[l,q] x[l,t] <= limit[q];  requires: y[l] <= y[o];  excludes: y[l] + y[o] <= 1."""
     m.pool_limit_row = pyo.Constraint(
-        m.Q, rule=lambda m, q: sum(m.pool_use[l, q] * m.total_modules[l] for (l, qq) in m.LQ if qq == q) <= m.pool_limit[q]
+        m.Q,
+        rule=lambda m, q: sum(m.pool_use[l, q] * m.total_modules[l] for (l, qq) in m.LQ if qq == q) <= m.pool_limit[q],
     )
     m.requires = pyo.Constraint(list(st.requires), rule=lambda m, l, o: m.y[l] <= m.y[o])
     m.excludes = pyo.Constraint(list(st.excludes), rule=lambda m, l, o: m.y[l] + m.y[o] <= 1)
@@ -367,8 +410,12 @@ def define_risk(m, st: Structure) -> None:
     Stages: risk_value (max), then expected relief (max), then spending (min)."""
     if st.risk == "expected":
         return
-    m.scenario_relief = pyo.Expression(m.S, rule=lambda m, s: sum(
-        m.scenario_relief_coef[s_, r, t, k] * m.z[s_, r, t, k] for (s_, r, t, k) in m.SRTK if s_ == s))
+    m.scenario_relief = pyo.Expression(
+        m.S,
+        rule=lambda m, s: sum(
+            m.scenario_relief_coef[s_, r, t, k] * m.z[s_, r, t, k] for (s_, r, t, k) in m.SRTK if s_ == s
+        ),
+    )
     if st.risk == "worst":
         m.worst_relief = pyo.Var(domain=pyo.Reals)
         m.worst_row = pyo.Constraint(m.S, rule=lambda m, s: m.worst_relief <= m.scenario_relief[s])
@@ -425,7 +472,9 @@ def set_parameters(m, case: Case, force=(), exclude=()) -> list:
     """Put a case's values into the mutable Params of a model built for the same structure.
     Returns the Param entries whose value changed (what a persistent solver must push)."""
     if Structure.of(case) != m.structure:
-        raise StructureChanged("the case's structure (levers, years, ladders, lead times ...) differs from the built model's")
+        raise StructureChanged(
+            "the case's structure (levers, years, ladders, lead times ...) differs from the built model's"
+        )
     changed = []
     for name, vals in parameter_values(case, m.structure, force, exclude).items():
         comp = getattr(m, name)

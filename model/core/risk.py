@@ -23,7 +23,7 @@ class Risk:
     weight: float = 0.0
 
     @staticmethod
-    def parse(text: str | None) -> "Risk":
+    def parse(text: str | None) -> Risk:
         """'expected', 'worst' or 'cvar:ALPHA:WEIGHT' (e.g. cvar:0.8:0.5)."""
         if text is None or str(text).strip() in ("", "expected"):
             return Risk()
@@ -32,7 +32,9 @@ class Risk:
             return Risk("worst", 1.0, 1.0)
         parts = t.split(":")
         if parts[0] != "cvar" or len(parts) != 3:
-            raise ValueError(f"--risk {text!r}: expected 'expected', 'worst' or 'cvar:ALPHA:WEIGHT' (e.g. cvar:0.8:0.5)")
+            raise ValueError(
+                f"--risk {text!r}: expected 'expected', 'worst' or 'cvar:ALPHA:WEIGHT' (e.g. cvar:0.8:0.5)"
+            )
         try:
             alpha, weight = float(parts[1]), float(parts[2])
         except ValueError:
@@ -44,7 +46,7 @@ class Risk:
         return Risk("cvar", alpha, weight)
 
     @staticmethod
-    def of_case(meta: dict) -> "Risk":
+    def of_case(meta: dict) -> Risk:
         kind = meta.get("risk_measure") or "expected"
         if kind == "worst":
             return Risk("worst", 1.0, 1.0)
@@ -66,7 +68,8 @@ class Risk:
 
     def label(self) -> str:
         return {"expected": "expected relief", "worst": "worst-scenario relief"}.get(
-            self.kind, f"{1 - self.weight:g} x expected + {self.weight:g} x CVaR{self.alpha:g}")
+            self.kind, f"{1 - self.weight:g} x expected + {self.weight:g} x CVaR{self.alpha:g}"
+        )
 
     def spec(self) -> str:
         return self.kind if self.kind != "cvar" else f"cvar:{self.alpha:g}:{self.weight:g}"
@@ -96,8 +99,15 @@ def distribution(values: dict, probability: dict, alpha: float = 0.8) -> dict:
     var = sum(probability.get(s, 0.0) * (v - mean) ** 2 for s, v in values.items())
     worst = min(values, key=lambda s: (values[s], s))
     best = max(values, key=lambda s: (values[s], s))
-    return {"expected": mean, "worst": values[worst], "worst_scenario": worst, "best": values[best], "best_scenario": best,
-            "std": var ** 0.5, f"cvar_{alpha:g}": cvar(values, probability, alpha)}
+    return {
+        "expected": mean,
+        "worst": values[worst],
+        "worst_scenario": worst,
+        "best": values[best],
+        "best_scenario": best,
+        "std": var**0.5,
+        f"cvar_{alpha:g}": cvar(values, probability, alpha),
+    }
 
 
 def measure_value(risk: Risk, values: dict, probability: dict) -> float:

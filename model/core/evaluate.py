@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .case import Case
+from relief.model.core.case import Case
 
 FEAS_TOL = 1e-6  # relative (and absolute below 1) tolerance on limits and thresholds
 
@@ -89,7 +89,9 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
             if v > _tol(0) and t < r["earliest_year"]:
                 violations.append(f"{l}: committed in {t}, before its earliest year {r['earliest_year']}")
             if v > r["max_modules_per_year"] + _tol(r["max_modules_per_year"]):
-                violations.append(f"{l}: {v:g} modules in {t} exceed max_modules_per_year {r['max_modules_per_year']:g}")
+                violations.append(
+                    f"{l}: {v:g} modules in {t} exceed max_modules_per_year {r['max_modules_per_year']:g}"
+                )
         total = portfolio[l]
         if total > _tol(0):
             if l in exclude:
@@ -126,13 +128,28 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
         b = budget.get(t) if first <= t <= last else None
         if b is not None and spent > b + _tol(b):
             violations.append(f"public spending of {spent:.6g} in {t} exceeds the budget {b:.6g}")
-        spend_rows.append({"year": t, "public_spend": spent, "capex_spend": sum(v for (l, u), v in capex_by.items() if u == t), "budget": b})
+        spend_rows.append(
+            {
+                "year": t,
+                "public_spend": spent,
+                "capex_spend": sum(v for (l, u), v in capex_by.items() if u == t),
+                "budget": b,
+            }
+        )
     public_total = sum(public_by.values())
-    if meta.get("total_public_budget") is not None and public_total > meta["total_public_budget"] + _tol(meta["total_public_budget"]):
-        violations.append(f"public spending of {public_total:.6g} in all exceeds total_public_budget {meta['total_public_budget']:.6g}")
+    if meta.get("total_public_budget") is not None and public_total > meta["total_public_budget"] + _tol(
+        meta["total_public_budget"]
+    ):
+        violations.append(
+            f"public spending of {public_total:.6g} in all exceeds total_public_budget {meta['total_public_budget']:.6g}"
+        )
     pools = dict(zip(case.table("pools")["pool"], case.table("pools")["limit"]))
     for q, limit in pools.items():
-        use = sum(r["use_per_module"] * portfolio[r["lever"]] for r in case.table("lever_pools").to_dict("records") if r["pool"] == q)
+        use = sum(
+            r["use_per_module"] * portfolio[r["lever"]]
+            for r in case.table("lever_pools").to_dict("records")
+            if r["pool"] == q
+        )
         if use > limit + _tol(limit):
             violations.append(f"pool {q}: use {use:.6g} exceeds its limit {limit:.6g}")
 
@@ -141,15 +158,17 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
     for l in lv:
         lead = int(lv[l]["lead_time_years"])
         for t in sorted(spend_years):
-            roadmap.append({
-                "lever": l,
-                "year": t,
-                "committed": x.get((l, t), 0.0),
-                "cumulative": sum(x[(l, u)] for u in years if u <= t),
-                "operating": sum(x[(l, u)] for u in years if u <= t - lead),
-                "capex_spend": capex_by.get((l, t), 0.0),
-                "public_spend": public_by.get((l, t), 0.0),
-            })
+            roadmap.append(
+                {
+                    "lever": l,
+                    "year": t,
+                    "committed": x.get((l, t), 0.0),
+                    "cumulative": sum(x[(l, u)] for u in years if u <= t),
+                    "operating": sum(x[(l, u)] for u in years if u <= t - lead),
+                    "capex_spend": capex_by.get((l, t), 0.0),
+                    "public_spend": public_by.get((l, t), 0.0),
+                }
+            )
     roadmap_df = pd.DataFrame(roadmap)
     committed = {(r["lever"], r["year"]): r["cumulative"] for r in roadmap}
     operating = {(r["lever"], r["year"]): r["operating"] for r in roadmap}
@@ -161,7 +180,9 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
     for w in case.table("pillar_weights").to_dict("records"):
         weights.setdefault((w["scenario"], w["track"]), []).append((w["pillar"], w["weight"]))
     sectors = case.table("sectors").to_dict("records")
-    rate = {(r["scenario"], r["track"], r["tier"], r["sector"]): r["rate"] for r in case.table("tariffs").to_dict("records")}
+    rate = {
+        (r["scenario"], r["track"], r["tier"], r["sector"]): r["rate"] for r in case.table("tariffs").to_dict("records")
+    }
     reqs: dict = {}
     for r in case.table("tier_requirements").to_dict("records"):
         reqs.setdefault((r["scenario"], r["track"], r["tier"]), []).append((r["pillar"], r["min_score"]))
@@ -177,7 +198,9 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
         for t in years:
             for c in contrib:
                 key = (c["pillar"], t)
-                pillar[key] = pillar.get(key, 0.0) + c["score_per_module"] * ((1 - k) * operating[(c["lever"], t)] + k * committed[(c["lever"], t)])
+                pillar[key] = pillar.get(key, 0.0) + c["score_per_module"] * (
+                    (1 - k) * operating[(c["lever"], t)] + k * committed[(c["lever"], t)]
+                )
         total_s = 0.0
         for r in dict.fromkeys(j["track"] for j in sectors):
             ladder = sorted(ladders[(s, r)], key=lambda kt: kt[1])
@@ -187,7 +210,12 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
                 score = sum(w * pillar.get((p, t), 0.0) for p, w in weights.get((s, r), ()))
 
                 def value(tier):
-                    return sum(j["exports_usd_bn"] * (1 + j["growth_rate"]) ** (t - dy) * (rate[(s, r, base, j["sector"])] - rate[(s, r, tier, j["sector"])]) for j in track_sectors)
+                    return sum(
+                        j["exports_usd_bn"]
+                        * (1 + j["growth_rate"]) ** (t - dy)
+                        * (rate[(s, r, base, j["sector"])] - rate[(s, r, tier, j["sector"])])
+                        for j in track_sectors
+                    )
 
                 def reached(tier, thr):
                     if tier == base:
@@ -205,21 +233,43 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
                 nxt = next(((name, thr) for name, thr in ladder if thr > best_thr), (None, None))
                 total_s += disc(t) * best_val
                 changes = "; ".join(
-                    f"{j['sector']} {rate[(s, r, base, j['sector'])]:.4g}->{rate[(s, r, best, j['sector'])]:.4g}" for j in track_sectors
+                    f"{j['sector']} {rate[(s, r, base, j['sector'])]:.4g}->{rate[(s, r, best, j['sector'])]:.4g}"
+                    for j in track_sectors
                     if rate[(s, r, base, j["sector"])] != rate[(s, r, best, j["sector"])]
                 )
-                tier_rows.append({
-                    "scenario": s, "track": r, "year": t, "tier": best, "score": score, "threshold": best_thr,
-                    "base_tier": base, "rate_changes": changes, "relief": best_val,
-                    "next_tier": nxt[0], "next_threshold": nxt[1],
-                })
+                tier_rows.append(
+                    {
+                        "scenario": s,
+                        "track": r,
+                        "year": t,
+                        "tier": best,
+                        "score": score,
+                        "threshold": best_thr,
+                        "base_tier": base,
+                        "rate_changes": changes,
+                        "relief": best_val,
+                        "next_tier": nxt[0],
+                        "next_threshold": nxt[1],
+                    }
+                )
                 for j in track_sectors:
-                    rel = j["exports_usd_bn"] * (1 + j["growth_rate"]) ** (t - dy) * (rate[(s, r, base, j["sector"])] - rate[(s, r, best, j["sector"])])
-                    relief_rows.append({
-                        "scenario": s, "track": r, "sector": j["sector"], "year": t,
-                        "relief": rel, "discounted_relief": disc(t) * rel,
-                        "base_rate": rate[(s, r, base, j["sector"])], "rate": rate[(s, r, best, j["sector"])],
-                    })
+                    rel = (
+                        j["exports_usd_bn"]
+                        * (1 + j["growth_rate"]) ** (t - dy)
+                        * (rate[(s, r, base, j["sector"])] - rate[(s, r, best, j["sector"])])
+                    )
+                    relief_rows.append(
+                        {
+                            "scenario": s,
+                            "track": r,
+                            "sector": j["sector"],
+                            "year": t,
+                            "relief": rel,
+                            "discounted_relief": disc(t) * rel,
+                            "base_rate": rate[(s, r, base, j["sector"])],
+                            "rate": rate[(s, r, best, j["sector"])],
+                        }
+                    )
         by_scenario[s] = total_s
     expected = sum(sc[s]["probability"] * v for s, v in by_scenario.items())
     disc_public = sum(v * disc(u) for (l, u), v in public_by.items())

@@ -30,14 +30,14 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
-from .build import build_model, set_parameters
-from .case import Case
-from .engine import HighsEngine
-from .evaluate import evaluate_plan
-from .overrides import OverrideError, apply_overrides
-from .run import CheckError, RunResult, finish_run
-from .solve import RELIEF_TOLERANCE, RELIEF_TOLERANCE_ABS, SolveOptions
-from .value import risk_neutral
+from relief.model.analyses.value import risk_neutral
+from relief.model.core.build import build_model, set_parameters
+from relief.model.core.case import Case
+from relief.model.core.engine import HighsEngine
+from relief.model.core.evaluate import evaluate_plan
+from relief.model.core.options import RELIEF_TOLERANCE, RELIEF_TOLERANCE_ABS, SolveOptions
+from relief.model.core.overrides import OverrideError, apply_overrides
+from relief.model.core.run import CheckError, RunResult, finish_run
 
 MONEY_STEP = 1.0  # USD bn (year budgets, the total budget, pools)
 MODULE_STEP = 1.0  # modules (limits of whole-module levers)
@@ -95,8 +95,16 @@ class Limit:
         return self.kind in ("year_budget", "total_budget", "pool") or self.divisible
 
 
-def limits_of(case: Case, ev, families=FAMILIES, money_step=MONEY_STEP, module_step=MODULE_STEP,
-              divisible_step=DIVISIBLE_STEP, all_levers=False, exclude=()) -> list[Limit]:
+def limits_of(
+    case: Case,
+    ev,
+    families=FAMILIES,
+    money_step=MONEY_STEP,
+    module_step=MODULE_STEP,
+    divisible_step=DIVISIBLE_STEP,
+    all_levers=False,
+    exclude=(),
+) -> list[Limit]:
     """Every year's budget, the total budget (if set), every pool, and the size limits of the
     levers that bind or nearly bind at the optimum (all levers' limits with `all_levers`)."""
     out: list[Limit] = []
@@ -105,21 +113,63 @@ def limits_of(case: Case, ev, families=FAMILIES, money_step=MONEY_STEP, module_s
         for r in case.table("budget").itertuples(index=False):
             t = int(r.year)
             if t in case.years:
-                out.append(Limit(f"budget:{t}", "year_budget", "budget", f"public budget in {t}", "USD bn",
-                                 f"budget.{t}.public_budget_usd_bn", float(r.public_budget_usd_bn), float(spent.get(t, 0.0)),
-                                 money_step, "year_budget", t))
+                out.append(
+                    Limit(
+                        f"budget:{t}",
+                        "year_budget",
+                        "budget",
+                        f"public budget in {t}",
+                        "USD bn",
+                        f"budget.{t}.public_budget_usd_bn",
+                        float(r.public_budget_usd_bn),
+                        float(spent.get(t, 0.0)),
+                        money_step,
+                        "year_budget",
+                        t,
+                    )
+                )
     if "total" in families and case.meta.get("total_public_budget") is not None:
-        out.append(Limit("total_budget", "total_budget", "total", "total public budget", "USD bn", "case.total_public_budget",
-                         float(case.meta["total_public_budget"]), float(ev.public_spend), money_step, "total_budget_limit", None))
+        out.append(
+            Limit(
+                "total_budget",
+                "total_budget",
+                "total",
+                "total public budget",
+                "USD bn",
+                "case.total_public_budget",
+                float(case.meta["total_public_budget"]),
+                float(ev.public_spend),
+                money_step,
+                "total_budget_limit",
+                None,
+            )
+        )
     if "pools" in families:
         pools = case.table("pools")
         uses = case.table("lever_pools")
         for r in pools.to_dict("records"):
             q = r["pool"]
-            use = sum(float(u["use_per_module"]) * ev.portfolio.get(u["lever"], 0.0) for u in uses.to_dict("records") if u["pool"] == q)
+            use = sum(
+                float(u["use_per_module"]) * ev.portfolio.get(u["lever"], 0.0)
+                for u in uses.to_dict("records")
+                if u["pool"] == q
+            )
             unit = str(r.get("unit") or "").strip() or "units"
-            out.append(Limit(f"pool:{q}", "pool", "pools", f"pool {q}", unit, f"pools.{q}.limit", float(r["limit"]), use,
-                             money_step, "pool_limit_row", q))
+            out.append(
+                Limit(
+                    f"pool:{q}",
+                    "pool",
+                    "pools",
+                    f"pool {q}",
+                    unit,
+                    f"pools.{q}.limit",
+                    float(r["limit"]),
+                    use,
+                    money_step,
+                    "pool_limit_row",
+                    q,
+                )
+            )
     if "levers" in families:
         rm = ev.roadmap
         for r in case.table("levers").to_dict("records"):
@@ -136,8 +186,21 @@ def limits_of(case: Case, ev, families=FAMILIES, money_step=MONEY_STEP, module_s
                 step = divisible_step * value if divisible else module_step
                 if step <= 0:
                     continue
-                lim = Limit(f"{kind}:{l}", kind, "levers", words, "modules", f"levers.{l}.{col}", value, float(use), step,
-                            "build_max" if kind == "max_modules" else "max_per_year", l, l, divisible)
+                lim = Limit(
+                    f"{kind}:{l}",
+                    kind,
+                    "levers",
+                    words,
+                    "modules",
+                    f"levers.{l}.{col}",
+                    value,
+                    float(use),
+                    step,
+                    "build_max" if kind == "max_modules" else "max_per_year",
+                    l,
+                    l,
+                    divisible,
+                )
                 if all_levers or lim.status != "slack":
                     out.append(lim)
     return out
@@ -185,7 +248,9 @@ class Resolver:
         self.force, self.exclude = tuple(force), tuple(exclude)
         self.model = build_model(case, force=self.force, exclude=self.exclude)
         self.engine = HighsEngine(self.model, options)
-        self.integer_cols = np.array([j for j, v in enumerate(self.engine.cols) if v.is_integer() or v.is_binary()], dtype=np.int32)
+        self.integer_cols = np.array(
+            [j for j, v in enumerate(self.engine.cols) if v.is_integer() or v.is_binary()], dtype=np.int32
+        )
         self.seconds = 0.0  # HiGHS's own time over every solve
 
     def set_case(self, case: Case) -> None:
@@ -201,7 +266,9 @@ class Resolver:
             return Point("check_failed", message=str(e), seconds=outcome.solve_seconds)
         if result.evaluation is None:
             return Point(result.status, result, message="; ".join(result.conflicts), seconds=outcome.solve_seconds)
-        return Point(result.status, result, np.round(self.engine.last_solution[self.integer_cols]), seconds=outcome.solve_seconds)
+        return Point(
+            result.status, result, np.round(self.engine.last_solution[self.integer_cols]), seconds=outcome.solve_seconds
+        )
 
     def reuse(self, case: Case, base: Point) -> Point | None:
         """`base`'s plan, if it still meets every limit of `case`, whose limits are all at
@@ -210,8 +277,13 @@ class Resolver:
         if ev.violations:
             return None
         r = base.result
-        return Point(base.status, RunResult(case, r.outcome, ev, r.options, r.force, r.exclude), base.integers, reused=True,
-                     message="the optimal plan still meets the tighter limit, so it stays optimal (no re-solve)")
+        return Point(
+            base.status,
+            RunResult(case, r.outcome, ev, r.options, r.force, r.exclude),
+            base.integers,
+            reused=True,
+            message="the optimal plan still meets the tighter limit, so it stays optimal (no re-solve)",
+        )
 
 
 # ----------------------------------------------------------------------------------------
@@ -267,7 +339,9 @@ class FixedIntegers:
             else:
                 h.changeRowBounds(row, -INF, INF)
         h.changeColsCost(n, np.arange(n, dtype=np.int32), e.costs[stage])
-        h.changeObjectiveSense(highspy.ObjSense.kMaximize if e.stages[stage][1] == "max" else highspy.ObjSense.kMinimize)
+        h.changeObjectiveSense(
+            highspy.ObjSense.kMaximize if e.stages[stage][1] == "max" else highspy.ObjSense.kMinimize
+        )
         h.setOptionValue("time_limit", INF if e.options.time_limit is None else float(e.options.time_limit))
         h.clearSolver()
         h.run()
@@ -306,7 +380,7 @@ def limit_dual(limit: Limit, engine, rows: dict, solution) -> float | None:
         y = float(solution.col_value[engine.col_of[id(m.y[limit.lever])]])
         return float(solution.row_dual[rows[("build_max", limit.lever)]]) * y
     total = 0.0
-    for (l, t) in m.LT:
+    for l, t in m.LT:
         if l != limit.lever:
             continue
         j = engine.col_of[id(m.x[l, t])]
@@ -349,7 +423,9 @@ def limit_range(limit: Limit, engine, rows: dict, solution, ranging) -> tuple | 
     return (max(conv(lo), 0.0), conv(hi))
 
 
-def fixed_integer_duals(resolver: Resolver, case: Case, base: Point, limits: list[Limit], check_step=CHECK_STEP) -> Duals:
+def fixed_integer_duals(
+    resolver: Resolver, case: Case, base: Point, limits: list[Limit], check_step=CHECK_STEP
+) -> Duals:
     """LP duals of the spending and relief stages with the integer decisions of `base`
     fixed, each checked by moving its limit by `check_step` both ways in the same LP."""
     engine = resolver.engine
@@ -497,31 +573,53 @@ class MarginalValue:
             agrees = None
             if same and deriv is not None and self.dual_spend is not None:
                 agrees = abs(deriv - self.dual_spend) <= DUAL_AGREEMENT * max(1.0, abs(self.dual_spend))
-            out[side] = {"spend_derivative": deriv, "relief_change": self._per_unit(move, "relief"),
-                         "integers_unchanged": same, "agrees_with_dual": agrees}
+            out[side] = {
+                "spend_derivative": deriv,
+                "relief_change": self._per_unit(move, "relief"),
+                "integers_unchanged": same,
+                "agrees_with_dual": agrees,
+            }
         return out
 
     def row(self) -> dict:
         lim = self.limit
         check = self.milp_check or {}
         return {
-            "limit": lim.key, "kind": lim.kind, "name": lim.name, "unit": lim.unit, "value": lim.value, "use": lim.use,
-            "slack": lim.slack, "binding": lim.status, "step": lim.step,
-            "fd_up": self.fd_up, "fd_down": self.fd_down,
-            "integers_changed_up": self.integers_changed(self.up), "integers_changed_down": self.integers_changed(self.down),
-            "change_up": self.change_up, "change_down": self.change_down,
-            "status_up": _status(self.up), "status_down": _status(self.down),
-            "fd_spend_up": self.fd_spend_up, "fd_spend_down": self.fd_spend_down,
-            "dual_spend": self.dual_spend, "dual_relief": self.dual_relief,
+            "limit": lim.key,
+            "kind": lim.kind,
+            "name": lim.name,
+            "unit": lim.unit,
+            "value": lim.value,
+            "use": lim.use,
+            "slack": lim.slack,
+            "binding": lim.status,
+            "step": lim.step,
+            "fd_up": self.fd_up,
+            "fd_down": self.fd_down,
+            "integers_changed_up": self.integers_changed(self.up),
+            "integers_changed_down": self.integers_changed(self.down),
+            "change_up": self.change_up,
+            "change_down": self.change_down,
+            "status_up": _status(self.up),
+            "status_down": _status(self.down),
+            "fd_spend_up": self.fd_spend_up,
+            "fd_spend_down": self.fd_spend_down,
+            "dual_spend": self.dual_spend,
+            "dual_relief": self.dual_relief,
             "dual_holds_from": None if self.dual_range is None else self.dual_range[0],
             "dual_holds_to": None if self.dual_range is None or self.dual_range[1] >= INF else self.dual_range[1],
-            "lp_fd_up": self.lp_fd_up, "lp_fd_down": self.lp_fd_down, "dual_verified": self.dual_verified,
+            "lp_fd_up": self.lp_fd_up,
+            "lp_fd_down": self.lp_fd_down,
+            "dual_verified": self.dual_verified,
             "milp_check_up": (check.get("up") or {}).get("spend_derivative"),
             "milp_check_down": (check.get("down") or {}).get("spend_derivative"),
-            "milp_check_agrees": _all_true([(check.get(k) or {}).get("agrees_with_dual") for k in ("up", "down")]) if check else None,
+            "milp_check_agrees": _all_true([(check.get(k) or {}).get("agrees_with_dual") for k in ("up", "down")])
+            if check
+            else None,
             "method_relief": "finite difference (MILP re-solved)",
-            "method_spend": "LP dual (integer decisions fixed)" if self.dual_spend is not None else
-                            "none: a whole-module lever's modules are integer decisions, fixed in the LP",
+            "method_spend": "LP dual (integer decisions fixed)"
+            if self.dual_spend is not None
+            else "none: a whole-module lever's modules are integer decisions, fixed in the LP",
         }
 
 
@@ -556,7 +654,9 @@ def describe_change(base_ev, new_ev, most=2) -> str:
         if any(abs(bs.get(t, 0.0) - ns.get(t, 0.0)) > 1e-6 for t in set(bs) | set(ns)):
             levers.append((False, f"{l} re-timed"))
     levers.sort(key=lambda kv: not kv[0])  # whole modules added or removed first
-    parts = [w for _, w in levers[:most]] + ([f"{len(levers) - most} more lever(s) change"] if len(levers) > most else [])
+    parts = [w for _, w in levers[:most]] + (
+        [f"{len(levers) - most} more lever(s) change"] if len(levers) > most else []
+    )
     bt = base_ev.tiers.set_index(["scenario", "track", "year"])
     nt = new_ev.tiers.set_index(["scenario", "track", "year"])
     gained, lost = {}, {}
@@ -570,7 +670,10 @@ def describe_change(base_ev, new_ev, most=2) -> str:
     for verb, groups in (("reaches", gained), ("loses", lost)):
         ranked = sorted(groups.items(), key=lambda kv: -len(kv[1]))
         for (r, k), where in ranked[:1]:
-            parts.append(f"{verb} {r} {k} ({_where(where)})" + (f" and {len(ranked) - 1} more tier(s)" if len(ranked) > 1 else ""))
+            parts.append(
+                f"{verb} {r} {k} ({_where(where)})"
+                + (f" and {len(ranked) - 1} more tier(s)" if len(ranked) > 1 else "")
+            )
     return "; ".join(parts) if parts else "same plan"
 
 
@@ -616,9 +719,19 @@ def _move(solver: Resolver, case: Case, lim: Limit, value: float, base: Point) -
     return Move(value, solver.solve(new_case, sets), sets), True
 
 
-def marginal_values(case: Case, options: SolveOptions, force=(), exclude=(), families=FAMILIES, money_step=MONEY_STEP,
-                    module_step=MODULE_STEP, divisible_step=DIVISIBLE_STEP, all_levers=False, check_step=CHECK_STEP,
-                    milp_check=False) -> Marginal:
+def marginal_values(
+    case: Case,
+    options: SolveOptions,
+    force=(),
+    exclude=(),
+    families=FAMILIES,
+    money_step=MONEY_STEP,
+    module_step=MODULE_STEP,
+    divisible_step=DIVISIBLE_STEP,
+    all_levers=False,
+    check_step=CHECK_STEP,
+    milp_check=False,
+) -> Marginal:
     """Solve the case; take the LP duals with the integers fixed; then move each limit up
     and down by its step and re-solve the MILP (one model, one engine). With `milp_check`,
     also re-solve the MILP with each limit that has a dual moved by +-check_step."""
@@ -629,8 +742,12 @@ def marginal_values(case: Case, options: SolveOptions, force=(), exclude=(), fam
     solver = Resolver(case, options, force, exclude)
     base = solver.solve(case)
     if base.evaluation is None or base.status != "optimal":
-        raise MarginalError(base.status, f"the case itself has no optimal plan to take marginal values at (status {base.status}"
-                            + (f": {base.message}" if base.message else "") + ")")
+        raise MarginalError(
+            base.status,
+            f"the case itself has no optimal plan to take marginal values at (status {base.status}"
+            + (f": {base.message}" if base.message else "")
+            + ")",
+        )
     base_ev = base.evaluation
     limits = limits_of(case, base_ev, families, money_step, module_step, divisible_step, all_levers, exclude)
     duals = fixed_integer_duals(solver, case, base, limits, check_step)
@@ -640,9 +757,19 @@ def marginal_values(case: Case, options: SolveOptions, force=(), exclude=(), fam
         up, n_up = _move(solver, case, lim, lim.value + lim.step, base)
         down, n_down = _move(solver, case, lim, lim.value - lim.step, base)
         resolves += n_up + n_down
-        mv = MarginalValue(lim, up, down, base_ev.expected_relief, base_ev.discounted_public_spend, base.integers,
-                           duals.spend.get(lim.key), duals.relief.get(lim.key), duals.lp_fd_up.get(lim.key), duals.lp_fd_down.get(lim.key),
-                           duals.ranges.get(lim.key))
+        mv = MarginalValue(
+            lim,
+            up,
+            down,
+            base_ev.expected_relief,
+            base_ev.discounted_public_spend,
+            base.integers,
+            duals.spend.get(lim.key),
+            duals.relief.get(lim.key),
+            duals.lp_fd_up.get(lim.key),
+            duals.lp_fd_down.get(lim.key),
+            duals.ranges.get(lim.key),
+        )
         mv.change_up = describe_change(base_ev, up.point.evaluation) if up.ok else ""
         mv.change_down = describe_change(base_ev, down.point.evaluation) if down.ok else ""
         if milp_check and mv.dual_spend is not None:
@@ -651,7 +778,9 @@ def marginal_values(case: Case, options: SolveOptions, force=(), exclude=(), fam
             resolves += n_up + n_down
         values.append(mv)
     solver.set_case(case)
-    return Marginal(case, base.result, values, duals, risk_dropped, time.perf_counter() - t0, solver.seconds, resolves, check_step)
+    return Marginal(
+        case, base.result, values, duals, risk_dropped, time.perf_counter() - t0, solver.seconds, resolves, check_step
+    )
 
 
 # ----------------------------------------------------------------------------------------
@@ -686,7 +815,11 @@ def relief_words(mv: MarginalValue, sign: int) -> str:
     delta = _clean(move.point.evaluation.expected_relief - mv.base_relief)
     change = mv.change_up if sign > 0 else mv.change_down
     if not mv.integers_changed(move):
-        why = "the optimal plan still fits" if sign < 0 else "no tier comes within reach: the same integer decisions stay optimal"
+        why = (
+            "the optimal plan still fits"
+            if sign < 0
+            else "no tier comes within reach: the same integer decisions stay optimal"
+        )
     elif delta == 0:
         why = f"another plan of the same relief: {change}"
     else:
@@ -701,7 +834,11 @@ def spend_words(mv: MarginalValue) -> str | None:
         return None
     saving = _clean(-mv.dual_spend)
     lim = mv.limit
-    what = f"one more {_unit_word(lim)} of {lim.name}" if not lim.kind.startswith("max") else f"room for one more {lim.name.replace('modules', 'module', 1)}"
+    what = (
+        f"one more {_unit_word(lim)} of {lim.name}"
+        if not lim.kind.startswith("max")
+        else f"room for one more {lim.name.replace('modules', 'module', 1)}"
+    )
     tag = "[LP dual (integer decisions fixed)]"
     if saving == 0:
         return f"at the same relief, {what} would save no discounted public spending {tag}"
@@ -711,6 +848,8 @@ def spend_words(mv: MarginalValue) -> str | None:
         if hi >= INF:
             held = f" (now {lim.value:g}; the same from {lo:.4g} up)"
         else:
-            held = f", up to {hi:.4g} (now {lim.value:g}; valid from {lo:.4g}: outside that range the LP's basis changes)"
+            held = (
+                f", up to {hi:.4g} (now {lim.value:g}; valid from {lo:.4g}: outside that range the LP's basis changes)"
+            )
     each = what.replace("one more", "each extra", 1)
     return f"at the same relief, {each} would {'save' if saving > 0 else 'cost'} USD {abs(saving):.3g}bn of discounted public spending{held} {tag}"

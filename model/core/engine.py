@@ -24,8 +24,17 @@ import pyomo.environ as pyo
 from pyomo.core.expr.visitor import identify_mutable_parameters
 from pyomo.repn import generate_standard_repn
 
-from .build import paused_gc
-from .solve import HIGHS_TUNING, RELIEF_TOLERANCE, RELIEF_TOLERANCE_ABS, SolveOptions, SolveOutcome, _gap, quiet_stdout, solver_info
+from relief.model.core.build import paused_gc
+from relief.model.core.options import (
+    HIGHS_TUNING,
+    RELIEF_TOLERANCE,
+    RELIEF_TOLERANCE_ABS,
+    SolveOptions,
+    SolveOutcome,
+    _gap,
+    quiet_stdout,
+    solver_info,
+)
 
 INF = highspy.kHighsInf
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -117,7 +126,9 @@ class HighsEngine:
                 slots.append(_Slot("col_lo", j, -1, v.lower))
             if not _is_constant(v.upper):
                 slots.append(_Slot("col_up", j, -1, v.upper))
-            integ.append(highspy.HighsVarType.kInteger if v.is_integer() or v.is_binary() else highspy.HighsVarType.kContinuous)
+            integ.append(
+                highspy.HighsVarType.kInteger if v.is_integer() or v.is_binary() else highspy.HighsVarType.kContinuous
+            )
         self.rows = [c for c in model.component_data_objects(pyo.Constraint, active=True, descend_into=True)]
         starts, index, value, rlo, rup = [0], [], [], [], []
         for i, con in enumerate(self.rows):
@@ -142,7 +153,9 @@ class HighsEngine:
         self.keep_rows: list[int | None] = []
         for g, (name, expr, sense) in enumerate(model.lexicographic_stages):
             target = self.costs[g]
-            repn = generate_standard_repn(expr.expr if hasattr(expr, "expr") else expr, compute_values=False, quadratic=False)
+            repn = generate_standard_repn(
+                expr.expr if hasattr(expr, "expr") else expr, compute_values=False, quadratic=False
+            )
             for v, c in zip(repn.linear_vars, repn.linear_coefs):
                 target[col[id(v)]] += float(c) if _is_constant(c) else _num(c)
                 if not _is_constant(c):
@@ -151,7 +164,9 @@ class HighsEngine:
                 self.keep_rows.append(None)
                 continue
             self.keep_rows.append(len(rlo))
-            stage_cols = sorted({s.i for s in slots if s.kind == "cost" and s.j == g} | set(int(j) for j in np.nonzero(target)[0]))
+            stage_cols = sorted(
+                {s.i for s in slots if s.kind == "cost" and s.j == g} | set(int(j) for j in np.nonzero(target)[0])
+            )
             index.extend(stage_cols)
             value.extend(float(target[j]) for j in stage_cols)
             starts.append(len(index))
@@ -203,13 +218,20 @@ class HighsEngine:
         Returns its row index."""
         cols = [self.col_of[id(v)] for v, _ in terms]
         vals = [float(c) for _, c in terms]
-        self.highs.addRow(float(lower), float(upper), len(cols), np.array(cols, dtype=np.int32), np.array(vals, dtype=float))
+        self.highs.addRow(
+            float(lower), float(upper), len(cols), np.array(cols, dtype=np.int32), np.array(vals, dtype=float)
+        )
         return self.highs.getNumRow() - 1
 
     def _option_values(self) -> dict:
         o = self.options
-        vals = {"threads": int(o.threads), "random_seed": int(o.seed), "mip_rel_gap": float(o.mip_gap),
-                "mip_feasibility_tolerance": 1e-7, **HIGHS_TUNING}
+        vals = {
+            "threads": int(o.threads),
+            "random_seed": int(o.seed),
+            "mip_rel_gap": float(o.mip_gap),
+            "mip_feasibility_tolerance": 1e-7,
+            **HIGHS_TUNING,
+        }
         if o.mip_gap == 0:
             vals["mip_abs_gap"] = 0.0
         return vals

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .case import Case, coerce
-from .overrides import Override, OverrideError, resolve_path
-from .schema import CASE_FIELDS, TABLES
+from relief.model.core.case import Case, coerce
+from relief.model.core.overrides import Override, OverrideError, resolve_path
+from relief.model.core.schema import CASE_FIELDS, TABLES
 
 METHODS = ("grid", "oat", "lhs", "sobol", "morris")
 
@@ -227,7 +227,7 @@ def design(defn: SweepDefinition, case: Case) -> tuple[list[Point], object]:
                 vals[p.label] = v
                 points.append(Point(len(points), vals, (p.override(v),)))
     else:
-        from .designs import sample
+        from relief.model.sweeps.designs import sample
 
         matrix = sample(defn.method, params, int(defn.samples), defn.seed)
         for row in matrix:
@@ -267,7 +267,7 @@ def _float(v):
 def summarize(defn: SweepDefinition, case: Case, options, points: list, done: dict, matrix, wall_seconds: float) -> dict:
     """summary.json of a sweep: definition, case hash, solver, counts by status, how often
     each lever is chosen, and the method's own results (tornado data, sensitivity indices)."""
-    from .solve import solver_info
+    from relief.model.core.options import solver_info
 
     rows = [done[p.id] for p in points if p.id in done]
     counts: dict[str, int] = {}
@@ -297,7 +297,7 @@ def summarize(defn: SweepDefinition, case: Case, options, points: list, done: di
     }
     relief_of = {p.id: (_float(done[p.id]["expected_relief"]) if p.id in done and done[p.id]["status"] in SOLVED else None) for p in points}
     if defn.method in ("lhs", "sobol", "morris"):
-        from .designs import sample_note
+        from relief.model.sweeps.designs import sample_note
 
         note = sample_note(defn.method, int(defn.samples))
         if note:
@@ -317,7 +317,7 @@ def summarize(defn: SweepDefinition, case: Case, options, points: list, done: di
         out["base_relief"] = base
         out["tornado"] = tornado
     elif defn.method in ("lhs", "sobol", "morris") and matrix is not None:
-        from .designs import analyze
+        from relief.model.sweeps.designs import analyze
 
         y = np.array([np.nan if relief_of[p.id] is None else relief_of[p.id] for p in points], dtype=float)
         if len(rows) < len(points):

@@ -84,8 +84,15 @@ TABLES: dict[str, Table] = {
                 Column("max_modules", "float", "largest total size over the horizon", min=0),
                 Column("max_modules_per_year", "float", "largest commitment in one year", min=0),
                 Column("integer", "bool", "modules are whole units (true) or divisible (false)"),
-                Column("owner", "str", "who commits the lever, a company or the government (named in owners.csv)", required=False,
-                       default=GOVERNMENT, refers_to="owners.owner", used_by="relief coordination"),
+                Column(
+                    "owner",
+                    "str",
+                    "who commits the lever, a company or the government (named in owners.csv)",
+                    required=False,
+                    default=GOVERNMENT,
+                    refers_to="owners.owner",
+                    used_by="relief coordination",
+                ),
             ),
             "contribution levers and their size, cost and timing",
         ),
@@ -117,7 +124,9 @@ TABLES: dict[str, Table] = {
             (
                 _id("scenario", "U.S. negotiating stance"),
                 Column("probability", "float", "probability of the scenario (all sum to 1)", min=0, max=1),
-                Column("commitment_credit", "float", "credit given to committed, not yet operating capacity", min=0, max=1),
+                Column(
+                    "commitment_credit", "float", "credit given to committed, not yet operating capacity", min=0, max=1
+                ),
             ),
             "scenarios of the U.S. negotiating stance",
         ),
@@ -220,8 +229,14 @@ TABLES: dict[str, Table] = {
             (
                 _id("owner", "a company or the government, who commits levers"),
                 Column("kind", "str", "company or government"),
-                Column("capacity_usd_bn", "float", "capex the owner can fund over the horizon, USD bn (blank: no limit of its own)",
-                       min=0, required=False, default=None),
+                Column(
+                    "capacity_usd_bn",
+                    "float",
+                    "capex the owner can fund over the horizon, USD bn (blank: no limit of its own)",
+                    min=0,
+                    required=False,
+                    default=None,
+                ),
             ),
             "who commits the levers, and how much capex each can fund on its own",
             optional=True,
@@ -234,7 +249,9 @@ TABLES: dict[str, Table] = {
             ("owner", "sector"),
             (
                 _id("owner", "a company", refers_to="owners.owner"),
-                _id("sector", "an export sector whose tariff relief the company cares about", refers_to="sectors.sector"),
+                _id(
+                    "sector", "an export sector whose tariff relief the company cares about", refers_to="sectors.sector"
+                ),
             ),
             "the export sectors whose tariff relief each company cares about (the government cares about all)",
             optional=True,
@@ -268,15 +285,70 @@ CASE_FIELDS: dict[str, Field] = {
         Field("first_year", "int", "first year of the roadmap"),
         Field("last_year", "int", "last year of the roadmap"),
         Field("data_year", "int", "year of the export figures"),
-        Field("discount_rate", "float", "yearly discount rate of relief and spending", required=False, default=0.0, min=-1, min_exclusive=True),
-        Field("total_public_budget", "float", "cap on all public spending, USD bn", required=False, default=None, min=0, nullable=True),
-        Field("time_limit", "float", "solver time limit, seconds", required=False, default=None, min=0, min_exclusive=True, nullable=True),
-        Field("mip_gap", "float", "relative MIP gap at which the solver stops", required=False, default=None, min=0, nullable=True),
+        Field(
+            "discount_rate",
+            "float",
+            "yearly discount rate of relief and spending",
+            required=False,
+            default=0.0,
+            min=-1,
+            min_exclusive=True,
+        ),
+        Field(
+            "total_public_budget",
+            "float",
+            "cap on all public spending, USD bn",
+            required=False,
+            default=None,
+            min=0,
+            nullable=True,
+        ),
+        Field(
+            "time_limit",
+            "float",
+            "solver time limit, seconds",
+            required=False,
+            default=None,
+            min=0,
+            min_exclusive=True,
+            nullable=True,
+        ),
+        Field(
+            "mip_gap",
+            "float",
+            "relative MIP gap at which the solver stops",
+            required=False,
+            default=None,
+            min=0,
+            nullable=True,
+        ),
         Field("threads", "int", "solver threads", required=False, default=None, min=1, nullable=True),
         Field("seed", "int", "solver random seed", required=False, default=None, min=0, nullable=True),
-        Field("risk_measure", "str", "what stage 1 maximises: expected, cvar or worst (docs/formulation.md, Risk)", required=False, default="expected"),
-        Field("risk_alpha", "float", "CVaR level: the worst (1 - risk_alpha) of probability is the tail (below 1)", required=False, default=0.8, min=0, max=1),
-        Field("risk_weight", "float", "weight of CVaR against expected relief when risk_measure is cvar", required=False, default=0.5, min=0, max=1),
+        Field(
+            "risk_measure",
+            "str",
+            "what stage 1 maximises: expected, cvar or worst (docs/formulation.md, Risk)",
+            required=False,
+            default="expected",
+        ),
+        Field(
+            "risk_alpha",
+            "float",
+            "CVaR level: the worst (1 - risk_alpha) of probability is the tail (below 1)",
+            required=False,
+            default=0.8,
+            min=0,
+            max=1,
+        ),
+        Field(
+            "risk_weight",
+            "float",
+            "weight of CVaR against expected relief when risk_measure is cvar",
+            required=False,
+            default=0.5,
+            min=0,
+            max=1,
+        ),
         Field("description", "str", "what the case represents", required=False, default=None, nullable=True),
         Field("source", "str", "where the case comes from", required=False, default=None, nullable=True),
         Field("notes", "str", "notes", required=False, default=None, nullable=True),
@@ -300,9 +372,10 @@ def reference_markdown() -> str:
     lines = [
         "# Case inputs",
         "",
-        "Generated from `model/schema.py` by `python -c \"from relief.model.schema import reference_markdown as r; print(r(), end='')\" > docs/inputs.md`.",
+        "Generated from `model/core/schema.py` by `python -c \"from relief.model.core.schema import reference_markdown as r; print(r(), end='')\" > docs/inputs.md`.",
         "Money is in USD billions, rates are fractions (0.15 = 15%). Every table may also carry the columns "
-        + ", ".join(f"`{c}`" for c in INFO_COLUMNS) + ", which the model ignores but keeps for reports.",
+        + ", ".join(f"`{c}`" for c in INFO_COLUMNS)
+        + ", which the model ignores but keeps for reports.",
         "",
         "## case.yaml",
         "",
@@ -318,9 +391,16 @@ def reference_markdown() -> str:
             key += " " + ", ".join(f"`{k}`" for k in t.implicit_keys) + " exists without a row."
         if t.used_by:
             key += f" Only `{t.used_by}` reads this table; `relief solve` ignores it."
-        lines += ["", f"## {t.file}{' (optional)' if t.optional else ''}", "", t.description[0].upper() + t.description[1:] + ".",
-                  key, "",
-                  "| column | type | range | refers to | meaning |", "|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"## {t.file}{' (optional)' if t.optional else ''}",
+            "",
+            t.description[0].upper() + t.description[1:] + ".",
+            key,
+            "",
+            "| column | type | range | refers to | meaning |",
+            "|---|---|---|---|---|",
+        ]
         for c in t.columns:
             meaning = c.description
             if not c.required:
@@ -351,7 +431,7 @@ def reference_markdown() -> str:
         "case.yaml that is a link to a file outside the case folder, or that is not a regular file (a folder, a pipe), is refused.",
         f"- An input file may be at most {DEFAULT_MAX_FILE_MB} MB, and so may what a workbook unpacks to (checked before "
         f"it is unpacked); the variable `{MAX_FILE_MB_VARIABLE}` sets another limit in MB.",
-        "- Files are UTF-8; a UTF-8 byte-order mark (Excel's \"CSV UTF-8\") is fine. Another encoding is refused, naming the row of its first odd byte.",
+        '- Files are UTF-8; a UTF-8 byte-order mark (Excel\'s "CSV UTF-8") is fine. Another encoding is refused, naming the row of its first odd byte.',
         "- case.yaml is read with YAML's safe loader: a `!!python/...` tag is refused, and so are a field given twice and "
         "a list or mapping as a value. No input is ever evaluated as code: not a table, not case.yaml, not a `--set` value, not a sweep file.",
         "- An unknown column or case.yaml field is a warning, not an error. A problem of a workbook names the workbook and "

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from .case import Case, Problem
+from relief.model.core.case import Case, Problem
 
 # A tier is unreachable when even the score bound misses its threshold by more than the
 # tolerance with which model/evaluate.py counts a threshold as met (1e-6 relative), twice
@@ -148,19 +148,29 @@ def check_unreachable_tiers(case: Case) -> list[CaseWarning]:
     for t in _records(case, "tiers"):
         s, r, k = t["scenario"], t["track"], t["tier"]
         if k != base.get((s, r)) and _unreachable(track_ub.get((s, r), 0.0), t["threshold"]):
-            out.append(_warning(
-                "unreachable_tier", "tiers.csv", [t.get("_row")], "threshold",
-                f"{s}/{r}/{k} is unreachable: the highest possible score by {last} is {_num(track_ub.get((s, r), 0.0))} "
-                f"(every lever at max_modules, as early as allowed), below the threshold {_num(t['threshold'])}",
-            ))
+            out.append(
+                _warning(
+                    "unreachable_tier",
+                    "tiers.csv",
+                    [t.get("_row")],
+                    "threshold",
+                    f"{s}/{r}/{k} is unreachable: the highest possible score by {last} is {_num(track_ub.get((s, r), 0.0))} "
+                    f"(every lever at max_modules, as early as allowed), below the threshold {_num(t['threshold'])}",
+                )
+            )
     for q in _records(case, "tier_requirements"):
         s, r, k, p = q["scenario"], q["track"], q["tier"], q["pillar"]
         if k != base.get((s, r)) and _unreachable(pillar_ub.get((s, p), 0.0), q["min_score"]):
-            out.append(_warning(
-                "unreachable_tier", "tier_requirements.csv", [q.get("_row")], "min_score",
-                f"{s}/{r}/{k} is unreachable: the highest possible {p} score by {last} is {_num(pillar_ub.get((s, p), 0.0))} "
-                f"(every lever at max_modules, as early as allowed), below the {_num(q['min_score'])} the tier requires",
-            ))
+            out.append(
+                _warning(
+                    "unreachable_tier",
+                    "tier_requirements.csv",
+                    [q.get("_row")],
+                    "min_score",
+                    f"{s}/{r}/{k} is unreachable: the highest possible {p} score by {last} is {_num(pillar_ub.get((s, p), 0.0))} "
+                    f"(every lever at max_modules, as early as allowed), below the {_num(q['min_score'])} the tier requires",
+                )
+            )
     return out
 
 
@@ -177,8 +187,11 @@ def check_unscored_levers(case: Case) -> list[CaseWarning]:
     or its weights were left out."""
     weighted = {w["pillar"] for w in _records(case, "pillar_weights") if w["weight"] > 0}
     base = {(r["scenario"], r["track"], r["tier"]) for r in _records(case, "tiers") if r["threshold"] == 0}
-    required = {q["pillar"] for q in _records(case, "tier_requirements")
-                if q["min_score"] > 0 and (q["scenario"], q["track"], q["tier"]) not in base}
+    required = {
+        q["pillar"]
+        for q in _records(case, "tier_requirements")
+        if q["min_score"] > 0 and (q["scenario"], q["track"], q["tier"]) not in base
+    }
     counts = weighted | required
     scored: dict = {}
     for c in _records(case, "contributions"):
@@ -193,8 +206,15 @@ def check_unscored_levers(case: Case) -> list[CaseWarning]:
             why = f"scores only in {', '.join(pillars)}, which no track weights in any scenario (pillar_weights.csv) and no tier requires"
         else:
             why = "has no positive score in contributions.csv"
-        out.append(_warning("unscored_lever", "levers.csv", [l.get("_row")], None,
-                            f"lever '{l['lever']}' {why}: it can never raise a track score"))
+        out.append(
+            _warning(
+                "unscored_lever",
+                "levers.csv",
+                [l.get("_row")],
+                None,
+                f"lever '{l['lever']}' {why}: it can never raise a track score",
+            )
+        )
     return out
 
 
@@ -231,12 +251,17 @@ def check_ladder_rates(case: Case) -> list[CaseWarning]:
                 if not worse:
                     continue
                 what = "; ".join(f"{j} {_num(hi['rate'])} > {_num(lo['rate'])}" for j, hi, lo in worse)
-                out.append(_warning(
-                    "ladder_rates", "tariffs.csv", [hi.get("_row") for _, hi, _ in worse], "rate",
-                    f"{s}/{r}/{upper['tier']} (threshold {_num(upper['threshold'])}) has a higher rate than the lower tier "
-                    f"{lower['tier']} (threshold {_num(lower['threshold'])}, tariffs.csv row(s) "
-                    f"{', '.join(str(lo.get('_row')) for _, _, lo in worse)}): {what}",
-                ))
+                out.append(
+                    _warning(
+                        "ladder_rates",
+                        "tariffs.csv",
+                        [hi.get("_row") for _, hi, _ in worse],
+                        "rate",
+                        f"{s}/{r}/{upper['tier']} (threshold {_num(upper['threshold'])}) has a higher rate than the lower tier "
+                        f"{lower['tier']} (threshold {_num(lower['threshold'])}, tariffs.csv row(s) "
+                        f"{', '.join(str(lo.get('_row')) for _, _, lo in worse)}): {what}",
+                    )
+                )
     return out
 
 
@@ -257,13 +282,27 @@ def check_late_levers(case: Case) -> list[CaseWarning]:
         start = max(int(l["earliest_year"]), first)
         lead = int(l["lead_time_years"])
         if start > last:
-            out.append(_warning("late_lever", "levers.csv", [l.get("_row")], "earliest_year",
-                                f"lever '{l['lever']}' can never be committed: earliest_year {l['earliest_year']} is after last_year {last}"))
+            out.append(
+                _warning(
+                    "late_lever",
+                    "levers.csv",
+                    [l.get("_row")],
+                    "earliest_year",
+                    f"lever '{l['lever']}' can never be committed: earliest_year {l['earliest_year']} is after last_year {last}",
+                )
+            )
         elif start + lead > last:
-            out.append(_warning("late_lever", "levers.csv", [l.get("_row")], "lead_time_years",
-                                f"lever '{l['lever']}' can never operate within the horizon: committed in {start} at the earliest, "
-                                f"it operates from {start + lead} (lead_time_years {lead}), after last_year {last}; "
-                                f"it scores only through commitment credit"))
+            out.append(
+                _warning(
+                    "late_lever",
+                    "levers.csv",
+                    [l.get("_row")],
+                    "lead_time_years",
+                    f"lever '{l['lever']}' can never operate within the horizon: committed in {start} at the earliest, "
+                    f"it operates from {start + lead} (lead_time_years {lead}), after last_year {last}; "
+                    f"it scores only through commitment credit",
+                )
+            )
     return out
 
 
@@ -300,11 +339,16 @@ def check_coefficient_range(case: Case) -> list[CaseWarning]:
     if ratio <= COEFFICIENT_RANGE:
         return []
     where = small[1] + (f", row {small[2]}" if small[2] is not None else "") + f", column {small[3]}"
-    return [_warning(
-        "coefficient_range", big[1], [big[2]], big[3],
-        f"{_num(big[4])} is {ratio:.1e} times the smallest non-zero number of the case ({_num(small[4])} in {where}); "
-        f"above {COEFFICIENT_RANGE:.0e} the solver may struggle: check the units (money in USD bn, rates as fractions)",
-    )]
+    return [
+        _warning(
+            "coefficient_range",
+            big[1],
+            [big[2]],
+            big[3],
+            f"{_num(big[4])} is {ratio:.1e} times the smallest non-zero number of the case ({_num(small[4])} in {where}); "
+            f"above {COEFFICIENT_RANGE:.0e} the solver may struggle: check the units (money in USD bn, rates as fractions)",
+        )
+    ]
 
 
 CHECKS = (

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .build import build_model
-from .case import Case
-from .engine import HighsEngine
-from .run import NoPlan, RunResult, finish_run
-from .solve import SolveOptions
-from .value import risk_neutral
+from relief.model.analyses.value import risk_neutral
+from relief.model.core.build import build_model
+from relief.model.core.case import Case
+from relief.model.core.engine import HighsEngine
+from relief.model.core.options import SolveOptions
+from relief.model.core.run import NoPlan, RunResult, finish_run
 
 
 @dataclass
@@ -46,7 +46,9 @@ def lever_set(result: RunResult) -> frozenset:
     return frozenset(l for l, v in result.evaluation.portfolio.items() if v > 1e-9)
 
 
-def near_optimal(case: Case, options: SolveOptions, within: float = 0.05, count: int = 5, force=(), exclude=()) -> Alternatives:
+def near_optimal(
+    case: Case, options: SolveOptions, within: float = 0.05, count: int = 5, force=(), exclude=()
+) -> Alternatives:
     case = risk_neutral(case)
     model = build_model(case, force=force, exclude=exclude)
     engine = HighsEngine(model, options)

@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 
-from .sweep import Parameter, SweepError
+from relief.model.sweeps.spec import Parameter, SweepError
 
 SAMPLING_METHODS = ("lhs", "sobol", "morris")
 MORRIS_LEVELS = 4  # the sampler and the analyzer must use the same number of grid levels

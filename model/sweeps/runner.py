@@ -12,13 +12,13 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from .build import StructureChanged, build_model, set_parameters
-from .case import Case
-from .engine import HighsEngine
-from .overrides import OverrideError, apply_overrides
-from .evaluate import clean_plan, evaluate_plan
-from .run import CHECK_TOLERANCE, CheckError, finish_run
-from .solve import SolveOptions
+from relief.model.core.build import StructureChanged, build_model, set_parameters
+from relief.model.core.case import Case
+from relief.model.core.engine import HighsEngine
+from relief.model.core.overrides import OverrideError, apply_overrides
+from relief.model.core.evaluate import clean_plan, evaluate_plan
+from relief.model.core.run import CHECK_TOLERANCE, CheckError, finish_run
+from relief.model.core.options import SolveOptions
 
 RESULT_COLUMNS = ("status", "expected_relief", "public_spend", "mip_gap", "solve_seconds")
 
@@ -110,7 +110,7 @@ class PlanReuse:
     @staticmethod
     def applies(defn, case: Case) -> bool:
         """Every varied parameter is a limit (its value or a factor on it), none fixed by the sweep's own values."""
-        from .overrides import resolve_path
+        from relief.model.core.overrides import resolve_path
 
         for p in defn.parameters:
             target, column, _ = resolve_path(case, p.path)
@@ -266,8 +266,8 @@ def run_sweep(defn, case: Case, options: SolveOptions, out_dir, workers: int = 1
               resume: bool = False, on_progress=None, reuse: bool = True):
     """Design the points, skip those already in out_dir (resume), run the rest, store each.
     Returns (store, points, matrix); `on_progress(n_done, n_total, row)` after each point."""
-    from .sweep import definition_hash, design
-    from .sweep_store import SweepStore
+    from relief.model.sweeps.spec import definition_hash, design
+    from relief.model.sweeps.store import SweepStore
 
     points, matrix = design(defn, case)
     store = SweepStore(out_dir, [p.label for p in defn.parameters], case.levers, defn.to_dict(),

@@ -11,8 +11,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .schema import INFO_COLUMNS, TABLES
-
+from relief.model.core.schema import INFO_COLUMNS, TABLES
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -27,7 +26,7 @@ def atomic_file(path: Path, binary: bool = False):
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes owner-only files; results are for sharing
     try:
-        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")) as f:
+        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -47,11 +46,15 @@ def check_out_dir(path: Path, marker: str) -> None:
     path = Path(path)
     if path.exists() or path.is_symlink():
         if not path.is_dir() or path.is_symlink():
-            raise FolderInUse(f"{path} exists and is not a plain folder (a file or a link); choose a new or empty folder")
+            raise FolderInUse(
+                f"{path} exists and is not a plain folder (a file or a link); choose a new or empty folder"
+            )
         if path.resolve() == Path.cwd().resolve():
             raise FolderInUse(f"{path} is the current folder; choose a new or empty folder")
         if any(path.iterdir()) and not (path / marker).exists():
-            raise FolderInUse(f"{path} is not empty and was not written by relief (no {marker}); choose a new or empty folder")
+            raise FolderInUse(
+                f"{path} is not empty and was not written by relief (no {marker}); choose a new or empty folder"
+            )
 
 
 @contextmanager
@@ -79,7 +82,9 @@ def atomic_dir(path: Path, marker: str, owned: tuple = ()):
         if path.exists():
             for entry in path.iterdir():
                 if entry.name not in owned and not (tmp / entry.name).exists():
-                    (shutil.copytree if entry.is_dir() and not entry.is_symlink() else shutil.copy2)(entry, tmp / entry.name)
+                    (shutil.copytree if entry.is_dir() and not entry.is_symlink() else shutil.copy2)(
+                        entry, tmp / entry.name
+                    )
         _fsync_dir(tmp)
         with _signals_held():
             if path.exists():
@@ -164,7 +169,11 @@ def _jsonable(o):
 
 def case_to_text(case) -> dict[str, str]:
     """The files of a case folder (case.yaml and one CSV per non-empty table) as text."""
-    files = {"case.yaml": yaml.safe_dump({k: v for k, v in case.meta.items() if v is not None}, sort_keys=False, allow_unicode=True)}
+    files = {
+        "case.yaml": yaml.safe_dump(
+            {k: v for k, v in case.meta.items() if v is not None}, sort_keys=False, allow_unicode=True
+        )
+    }
     for name, spec in TABLES.items():
         df = case.table(name)
         if spec.optional and not len(df):
@@ -181,18 +190,46 @@ def write_case_folder(case, folder: Path) -> None:
 
 def schema_notes() -> pd.DataFrame:
     """One row per column of every table: the notes sheet of a case workbook."""
-    from .schema import CASE_FIELDS
+    from relief.model.core.schema import CASE_FIELDS
 
-    rows = [{"sheet": "case", "column": f.name, "type": f.kind, "required": "yes" if f.required else "no",
-             "range": _range_text(f), "refers to": "", "meaning": f.description} for f in CASE_FIELDS.values()]
+    rows = [
+        {
+            "sheet": "case",
+            "column": f.name,
+            "type": f.kind,
+            "required": "yes" if f.required else "no",
+            "range": _range_text(f),
+            "refers to": "",
+            "meaning": f.description,
+        }
+        for f in CASE_FIELDS.values()
+    ]
     for t in TABLES.values():
         for c in t.columns:
             required = "optional sheet" if t.optional else ("yes" if c.required else f"no (default {c.default})")
-            rows.append({"sheet": t.name, "column": c.name, "type": c.kind, "required": required,
-                         "range": _range_text(c), "refers to": c.refers_to or "", "meaning": c.description})
+            rows.append(
+                {
+                    "sheet": t.name,
+                    "column": c.name,
+                    "type": c.kind,
+                    "required": required,
+                    "range": _range_text(c),
+                    "refers to": c.refers_to or "",
+                    "meaning": c.description,
+                }
+            )
         for c in INFO_COLUMNS:
-            rows.append({"sheet": t.name, "column": c, "type": "text", "required": "no", "range": "", "refers to": "",
-                         "meaning": "for people: ignored by the model, kept for reports"})
+            rows.append(
+                {
+                    "sheet": t.name,
+                    "column": c,
+                    "type": "text",
+                    "required": "no",
+                    "range": "",
+                    "refers to": "",
+                    "meaning": "for people: ignored by the model, kept for reports",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -204,10 +241,9 @@ def _range_text(spec) -> str:
 
 def write_workbook(path: Path, sheets: dict) -> None:
     """Write DataFrames as the sheets of one .xlsx file, atomically."""
-    with atomic_file(path, binary=True) as f:
-        with pd.ExcelWriter(f, engine="openpyxl") as xw:
-            for name, df in sheets.items():
-                df.to_excel(xw, sheet_name=name[:31], index=False)
+    with atomic_file(path, binary=True) as f, pd.ExcelWriter(f, engine="openpyxl") as xw:
+        for name, df in sheets.items():
+            df.to_excel(xw, sheet_name=name[:31], index=False)
 
 
 def write_case_workbook(case, path: Path) -> None:

@@ -15,8 +15,8 @@ import io
 import json
 from pathlib import Path
 
-from .io import atomic_write_json, atomic_write_text
-from .sweep import SweepError
+from relief.model.core.io import atomic_write_json, atomic_write_text
+from relief.model.sweeps.spec import SweepError
 
 
 def relief_column(scenario: str) -> str:

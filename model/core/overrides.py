@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .case import COEFFICIENT_FIELDS, COEFFICIENT_TABLES, Case, CaseError, coerce, validate
-from .checks import CaseWarning
-from .schema import CASE_FIELDS, TABLES
+from relief.model.core.case import COEFFICIENT_FIELDS, COEFFICIENT_TABLES, Case, CaseError, coerce, validate
+from relief.model.core.checks import CaseWarning
+from relief.model.core.schema import CASE_FIELDS, TABLES
 
 
 class OverrideError(ValueError):
@@ -26,7 +26,7 @@ class Override:
     scale: bool
 
     @staticmethod
-    def parse(text: str) -> "Override":
+    def parse(text: str) -> Override:
         if "*=" in text:
             path, _, value = text.partition("*=")
             scale = True
@@ -47,7 +47,7 @@ class Override:
 def resolve_path(case: Case, path: str):
     """Return ('case', field, None) or (table, column, [row positions]) for a path."""
     if path.startswith("case."):
-        name = path[len("case."):]
+        name = path[len("case.") :]
         if name not in CASE_FIELDS:
             raise OverrideError(f"'{path}': case.yaml has no field '{name}' (fields: {', '.join(CASE_FIELDS)})")
         return "case", name, None
@@ -58,12 +58,18 @@ def resolve_path(case: Case, path: str):
     spec = TABLES[table]
     if not dot or not dot2 or not key:
         keys = ":".join(spec.key)
-        raise OverrideError(f"'{path}': write {table}.{keys.upper()}.COLUMN, e.g. {table}.*.{spec.value_columns[0] if spec.value_columns else 'COLUMN'}")
+        raise OverrideError(
+            f"'{path}': write {table}.{keys.upper()}.COLUMN, e.g. {table}.*.{spec.value_columns[0] if spec.value_columns else 'COLUMN'}"
+        )
     if column not in spec.value_columns:
-        raise OverrideError(f"'{path}': {table} has no settable column '{column}' (columns: {', '.join(spec.value_columns)})")
+        raise OverrideError(
+            f"'{path}': {table} has no settable column '{column}' (columns: {', '.join(spec.value_columns)})"
+        )
     parts = key.split(":")
     if len(parts) != len(spec.key):
-        raise OverrideError(f"'{path}': the key of {table} has {len(spec.key)} part(s) ({':'.join(spec.key)}), '{key}' has {len(parts)}")
+        raise OverrideError(
+            f"'{path}': the key of {table} has {len(spec.key)} part(s) ({':'.join(spec.key)}), '{key}' has {len(parts)}"
+        )
     df = case.table(table)
     match = [True] * len(df)
     for part, col in zip(parts, spec.key):
@@ -125,8 +131,13 @@ def apply_overrides(case: Case, overrides) -> Case:
     if touched_prob:
         _rescale_probabilities(tables["scenarios"], touched_prob)
     try:
-        changed = validate(meta, tables, case.origin, trusted=set(tables) - touched,
-                           coefficients_checked=not (touched & COEFFICIENT_TABLES or fields & COEFFICIENT_FIELDS))
+        changed = validate(
+            meta,
+            tables,
+            case.origin,
+            trusted=set(tables) - touched,
+            coefficients_checked=not (touched & COEFFICIENT_TABLES or fields & COEFFICIENT_FIELDS),
+        )
     except CaseError as e:
         raise OverrideError("the overrides make the case invalid: " + "; ".join(str(p) for p in e.problems)) from None
     # what reading the files warned about (unknown columns and fields) is gone from the
@@ -148,7 +159,9 @@ def _rescale_probabilities(df, touched: set[int]) -> None:
     col = df.columns.get_loc("probability")
     if rest <= 0:
         if target > 1e-9:
-            raise OverrideError("the other scenarios all have probability 0, so they cannot be rescaled to make the total 1")
+            raise OverrideError(
+                "the other scenarios all have probability 0, so they cannot be rescaled to make the total 1"
+            )
         return
     for i in others:
         df.iat[i, col] = df.iat[i, col] * max(target, 0.0) / rest

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .case import Case
+from relief.model.core.case import Case
 
 IIS_TIME_LIMIT = 30.0  # seconds HiGHS may spend looking for an IIS
 NEEDED_TIME_LIMIT = 5.0  # seconds per "what would this limit have to be" solve
@@ -106,7 +106,10 @@ class _Model:
         self.row_name = {}
         for i, con in enumerate(engine.rows):
             idx = con.index()
-            self.row_name[i] = (con.parent_component().name, () if idx is None else (idx if isinstance(idx, tuple) else (idx,)))
+            self.row_name[i] = (
+                con.parent_component().name,
+                () if idx is None else (idx if isinstance(idx, tuple) else (idx,)),
+            )
         self.col_name = {}
         for name in ("x", "y"):
             for idx, v in getattr(self.m, name).items():
@@ -170,7 +173,10 @@ def _iis(engine):
     _, old_limit = h.getOptionValue("iis_time_limit")
     try:
         # from the LP relaxation, made irreducible (the default strategy may return an empty set)
-        h.setOptionValue("iis_strategy", int(highspy.IisStrategy.kIisStrategyFromLp) | int(highspy.IisStrategy.kIisStrategyIrreducible))
+        h.setOptionValue(
+            "iis_strategy",
+            int(highspy.IisStrategy.kIisStrategyFromLp) | int(highspy.IisStrategy.kIisStrategyIrreducible),
+        )
         h.setOptionValue("iis_time_limit", IIS_TIME_LIMIT)
         status, iis = h.getIis()
     finally:
@@ -255,38 +261,61 @@ def _explain_iis(M: _Model, rows: dict, cols: dict) -> list[Conflict]:
             v = needed_row(i, True, modules_of(l))
             why = " (its min_modules)" if M.min_modules[l] > 1 and abs(M.min_modules[l] - lo) < 1e-9 else ""
             fit = "none fits" if v is not None and v < 1e-9 else f"at most {_plural(v, 'module')} fit"
-            text = f"{l} is forced: at least {_plural(lo, 'module')}{why}; with the other limits of this conflict, {fit}" if v is not None \
+            text = (
+                f"{l} is forced: at least {_plural(lo, 'module')}{why}; with the other limits of this conflict, {fit}"
+                if v is not None
                 else f"{l} is forced: at least {_plural(lo, 'module')}{why}"
+            )
             out.append(Conflict("forced", l, lo, v, text, "modules"))
         elif name == "build_min":
             l = idx[0]
             v = needed_row(i, True, modules_of(l))
-            text = f"{l} must have at least its min_modules of {num(M.min_modules[l])} once in the plan" + \
-                (f", but with the other limits of this conflict at most {_plural(v, 'module')} fit" if v is not None else "")
+            text = f"{l} must have at least its min_modules of {num(M.min_modules[l])} once in the plan" + (
+                f", but with the other limits of this conflict at most {_plural(v, 'module')} fit"
+                if v is not None
+                else ""
+            )
             out.append(Conflict("min_modules", l, M.min_modules[l], v, text, "modules"))
         elif name == "build_max":
             l = idx[0]
             v = needed_row(i, False, modules_of(l))
             if v is not None and v > M.max_modules[l] + 1e-6:
-                out.append(Conflict("max_modules", l, M.max_modules[l], v,
-                                    f"{drivers} {need} {_plural(v, 'module')} of {l}, but its max_modules is {num(M.max_modules[l])}", "modules"))
+                out.append(
+                    Conflict(
+                        "max_modules",
+                        l,
+                        M.max_modules[l],
+                        v,
+                        f"{drivers} {need} {_plural(v, 'module')} of {l}, but its max_modules is {num(M.max_modules[l])}",
+                        "modules",
+                    )
+                )
             # otherwise the row only ties "in the plan" to "has modules": the relations say the rest
         elif name == "year_budget":
             t = int(idx[0])
             v = needed_row(i, False)
-            text = (f"{drivers} {need} USD {num(v)}bn of public money in {t}, but the {t} public budget is USD {num(up)}bn" if v is not None
-                    else f"{drivers} {need} more public money in {t} than its budget of USD {num(up)}bn")
+            text = (
+                f"{drivers} {need} USD {num(v)}bn of public money in {t}, but the {t} public budget is USD {num(up)}bn"
+                if v is not None
+                else f"{drivers} {need} more public money in {t} than its budget of USD {num(up)}bn"
+            )
             out.append(Conflict("year_budget", str(t), up, v, text, "USD bn", t))
         elif name == "total_budget_limit":
             v = needed_row(i, False)
-            text = (f"{drivers} {need} USD {num(v)}bn of public money in all, but the total public budget is USD {num(up)}bn" if v is not None
-                    else f"{drivers} {need} more public money than the total public budget of USD {num(up)}bn")
+            text = (
+                f"{drivers} {need} USD {num(v)}bn of public money in all, but the total public budget is USD {num(up)}bn"
+                if v is not None
+                else f"{drivers} {need} more public money than the total public budget of USD {num(up)}bn"
+            )
             out.append(Conflict("total_budget", "total_public_budget", up, v, text, "USD bn"))
         elif name == "pool_limit_row":
             q = idx[0]
             v = needed_row(i, False)
-            text = (f"{drivers} {need} {num(v)} of pool {q}, but its limit is {num(up)}" if v is not None
-                    else f"{drivers} {need} more of pool {q} than its limit of {num(up)}")
+            text = (
+                f"{drivers} {need} {num(v)} of pool {q}, but its limit is {num(up)}"
+                if v is not None
+                else f"{drivers} {need} more of pool {q} than its limit of {num(up)}"
+            )
             out.append(Conflict("pool", q, up, v, text))
         elif name == "requires":
             l, o = idx
@@ -294,9 +323,19 @@ def _explain_iis(M: _Model, rows: dict, cols: dict) -> list[Conflict]:
             out.append(Conflict("requires", f"{l} requires {o}", None, None, f"{l} requires {o} (relations.csv){tail}"))
         elif name == "excludes":
             l, o = idx
-            out.append(Conflict("excludes", f"{l} excludes {o}", None, None, f"{l} and {o} exclude each other (relations.csv)"))
+            out.append(
+                Conflict("excludes", f"{l} excludes {o}", None, None, f"{l} and {o} exclude each other (relations.csv)")
+            )
         else:
-            out.append(Conflict("model", f"{name}{list(idx) if idx else ''}", None, None, f"the model's row {name} {list(idx) if idx else ''}".strip()))
+            out.append(
+                Conflict(
+                    "model",
+                    f"{name}{list(idx) if idx else ''}",
+                    None,
+                    None,
+                    f"the model's row {name} {list(idx) if idx else ''}".strip(),
+                )
+            )
     for j in sorted(cols):
         var, idx = M.col_name.get(j, (None, ()))
         bound = cols[j]
@@ -305,8 +344,11 @@ def _explain_iis(M: _Model, rows: dict, cols: dict) -> list[Conflict]:
             up = lp.col_upper_[j]
             v = needed_col(j, INF, (np.array([j], dtype=np.int32), np.ones(1)))
             if v is None or v > up + 1e-6:
-                text = (f"{drivers} {need} {_plural(v, 'module')} of {l} in {t}, but its max_modules_per_year is {num(up)}" if v is not None
-                        else f"{l} may commit at most {_plural(up, 'module')} in {t} (max_modules_per_year)")
+                text = (
+                    f"{drivers} {need} {_plural(v, 'module')} of {l} in {t}, but its max_modules_per_year is {num(up)}"
+                    if v is not None
+                    else f"{l} may commit at most {_plural(up, 'module')} in {t} (max_modules_per_year)"
+                )
                 out.append(Conflict("max_modules_per_year", l, up, v, text, "modules", int(t)))
         elif var == "y" and bound in (3, 4) and lp.col_upper_[j] < 0.5:
             l = idx[0]
@@ -352,47 +394,108 @@ def _explain_relaxation(M: _Model) -> list[Conflict] | None:
             continue
         if name == "year_budget":
             t = int(idx[0])
-            out.append(Conflict("year_budget", str(t), up, act, f"the public budget of {t} (USD {num(up)}bn) would have to be USD {num(act)}bn", "USD bn", t))
+            out.append(
+                Conflict(
+                    "year_budget",
+                    str(t),
+                    up,
+                    act,
+                    f"the public budget of {t} (USD {num(up)}bn) would have to be USD {num(act)}bn",
+                    "USD bn",
+                    t,
+                )
+            )
         elif name == "total_budget_limit":
-            out.append(Conflict("total_budget", "total_public_budget", up, act,
-                                f"the total public budget (USD {num(up)}bn) would have to be USD {num(act)}bn", "USD bn"))
+            out.append(
+                Conflict(
+                    "total_budget",
+                    "total_public_budget",
+                    up,
+                    act,
+                    f"the total public budget (USD {num(up)}bn) would have to be USD {num(act)}bn",
+                    "USD bn",
+                )
+            )
         elif name == "pool_limit_row":
-            out.append(Conflict("pool", idx[0], up, act, f"pool {idx[0]} (limit {num(up)}) would have to allow {num(act)}"))
+            out.append(
+                Conflict("pool", idx[0], up, act, f"pool {idx[0]} (limit {num(up)}) would have to allow {num(act)}")
+            )
         elif name == "build_min":
             l = idx[0]
             total = float(sum(sol.col_value[j] for j in M.x_cols.get(l, [])))
-            out.append(Conflict("min_modules", l, M.min_modules[l], total,
-                                f"{l} would have to be smaller than its min_modules of {num(M.min_modules[l])} ({_plural(total, 'module')})", "modules"))
+            out.append(
+                Conflict(
+                    "min_modules",
+                    l,
+                    M.min_modules[l],
+                    total,
+                    f"{l} would have to be smaller than its min_modules of {num(M.min_modules[l])} ({_plural(total, 'module')})",
+                    "modules",
+                )
+            )
         elif name in ("requires", "excludes"):
             l, o = idx
             rel = f"{l} {name} {o}"
             out.append(Conflict(name, rel, None, None, f"the relation '{rel}' (relations.csv) would have to go"))
         elif name == "forced":
             l = idx[0]
-            out.append(Conflict("forced", l, lo, act,
-                                f"forcing {l} cannot be met: it needs {_plural(lo, 'module')} but at most {num(act)} can be committed "
-                                "(check its earliest_year, max_modules and relations)", "modules"))
+            out.append(
+                Conflict(
+                    "forced",
+                    l,
+                    lo,
+                    act,
+                    f"forcing {l} cannot be met: it needs {_plural(lo, 'module')} but at most {num(act)} can be committed "
+                    "(check its earliest_year, max_modules and relations)",
+                    "modules",
+                )
+            )
     for j, (var, idx) in M.col_name.items():
         up = lp.col_upper_[j]
         if sol.col_value[j] <= up + tol:
             continue
         if var == "x":
             l, t = idx
-            out.append(Conflict("max_modules_per_year", l, up, sol.col_value[j],
-                                f"{l} would have to commit {_plural(sol.col_value[j], 'module')} in {t}, above its max_modules_per_year ({num(up)})",
-                                "modules", int(t)))
+            out.append(
+                Conflict(
+                    "max_modules_per_year",
+                    l,
+                    up,
+                    sol.col_value[j],
+                    f"{l} would have to commit {_plural(sol.col_value[j], 'module')} in {t}, above its max_modules_per_year ({num(up)})",
+                    "modules",
+                    int(t),
+                )
+            )
         elif var == "y":
-            out.append(Conflict("excluded", idx[0], 0.0, None, f"{idx[0]} would have to be allowed (it is excluded)", "modules"))
+            out.append(
+                Conflict(
+                    "excluded", idx[0], 0.0, None, f"{idx[0]} would have to be allowed (it is excluded)", "modules"
+                )
+            )
     return out
 
 
-KIND_ORDER = ("forced", "min_modules", "requires", "excludes", "excluded", "year_budget", "total_budget", "pool",
-              "max_modules", "max_modules_per_year", "model")
+KIND_ORDER = (
+    "forced",
+    "min_modules",
+    "requires",
+    "excludes",
+    "excluded",
+    "year_budget",
+    "total_budget",
+    "pool",
+    "max_modules",
+    "max_modules_per_year",
+    "model",
+)
 
 
 def _ordered(conflicts: list[Conflict]) -> list[Conflict]:
     """What is asked for first (forced levers, sizes, relations), then the limits it meets."""
-    return sorted(conflicts, key=lambda c: (KIND_ORDER.index(c.kind) if c.kind in KIND_ORDER else len(KIND_ORDER), c.year or 0))
+    return sorted(
+        conflicts, key=lambda c: (KIND_ORDER.index(c.kind) if c.kind in KIND_ORDER else len(KIND_ORDER), c.year or 0)
+    )
 
 
 def explain_infeasibility(engine, case: Case) -> Diagnosis:
@@ -403,15 +506,29 @@ def explain_infeasibility(engine, case: Case) -> Diagnosis:
         if found is not None:
             conflicts = _ordered(_explain_iis(M, *found))
             if conflicts:
-                return Diagnosis("iis", conflicts, "these limits conflict (an irreducible set: moving any one of them "
-                                 "as shown removes this conflict; another may remain)")
+                return Diagnosis(
+                    "iis",
+                    conflicts,
+                    "these limits conflict (an irreducible set: moving any one of them "
+                    "as shown removes this conflict; another may remain)",
+                )
         conflicts = _explain_relaxation(M)
         if conflicts:
             conflicts = _ordered(conflicts)
             forced = f" (with {', '.join(M.forced)} forced)" if M.forced else ""
-            return Diagnosis("feasibility_relaxation", conflicts, f"the smallest changes of the limits that make the request{forced} feasible")
+            return Diagnosis(
+                "feasibility_relaxation",
+                conflicts,
+                f"the smallest changes of the limits that make the request{forced} feasible",
+            )
         if conflicts is None:
-            return Diagnosis("none", [], "HiGHS found no way to meet the request even with budgets, pools, sizes and relations relaxed")
-        return Diagnosis("none", [], "the request conflicts with the fixed logic of the case (earliest years, lead times)")
+            return Diagnosis(
+                "none",
+                [],
+                "HiGHS found no way to meet the request even with budgets, pools, sizes and relations relaxed",
+            )
+        return Diagnosis(
+            "none", [], "the request conflicts with the fixed logic of the case (earliest years, lead times)"
+        )
     except Exception as e:  # an explanation must never hide the infeasibility itself
         return Diagnosis("none", [], f"relief could not work out which limits conflict ({type(e).__name__}: {e})")

@@ -207,7 +207,7 @@ def profile_child(folder: str, top: int = 25) -> str:
         total = max(st.total_tt, 1e-9)
         report.append(f"=== {title}: {wall:.2f} s wall under cProfile (profiled total {total:.2f} s)")
         cum: dict = {}
-        for (file, line, func), (cc, nc, tt, ct, callers) in st.stats.items():
+        for (_file, _line, func), (_cc, _nc, _tt, ct, _callers) in st.stats.items():
             if func in names:
                 cum[func] = max(cum.get(func, 0.0), ct)  # the outermost cumulative time of each name
         for func in names:

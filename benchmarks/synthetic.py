@@ -88,7 +88,10 @@ def generate(size: Size | None = None, seed: int = 0) -> tuple[dict, dict[str, l
     Deterministic: one `random.Random(seed)` drawn in a fixed order."""
     size = size or Size()
     rng = random.Random(seed)
-    r2 = lambda x: round(x, 2)
+
+    def r2(x):
+        return round(x, 2)
+
     first, last = FIRST_YEAR, FIRST_YEAR + size.years - 1
     years = list(range(first, last + 1))
 
@@ -178,10 +181,8 @@ def generate(size: Size | None = None, seed: int = 0) -> tuple[dict, dict[str, l
                     "growth_rate": round(rng.uniform(-0.02, 0.08), 3),
                 }
             )
-        if ri == 0:  # a general track: every pillar counts
-            chosen = list(pillars)
-        else:
-            chosen = rng.sample(pillars, min(len(pillars), rng.randint(2, 4)))
+        # a general track (the first): every pillar counts
+        chosen = list(pillars) if ri == 0 else rng.sample(pillars, min(len(pillars), rng.randint(2, 4)))
         track_pillars[r] = {p: rng.choice([0.25, 0.5, 1.0, 1.0]) for p in chosen}
 
     # --- scenarios ----------------------------------------------------------------

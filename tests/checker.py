@@ -246,7 +246,7 @@ def check_plan(case: SpecCase, plan: dict, force=(), exclude=(), value: bool = T
 
     # lever limits and the built indicator
     portfolio = dict.fromkeys(case.levers, 0.0)
-    for (l, t), v in x.items():
+    for (l, _t), v in x.items():
         portfolio[l] += v
     for l, r in case.levers.items():
         for t in case.years:

@@ -54,7 +54,8 @@ def compare(case, spec: SpecCase, force=(), exclude=()):
     assert res.status == "optimal", f"{where}: status {res.status}"
     ev = res.evaluation
     assert close(ev.expected_relief, bf.best_relief), (
-        f"{where}: relief {ev.expected_relief!r} != brute force {bf.best_relief!r}; best plans: {[p for p, _ in bf.best_plans[:3]]}"
+        f"{where}: relief {ev.expected_relief!r} != brute force {bf.best_relief!r}; "
+        f"best plans: {[p for p, _ in bf.best_plans[:3]]}"
     )
     plan = plan_of_roadmap(ev.roadmap)
     rep = check_plan(spec, plan, force=force, exclude=exclude)
@@ -70,7 +71,8 @@ def compare(case, spec: SpecCase, force=(), exclude=()):
     )
     assert close(rep.discounted_public_spend, bf.min_spend_at_best), (
         f"{where}: plan {plan} spends {rep.discounted_public_spend!r} (discounted), but a plan with the same relief "
-        f"spends {bf.min_spend_at_best!r}: {[p for p, r in bf.best_plans if close(r.discounted_public_spend, bf.min_spend_at_best)][:2]}"
+        f"spends {bf.min_spend_at_best!r}: "
+        f"{[p for p, r in bf.best_plans if close(r.discounted_public_spend, bf.min_spend_at_best)][:2]}"
     )
     return res, bf
 

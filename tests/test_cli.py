@@ -460,7 +460,8 @@ def write_hard_case(folder: Path, levers: int = 10, seed: int = 1) -> Path:
     folder.mkdir()
     years = list(range(2026, 2038))
     (folder / "case.yaml").write_text(
-        f"name: hard\nfirst_year: 2026\nlast_year: 2037\ndata_year: 2026\ndiscount_rate: 0.03\ntotal_public_budget: {levers * 2}\n",
+        "name: hard\nfirst_year: 2026\nlast_year: 2037\ndata_year: 2026\ndiscount_rate: 0.03\n"
+        f"total_public_budget: {levers * 2}\n",
         encoding="utf-8",
     )
 

@@ -295,9 +295,12 @@ def test_default_case_value_of_coordination(korea):
 
 def test_default_case_owner_data_are_sourced():
     for name in ("owners.csv", "owner_sectors.csv"):
-        rows = list(csv.DictReader(open(KOREA / name, encoding="utf-8")))
+        with open(KOREA / name, encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
         assert rows and all(r["source"].startswith("brief ") for r in rows), name
-    for r in csv.DictReader(open(KOREA / "owners.csv", encoding="utf-8")):
+    with open(KOREA / "owners.csv", encoding="utf-8") as f:
+        owners = list(csv.DictReader(f))
+    for r in owners:
         assert "assumption" in r["notes"] or "derived" in r["notes"] or r["capacity_usd_bn"] == ""
 
 

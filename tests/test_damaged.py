@@ -305,7 +305,8 @@ def test_set_values_are_never_evaluated(tmp_path):
     [
         ('parameters: !!python/object/apply:os.system ["touch {marker}"]', ["not valid YAML", "python/object/apply"]),
         (
-            "parameters: [{path: levers.chips.capex_per_module, values: [\"__import__('os').system('touch {marker}')\"]}]",
+            "parameters: [{path: levers.chips.capex_per_module, "
+            "values: [\"__import__('os').system('touch {marker}')\"]}]",
             ["is not a valid capex_per_module"],
         ),
         ("parameters: [{path: levers.chips.capex_per_module, range: [a, b, 3]}]", ["wrong kind"]),
@@ -328,7 +329,10 @@ def test_sweep_files_are_read_safely(tmp_path, spec, words):
 def test_set_values_of_a_sweep_file_are_never_evaluated(tmp_path):
     marker = tmp_path / "ran"
     code = f"__import__('os').system('touch {marker}')"
-    spec = f'set: ["levers.chips.capex_per_module={code}", "case.name={code}"]\nparameters: [{{path: case.mip_gap, values: [0]}}]\n'
+    spec = (
+        f'set: ["levers.chips.capex_per_module={code}", "case.name={code}"]\n'
+        "parameters: [{path: case.mip_gap, values: [0]}]\n"
+    )
     (tmp_path / "sweep.yaml").write_text(spec, encoding="utf-8")
     r = invoke("sweep", TINY, "--spec", tmp_path / "sweep.yaml", "--out", tmp_path / "out")
     assert r.exit_code in (0, 2) and "Traceback" not in r.stderr, (r.stdout, r.stderr)

@@ -515,9 +515,8 @@ def uninterrupted(tmp_path_factory, tiny):
 
 def start_and_wait(work: Path, args, points_csv: Path, lines: int) -> subprocess.Popen:
     """Start `relief ARGS` and return once points.csv holds `lines` finished points."""
-    err = open(work / "stderr.txt", "wb")
-    proc = subprocess.Popen([RELIEF, *args], cwd=work, stdout=subprocess.DEVNULL, stderr=err, env=ENV)
-    err.close()
+    with open(work / "stderr.txt", "wb") as err:
+        proc = subprocess.Popen([RELIEF, *args], cwd=work, stdout=subprocess.DEVNULL, stderr=err, env=ENV)
     deadline = time.monotonic() + 60
     while data_lines(points_csv) < lines and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.002)
@@ -768,7 +767,7 @@ def serial_run(tmp_path_factory):
 def test_failures_are_recorded_and_the_sweep_goes_on(serial_run):
     work, rows, summary = serial_run
     assert len(rows) == 16
-    for pid, row in rows.items():
+    for _pid, row in rows.items():
         budget = float(row["case.total_public_budget"])
         if budget < 0:
             assert row["status"] == "invalid", row

@@ -41,7 +41,7 @@ def case_dir(tmp_path) -> Path:
 
 def read_rows(folder: Path, file: str) -> list[list[str]]:
     with open(folder / file, newline="", encoding="utf-8") as f:
-        return [r for r in csv.reader(f)]
+        return list(csv.reader(f))
 
 
 def write_rows(folder: Path, file: str, rows: list[list[str]]) -> None:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import gc
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyomo.environ as pyo
 
-from relief.model.core.case import Case
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
 
 # Smallest size at which a divisible lever counts as used (modules).
 MIN_DIVISIBLE = 1e-3

@@ -96,8 +96,8 @@ def parse_vary(text: str) -> Parameter:
 @dataclass(frozen=True)
 class Point:
     id: int
-    values: dict  # label -> value ("" where the parameter stays at the case's value)
-    overrides: tuple  # override strings
+    values: dict[str, object]  # by label ("" where the parameter stays at the case's value)
+    overrides: tuple[str, ...]  # PATH=VALUE strings
 
 
 @dataclass
@@ -109,7 +109,7 @@ class SweepDefinition:
     case: str | None = None
     force: tuple = ()
     exclude: tuple = ()
-    fixed: tuple = ()  # --set overrides applied to every point
+    fixed: tuple[str, ...] = ()  # --set overrides applied to every point
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -22,6 +22,7 @@ import numpy as np
 import yaml
 
 from relief.model.core.coerce import coerce
+from relief.model.core.options import solver_info
 from relief.model.core.overrides import Override, OverrideError, resolve_path
 from relief.model.core.schema import CASE_FIELDS, TABLES
 from relief.model.sweeps.designs import SweepError, analyze, sample, sample_note
@@ -286,8 +287,6 @@ def summarize(
 ) -> dict:
     """summary.json of a sweep: definition, case hash, solver, counts by status, how often
     each lever is chosen, and the method's own results (tornado data, sensitivity indices)."""
-    from relief.model.core.options import solver_info
-
     rows = [done[p.id] for p in points if p.id in done]
     counts: dict[str, int] = {}
     for r in rows:

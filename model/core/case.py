@@ -35,6 +35,10 @@ __all__ = ["Case", "CaseError", "Problem", "load_case", "validate"]
 
 @dataclass(frozen=True)
 class Case:
+    """A validated case: case.yaml's fields in `meta`, one typed DataFrame per schema table
+    (each row keeps its spreadsheet row number in `_row`), where it came from, and the
+    warnings validation found. Immutable: `replaced` makes a changed copy."""
+
     meta: dict
     tables: dict[str, pd.DataFrame]
     origin: str = "<memory>"

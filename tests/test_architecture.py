@@ -263,6 +263,5 @@ def test_the_model_reads_files_only_at_its_edges():
             name = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
             if name in READ_CALLS:
                 reads.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}(")
-    assert not reads, "files read outside model/core/read.py, io.py, sweeps/store.py and sweeps/spec.py:\n" + "\n".join(
-        reads
-    )
+    edges = "model/core/read.py, io.py, sweeps/store.py and sweeps/spec.py"
+    assert not reads, f"files read outside {edges}:\n" + "\n".join(reads)

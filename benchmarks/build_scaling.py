@@ -152,7 +152,7 @@ def profile_child(folder: str, top: int = 25) -> str:
             "load_case (read + validate)",
             lambda h: load_case(folder),
             "case",
-            ["_read_folder", "validate", "_validate_table", "rule_references", "rule_ladders", "rule_tariffs"],
+            ["read_folder", "validate", "validate_table", "rule_references", "rule_ladders", "rule_tariffs"],
         ),
         (
             "build_model (Pyomo)",

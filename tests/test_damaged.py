@@ -342,7 +342,7 @@ def test_set_values_of_a_sweep_file_are_never_evaluated(tmp_path):
 def test_no_input_is_evaluated_as_code():
     """No eval, exec, literal_eval, pickle or unsafe YAML anywhere in relief's code; the
     one yaml.load uses a subclass of the safe loader."""
-    from relief.model.core import case
+    from relief.model.core import read as case
 
     assert issubclass(case._CaseYamlLoader, __import__("yaml").SafeLoader)
     unsafe = re.compile(

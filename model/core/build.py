@@ -12,10 +12,12 @@ from __future__ import annotations
 import gc
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyomo.environ as pyo
 
-from relief.model.core.case import Case
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
 
 # Smallest size at which a divisible lever counts as used (modules).
 MIN_DIVISIBLE = 1e-3
@@ -27,24 +29,24 @@ class Structure:
 
     years: tuple[int, ...]
     levers: tuple[str, ...]
-    integer: dict  # lever -> bool
-    lead: dict  # lever -> lead_time_years
-    spread: dict  # lever -> years over which capex is spent: max(lead, 1)
-    lever_years: tuple  # (l, t) with t >= earliest_year: where x exists
+    integer: dict[str, bool]  # by lever
+    lead: dict[str, int]  # by lever: lead_time_years
+    spread: dict[str, int]  # by lever: years over which capex is spent, max(lead, 1)
+    lever_years: tuple[tuple[str, int], ...]  # (l, t) with t >= earliest_year: where x exists
     scenarios: tuple[str, ...]
     tracks: tuple[str, ...]
     pillars: tuple[str, ...]
-    contributions: tuple  # (l, p) with a score
-    weights: tuple  # (s, r, p) with a weight
-    base: dict  # (s, r) -> baseline tier
-    tiers: tuple  # (s, r, k), k not the baseline
-    requirements: tuple  # (s, r, k, p)
+    contributions: tuple[tuple[str, str], ...]  # (l, p) with a score
+    weights: tuple[tuple[str, str, str], ...]  # (s, r, p) with a weight
+    base: dict[tuple[str, str], str]  # (s, r) -> baseline tier
+    tiers: tuple[tuple[str, str, str], ...]  # (s, r, k), k not the baseline
+    requirements: tuple[tuple[str, str, str, str], ...]  # (s, r, k, p)
     pools: tuple[str, ...]
-    pool_uses: tuple  # (l, q)
-    track_levers: tuple  # (s, r, l) where some weighted pillar of (s, r) gets a score from l
-    required_pillars: tuple  # (s, p) whose pillar score a tier requirement needs
-    requires: tuple  # (l, other)
-    excludes: tuple  # (l, other)
+    pool_uses: tuple[tuple[str, str], ...]  # (l, q)
+    track_levers: tuple[tuple[str, str, str], ...]  # (s, r, l) where some weighted pillar of (s, r) gets a score from l
+    required_pillars: tuple[tuple[str, str], ...]  # (s, p) whose pillar score a tier requirement needs
+    requires: tuple[tuple[str, str], ...]  # (l, other)
+    excludes: tuple[tuple[str, str], ...]  # (l, other)
     has_total_budget: bool
     risk: str = "expected"  # risk_measure: expected | cvar | worst (model/risk.py)
 

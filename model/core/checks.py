@@ -154,8 +154,9 @@ def check_unreachable_tiers(case: Case) -> list[CaseWarning]:
                     "tiers.csv",
                     [t.get("_row")],
                     "threshold",
-                    f"{s}/{r}/{k} is unreachable: the highest possible score by {last} is {_num(track_ub.get((s, r), 0.0))} "
-                    f"(every lever at max_modules, as early as allowed), below the threshold {_num(t['threshold'])}",
+                    f"{s}/{r}/{k} is unreachable: the highest possible score by {last} is "
+                    f"{_num(track_ub.get((s, r), 0.0))} (every lever at max_modules, as early as allowed), "
+                    f"below the threshold {_num(t['threshold'])}",
                 )
             )
     for q in _records(case, "tier_requirements"):
@@ -167,8 +168,9 @@ def check_unreachable_tiers(case: Case) -> list[CaseWarning]:
                     "tier_requirements.csv",
                     [q.get("_row")],
                     "min_score",
-                    f"{s}/{r}/{k} is unreachable: the highest possible {p} score by {last} is {_num(pillar_ub.get((s, p), 0.0))} "
-                    f"(every lever at max_modules, as early as allowed), below the {_num(q['min_score'])} the tier requires",
+                    f"{s}/{r}/{k} is unreachable: the highest possible {p} score by {last} is "
+                    f"{_num(pillar_ub.get((s, p), 0.0))} (every lever at max_modules, as early as allowed), "
+                    f"below the {_num(q['min_score'])} the tier requires",
                 )
             )
     return out
@@ -203,7 +205,10 @@ def check_unscored_levers(case: Case) -> list[CaseWarning]:
         if any(p in counts for p in pillars):
             continue
         if pillars:
-            why = f"scores only in {', '.join(pillars)}, which no track weights in any scenario (pillar_weights.csv) and no tier requires"
+            why = (
+                f"scores only in {', '.join(pillars)}, which no track weights in any scenario (pillar_weights.csv) "
+                "and no tier requires"
+            )
         else:
             why = "has no positive score in contributions.csv"
         out.append(
@@ -257,8 +262,9 @@ def check_ladder_rates(case: Case) -> list[CaseWarning]:
                         "tariffs.csv",
                         [hi.get("_row") for _, hi, _ in worse],
                         "rate",
-                        f"{s}/{r}/{upper['tier']} (threshold {_num(upper['threshold'])}) has a higher rate than the lower tier "
-                        f"{lower['tier']} (threshold {_num(lower['threshold'])}, tariffs.csv row(s) "
+                        f"{s}/{r}/{upper['tier']} (threshold {_num(upper['threshold'])}) "
+                        f"has a higher rate than the lower tier {lower['tier']} "
+                        f"(threshold {_num(lower['threshold'])}, tariffs.csv row(s) "
                         f"{', '.join(str(lo.get('_row')) for _, _, lo in worse)}): {what}",
                     )
                 )
@@ -288,7 +294,8 @@ def check_late_levers(case: Case) -> list[CaseWarning]:
                     "levers.csv",
                     [l.get("_row")],
                     "earliest_year",
-                    f"lever '{l['lever']}' can never be committed: earliest_year {l['earliest_year']} is after last_year {last}",
+                    f"lever '{l['lever']}' can never be committed: "
+                    f"earliest_year {l['earliest_year']} is after last_year {last}",
                 )
             )
         elif start + lead > last:
@@ -320,7 +327,7 @@ def check_coefficient_range(case: Case) -> list[CaseWarning]:
     fractions the range is rarely above 1e4, so a warning usually means a unit slip
     (exports in USD instead of USD bn, a rate in percent). One warning, at the largest
     value, naming the smallest."""
-    values = []  # (abs value, file, row, column, value)
+    values: list[tuple[float, str, int | None, str, float]] = []  # (abs value, file, row, column, value)
     for name, cols in SCALE_COLUMNS.items():
         file = f"{name}.csv"
         for r in _records(case, name):
@@ -345,8 +352,9 @@ def check_coefficient_range(case: Case) -> list[CaseWarning]:
             big[1],
             [big[2]],
             big[3],
-            f"{_num(big[4])} is {ratio:.1e} times the smallest non-zero number of the case ({_num(small[4])} in {where}); "
-            f"above {COEFFICIENT_RANGE:.0e} the solver may struggle: check the units (money in USD bn, rates as fractions)",
+            f"{_num(big[4])} is {ratio:.1e} times the smallest non-zero number of the case "
+            f"({_num(small[4])} in {where}); above {COEFFICIENT_RANGE:.0e} the solver may struggle: "
+            "check the units (money in USD bn, rates as fractions)",
         )
     ]
 

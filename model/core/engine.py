@@ -16,7 +16,7 @@ import signal
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
@@ -103,6 +103,30 @@ class _Slot:
     offset: object = 0.0  # the row's constant term, subtracted from its bounds
 
 
+@dataclass
+class _Rows:
+    """The rows of the HiGHS model as they are gathered, row-wise: row i's columns and
+    values are index[starts[i]:starts[i + 1]] and value[...], its bounds lower[i], upper[i]."""
+
+    starts: list[int] = field(default_factory=lambda: [0])
+    index: list[int] = field(default_factory=list)
+    value: list[float] = field(default_factory=list)
+    lower: list[float] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
+
+
+def _dependency_map(slots: list[_Slot]) -> dict[int, list[int]]:
+    """id of each mutable Param -> the slots (numbers in HiGHS) to recompute when it changes."""
+    deps: dict[int, list[int]] = {}
+    for s_i, s in enumerate(slots):
+        for p in _params_in(s.expr):
+            deps.setdefault(id(p), []).append(s_i)
+        if not _is_constant(s.offset):
+            for p in _params_in(s.offset):
+                deps.setdefault(id(p), []).append(s_i)
+    return deps
+
+
 class HighsEngine:
     """One `highspy.Highs` holding a relief model; `solve()` runs both lexicographic stages."""
 
@@ -110,14 +134,29 @@ class HighsEngine:
         with paused_gc():
             self._translate(model, options)
 
-    def _translate(self, model, options: SolveOptions) -> None:
+    def _translate(self, model: pyo.ConcreteModel, options: SolveOptions) -> None:
+        """The Pyomo model as one HiGHS model: its columns, its constraint rows, one row per
+        lexicographic stage but the last (to keep that stage's value), and the map from each
+        mutable Param to the numbers in HiGHS that depend on it."""
         self.model = model
         self.options = options
-        self.cols = list(model.component_data_objects(pyo.Var, active=True, descend_into=True))
-        col = {id(v): j for j, v in enumerate(self.cols)}
-        self.col_of = col
-        n = len(self.cols)
         slots: list[_Slot] = []
+        lo, up, integ = self._columns(model, slots)
+        rows = self._constraint_rows(model, slots)
+        self._stage_objectives(model, rows, slots)
+        self._pass_to_highs(lo, up, integ, rows, options)
+        self.slots = slots
+        self.col_lo, self.col_up = lo.copy(), up.copy()
+        self.row_lo, self.row_up = np.array(rows.lower), np.array(rows.upper)
+        self.deps: dict[int, list[int]] = _dependency_map(slots)
+        self.last_solution = None
+        self.stage1_floor: float | None = None  # a lower bound on the first stage's value (alternatives)
+
+    def _columns(self, model: pyo.ConcreteModel, slots: list[_Slot]) -> tuple[np.ndarray, np.ndarray, list]:
+        """Every active variable a column, in Pyomo's order: its bounds and integrality."""
+        self.cols = list(model.component_data_objects(pyo.Var, active=True, descend_into=True))
+        self.col_of = {id(v): j for j, v in enumerate(self.cols)}
+        n = len(self.cols)
         lo, up, integ = np.zeros(n), np.zeros(n), []
         for j, v in enumerate(self.cols):
             lo[j] = -INF if v.lower is None else _num(v.lower)
@@ -129,29 +168,39 @@ class HighsEngine:
             integ.append(
                 highspy.HighsVarType.kInteger if v.is_integer() or v.is_binary() else highspy.HighsVarType.kContinuous
             )
-        self.rows = [c for c in model.component_data_objects(pyo.Constraint, active=True, descend_into=True)]
-        starts, index, value, rlo, rup = [0], [], [], [], []
+        return lo, up, integ
+
+    def _constraint_rows(self, model: pyo.ConcreteModel, slots: list[_Slot]) -> _Rows:
+        """Every active constraint a row, in Pyomo's order; its constant moves into its bounds."""
+        col = self.col_of
+        self.rows = list(model.component_data_objects(pyo.Constraint, active=True, descend_into=True))
+        rows = _Rows()
         for i, con in enumerate(self.rows):
             repn = generate_standard_repn(con.body, compute_values=False, quadratic=False)
             for v, c in zip(repn.linear_vars, repn.linear_coefs):
-                index.append(col[id(v)])
-                value.append(float(c) if _is_constant(c) else _num(c))
+                rows.index.append(col[id(v)])
+                rows.value.append(float(c) if _is_constant(c) else _num(c))
                 if not _is_constant(c):
                     slots.append(_Slot("coef", i, col[id(v)], c))
-            starts.append(len(index))
+            rows.starts.append(len(rows.index))
             const = repn.constant
-            rlo.append(-INF if con.lower is None else _num(con.lower) - _num(const))
-            rup.append(INF if con.upper is None else _num(con.upper) - _num(const))
+            rows.lower.append(-INF if con.lower is None else _num(con.lower) - _num(const))
+            rows.upper.append(INF if con.upper is None else _num(con.upper) - _num(const))
             if not (_is_constant(con.lower) and _is_constant(const)) and con.lower is not None:
                 slots.append(_Slot("row_lo", i, -1, con.lower, const))
             if not (_is_constant(con.upper) and _is_constant(const)) and con.upper is not None:
                 slots.append(_Slot("row_up", i, -1, con.upper, const))
-        # the objective of each lexicographic stage (build.lexicographic_stages), and for
-        # every stage but the last a row that keeps its value in the stages after it
+        return rows
+
+    def _stage_objectives(self, model: pyo.ConcreteModel, rows: _Rows, slots: list[_Slot]) -> None:
+        """The objective of each lexicographic stage (build.lexicographic_stages), and for
+        every stage but the last a row that keeps its value in the stages after it (free
+        until that stage is solved)."""
+        col = self.col_of
         self.stages = [(name, sense) for name, _, sense in model.lexicographic_stages]
-        self.costs = [np.zeros(n) for _ in self.stages]
+        self.costs = [np.zeros(len(self.cols)) for _ in self.stages]
         self.keep_rows: list[int | None] = []
-        for g, (name, expr, sense) in enumerate(model.lexicographic_stages):
+        for g, (_, expr, _) in enumerate(model.lexicographic_stages):
             target = self.costs[g]
             repn = generate_standard_repn(
                 expr.expr if hasattr(expr, "expr") else expr, compute_values=False, quadratic=False
@@ -163,28 +212,31 @@ class HighsEngine:
             if g == len(model.lexicographic_stages) - 1:
                 self.keep_rows.append(None)
                 continue
-            self.keep_rows.append(len(rlo))
+            self.keep_rows.append(len(rows.lower))
             stage_cols = sorted(
-                {s.i for s in slots if s.kind == "cost" and s.j == g} | set(int(j) for j in np.nonzero(target)[0])
+                {s.i for s in slots if s.kind == "cost" and s.j == g} | {int(j) for j in np.nonzero(target)[0]}
             )
-            index.extend(stage_cols)
-            value.extend(float(target[j]) for j in stage_cols)
-            starts.append(len(index))
-            rlo.append(-INF)
-            rup.append(INF)
+            rows.index.extend(stage_cols)
+            rows.value.extend(float(target[j]) for j in stage_cols)
+            rows.starts.append(len(rows.index))
+            rows.lower.append(-INF)
+            rows.upper.append(INF)
         # the names of the default two stages, kept for benchmarks/sweep_speed.py
         self.relief_row = self.keep_rows[0]
         self.relief_cost, self.spend_cost = self.costs[0], self.costs[-1]
 
+    def _pass_to_highs(self, lo: np.ndarray, up: np.ndarray, integ: list, rows: _Rows, options: SolveOptions) -> None:
+        """One highspy.Highs with relief's options, holding the columns and rows (row-wise)."""
+        n = len(self.cols)
         lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = n, len(rlo)
+        lp.num_col_, lp.num_row_ = n, len(rows.lower)
         lp.col_cost_ = np.zeros(n)
         lp.col_lower_, lp.col_upper_ = lo, up
-        lp.row_lower_, lp.row_upper_ = np.array(rlo), np.array(rup)
+        lp.row_lower_, lp.row_upper_ = np.array(rows.lower), np.array(rows.upper)
         lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
-        lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
-        lp.a_matrix_.value_ = np.array(value, dtype=float)
+        lp.a_matrix_.start_ = np.array(rows.starts, dtype=np.int32)
+        lp.a_matrix_.index_ = np.array(rows.index, dtype=np.int32)
+        lp.a_matrix_.value_ = np.array(rows.value, dtype=float)
         lp.integrality_ = integ
         with quiet_stdout(options.verbose):
             self.highs = highspy.Highs()
@@ -199,18 +251,6 @@ class HighsEngine:
         self._caught_signal = None
         for event in (h.cbSimplexInterrupt, h.cbIpmInterrupt, h.cbMipInterrupt):
             event += self._interrupt_point
-        self.slots = slots
-        self.col_lo, self.col_up = lo.copy(), up.copy()
-        self.row_lo, self.row_up = np.array(rlo), np.array(rup)
-        self.deps: dict[int, list[int]] = {}
-        for s_i, s in enumerate(slots):
-            for p in _params_in(s.expr):
-                self.deps.setdefault(id(p), []).append(s_i)
-            if not _is_constant(s.offset):
-                for p in _params_in(s.offset):
-                    self.deps.setdefault(id(p), []).append(s_i)
-        self.last_solution = None
-        self.stage1_floor: float | None = None  # a lower bound on the first stage's value (alternatives)
 
     def add_row(self, terms, lower: float, upper: float = INF) -> int:
         """Add a row lower <= sum coef * var <= upper, terms = [(var, coef)], to HiGHS only

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from relief.model.core.schema import INFO_COLUMNS, TABLES
+from relief.model.core.schema import CASE_FIELDS, INFO_COLUMNS, TABLES
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -190,8 +190,6 @@ def write_case_folder(case, folder: Path) -> None:
 
 def schema_notes() -> pd.DataFrame:
     """One row per column of every table: the notes sheet of a case workbook."""
-    from relief.model.core.schema import CASE_FIELDS
-
     rows = [
         {
             "sheet": "case",

@@ -43,11 +43,12 @@ class SolveOptions:
     @staticmethod
     def resolve(case_meta: dict, **given) -> SolveOptions:
         """Command-line values win over case.yaml, which wins over relief's defaults."""
-        pick = lambda k, default: (
-            given.get(k)
-            if given.get(k) is not None
-            else (case_meta.get(k) if case_meta.get(k) is not None else default)
-        )
+
+        def pick(k: str, default: object) -> object:
+            if given.get(k) is not None:
+                return given.get(k)
+            return case_meta.get(k) if case_meta.get(k) is not None else default
+
         return SolveOptions(
             time_limit=pick("time_limit", DEFAULT_TIME_LIMIT),
             mip_gap=pick("mip_gap", DEFAULT_MIP_GAP),
@@ -70,7 +71,7 @@ class SolveOutcome:
     stage2: str | None = None  # status of the spending stage
     spend_objective: float | None = None  # discounted public spending of the stage-2 plan, as HiGHS computed it
     log: str = ""
-    solver: dict = field(default_factory=dict)
+    solver: dict[str, str] = field(default_factory=dict)
 
 
 def solver_info() -> dict:
@@ -93,7 +94,7 @@ def quiet_stdout(verbose: bool):
         if verbose:
             os.dup2(2, 1)
         else:
-            sink = tempfile.TemporaryFile()
+            sink = tempfile.TemporaryFile()  # noqa: SIM115 (closed below, once fd 1 is restored)
             os.dup2(sink.fileno(), 1)
         yield
     finally:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from relief.model.core.case import COEFFICIENT_FIELDS, COEFFICIENT_TABLES, Case, CaseError, coerce, validate
+from relief.model.core.case import Case, CaseError, validate
 from relief.model.core.checks import CaseWarning
+from relief.model.core.coerce import coerce
+from relief.model.core.rules import COEFFICIENT_FIELDS, COEFFICIENT_TABLES
 from relief.model.core.schema import CASE_FIELDS, TABLES
 
 
@@ -58,9 +60,8 @@ def resolve_path(case: Case, path: str):
     spec = TABLES[table]
     if not dot or not dot2 or not key:
         keys = ":".join(spec.key)
-        raise OverrideError(
-            f"'{path}': write {table}.{keys.upper()}.COLUMN, e.g. {table}.*.{spec.value_columns[0] if spec.value_columns else 'COLUMN'}"
-        )
+        example = spec.value_columns[0] if spec.value_columns else "COLUMN"
+        raise OverrideError(f"'{path}': write {table}.{keys.upper()}.COLUMN, e.g. {table}.*.{example}")
     if column not in spec.value_columns:
         raise OverrideError(
             f"'{path}': {table} has no settable column '{column}' (columns: {', '.join(spec.value_columns)})"

@@ -1,7 +1,7 @@
 """The input schema of a case: one declarative description per table.
 
 This is the single source of truth for what a case folder holds (model-spec section 2).
-Validation (`relief.model.case`), the docs' table reference and the parameter paths of
+Validation (`relief.model.core.validate`), the docs' table reference and the parameter paths of
 `--set` all read from it. A column is described once: its type, its range, whether it
 is part of the key, and which other table's key it must refer to.
 """
@@ -49,7 +49,7 @@ class Table:
     description: str
     optional: bool = False
     allow_empty: bool = False
-    implicit_keys: tuple = ()  # keys that exist without a row (the owner `government`)
+    implicit_keys: tuple[str, ...] = ()  # keys that exist without a row (the owner `government`)
     used_by: str | None = None  # an analysis that alone reads this table (None: the solve reads it)
 
     @property
@@ -361,18 +361,20 @@ def power_of_ten(x: float) -> str:
     return f"1e{round(math.log10(x))}"
 
 
-def reference_markdown() -> str:
-    """The table reference of docs/inputs.md, produced from this schema (a test keeps them equal)."""
+def _range_text(c: Column | Field) -> str:
+    lo = "" if c.min is None else (f"> {c.min:g}" if c.min_exclusive else f">= {c.min:g}")
+    hi = "" if c.max is None else f"<= {c.max:g}"
+    return ", ".join(x for x in (lo, hi) if x)
 
-    def rng(c) -> str:
-        lo = "" if c.min is None else (f"> {c.min:g}" if c.min_exclusive else f">= {c.min:g}")
-        hi = "" if c.max is None else f"<= {c.max:g}"
-        return ", ".join(x for x in (lo, hi) if x)
 
+def _case_yaml_reference() -> list[str]:
+    """The title, the common columns and the table of case.yaml's fields."""
     lines = [
         "# Case inputs",
         "",
-        "Generated from `model/core/schema.py` by `python -c \"from relief.model.core.schema import reference_markdown as r; print(r(), end='')\" > docs/inputs.md`.",
+        "Generated from `model/core/schema.py` by "
+        "`python -c \"from relief.model.core.schema import reference_markdown as r; print(r(), end='')\" "
+        "> docs/inputs.md`.",
         "Money is in USD billions, rates are fractions (0.15 = 15%). Every table may also carry the columns "
         + ", ".join(f"`{c}`" for c in INFO_COLUMNS)
         + ", which the model ignores but keeps for reports.",
@@ -384,61 +386,83 @@ def reference_markdown() -> str:
     ]
     for f in CASE_FIELDS.values():
         req = "yes" if f.required else f"no (default {f.default})"
-        lines.append(f"| `{f.name}` | {f.kind} | {req} | {rng(f)} | {f.description} |")
+        lines.append(f"| `{f.name}` | {f.kind} | {req} | {_range_text(f)} | {f.description} |")
+    return lines
+
+
+def _table_reference(t: Table) -> list[str]:
+    """One table's section: what it holds, its key and the table of its columns."""
+    key = f"Key: {', '.join(f'`{k}`' for k in t.key)}."
+    if t.implicit_keys:
+        key += " " + ", ".join(f"`{k}`" for k in t.implicit_keys) + " exists without a row."
+    if t.used_by:
+        key += f" Only `{t.used_by}` reads this table; `relief solve` ignores it."
+    lines = [
+        "",
+        f"## {t.file}{' (optional)' if t.optional else ''}",
+        "",
+        t.description[0].upper() + t.description[1:] + ".",
+        key,
+        "",
+        "| column | type | range | refers to | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for c in t.columns:
+        meaning = c.description
+        if not c.required:
+            meaning += " (optional column" + ("" if c.default is None else f", default `{c.default}`") + ")"
+        if c.used_by and not t.used_by:
+            meaning += f"; only `{c.used_by}` reads it"
+        lines.append(f"| `{c.name}` | {c.kind} | {_range_text(c)} | {c.refers_to or ''} | {meaning} |")
+    return lines
+
+
+def reference_markdown() -> str:
+    """The table reference of docs/inputs.md, produced from this schema (a test keeps them equal)."""
+    lines = _case_yaml_reference()
     for t in TABLES.values():
-        key = f"Key: {', '.join(f'`{k}`' for k in t.key)}."
-        if t.implicit_keys:
-            key += " " + ", ".join(f"`{k}`" for k in t.implicit_keys) + " exists without a row."
-        if t.used_by:
-            key += f" Only `{t.used_by}` reads this table; `relief solve` ignores it."
-        lines += [
-            "",
-            f"## {t.file}{' (optional)' if t.optional else ''}",
-            "",
-            t.description[0].upper() + t.description[1:] + ".",
-            key,
-            "",
-            "| column | type | range | refers to | meaning |",
-            "|---|---|---|---|---|",
-        ]
-        for c in t.columns:
-            meaning = c.description
-            if not c.required:
-                meaning += " (optional column" + ("" if c.default is None else f", default `{c.default}`") + ")"
-            if c.used_by and not t.used_by:
-                meaning += f"; only `{c.used_by}` reads it"
-            lines.append(f"| `{c.name}` | {c.kind} | {rng(c)} | {c.refers_to or ''} | {meaning} |")
+        lines += _table_reference(t)
     lines += [
         "",
         "## Rules across tables",
         "",
         "- scenario probabilities sum to 1 (within 1e-6);",
-        "- every scenario has a ladder on every track (tracks are named in sectors.csv), with exactly one baseline tier of threshold 0;",
-        "- every tier of every ladder has a rate for every sector of its track, and a sector is rated only under its own track;",
+        "- every scenario has a ladder on every track (tracks are named in sectors.csv), "
+        "with exactly one baseline tier of threshold 0;",
+        "- every tier of every ladder has a rate for every sector of its track, "
+        "and a sector is rated only under its own track;",
         "- every year of the horizon has a public budget (years outside it are ignored);",
         "- min_modules <= max_modules; keys are unique; keys that name other tables' rows exist;",
         "- a relation is `requires` or `excludes`, between two different levers;",
-        "- an owner's kind is `company` or `government`; the owner `government` exists without a row and, if listed, is of kind government;",
-        "- the government cares about every sector, so owner_sectors.csv lists the sectors of companies (a row for a government owner is a warning);",
+        "- an owner's kind is `company` or `government`; the owner `government` exists without a row and, "
+        "if listed, is of kind government;",
+        "- the government cares about every sector, so owner_sectors.csv lists the sectors of companies "
+        "(a row for a government owner is a warning);",
         "- identifiers may not contain `:` or `*` (they are used in parameter paths); any other Unicode text is fine;",
-        f"- numbers are finite and at most {power_of_ten(MAX_NUMBER)} in size; the model's coefficients that multiply them "
-        f"(a weight times a score, exports grown since data_year times a rate cut, ...) at most {power_of_ten(MAX_COEFFICIENT)}, "
-        "so that the solver takes them exactly.",
+        f"- numbers are finite and at most {power_of_ten(MAX_NUMBER)} in size; the model's coefficients that multiply "
+        "them (a weight times a score, exports grown since data_year times a rate cut, ...) at most "
+        f"{power_of_ten(MAX_COEFFICIENT)}, so that the solver takes them exactly.",
         "",
         "## Reading a case safely",
         "",
         "- Tables are found by their fixed names in the case folder; nothing in a case names a file. A table or "
-        "case.yaml that is a link to a file outside the case folder, or that is not a regular file (a folder, a pipe), is refused.",
-        f"- An input file may be at most {DEFAULT_MAX_FILE_MB} MB, and so may what a workbook unpacks to (checked before "
-        f"it is unpacked); the variable `{MAX_FILE_MB_VARIABLE}` sets another limit in MB.",
-        '- Files are UTF-8; a UTF-8 byte-order mark (Excel\'s "CSV UTF-8") is fine. Another encoding is refused, naming the row of its first odd byte.',
-        "- case.yaml is read with YAML's safe loader: a `!!python/...` tag is refused, and so are a field given twice and "
-        "a list or mapping as a value. No input is ever evaluated as code: not a table, not case.yaml, not a `--set` value, not a sweep file.",
-        "- An unknown column or case.yaml field is a warning, not an error. A problem of a workbook names the workbook and "
-        "sheet: `case.xlsx [levers], row 3, column capex_per_module: 'two' is not a number`.",
+        "case.yaml that is a link to a file outside the case folder, or that is not a regular file (a folder, a pipe), "
+        "is refused.",
+        f"- An input file may be at most {DEFAULT_MAX_FILE_MB} MB, and so may what a workbook unpacks to "
+        f"(checked before it is unpacked); the variable `{MAX_FILE_MB_VARIABLE}` sets another limit in MB.",
+        '- Files are UTF-8; a UTF-8 byte-order mark (Excel\'s "CSV UTF-8") is fine. Another encoding is refused, '
+        "naming the row of its first odd byte.",
+        "- case.yaml is read with YAML's safe loader: a `!!python/...` tag is refused, "
+        "and so are a field given twice and a list or mapping as a value. "
+        "No input is ever evaluated as code: not a table, not case.yaml, not a `--set` value, not a sweep file.",
+        "- An unknown column or case.yaml field is a warning, not an error. "
+        "A problem of a workbook names the workbook and sheet: "
+        "`case.xlsx [levers], row 3, column capex_per_module: 'two' is not a number`.",
         "",
-        "Breaking a rule is an error. Data that is legal but suspicious (a tier no portfolio can reach, a lever that scores",
-        "in no weighted pillar, a ladder whose higher tier raises a rate, a lever that cannot operate within the horizon,",
+        "Breaking a rule is an error. Data that is legal but suspicious "
+        "(a tier no portfolio can reach, a lever that scores",
+        "in no weighted pillar, a ladder whose higher tier raises a rate, "
+        "a lever that cannot operate within the horizon,",
         "numbers far apart in scale) gives warnings instead: see [validation.md](validation.md).",
         "",
     ]

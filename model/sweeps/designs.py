@@ -20,26 +20,41 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from relief.model.sweeps.spec import Parameter, SweepError
+if TYPE_CHECKING:
+    from relief.model.sweeps.spec import Parameter
 
 SAMPLING_METHODS = ("lhs", "sobol", "morris")
 MORRIS_LEVELS = 4  # the sampler and the analyzer must use the same number of grid levels
 CONF_LEVEL = 0.95
 NUM_RESAMPLES = 1000  # bootstrap resamples for the confidence intervals of every method
 
+
+class SweepError(ValueError):
+    """A sweep definition that cannot be used (exit code 2). Defined here, in the lowest
+    module of the sweeps, so that a design can refuse its samples without importing the
+    sweep definition (relief.model.sweeps.spec), which uses the designs."""
+
+
 DESCRIPTIONS = {
-    "sobol": ("Sobol' first-order (S1) and total (ST) indices: share of the variance of the "
-              "output due to each parameter alone / with its interactions; SALib, Saltelli "
-              "scheme, 95% bootstrap confidence half-widths (*_conf)"),
-    "morris": ("Morris elementary effects: mu_star = mean absolute effect (importance), "
-               "mu = mean signed effect, sigma = spread (interactions or non-linearity), "
-               "in output units per full range of the parameter; SALib, 4 levels, 95% "
-               "bootstrap confidence half-width of mu_star"),
-    "lhs": ("Spearman rank correlation of each parameter with the output over a Latin "
-            "hypercube (scipy), with a 95% bootstrap (BCa) confidence interval"),
+    "sobol": (
+        "Sobol' first-order (S1) and total (ST) indices: share of the variance of the "
+        "output due to each parameter alone / with its interactions; SALib, Saltelli "
+        "scheme, 95% bootstrap confidence half-widths (*_conf)"
+    ),
+    "morris": (
+        "Morris elementary effects: mu_star = mean absolute effect (importance), "
+        "mu = mean signed effect, sigma = spread (interactions or non-linearity), "
+        "in output units per full range of the parameter; SALib, 4 levels, 95% "
+        "bootstrap confidence half-width of mu_star"
+    ),
+    "lhs": (
+        "Spearman rank correlation of each parameter with the output over a Latin "
+        "hypercube (scipy), with a 95% bootstrap (BCa) confidence interval"
+    ),
 }
 
 
@@ -74,8 +89,10 @@ def sample_note(method: str, samples: int) -> str | None:
     """A sentence for the planner when `samples` was changed (sobol rounds up), else None."""
     n = effective_samples(method, samples)
     if n != int(samples):
-        return (f"sobol: samples={int(samples)} is not a power of 2; rounded up to {n} "
-                "(Sobol' sequences are balanced only at powers of 2)")
+        return (
+            f"sobol: samples={int(samples)} is not a power of 2; rounded up to {n} "
+            "(Sobol' sequences are balanced only at powers of 2)"
+        )
     return None
 
 
@@ -184,14 +201,22 @@ def _sobol(params, Y, seed):
     labels = [p.label for p in params]
     if _is_constant(Y):
         zero = {"S1": 0.0, "S1_conf": 0.0, "ST": 0.0, "ST_conf": 0.0}
-        return {l: dict(zero) for l in labels}, "the output is the same at every point: no variance to apportion, all indices are 0"
+        return {
+            l: dict(zero) for l in labels
+        }, "the output is the same at every point: no variance to apportion, all indices are 0"
     D = len(params)
     if Y.size % (D + 2):
         raise ValueError(f"a Sobol' design with {D} parameters has a multiple of {D + 2} points, not {Y.size}")
     # SALib's sobol.analyze only seeds its bootstrap when `if seed:` is true, so seed 0 would
     # silently give random confidence intervals: shift by one to keep every seed reproducible.
-    Si = sobol.analyze(_problem(params), Y, calc_second_order=False, num_resamples=NUM_RESAMPLES,
-                       conf_level=CONF_LEVEL, seed=int(seed) + 1)
+    Si = sobol.analyze(
+        _problem(params),
+        Y,
+        calc_second_order=False,
+        num_resamples=NUM_RESAMPLES,
+        conf_level=CONF_LEVEL,
+        seed=int(seed) + 1,
+    )
     return {l: {k: _num(Si[k][j]) for k in ("S1", "S1_conf", "ST", "ST_conf")} for j, l in enumerate(labels)}, None
 
 
@@ -209,10 +234,22 @@ def _morris(params, X, Y, seed):
     with warnings.catch_warnings():
         if Y.size // (D + 1) < 2:  # one trajectory: numpy warns about sigma's ddof, handled below
             warnings.simplefilter("ignore", RuntimeWarning)
-        Si = morris.analyze(_problem(params), X, Y, num_resamples=NUM_RESAMPLES, conf_level=CONF_LEVEL,
-                            num_levels=MORRIS_LEVELS, seed=int(seed))
-    indices = {l: {k: _num(np.ma.filled(np.ma.asarray(Si[k], dtype=float), np.nan)[j])
-                   for k in ("mu", "mu_star", "mu_star_conf", "sigma")} for j, l in enumerate(labels)}
+        Si = morris.analyze(
+            _problem(params),
+            X,
+            Y,
+            num_resamples=NUM_RESAMPLES,
+            conf_level=CONF_LEVEL,
+            num_levels=MORRIS_LEVELS,
+            seed=int(seed),
+        )
+    indices = {
+        l: {
+            k: _num(np.ma.filled(np.ma.asarray(Si[k], dtype=float), np.nan)[j])
+            for k in ("mu", "mu_star", "mu_star_conf", "sigma")
+        }
+        for j, l in enumerate(labels)
+    }
     if Y.size // (D + 1) < 2:
         extra = "one trajectory: sigma and the confidence interval need at least 2 (None)"
         note = f"{note}; {extra}" if note else extra
@@ -226,11 +263,15 @@ def _spearman(labels, X, Y, seed):
 
     empty = {"spearman": None, "spearman_low": None, "spearman_high": None, "p_value": None}
     if _is_constant(Y):
-        return ({l: dict(empty) for l in labels},
-                "the output is the same at every point: rank correlations are undefined (None)")
+        return (
+            {l: dict(empty) for l in labels},
+            "the output is the same at every point: rank correlations are undefined (None)",
+        )
     if Y.size < 3:
-        return ({l: dict(empty) for l in labels},
-                f"only {Y.size} point(s) with a result: rank correlations need at least 3 (None)")
+        return (
+            {l: dict(empty) for l in labels},
+            f"only {Y.size} point(s) with a result: rank correlations need at least 3 (None)",
+        )
     M = np.column_stack([X, Y])
 
     def last_column(result) -> np.ndarray:
@@ -251,23 +292,45 @@ def _spearman(labels, X, Y, seed):
         full = stats.spearmanr(M)
         rhos, pvalues = last_column(full.statistic), last_column(full.pvalue)
         # One paired bootstrap over the rows serves every parameter at once.
-        ci = stats.bootstrap((rows,), rho, vectorized=False, n_resamples=NUM_RESAMPLES,
-                             confidence_level=CONF_LEVEL, method="BCa", rng=rng).confidence_interval
+        ci = stats.bootstrap(
+            (rows,),
+            rho,
+            vectorized=False,
+            n_resamples=NUM_RESAMPLES,
+            confidence_level=CONF_LEVEL,
+            method="BCa",
+            rng=rng,
+        ).confidence_interval
         low, high = np.atleast_1d(ci.low).astype(float), np.atleast_1d(ci.high).astype(float)
         undefined = ~(np.isfinite(low) & np.isfinite(high))
         if undefined.any():
             # BCa is undefined when every resample gives the same value (a perfect rank
             # correlation); the percentile interval is then that value itself.
-            pct = stats.bootstrap((rows,), rho, vectorized=False, n_resamples=NUM_RESAMPLES,
-                                  confidence_level=CONF_LEVEL, method="percentile",
-                                  rng=rng).confidence_interval
+            pct = stats.bootstrap(
+                (rows,),
+                rho,
+                vectorized=False,
+                n_resamples=NUM_RESAMPLES,
+                confidence_level=CONF_LEVEL,
+                method="percentile",
+                rng=rng,
+            ).confidence_interval
             low[undefined] = np.atleast_1d(pct.low)[undefined]
             high[undefined] = np.atleast_1d(pct.high)[undefined]
-    indices = {l: {"spearman": _num(rhos[j]), "spearman_low": _num(low[j]), "spearman_high": _num(high[j]),
-                   "p_value": _num(pvalues[j])} for j, l in enumerate(labels)}
+    indices = {
+        l: {
+            "spearman": _num(rhos[j]),
+            "spearman_low": _num(low[j]),
+            "spearman_high": _num(high[j]),
+            "p_value": _num(pvalues[j]),
+        }
+        for j, l in enumerate(labels)
+    }
     no_ci = [l for l, v in indices.items() if v["spearman"] is not None and v["spearman_low"] is None]
     note = None
     if no_ci:
-        note = (f"no confidence interval for {', '.join(no_ci)}: too few points for the bootstrap "
-                "(resamples with a single repeated value)")
+        note = (
+            f"no confidence interval for {', '.join(no_ci)}: too few points for the bootstrap "
+            "(resamples with a single repeated value)"
+        )
     return indices, note

@@ -16,19 +16,21 @@ import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import yaml
 
-from relief.model.core.case import Case, coerce
+from relief.model.core.coerce import coerce
+from relief.model.core.options import solver_info
 from relief.model.core.overrides import Override, OverrideError, resolve_path
 from relief.model.core.schema import CASE_FIELDS, TABLES
+from relief.model.sweeps.designs import SweepError, analyze, sample, sample_note
+
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
 
 METHODS = ("grid", "oat", "lhs", "sobol", "morris")
-
-
-class SweepError(ValueError):
-    """A sweep definition that cannot be used (exit code 2)."""
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,8 @@ def parse_vary(text: str) -> Parameter:
 @dataclass(frozen=True)
 class Point:
     id: int
-    values: dict  # label -> value ("" where the parameter stays at the case's value)
-    overrides: tuple  # override strings
+    values: dict[str, object]  # by label ("" where the parameter stays at the case's value)
+    overrides: tuple[str, ...]  # PATH=VALUE strings
 
 
 @dataclass
@@ -108,7 +110,7 @@ class SweepDefinition:
     case: str | None = None
     force: tuple = ()
     exclude: tuple = ()
-    fixed: tuple = ()  # --set overrides applied to every point
+    fixed: tuple[str, ...] = ()  # --set overrides applied to every point
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -122,7 +124,9 @@ class SweepDefinition:
             raise SweepError("a sweep needs at least one parameter (--vary or parameters: in the spec)")
         labels = [p.label for p in self.parameters]
         if len(set(labels)) != len(labels):
-            raise SweepError(f"a parameter is varied twice: {', '.join(sorted({l for l in labels if labels.count(l) > 1}))}")
+            raise SweepError(
+                f"a parameter is varied twice: {', '.join(sorted({l for l in labels if labels.count(l) > 1}))}"
+            )
         if self.method in ("lhs", "sobol", "morris"):
             for p in self.parameters:
                 lo, hi = p.bounds()
@@ -166,7 +170,10 @@ def _definition(spec: dict, path: Path) -> SweepDefinition:
             raise SweepError(f"{path}: parameter {i} needs a path")
         extra = set(p) - {"path", "scale", "values", "range", "low", "high"}
         if extra:
-            raise SweepError(f"{path}: parameter {p['path']}: unknown field(s) {', '.join(sorted(map(str, extra)))} (known: path, scale, values, range, low, high)")
+            raise SweepError(
+                f"{path}: parameter {p['path']}: unknown field(s) {', '.join(sorted(map(str, extra)))} "
+                "(known: path, scale, values, range, low, high)"
+            )
         ppath, scale = str(p["path"]), bool(p.get("scale", False))
         if ppath.endswith("*"):
             ppath, scale = ppath[:-1], True
@@ -179,8 +186,15 @@ def _definition(spec: dict, path: Path) -> SweepDefinition:
         low, high = p.get("low"), p.get("high")
         if values is not None and not isinstance(values, list):
             raise SweepError(f"{path}: parameter {ppath}: values must be a list")
-        params.append(Parameter(ppath, scale, tuple(values) if values is not None else None,
-                                None if low is None else float(low), None if high is None else float(high)))
+        params.append(
+            Parameter(
+                ppath,
+                scale,
+                tuple(values) if values is not None else None,
+                None if low is None else float(low),
+                None if high is None else float(high),
+            )
+        )
     d = SweepDefinition(
         parameters=params,
         method=str(spec.get("method", "grid")),
@@ -220,15 +234,13 @@ def design(defn: SweepDefinition, case: Case) -> tuple[list[Point], object]:
             points.append(_point(len(points), params, combo))
     elif defn.method == "oat":
         points.append(Point(0, {p.label: "" for p in params}, ()))
-        for i, p in enumerate(params):
+        for p in params:
             values = p.values if p.values else (p.low, p.high)
             for v in values:
                 vals = {q.label: "" for q in params}
                 vals[p.label] = v
                 points.append(Point(len(points), vals, (p.override(v),)))
     else:
-        from relief.model.sweeps.designs import sample
-
         matrix = sample(defn.method, params, int(defn.samples), defn.seed)
         for row in matrix:
             points.append(_point(len(points), params, [float(v) for v in row]))
@@ -243,9 +255,15 @@ def _point(i: int, params, combo) -> Point:
 
 
 def definition_hash(defn: SweepDefinition, case: Case, options) -> str:
-    blob = json.dumps({"definition": defn.to_dict(), "case": case.sha256(),
-                       "options": {k: getattr(options, k) for k in ("time_limit", "mip_gap", "threads", "seed")}},
-                      sort_keys=True, default=str)
+    blob = json.dumps(
+        {
+            "definition": defn.to_dict(),
+            "case": case.sha256(),
+            "options": {k: getattr(options, k) for k in ("time_limit", "mip_gap", "threads", "seed")},
+        },
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -264,17 +282,20 @@ def _float(v):
     return None if math.isnan(x) else x
 
 
-def summarize(defn: SweepDefinition, case: Case, options, points: list, done: dict, matrix, wall_seconds: float) -> dict:
+def summarize(
+    defn: SweepDefinition, case: Case, options, points: list, done: dict, matrix, wall_seconds: float
+) -> dict:
     """summary.json of a sweep: definition, case hash, solver, counts by status, how often
     each lever is chosen, and the method's own results (tornado data, sensitivity indices)."""
-    from relief.model.core.options import solver_info
-
     rows = [done[p.id] for p in points if p.id in done]
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     solved = [r for r in rows if r["status"] in SOLVED and _float(r["expected_relief"]) is not None]
-    freq = {l: (sum(1 for r in solved if (_float(r.get(l)) or 0) > 0) / len(solved) if solved else None) for l in case.levers}
+    freq = {
+        l: (sum(1 for r in solved if (_float(r.get(l)) or 0) > 0) / len(solved) if solved else None)
+        for l in case.levers
+    }
     secs = [_float(r["solve_seconds"]) for r in rows if _float(r["solve_seconds"]) is not None]
     reliefs = [_float(r["expected_relief"]) for r in solved]
     out = {
@@ -295,10 +316,11 @@ def summarize(defn: SweepDefinition, case: Case, options, points: list, done: di
         "expected_relief_max": max(reliefs) if reliefs else None,
         "lever_frequency": freq,
     }
-    relief_of = {p.id: (_float(done[p.id]["expected_relief"]) if p.id in done and done[p.id]["status"] in SOLVED else None) for p in points}
+    relief_of = {
+        p.id: (_float(done[p.id]["expected_relief"]) if p.id in done and done[p.id]["status"] in SOLVED else None)
+        for p in points
+    }
     if defn.method in ("lhs", "sobol", "morris"):
-        from relief.model.sweeps.designs import sample_note
-
         note = sample_note(defn.method, int(defn.samples))
         if note:
             out["design_note"] = note
@@ -311,17 +333,25 @@ def summarize(defn: SweepDefinition, case: Case, options, points: list, done: di
             if not pts:
                 continue
             lo, hi = min(pts), max(pts)
-            tornado.append({"label": p.label, "low_value": lo[0], "high_value": hi[0], "relief_at_low": lo[1], "relief_at_high": hi[1],
-                            "swing": abs(hi[1] - lo[1])})
+            tornado.append(
+                {
+                    "label": p.label,
+                    "low_value": lo[0],
+                    "high_value": hi[0],
+                    "relief_at_low": lo[1],
+                    "relief_at_high": hi[1],
+                    "swing": abs(hi[1] - lo[1]),
+                }
+            )
         tornado.sort(key=lambda r: -r["swing"])
         out["base_relief"] = base
         out["tornado"] = tornado
     elif defn.method in ("lhs", "sobol", "morris") and matrix is not None:
-        from relief.model.sweeps.designs import analyze
-
         y = np.array([np.nan if relief_of[p.id] is None else relief_of[p.id] for p in points], dtype=float)
         if len(rows) < len(points):
-            out["indices"] = {"error": f"{len(points) - len(rows)} of {len(points)} points not run yet; resume the sweep"}
+            out["indices"] = {
+                "error": f"{len(points) - len(rows)} of {len(points)} points not run yet; resume the sweep"
+            }
         else:
             out["indices"] = analyze(defn.method, defn.parameters, np.asarray(matrix), y, seed=defn.seed)
     return out

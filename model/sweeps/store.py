@@ -25,27 +25,50 @@ def relief_column(scenario: str) -> str:
 
 
 class SweepStore:
-    def __init__(self, out_dir: Path, labels: list[str], levers: list[str], definition: dict, def_hash: str, resume: bool,
-                 scenarios=()):
+    def __init__(
+        self,
+        out_dir: Path,
+        labels: list[str],
+        levers: list[str],
+        definition: dict,
+        def_hash: str,
+        resume: bool,
+        scenarios=(),
+    ):
         self.dir = Path(out_dir)
         self.labels, self.levers = list(labels), list(levers)
         self.scenarios = list(scenarios)
-        self.columns = ["point", *self.labels, "status", "expected_relief", "public_spend", "mip_gap", "solve_seconds",
-                        *(relief_column(s) for s in self.scenarios), *self.levers, "message"]
+        self.columns = [
+            "point",
+            *self.labels,
+            "status",
+            "expected_relief",
+            "public_spend",
+            "mip_gap",
+            "solve_seconds",
+            *(relief_column(s) for s in self.scenarios),
+            *self.levers,
+            "message",
+        ]
         self.path = self.dir / "points.csv"
         self.meta_path = self.dir / "sweep.json"
         self.done: dict[int, dict] = {}
         if self.path.exists() or self.meta_path.exists():
             if not resume:
-                raise SweepError(f"{self.dir} already holds a sweep: add --resume to continue it, or choose another --out")
+                raise SweepError(
+                    f"{self.dir} already holds a sweep: add --resume to continue it, or choose another --out"
+                )
             self._load_existing(def_hash)
         elif resume and not self.dir.exists():
             raise SweepError(f"{self.dir}: nothing to resume (no such folder)")
         self.dir.mkdir(parents=True, exist_ok=True)
         if not self.meta_path.exists():
-            atomic_write_json(self.meta_path, {"definition": definition, "definition_sha256": def_hash, "columns": self.columns})
+            atomic_write_json(
+                self.meta_path, {"definition": definition, "definition_sha256": def_hash, "columns": self.columns}
+            )
         new = not self.path.exists() or self.path.stat().st_size == 0  # a header cut short was trimmed away
-        self._fh = open(self.path, "a", encoding="utf-8", newline="")
+        # open for the sweep's lifetime (each point appends one flushed line); close() ends it
+        self._fh = open(self.path, "a", encoding="utf-8", newline="")  # noqa: SIM115
         self._csv = csv.writer(self._fh, lineterminator="\n")
         if new:
             self._csv.writerow(self.columns)
@@ -59,7 +82,9 @@ class SweepStore:
                 stale.unlink()
         meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
         if meta.get("definition_sha256") != def_hash:
-            raise SweepError(f"{self.dir} holds a different sweep (other parameters, case or options); choose another --out")
+            raise SweepError(
+                f"{self.dir} holds a different sweep (other parameters, case or options); choose another --out"
+            )
         if meta.get("columns") != self.columns:
             raise SweepError(f"{self.dir}: points.csv has other columns than this sweep")
         if not self.path.exists():
@@ -111,4 +136,3 @@ class SweepStore:
             w.writerow([self.done[pid].get(c, "") for c in self.columns])
         atomic_write_text(self.path, buf.getvalue())
         atomic_write_json(self.dir / "summary.json", summary)
-

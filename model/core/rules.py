@@ -1,0 +1,335 @@
+"""The rules across tables: what no single table can say is wrong (a key naming a row that
+does not exist, probabilities that do not sum to 1, a ladder without its baseline tier,
+a coefficient too large for the solver).
+
+Each rule is a small named function of the case typed so far and the list of problems it
+adds to; `CROSS_RULES` lists them in the order they run. A rule skips the tables that
+could not be read or typed, so one broken table does not hide the problems of the rest.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from relief.model.core.problems import Problem
+from relief.model.core.schema import GOVERNMENT, MAX_COEFFICIENT, OWNER_KINDS, RELATIONS, TABLES, power_of_ten
+
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
+
+PROBABILITY_TOLERANCE = 1e-6
+
+
+def _rows(df: pd.DataFrame) -> list[dict]:
+    return df.to_dict("records")
+
+
+def rule_references(case: Case, problems: list[Problem]) -> None:
+    """Every key that names a row of another table names one that exists."""
+    tables = case.tables
+    for name, spec in TABLES.items():
+        if name not in tables:
+            continue
+        for col in spec.columns:
+            if col.refers_to is None:
+                continue
+            ref_table, ref_col = col.refers_to.split(".")
+            if ref_table not in tables or ref_table == "tiers":
+                continue  # tiers are checked per ladder in rule_tariffs
+            known = set(tables[ref_table][ref_col]) | set(TABLES[ref_table].implicit_keys)
+            df = tables[name]
+            unknown = ~df[col.name].isin(known) if len(df) else None
+            if unknown is None or not unknown.any():  # the usual case, checked without a loop over rows
+                continue
+            for r in _rows(df[unknown]):
+                if r[col.name] not in known:
+                    label = "track (tracks are named in sectors.csv)" if ref_col == "track" else ref_col
+                    problems.append(
+                        Problem(spec.file, f"unknown {label} '{r[col.name]}'", row=r["_row"], column=col.name)
+                    )
+
+
+def rule_levers(case: Case, problems: list[Problem]) -> None:
+    """min_modules <= max_modules."""
+    tables = case.tables
+    for r in _rows(tables.get("levers", pd.DataFrame())):
+        if r["min_modules"] > r["max_modules"]:
+            problems.append(
+                Problem(
+                    "levers.csv",
+                    f"min_modules {r['min_modules']:g} is above max_modules {r['max_modules']:g}",
+                    row=r["_row"],
+                    column="min_modules",
+                )
+            )
+
+
+def rule_probabilities(case: Case, problems: list[Problem]) -> None:
+    """Scenario probabilities sum to 1."""
+    tables = case.tables
+    sc = tables.get("scenarios")
+    if sc is None or not len(sc):
+        return
+    total = float(sc["probability"].sum())
+    if abs(total - 1.0) > PROBABILITY_TOLERANCE:
+        problems.append(Problem("scenarios.csv", f"probabilities sum to {total:.6g}, not 1", column="probability"))
+
+
+def rule_budget(case: Case, problems: list[Problem]) -> None:
+    """Every horizon year has a public budget."""
+    meta, tables = case.meta, case.tables
+    b = tables.get("budget")
+    if b is None or not isinstance(meta.get("first_year"), int) or not isinstance(meta.get("last_year"), int):
+        return
+    have = set(b["year"])
+    missing = [y for y in range(meta["first_year"], meta["last_year"] + 1) if y not in have]
+    if missing:
+        problems.append(
+            Problem(
+                "budget.csv",
+                f"no public budget for year(s) {_year_ranges(missing)} "
+                f"of the horizon {meta['first_year']}-{meta['last_year']}",
+                column="year",
+            )
+        )
+
+
+def _year_ranges(years: list[int]) -> str:
+    """2026, 2028-2040: consecutive years as one range."""
+    runs: list[list[int]] = []
+    for y in years:
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(
+        str(r[0]) if len(r) == 1 else f"{r[0]}, {r[1]}" if len(r) == 2 else f"{r[0]}-{r[-1]}" for r in runs
+    )
+
+
+def rule_ladders(case: Case, problems: list[Problem]) -> None:
+    """Each scenario has a ladder on each track, with exactly one baseline tier (threshold 0)."""
+    tables = case.tables
+    if not {"tiers", "scenarios", "sectors"} <= set(tables):
+        return
+    ladders: dict = {}
+    for r in _rows(tables["tiers"]):
+        ladders.setdefault((r["scenario"], r["track"]), []).append(r)
+    for s in tables["scenarios"]["scenario"]:
+        for r in dict.fromkeys(tables["sectors"]["track"]):
+            lad = ladders.get((s, r), [])
+            if not lad:
+                problems.append(
+                    Problem(
+                        "tiers.csv",
+                        f"no ladder for scenario '{s}' on track '{r}' (every scenario needs a ladder on every track, "
+                        "at least its baseline tier with threshold 0)",
+                    )
+                )
+                continue
+            n_base = sum(1 for t in lad if t["threshold"] == 0)
+            if n_base != 1:
+                rows = ", ".join(str(t["_row"]) for t in lad)
+                what = "no tier" if n_base == 0 else f"{n_base} tiers"
+                problems.append(
+                    Problem(
+                        "tiers.csv",
+                        f"ladder of scenario '{s}', track '{r}' (rows {rows}) has {what} with threshold 0; "
+                        "it needs exactly one baseline",
+                        column="threshold",
+                    )
+                )
+
+
+def rule_tariffs(case: Case, problems: list[Problem]) -> None:
+    """Every tier of every ladder has a rate for every sector of its track, and nothing else."""
+    tables = case.tables
+    if not {"tiers", "tariffs", "sectors"} <= set(tables):
+        return
+    tiers, tariffs, sectors = tables["tiers"], tables["tariffs"], tables["sectors"]
+    track_of = dict(zip(sectors["sector"], sectors["track"]))
+    ladders = set(zip(tiers["scenario"], tiers["track"], tiers["tier"]))
+    have = set()
+    for r in _rows(tariffs):
+        key = (r["scenario"], r["track"], r["tier"])
+        if key not in ladders:
+            problems.append(
+                Problem(
+                    "tariffs.csv",
+                    f"tier '{r['tier']}' is not in the ladder of scenario '{r['scenario']}', "
+                    f"track '{r['track']}' in tiers.csv",
+                    row=r["_row"],
+                    column="tier",
+                )
+            )
+        if r["sector"] in track_of and track_of[r["sector"]] != r["track"]:
+            problems.append(
+                Problem(
+                    "tariffs.csv",
+                    f"sector '{r['sector']}' belongs to track '{track_of[r['sector']]}' (sectors.csv), "
+                    f"not '{r['track']}'",
+                    row=r["_row"],
+                    column="sector",
+                )
+            )
+        have.add(key + (r["sector"],))
+    for t in _rows(tiers):
+        missing = [
+            j
+            for j, tr in track_of.items()
+            if tr == t["track"] and (t["scenario"], t["track"], t["tier"], j) not in have
+        ]
+        if missing:
+            problems.append(
+                Problem(
+                    "tariffs.csv",
+                    f"no rate for sector(s) {', '.join(missing)} at tier '{t['tier']}' of scenario "
+                    f"'{t['scenario']}', track '{t['track']}' (tiers.csv row {t['_row']})",
+                    column="rate",
+                )
+            )
+
+
+def rule_tier_requirements(case: Case, problems: list[Problem]) -> None:
+    """Tier requirements name tiers that exist."""
+    tables = case.tables
+    if "tier_requirements" not in tables or "tiers" not in tables:
+        return
+    tiers = tables["tiers"]
+    ladders = set(zip(tiers["scenario"], tiers["track"], tiers["tier"]))
+    for r in _rows(tables["tier_requirements"]):
+        if (r["scenario"], r["track"], r["tier"]) not in ladders:
+            problems.append(
+                Problem(
+                    "tier_requirements.csv",
+                    f"tier '{r['tier']}' is not in the ladder of scenario '{r['scenario']}', track '{r['track']}'",
+                    row=r["_row"],
+                    column="tier",
+                )
+            )
+
+
+def rule_relations(case: Case, problems: list[Problem]) -> None:
+    """A relation is requires or excludes, between two different levers."""
+    tables = case.tables
+    for r in _rows(tables.get("relations", pd.DataFrame())):
+        if r["relation"] not in RELATIONS:
+            problems.append(
+                Problem(
+                    "relations.csv",
+                    f"'{r['relation']}' is not a relation (use requires or excludes)",
+                    row=r["_row"],
+                    column="relation",
+                )
+            )
+        if r["lever"] == r["other"]:
+            problems.append(
+                Problem("relations.csv", f"lever '{r['lever']}' cannot relate to itself", row=r["_row"], column="other")
+            )
+
+
+def rule_owners(case: Case, problems: list[Problem]) -> None:
+    """An owner is a company or the government; `government` is of kind government; the
+    government cares about every sector, so owner_sectors rows name companies."""
+    tables = case.tables
+    owners = tables.get("owners")
+    if owners is None:
+        return
+    kind = {GOVERNMENT: "government"}
+    for r in _rows(owners):
+        if r["kind"] not in OWNER_KINDS:
+            problems.append(
+                Problem(
+                    "owners.csv",
+                    f"'{r['kind']}' is not a kind of owner (use company or government)",
+                    row=r["_row"],
+                    column="kind",
+                )
+            )
+        elif r["owner"] == GOVERNMENT and r["kind"] != "government":
+            problems.append(
+                Problem("owners.csv", f"the owner '{GOVERNMENT}' is of kind government", row=r["_row"], column="kind")
+            )
+        kind[r["owner"]] = r["kind"]
+    for r in _rows(tables.get("owner_sectors", pd.DataFrame())):
+        if kind.get(r["owner"]) == "government":
+            problems.append(
+                Problem(
+                    "owner_sectors.csv",
+                    f"'{r['owner']}' is a government owner, which cares about every sector: the row changes nothing",
+                    row=r["_row"],
+                    column="owner",
+                    level="warning",
+                )
+            )
+
+
+# Where the model's coefficients come from, for rule_solver_range's messages.
+_PUBLIC_COST = ("levers.csv", "public cost per module (capex_per_module x public_share)")
+_TRACK_SCORE = ("pillar_weights.csv", "track score per module (weight x contributions.csv's score_per_module)")
+_COEFFICIENT_SOURCES = {
+    "public_per_module": _PUBLIC_COST,
+    "public_per_year": _PUBLIC_COST,
+    "spend_pv": _PUBLIC_COST,
+    "track_coef": _TRACK_SCORE,
+    "track_coef_building": _TRACK_SCORE,
+    "relief_coef": (
+        "sectors.csv",
+        "relief of a tier in a year (exports_usd_bn grown by growth_rate since case.yaml's "
+        "data_year, x tariffs.csv's rate cut, discounted)",
+    ),
+}
+
+
+# What the coefficients rule_solver_range checks are made of.
+COEFFICIENT_TABLES = frozenset(
+    {"levers", "contributions", "pillar_weights", "sectors", "tariffs", "scenarios", "tiers"}
+)
+COEFFICIENT_FIELDS = frozenset({"discount_rate", "data_year", "first_year", "last_year"})
+
+
+def rule_solver_range(case: Case, problems: list[Problem]) -> None:
+    """The model's coefficients, products of the case's numbers, are at most MAX_COEFFICIENT
+    in size, so that the solver takes them as they are (it refuses 1e15 and more, and
+    treats 1e20 as infinite). Checked last, on a case without errors."""
+    if any(p.level == "error" for p in problems):
+        return
+    # imported here, not above: Pyomo (which build loads) is needed only by a case that gets this far
+    from relief.model.core.build import Structure, parameter_values
+
+    try:
+        values = parameter_values(case, Structure.of(case))
+    except OverflowError:
+        problems.append(
+            Problem(
+                "sectors.csv",
+                "exports grown from case.yaml's data_year to the horizon (or discounting "
+                "over it) overflow: check growth_rate, data_year and discount_rate",
+                column="growth_rate",
+            )
+        )
+        return
+    worst: dict[tuple[str, str], float] = {}  # the other Params are single input numbers, at most MAX_NUMBER already
+    for name, source in _COEFFICIENT_SOURCES.items():
+        worst[source] = max([worst.get(source, 0.0)] + [abs(v) for v in values[name].values()])
+    for (file, what), v in worst.items():
+        if not v <= MAX_COEFFICIENT:
+            problems.append(
+                Problem(file, f"{what} reaches {v:.3g}; the solver takes at most {power_of_ten(MAX_COEFFICIENT)}")
+            )
+
+
+CROSS_RULES = (
+    rule_references,
+    rule_levers,
+    rule_probabilities,
+    rule_budget,
+    rule_ladders,
+    rule_tariffs,
+    rule_tier_requirements,
+    rule_relations,
+    rule_owners,
+    rule_solver_range,
+)

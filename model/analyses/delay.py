@@ -29,7 +29,8 @@ from relief.model.analyses.common import (
 from relief.model.core.build import MIN_DIVISIBLE
 from relief.model.core.case import Case
 from relief.model.core.options import SolveOptions
-from relief.model.core.run import RunResult, run_case
+from relief.model.core.result import RunResult
+from relief.model.core.session import Session, check_levers
 
 TOL = 1e-6
 
@@ -222,13 +223,15 @@ def cost_of_delay(
     delays = list(dict.fromkeys(int(d) for d in delays))
     if not delays or min(delays) < 1:
         raise ValueError("delays are whole numbers of years >= 1, e.g. 1,2")
-    now = run_case(case, options, force=force, exclude=exclude, overrides=overrides)
+    check_levers(case, force, exclude)
+    # one session: a delay that moves an earliest year changes the model's structure, and
+    # the session builds that case's model itself
+    session = Session(case, options, force, exclude)
+    now = session.solve(case, overrides)
     blocked_now = {r["lever"] for r in levers_out_of_reach(case, force)}
     runs = []
     for d in delays:
         late = delay_case(case, d)
         reach = [r for r in levers_out_of_reach(late, force) if r["lever"] not in blocked_now]
-        runs.append(
-            DelayRun(d, late, run_case(late, options, force=force, exclude=exclude, overrides=overrides), reach)
-        )
+        runs.append(DelayRun(d, late, session.solve(late, overrides), reach))
     return DelayAnalysis(case, options, now, runs, tuple(force), tuple(exclude), tuple(overrides))

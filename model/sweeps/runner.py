@@ -1,7 +1,7 @@
 """Run the points of a sweep: here, on a local process pool, or on a Dask cluster.
 
-Every way of running uses one `SweepWorker` per process: it builds the model and its
-HiGHS engine once, and a point only carries override strings. Tasks are scheduled one
+Every way of running uses one `SweepWorker` per process: its `Session` builds the model
+and its HiGHS engine once, and a point only carries override strings. Tasks are scheduled one
 at a time (solve times vary tenfold between points) and each result is a plain dict.
 No home-made scheduler: `concurrent.futures` locally, `distributed` beyond one machine.
 """
@@ -12,29 +12,26 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from relief.model.core.build import StructureChanged, build_model, set_parameters
 from relief.model.core.case import Case
-from relief.model.core.engine import HighsEngine
+from relief.model.core.options import SolveOptions, SolveOutcome
 from relief.model.core.overrides import OverrideError, apply_overrides
-from relief.model.core.evaluate import clean_plan, evaluate_plan
-from relief.model.core.run import CHECK_TOLERANCE, CheckError, finish_run
-from relief.model.core.options import SolveOptions
+from relief.model.core.result import CheckError, RunResult
+from relief.model.core.session import Session
 
 RESULT_COLUMNS = ("status", "expected_relief", "public_spend", "mip_gap", "solve_seconds")
 
 
 class SweepWorker:
-    """A model built once; `run` solves one point by changing its parameters."""
+    """A model built once (one `Session`); `run` solves one point by changing its parameters."""
 
     def __init__(self, case: Case, options: SolveOptions, force=(), exclude=()):
         self.case, self.options = case, options
         self.force, self.exclude = tuple(force), tuple(exclude)
-        self.model = build_model(case, force=self.force, exclude=self.exclude)
-        self.engine = HighsEngine(self.model, options)
+        self.session = Session(case, options, self.force, self.exclude)
 
     def run(self, point_id: int, overrides, candidate=None) -> dict:
         """Solve one point. `candidate` = (source point, its row) may offer the plan of a
-        point whose limits were all at least as loose (see `reuse_source`): if that plan
+        point whose limits were all at least as loose (see `PlanReuse`): if that plan
         is still feasible here it is lexicographically optimal here too, and no solve is needed."""
         row = {"point": point_id, "message": ""}
         t0 = time.perf_counter()
@@ -47,47 +44,48 @@ class SweepWorker:
             if reused is not None:
                 return reused
         try:
-            try:
-                engine = self.engine
-                engine.refresh(set_parameters(self.model, case, self.force, self.exclude))
-            except StructureChanged:  # e.g. a lead time or the horizon: this point needs its own model
-                engine = HighsEngine(build_model(case, self.force, self.exclude), self.options)
-            outcome = engine.solve()
-            result = finish_run(case, engine, outcome, self.options, self.force, self.exclude, overrides)
+            # a point whose structure differs (a lead time, the horizon) gets its own model
+            result = self.session.solve(case, overrides)
         except CheckError as e:
             return {**row, "status": "check_failed", "message": str(e), "wall_seconds": time.perf_counter() - t0}
         except Exception as e:  # a point that fails is recorded; the sweep goes on
-            return {**row, "status": "error", "message": f"{type(e).__name__}: {e}", "wall_seconds": time.perf_counter() - t0}
-        return self._row(row, outcome.status, outcome.mip_gap, outcome.solve_seconds, result.evaluation, t0,
-                         "; ".join(result.conflicts) if result.conflicts else "", engine)
+            return {
+                **row,
+                "status": "error",
+                "message": f"{type(e).__name__}: {e}",
+                "wall_seconds": time.perf_counter() - t0,
+            }
+        conflicts = "; ".join(result.conflicts) if result.conflicts else ""
+        plan = self.session.plan() if result.evaluation else None
+        return self._row(row, result, t0, conflicts, plan)
 
-    def _reuse(self, case, row, candidate, t0):
+    def _reuse(self, case: Case, row: dict, candidate, t0: float) -> dict | None:
         source, src = candidate
-        ev = evaluate_plan(case, src["plan"], force=self.force, exclude=self.exclude)
-        if ev.violations:
+        outcome = SolveOutcome(status=src["status"], has_solution=True, mip_gap=src["mip_gap"], solve_seconds=0.0)
+        result = self.session.reuse(case, src["plan"], src.get("expected_relief"), outcome)
+        if result is None:
             return None
-        # limits do not change what a plan is worth: a different value means the premise
-        # of reuse does not hold here, so solve this point instead of reporting it
-        want = src.get("expected_relief")
-        if want is None or abs(ev.expected_relief - want) > CHECK_TOLERANCE * max(1.0, abs(want)):
-            return None
-        return self._row(row, src["status"], src["mip_gap"], 0.0, ev, t0,
-                         f"plan of point {source} reused: it is feasible under these tighter limits, so still optimal", None, src["plan"])
+        message = f"plan of point {source} reused: it is feasible under these tighter limits, so still optimal"
+        return self._row(row, result, t0, message, src["plan"])
 
-    def _row(self, row, status, gap, seconds, ev, t0, message, engine, plan=None):
-        row.update({
-            "status": status,
-            "expected_relief": ev.expected_relief if ev else None,
-            "public_spend": ev.public_spend if ev else None,
-            "mip_gap": gap,
-            "solve_seconds": seconds,
-            "wall_seconds": time.perf_counter() - t0,
-            "message": message,
-        })
+    @staticmethod
+    def _row(row: dict, result: RunResult, t0: float, message: str, plan: dict | None) -> dict:
+        ev, outcome = result.evaluation, result.outcome
+        row.update(
+            {
+                "status": outcome.status,
+                "expected_relief": ev.expected_relief if ev else None,
+                "public_spend": ev.public_spend if ev else None,
+                "mip_gap": outcome.mip_gap,
+                "solve_seconds": outcome.solve_seconds,
+                "wall_seconds": time.perf_counter() - t0,
+                "message": message,
+            }
+        )
         if ev:
             row["modules"] = dict(ev.portfolio)
             row["by_scenario"] = dict(ev.by_scenario)
-            row["plan"] = plan if plan is not None else clean_plan(self.case, engine.plan())
+            row["plan"] = plan
         return row
 
 

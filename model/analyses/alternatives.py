@@ -20,12 +20,15 @@ alternatives or when no such plan reaches the floor.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from relief.model.analyses.value import risk_neutral
-from relief.model.core.case import Case
-from relief.model.core.options import SolveOptions
 from relief.model.core.result import NoPlan, RunResult
 from relief.model.core.session import Session
+
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
+    from relief.model.core.options import SolveOptions
 
 
 @dataclass

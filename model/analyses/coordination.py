@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from relief.model.analyses.common import (
     TOL,
@@ -28,14 +29,15 @@ from relief.model.analyses.common import (
     schedule_of,
     worst_status,
 )
-from relief.model.core.case import Case
-from relief.model.core.evaluate import Evaluation, evaluate_plan
-from relief.model.core.options import SolveOptions
-from relief.model.core.result import RunResult
-from relief.model.core.session import Session, check_levers
+from relief.model.core.evaluate import evaluate_plan
 from relief.model.core.schema import GOVERNMENT
+from relief.model.core.session import Session, check_levers
 
-TOL = 1e-6
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
+    from relief.model.core.evaluate import Evaluation
+    from relief.model.core.options import SolveOptions
+    from relief.model.core.result import RunResult
 
 
 # ----------------------------------------------------------------------------------
@@ -165,14 +167,14 @@ class CoordinationAnalysis:
 
     def report(self) -> dict:
         """One JSON-able object: the plans compared, then the tidy tables (lists of records)."""
-        case, ev_c, ev_f = self.with_capacities, self.coordinated.evaluation, self.fragmented
         out = {
             "analysis": "coordination",
             **run_header(self.case, self.options, self.force, self.exclude, self.overrides),
             "status": self.status,
             "assumptions": {
                 "public_budget_alone": "whole: each owner alone sees every public budget and pool of the case",
-                "owner_capacities": "pools on capex in the coordinated, fragmented and alone plans; not in relief solve",
+                "owner_capacities": "pools on capex in the coordinated, fragmented and alone plans; "
+                "not in relief solve",
                 "sectors_alone": "a company counts only the relief of its sectors (owner_sectors.csv); "
                 "the government counts all",
             },
@@ -182,7 +184,7 @@ class CoordinationAnalysis:
         out["relief_by_scenario"] = self._scenario_rows()
         out["relief_by_sector"], out["relief_by_track"] = self._sector_and_track_rows()
         out["plans"], out["roadmap"] = self._plan_rows()
-        out["spending"] = _spending_rows(ev_c, ev_f)
+        out["spending"] = _spending_rows(self.coordinated.evaluation, self.fragmented)
         out["warnings"] = out["warnings"] + list(self.warnings)
         return out
 
@@ -402,9 +404,9 @@ def value_of_coordination(
             run.own_relief_check = sector_relief(evaluate_plan(full, plan), full, o.sectors)
             if abs(run.own_relief_check - res.evaluation.expected_relief) > TOL * max(1.0, abs(run.own_relief_check)):
                 warnings.append(
-                    f"{o.name}: relief of its sectors alone {res.evaluation.expected_relief:.6g} differs from the same plan's "
-                    f"relief of those sectors in the full case {run.own_relief_check:.6g} (a ladder whose higher tier "
-                    "does not lower every sector's rate)"
+                    f"{o.name}: relief of its sectors alone {res.evaluation.expected_relief:.6g} differs from "
+                    f"the same plan's relief of those sectors in the full case {run.own_relief_check:.6g} "
+                    "(a ladder whose higher tier does not lower every sector's rate)"
                 )
         runs.append(run)
     fragmented = evaluate_plan(full, union, force=force, exclude=exclude)

@@ -26,16 +26,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
 
 from relief.model.analyses.value import risk_neutral
-from relief.model.core.case import Case
 from relief.model.core.options import RELIEF_TOLERANCE, RELIEF_TOLERANCE_ABS, SolveOptions
 from relief.model.core.overrides import OverrideError, apply_overrides
 from relief.model.core.result import CheckError, RunResult
 from relief.model.core.session import Session
+
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
 
 MONEY_STEP = 1.0  # USD bn (year budgets, the total budget, pools)
 MODULE_STEP = 1.0  # modules (limits of whole-module levers)

@@ -21,15 +21,18 @@ case (pure functions Case -> Case) and solve in one `Session`: one build/solve p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from relief.model.core.case import Case
 from relief.model.core.evaluate import evaluate_plan
-from relief.model.core.options import SolveOptions
 from relief.model.core.result import NoPlan, RunResult
 from relief.model.core.schema import tables_referring_to
 from relief.model.core.session import Session, check_levers
+
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
+    from relief.model.core.options import SolveOptions
 
 # the tables with a row per scenario: those whose rows name a scenario (schema.py)
 SCENARIO_TABLES = tables_referring_to("scenarios.scenario")

@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from relief.model.core.case import Case
 from relief.model.core.evaluate import Evaluation, clean_plan, evaluate_plan
 from relief.model.core.options import SolveOptions, SolveOutcome, _gap, solver_info
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from relief.model.core.case import Case
 
 CHECK_TOLERANCE = 1e-6  # relative gap allowed between the solver's relief and the re-computed one
 
@@ -67,7 +68,7 @@ class RunResult:
             "force": list(self.force),
             "exclude": list(self.exclude),
             "by_scenario": dict(ev.by_scenario) if ev else {},
-            "portfolio": {l: v for l, v in ev.portfolio.items()} if ev else {},
+            "portfolio": dict(ev.portfolio.items()) if ev else {},
             "objective_bound": self.outcome.bound,
             "discounted_public_spend": ev.discounted_public_spend if ev else None,
             "total_spend": ev.total_spend if ev else None,

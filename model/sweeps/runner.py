@@ -11,12 +11,15 @@ from __future__ import annotations
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING
 
-from relief.model.core.case import Case
 from relief.model.core.options import SolveOptions, SolveOutcome
 from relief.model.core.overrides import OverrideError, apply_overrides
 from relief.model.core.result import CheckError, RunResult
 from relief.model.core.session import Session
+
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
 
 RESULT_COLUMNS = ("status", "expected_relief", "public_spend", "mip_gap", "solve_seconds")
 
@@ -188,8 +191,12 @@ def run_pool(points, case, options, force, exclude, on_result, workers: int, reu
     queue = _ordered(points, reuse)
     restarts = 0
     while queue:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                                   initializer=_init_worker, initargs=(case, options, force, exclude))
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=mp.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(case, options, force, exclude),
+        )
         in_flight: dict = {}
         try:
             while queue or in_flight:
@@ -205,7 +212,10 @@ def run_pool(points, case, options, force, exclude, on_result, workers: int, reu
             queue = list(in_flight.values()) + queue
             restarts += 1
             if restarts > max_restarts:
-                raise RuntimeError(f"the worker processes crashed {restarts} times; {len(queue)} point(s) unfinished (run again with --resume)") from None
+                raise RuntimeError(
+                    f"the worker processes crashed {restarts} times; {len(queue)} point(s) unfinished "
+                    "(run again with --resume)"
+                ) from None
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
@@ -223,7 +233,8 @@ def _run_on_dask(case, options, force, exclude, key, point_id, overrides, candid
 
 
 def run_dask(points, case, options, force, exclude, on_result, scheduler: str, reuse=None) -> None:
-    from distributed import Client, wait as dask_wait
+    from distributed import Client
+    from distributed import wait as dask_wait
 
     key = f"{case.sha256()}:{force}:{exclude}:{options}"
     queue = _ordered(points, reuse)
@@ -235,8 +246,18 @@ def run_dask(points, case, options, force, exclude, on_result, scheduler: str, r
             while queue or in_flight:
                 while queue and len(in_flight) < 2 * n_workers:
                     p = queue.pop(0)
-                    fut = client.submit(_run_on_dask, case_f, options, tuple(force), tuple(exclude), key, p.id, p.overrides,
-                                        reuse.candidate(p) if reuse else None, pure=False)
+                    fut = client.submit(
+                        _run_on_dask,
+                        case_f,
+                        options,
+                        tuple(force),
+                        tuple(exclude),
+                        key,
+                        p.id,
+                        p.overrides,
+                        reuse.candidate(p) if reuse else None,
+                        pure=False,
+                    )
                     in_flight[fut] = p
                 done = dask_wait(list(in_flight), return_when="FIRST_COMPLETED").done
                 for fut in done:
@@ -247,8 +268,17 @@ def run_dask(points, case, options, force, exclude, on_result, scheduler: str, r
             client.cancel(list(in_flight))
 
 
-def run_points(points, case, options, force=(), exclude=(), on_result=None, workers: int = 1, scheduler: str | None = None,
-               reuse: PlanReuse | None = None) -> None:
+def run_points(
+    points,
+    case,
+    options,
+    force=(),
+    exclude=(),
+    on_result=None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    reuse: PlanReuse | None = None,
+) -> None:
     """Run every point and hand each result dict to `on_result` as it completes."""
     if not points:
         return
@@ -260,16 +290,32 @@ def run_points(points, case, options, force=(), exclude=(), on_result=None, work
         run_serial(points, case, options, force, exclude, on_result, reuse)
 
 
-def run_sweep(defn, case: Case, options: SolveOptions, out_dir, workers: int = 1, scheduler: str | None = None,
-              resume: bool = False, on_progress=None, reuse: bool = True):
+def run_sweep(
+    defn,
+    case: Case,
+    options: SolveOptions,
+    out_dir,
+    workers: int = 1,
+    scheduler: str | None = None,
+    resume: bool = False,
+    on_progress=None,
+    reuse: bool = True,
+):
     """Design the points, skip those already in out_dir (resume), run the rest, store each.
     Returns (store, points, matrix); `on_progress(n_done, n_total, row)` after each point."""
     from relief.model.sweeps.spec import definition_hash, design
     from relief.model.sweeps.store import SweepStore
 
     points, matrix = design(defn, case)
-    store = SweepStore(out_dir, [p.label for p in defn.parameters], case.levers, defn.to_dict(),
-                       definition_hash(defn, case, options), resume, scenarios=case.scenarios)
+    store = SweepStore(
+        out_dir,
+        [p.label for p in defn.parameters],
+        case.levers,
+        defn.to_dict(),
+        definition_hash(defn, case, options),
+        resume,
+        scenarios=case.scenarios,
+    )
     todo = [p for p in points if p.id not in store.done]
     values = {p.id: p.values for p in points}
     total = len(points)
@@ -283,7 +329,9 @@ def run_sweep(defn, case: Case, options: SolveOptions, out_dir, workers: int = 1
         on_progress(len(store.done), total, None)
     try:
         policy = PlanReuse(defn.parameters) if reuse and PlanReuse.applies(defn, case) else None
-        run_points(todo, case, options, defn.force, defn.exclude, on_result, workers=workers, scheduler=scheduler, reuse=policy)
+        run_points(
+            todo, case, options, defn.force, defn.exclude, on_result, workers=workers, scheduler=scheduler, reuse=policy
+        )
     finally:
         store.close()
     return store, points, matrix

@@ -27,7 +27,7 @@ def invoke(*args):
 @pytest.fixture
 def wrong_relief(monkeypatch):
     """The evaluator adds 0.5 to the expected relief: above the solver's bound."""
-    import relief.model.core.run as run_mod
+    import relief.model.core.result as run_mod
 
     real = run_mod.evaluate_plan
 
@@ -58,7 +58,7 @@ def wrong_plan(monkeypatch):
 @pytest.fixture
 def wrong_spend(monkeypatch):
     """The evaluator's discounted public spending is off by 0.1: it disagrees with the spending stage."""
-    import relief.model.core.run as run_mod
+    import relief.model.core.result as run_mod
 
     real = run_mod.evaluate_plan
 
@@ -97,7 +97,7 @@ def test_solve_exits_4_and_writes_nothing(request, tmp_path, fixture, words):
 def test_solve_keeps_the_previous_run_folder(tmp_path, monkeypatch):
     assert invoke("solve", TINY, "--out", tmp_path / "run").exit_code == 0
     before = {p.relative_to(tmp_path): p.read_bytes() for p in (tmp_path / "run").rglob("*") if p.is_file()}
-    import relief.model.core.run as run_mod
+    import relief.model.core.result as run_mod
 
     real = run_mod.evaluate_plan
 

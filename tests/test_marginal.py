@@ -25,7 +25,6 @@ from relief.cli.main import main
 from relief.model.analyses.marginal import (
     CHECK_STEP,
     FixedIntegers,
-    Resolver,
     fixed_integer_duals,
     limits_of,
     marginal_values,
@@ -35,6 +34,7 @@ from relief.model.analyses.marginal import (
 )
 from relief.model.core.case import Case, load_case
 from relief.model.core.options import SolveOptions
+from relief.model.core.session import Session as Resolver
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "examples" / "tiny"

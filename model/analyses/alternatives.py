@@ -12,7 +12,7 @@ public spending for it. Each alternative therefore leaves out at least one lever
 roadmap found before it ("what if we hold back X"): a plan that only adds a lever that
 buys nothing, the cheap way to differ under the plain no-good cut
 (sum_{U_k} (1 - y_l) + sum_{not U_k} y_l >= 1), is not an alternative. Alternatives come best
-first, and each goes through `finish_run`: re-evaluated from the tables and checked
+first, and each is a solve of one session (model/core/session.py): re-evaluated from the tables and checked
 against the solver's numbers like every relief answer. The search stops after `count`
 alternatives or when no such plan reaches the floor.
 """
@@ -20,13 +20,15 @@ alternatives or when no such plan reaches the floor.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from relief.model.analyses.value import risk_neutral
-from relief.model.core.build import build_model
-from relief.model.core.case import Case
-from relief.model.core.engine import HighsEngine
-from relief.model.core.options import SolveOptions
-from relief.model.core.run import NoPlan, RunResult, finish_run
+from relief.model.core.result import NoPlan, RunResult
+from relief.model.core.session import Session
+
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
+    from relief.model.core.options import SolveOptions
 
 
 @dataclass
@@ -50,14 +52,15 @@ def near_optimal(
     case: Case, options: SolveOptions, within: float = 0.05, count: int = 5, force=(), exclude=()
 ) -> Alternatives:
     case = risk_neutral(case)
-    model = build_model(case, force=force, exclude=exclude)
-    engine = HighsEngine(model, options)
-    best = finish_run(case, engine, engine.solve(), options, force, exclude)
+    session = Session(case, options, force, exclude)
+    best = session.solve(case)
     if best.evaluation is None:
         raise NoPlan(f"the case has no plan (status {best.status})")
     top = best.evaluation.expected_relief
     floor = top - within * abs(top)
     found, exhausted = [], False
+    # the cuts and the floor live in HiGHS only: this session's engine serves no other case
+    engine, model = session.engine, session.model
 
     def cut(result):
         used = lever_set(result)
@@ -67,11 +70,11 @@ def near_optimal(
     engine.stage1_floor = floor
     try:
         while len(found) < count:
-            outcome = engine.solve()
+            outcome = session.run(case)
             if not outcome.has_solution:
                 exhausted = outcome.status == "infeasible"
                 break
-            result = finish_run(case, engine, outcome, options, force, exclude)
+            result = session.finish(case, outcome)
             found.append(result)
             cut(result)
     finally:

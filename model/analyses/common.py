@@ -14,12 +14,16 @@ model. docs/analyses.md gives the definitions, the assumptions and how to read t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
-from relief.model.core.case import Case
-from relief.model.core.evaluate import Evaluation
 from relief.model.core.options import SolveOptions, solver_info
-from relief.model.core.run import RunResult
+
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
+    from relief.model.core.evaluate import Evaluation
+    from relief.model.core.run import RunResult
 
 TOL = 1e-6
 

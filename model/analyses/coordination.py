@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from relief.model.analyses.common import (
     TOL,
@@ -28,13 +29,15 @@ from relief.model.analyses.common import (
     schedule_of,
     worst_status,
 )
-from relief.model.core.case import Case
-from relief.model.core.evaluate import Evaluation, evaluate_plan
-from relief.model.core.options import SolveOptions
-from relief.model.core.run import RunResult, run_case
+from relief.model.core.evaluate import evaluate_plan
 from relief.model.core.schema import GOVERNMENT
+from relief.model.core.session import Session, check_levers
 
-TOL = 1e-6
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
+    from relief.model.core.evaluate import Evaluation
+    from relief.model.core.options import SolveOptions
+    from relief.model.core.result import RunResult
 
 
 # ----------------------------------------------------------------------------------
@@ -163,19 +166,31 @@ class CoordinationAnalysis:
         )
 
     def report(self) -> dict:
-        case, ev_c, ev_f = self.with_capacities, self.coordinated.evaluation, self.fragmented
-        prob = probabilities(case)
-        owners = owners_of(case)
+        """One JSON-able object: the plans compared, then the tidy tables (lists of records)."""
         out = {
             "analysis": "coordination",
             **run_header(self.case, self.options, self.force, self.exclude, self.overrides),
             "status": self.status,
             "assumptions": {
                 "public_budget_alone": "whole: each owner alone sees every public budget and pool of the case",
-                "owner_capacities": "pools on capex in the coordinated, fragmented and alone plans; not in relief solve",
-                "sectors_alone": "a company counts only the relief of its sectors (owner_sectors.csv); the government counts all",
+                "owner_capacities": "pools on capex in the coordinated, fragmented and alone plans; "
+                "not in relief solve",
+                "sectors_alone": "a company counts only the relief of its sectors (owner_sectors.csv); "
+                "the government counts all",
             },
         }
+        out.update(self._plans_compared())
+        out["owners"] = self._owner_rows()
+        out["relief_by_scenario"] = self._scenario_rows()
+        out["relief_by_sector"], out["relief_by_track"] = self._sector_and_track_rows()
+        out["plans"], out["roadmap"] = self._plan_rows()
+        out["spending"] = _spending_rows(self.coordinated.evaluation, self.fragmented)
+        out["warnings"] = out["warnings"] + list(self.warnings)
+        return out
+
+    def _plans_compared(self) -> dict:
+        """The coordinated and fragmented plans' summaries, relief solve's, and their difference."""
+        ev_c, ev_f = self.coordinated.evaluation, self.fragmented
         frag = plan_summary(None, ev_f)
         frag.update(
             {
@@ -185,12 +200,14 @@ class CoordinationAnalysis:
                 "schedule": schedule_of(self.union),
             }
         )
-        out["coordinated"] = plan_summary(self.coordinated)
-        out["fragmented"] = frag
         un = self.unconstrained
-        out["without_owner_capacities"] = {
-            "status": un.status,
-            "expected_relief": un.evaluation.expected_relief if un.evaluation else None,
+        out = {
+            "coordinated": plan_summary(self.coordinated),
+            "fragmented": frag,
+            "without_owner_capacities": {
+                "status": un.status,
+                "expected_relief": un.evaluation.expected_relief if un.evaluation else None,
+            },
         }
         if ev_c is not None:
             out["difference"] = ev_c.expected_relief - ev_f.expected_relief
@@ -199,22 +216,23 @@ class CoordinationAnalysis:
             )
         else:
             out["difference"] = out["difference_share"] = None
-        capex = dict(zip(case.table("levers")["lever"], case.table("levers")["capex_per_module"]))
-        public = dict(
-            zip(
-                case.table("levers")["lever"],
-                case.table("levers")["capex_per_module"] * case.table("levers")["public_share"],
-            )
-        )
+        return out
+
+    def _owner_rows(self) -> list[dict]:
+        """Each owner alone against the coordinated plan: relief of its sectors, capex, public spending."""
+        case, ev_c, ev_f = self.with_capacities, self.coordinated.evaluation, self.fragmented
+        lv = case.table("levers")
+        capex = dict(zip(lv["lever"], lv["capex_per_module"]))
+        public = dict(zip(lv["lever"], lv["capex_per_module"] * lv["public_share"]))
 
         def spend(ev, levers, per):
             return None if ev is None else float(sum(per[l] * ev.portfolio.get(l, 0.0) for l in levers))
 
-        owner_rows = []
+        rows = []
         for run in self.owners:
             o = run.owner
             ev_a = run.result.evaluation if run.result is not None else None
-            owner_rows.append(
+            rows.append(
                 {
                     "owner": o.name,
                     "kind": o.kind,
@@ -235,12 +253,15 @@ class CoordinationAnalysis:
                     "conflicts": list(run.result.conflicts) if run.result is not None else [],
                 }
             )
-        out["owners"] = owner_rows
-        scen = []
-        for s, p in prob.items():
+        return rows
+
+    def _scenario_rows(self) -> list[dict]:
+        ev_c, ev_f = self.coordinated.evaluation, self.fragmented
+        rows = []
+        for s, p in probabilities(self.with_capacities).items():
             c = ev_c.by_scenario[s] if ev_c is not None else None
             f = ev_f.by_scenario[s]
-            scen.append(
+            rows.append(
                 {
                     "scenario": s,
                     "probability": p,
@@ -249,9 +270,13 @@ class CoordinationAnalysis:
                     "difference": None if c is None else c - f,
                 }
             )
-        out["relief_by_scenario"] = scen
-        cared = {}
-        for o in owners.values():
+        return rows
+
+    def _sector_and_track_rows(self) -> tuple[list[dict], list[dict]]:
+        """Relief of each sector (and who cares about it), and of each track, in both plans."""
+        case, ev_c, ev_f = self.with_capacities, self.coordinated.evaluation, self.fragmented
+        cared: dict = {}
+        for o in owners_of(case).values():
             for s in o.sectors:
                 cared.setdefault(s, []).append(o.name)
         track_of = dict(zip(case.table("sectors")["sector"], case.table("sectors")["track"]))
@@ -275,8 +300,11 @@ class CoordinationAnalysis:
             t["fragmented"] += f
         for t in tracks.values():
             t["difference"] = None if t["coordinated"] is None else t["coordinated"] - t["fragmented"]
-        out["relief_by_sector"] = sectors
-        out["relief_by_track"] = list(tracks.values())
+        return sectors, list(tracks.values())
+
+    def _plan_rows(self) -> tuple[list[dict], list[dict]]:
+        """Each lever in both plans (with what changed), and both roadmaps year by year."""
+        case, ev_c = self.with_capacities, self.coordinated.evaluation
         owner_of = dict(zip(case.table("levers")["lever"], case.table("levers")["owner"]))
         frag_lines = _union_lines(self.union, case)
         plans = []
@@ -294,7 +322,6 @@ class CoordinationAnalysis:
                     "change": change_tags(c, f),
                 }
             )
-        out["plans"] = plans
         roadmap = []
         if ev_c is not None:
             roadmap += [
@@ -305,35 +332,37 @@ class CoordinationAnalysis:
             {"plan": "fragmented", "lever": l, "owner": owner_of[l], "year": t, "committed": v}
             for (l, t), v in sorted(self.union.items())
         ]
-        out["roadmap"] = roadmap
-        spending = []
-        sc = {int(r.year): r for r in ev_c.spending.itertuples()} if ev_c is not None else {}
-        for r in ev_f.spending.itertuples():
-            b = None if r.budget is None or r.budget != r.budget else float(r.budget)
-            c = float(sc[int(r.year)].public_spend) if int(r.year) in sc else (0.0 if ev_c is not None else None)
+        return plans, roadmap
+
+
+def _spending_rows(ev_c: Evaluation | None, ev_f: Evaluation) -> list[dict]:
+    """Public spending of each year in both plans, against the year's budget."""
+    spending = []
+    sc = {int(r.year): r for r in ev_c.spending.itertuples()} if ev_c is not None else {}
+    for r in ev_f.spending.itertuples():
+        b = None if r.budget is None or r.budget != r.budget else float(r.budget)
+        c = float(sc[int(r.year)].public_spend) if int(r.year) in sc else (0.0 if ev_c is not None else None)
+        spending.append(
+            {
+                "year": int(r.year),
+                "budget": b,
+                "coordinated": c,
+                "fragmented": float(r.public_spend),
+                "fragmented_over_budget": b is not None and float(r.public_spend) > b + TOL * max(1.0, b),
+            }
+        )
+    for y, r in sc.items():
+        if y not in {x["year"] for x in spending}:
             spending.append(
                 {
-                    "year": int(r.year),
-                    "budget": b,
-                    "coordinated": c,
-                    "fragmented": float(r.public_spend),
-                    "fragmented_over_budget": b is not None and float(r.public_spend) > b + TOL * max(1.0, b),
+                    "year": y,
+                    "budget": None,
+                    "coordinated": float(r.public_spend),
+                    "fragmented": 0.0,
+                    "fragmented_over_budget": False,
                 }
             )
-        for y, r in sc.items():
-            if y not in {x["year"] for x in spending}:
-                spending.append(
-                    {
-                        "year": y,
-                        "budget": None,
-                        "coordinated": float(r.public_spend),
-                        "fragmented": 0.0,
-                        "fragmented_over_budget": False,
-                    }
-                )
-        out["spending"] = sorted(spending, key=lambda x: x["year"])
-        out["warnings"] = out["warnings"] + list(self.warnings)
-        return out
+    return sorted(spending, key=lambda x: x["year"])
 
 
 def _union_lines(union: dict, case: Case) -> dict:
@@ -354,21 +383,20 @@ def value_of_coordination(
     """Coordinated: the joint optimum of the case with the owners' capacities as pools.
     Fragmented: each owner alone (`owner_alone`) picks its levers; the union of the picks
     is evaluated in the same case with `evaluate_plan`, joint limits and all."""
-    unknown = [l for l in (*force, *exclude) if l not in case.levers]
-    if unknown:
-        raise ValueError(f"unknown lever(s): {', '.join(unknown)} (levers: {', '.join(case.levers)})")
+    check_levers(case, force, exclude)
     full = with_owner_capacities(case)
-    coordinated = run_case(full, options, force=force, exclude=exclude, overrides=overrides)
-    unconstrained = run_case(case, options, force=force, exclude=exclude, overrides=overrides)
+    # one session for the case with the owners' capacities: each owner alone changes only
+    # its numbers; the case without the capacity pools gets its own model from the session
+    session = Session(full, options, force, exclude)
+    coordinated = session.solve(full, overrides)
+    unconstrained = session.solve(case, overrides)
     runs, union, warnings = [], {}, []
     for o in owners_of(full).values():
         if not o.levers:
             runs.append(OwnerRun(o, None, None))
             continue
         alone = owner_alone(full, o.name)
-        res = run_case(
-            alone, options, force=tuple(l for l in force if l in o.levers), exclude=exclude, overrides=overrides
-        )
+        res = session.solve(alone, overrides, force=tuple(l for l in force if l in o.levers))
         run = OwnerRun(o, alone, res)
         if res.evaluation is not None:
             plan = res.evaluation.plan
@@ -376,9 +404,9 @@ def value_of_coordination(
             run.own_relief_check = sector_relief(evaluate_plan(full, plan), full, o.sectors)
             if abs(run.own_relief_check - res.evaluation.expected_relief) > TOL * max(1.0, abs(run.own_relief_check)):
                 warnings.append(
-                    f"{o.name}: relief of its sectors alone {res.evaluation.expected_relief:.6g} differs from the same plan's "
-                    f"relief of those sectors in the full case {run.own_relief_check:.6g} (a ladder whose higher tier "
-                    "does not lower every sector's rate)"
+                    f"{o.name}: relief of its sectors alone {res.evaluation.expected_relief:.6g} differs from "
+                    f"the same plan's relief of those sectors in the full case {run.own_relief_check:.6g} "
+                    "(a ladder whose higher tier does not lower every sector's rate)"
                 )
         runs.append(run)
     fragmented = evaluate_plan(full, union, force=force, exclude=exclude)

@@ -15,6 +15,7 @@ model. docs/analyses.md gives the definitions, the assumptions and how to read t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from relief.model.analyses.common import (
     TOL,
@@ -27,11 +28,12 @@ from relief.model.analyses.common import (
     worst_status,
 )
 from relief.model.core.build import MIN_DIVISIBLE
-from relief.model.core.case import Case
-from relief.model.core.options import SolveOptions
-from relief.model.core.run import RunResult, run_case
+from relief.model.core.session import Session, check_levers
 
-TOL = 1e-6
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
+    from relief.model.core.options import SolveOptions
+    from relief.model.core.result import RunResult
 
 
 # ----------------------------------------------------------------------------------
@@ -145,28 +147,7 @@ class DelayAnalysis:
                 "out_of_reach": d.out_of_reach,
             }
             if ev is not None and ev0 is not None:
-                cells = relief_cells(ev)
-                lost = ev0.expected_relief - ev.expected_relief
-                entry["relief_lost"] = lost
-                entry["share_lost"] = lost / ev0.expected_relief if abs(ev0.expected_relief) > 1e-12 else None
-                entry["lost_by_scenario"] = {s: ev0.by_scenario[s] - ev.by_scenario[s] for s in ev0.by_scenario}
-                by_track: dict = {}
-                for s, r in cells0.keys() | cells.keys():
-                    a, b = cells0.get((s, r), 0.0), cells.get((s, r), 0.0)
-                    by_track[r] = by_track.get(r, 0.0) + prob[s] * (a - b)
-                    lost_rows.append(
-                        {
-                            "delay_years": d.years,
-                            "scenario": s,
-                            "track": r,
-                            "probability": prob[s],
-                            "relief_now": a,
-                            "relief_delayed": b,
-                            "relief_lost": a - b,
-                            "expected_lost": prob[s] * (a - b),
-                        }
-                    )
-                entry["lost_by_track"] = {r: by_track[r] for r in case.tracks if r in by_track}
+                entry.update(self._relief_lost(d, ev0, cells0, prob, lost_rows))
             else:
                 entry.update({"relief_lost": None, "share_lost": None, "lost_by_scenario": {}, "lost_by_track": {}})
             changes = {"later": [], "dropped": [], "added": [], "resized": [], "earlier": []}
@@ -197,6 +178,35 @@ class DelayAnalysis:
         )
         return out
 
+    def _relief_lost(self, d: DelayRun, ev0, cells0: dict, prob: dict, lost_rows: list) -> dict:
+        """What delay `d` loses against acting now: in all, by scenario and by track (and one
+        row of `lost_rows` per scenario and track)."""
+        ev = d.result.evaluation
+        cells = relief_cells(ev)
+        lost = ev0.expected_relief - ev.expected_relief
+        by_track: dict = {}
+        for s, r in cells0.keys() | cells.keys():
+            a, b = cells0.get((s, r), 0.0), cells.get((s, r), 0.0)
+            by_track[r] = by_track.get(r, 0.0) + prob[s] * (a - b)
+            lost_rows.append(
+                {
+                    "delay_years": d.years,
+                    "scenario": s,
+                    "track": r,
+                    "probability": prob[s],
+                    "relief_now": a,
+                    "relief_delayed": b,
+                    "relief_lost": a - b,
+                    "expected_lost": prob[s] * (a - b),
+                }
+            )
+        return {
+            "relief_lost": lost,
+            "share_lost": lost / ev0.expected_relief if abs(ev0.expected_relief) > 1e-12 else None,
+            "lost_by_scenario": {s: ev0.by_scenario[s] - ev.by_scenario[s] for s in ev0.by_scenario},
+            "lost_by_track": {r: by_track[r] for r in self.case.tracks if r in by_track},
+        }
+
     @staticmethod
     def _roadmap_rows(roadmap_rows, spend_rows, years, result):
         ev = result.evaluation
@@ -222,13 +232,15 @@ def cost_of_delay(
     delays = list(dict.fromkeys(int(d) for d in delays))
     if not delays or min(delays) < 1:
         raise ValueError("delays are whole numbers of years >= 1, e.g. 1,2")
-    now = run_case(case, options, force=force, exclude=exclude, overrides=overrides)
+    check_levers(case, force, exclude)
+    # one session: a delay that moves an earliest year changes the model's structure, and
+    # the session builds that case's model itself
+    session = Session(case, options, force, exclude)
+    now = session.solve(case, overrides)
     blocked_now = {r["lever"] for r in levers_out_of_reach(case, force)}
     runs = []
     for d in delays:
         late = delay_case(case, d)
         reach = [r for r in levers_out_of_reach(late, force) if r["lever"] not in blocked_now]
-        runs.append(
-            DelayRun(d, late, run_case(late, options, force=force, exclude=exclude, overrides=overrides), reach)
-        )
+        runs.append(DelayRun(d, late, session.solve(late, overrides), reach))
     return DelayAnalysis(case, options, now, runs, tuple(force), tuple(exclude), tuple(overrides))

@@ -26,18 +26,19 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import highspy
 import numpy as np
 
 from relief.model.analyses.value import risk_neutral
-from relief.model.core.build import build_model, set_parameters
-from relief.model.core.case import Case
-from relief.model.core.engine import HighsEngine
-from relief.model.core.evaluate import evaluate_plan
 from relief.model.core.options import RELIEF_TOLERANCE, RELIEF_TOLERANCE_ABS, SolveOptions
 from relief.model.core.overrides import OverrideError, apply_overrides
-from relief.model.core.run import CheckError, RunResult, finish_run
+from relief.model.core.result import CheckError, RunResult
+from relief.model.core.session import Session
+
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
 
 MONEY_STEP = 1.0  # USD bn (year budgets, the total budget, pools)
 MODULE_STEP = 1.0  # modules (limits of whole-module levers)
@@ -239,51 +240,33 @@ class Point:
         return self.result.evaluation if self.result is not None else None
 
 
-class Resolver:
-    """The case's model built once, and its HiGHS engine; `solve(case)` re-solves a case of
-    the same structure by changing parameters only."""
+def solve_point(session: Session, case: Case, overrides=()) -> Point:
+    """The case solved in the session (one model, one engine for every move)."""
+    try:
+        result = session.solve(case, overrides)
+    except CheckError as e:
+        return Point("check_failed", message=str(e), seconds=session.last_outcome.solve_seconds)
+    seconds = result.outcome.solve_seconds
+    if result.evaluation is None:
+        return Point(result.status, result, message="; ".join(result.conflicts), seconds=seconds)
+    return Point(result.status, result, result.integers, seconds=seconds)
 
-    def __init__(self, case: Case, options: SolveOptions, force=(), exclude=()):
-        self.case, self.options = case, options
-        self.force, self.exclude = tuple(force), tuple(exclude)
-        self.model = build_model(case, force=self.force, exclude=self.exclude)
-        self.engine = HighsEngine(self.model, options)
-        self.integer_cols = np.array(
-            [j for j, v in enumerate(self.engine.cols) if v.is_integer() or v.is_binary()], dtype=np.int32
-        )
-        self.seconds = 0.0  # HiGHS's own time over every solve
 
-    def set_case(self, case: Case) -> None:
-        self.engine.refresh(set_parameters(self.model, case, self.force, self.exclude))
-
-    def solve(self, case: Case, overrides=()) -> Point:
-        self.set_case(case)
-        outcome = self.engine.solve()
-        self.seconds += outcome.solve_seconds
-        try:
-            result = finish_run(case, self.engine, outcome, self.options, self.force, self.exclude, overrides)
-        except CheckError as e:
-            return Point("check_failed", message=str(e), seconds=outcome.solve_seconds)
-        if result.evaluation is None:
-            return Point(result.status, result, message="; ".join(result.conflicts), seconds=outcome.solve_seconds)
-        return Point(
-            result.status, result, np.round(self.engine.last_solution[self.integer_cols]), seconds=outcome.solve_seconds
-        )
-
-    def reuse(self, case: Case, base: Point) -> Point | None:
-        """`base`'s plan, if it still meets every limit of `case`, whose limits are all at
-        least as tight: it is then still lexicographically optimal, and no solve is needed."""
-        ev = evaluate_plan(case, base.evaluation.plan, force=self.force, exclude=self.exclude)
-        if ev.violations:
-            return None
-        r = base.result
-        return Point(
-            base.status,
-            RunResult(case, r.outcome, ev, r.options, r.force, r.exclude),
-            base.integers,
-            reused=True,
-            message="the optimal plan still meets the tighter limit, so it stays optimal (no re-solve)",
-        )
+def reuse_point(session: Session, case: Case, base: Point) -> Point | None:
+    """`base`'s plan, if it still meets every limit of `case`, whose limits are all at
+    least as tight: it is then still lexicographically optimal, and no solve is needed."""
+    r = base.result
+    ev = base.evaluation
+    result = session.reuse(case, ev.plan, ev.expected_relief, r.outcome, base.integers)
+    if result is None:
+        return None
+    return Point(
+        base.status,
+        result,
+        base.integers,
+        reused=True,
+        message="the optimal plan still meets the tighter limit, so it stays optimal (no re-solve)",
+    )
 
 
 # ----------------------------------------------------------------------------------------
@@ -296,9 +279,9 @@ class FixedIntegers:
     an LP whose duals exist. Used as a context manager; the engine is restored on exit
     (bounds, integrality, keep rows free, solver state cleared)."""
 
-    def __init__(self, resolver: Resolver, integers: np.ndarray):
-        self.r, self.engine, self.h = resolver, resolver.engine, resolver.engine.highs
-        self.cols = resolver.integer_cols
+    def __init__(self, session: Session, integers: np.ndarray):
+        self.session, self.engine, self.h = session, session.engine, session.engine.highs
+        self.cols = session.integer_cols
         self.values = np.asarray(integers, dtype=float)
 
     def __enter__(self):
@@ -424,15 +407,15 @@ def limit_range(limit: Limit, engine, rows: dict, solution, ranging) -> tuple | 
 
 
 def fixed_integer_duals(
-    resolver: Resolver, case: Case, base: Point, limits: list[Limit], check_step=CHECK_STEP
+    session: Session, case: Case, base: Point | RunResult, limits: list[Limit], check_step=CHECK_STEP
 ) -> Duals:
     """LP duals of the spending and relief stages with the integer decisions of `base`
     fixed, each checked by moving its limit by `check_step` both ways in the same LP."""
-    engine = resolver.engine
+    engine = session.engine
     rows = row_index(engine)
     last = len(engine.stages) - 1
     spend, relief, up, down = {}, {}, {}, {}
-    with FixedIntegers(resolver, base.integers) as lp:
+    with FixedIntegers(session, base.integers) as lp:
         status, relief_obj, sol = lp.solve(0)
         if sol is None:
             raise MarginalError("error", f"the relief LP with the integer decisions fixed is {status}")
@@ -456,14 +439,14 @@ def fixed_integer_duals(
                     store[lim.key] = None
                     continue
                 try:
-                    resolver.set_case(moved(case, lim, value)[0])
+                    session.set_case(moved(case, lim, value)[0])
                 except OverrideError:
                     store[lim.key] = None
                     continue
                 lp.refix()
                 st, obj, _ = lp.solve(last)
                 store[lim.key] = None if obj is None else _clean((obj - spend_obj) / check_step)
-            resolver.set_case(case)
+            session.set_case(case)
             lp.refix()
     return Duals(spend_obj, spend, relief, up, down, ranges)
 
@@ -705,7 +688,7 @@ class Marginal:
         return [v.row() for v in self.values]
 
 
-def _move(solver: Resolver, case: Case, lim: Limit, value: float, base: Point) -> tuple[Move, bool]:
+def _move(session: Session, case: Case, lim: Limit, value: float, base: Point) -> tuple[Move, bool]:
     """(the move, whether the MILP was solved)."""
     if value < 0:
         return Move(value, Point("invalid", message="the limit cannot go below 0")), False
@@ -713,10 +696,10 @@ def _move(solver: Resolver, case: Case, lim: Limit, value: float, base: Point) -
         new_case, sets = moved(case, lim, value)
     except OverrideError as e:
         return Move(value, Point("invalid", message=str(e))), False
-    point = solver.reuse(new_case, base) if value < lim.value else None
+    point = reuse_point(session, new_case, base) if value < lim.value else None
     if point is not None:
         return Move(value, point, sets), False
-    return Move(value, solver.solve(new_case, sets), sets), True
+    return Move(value, solve_point(session, new_case, sets), sets), True
 
 
 def marginal_values(
@@ -739,8 +722,8 @@ def marginal_values(
     neutral = risk_neutral(case)
     risk_dropped = neutral is not case
     case = neutral
-    solver = Resolver(case, options, force, exclude)
-    base = solver.solve(case)
+    session = Session(case, options, force, exclude)
+    base = solve_point(session, case)
     if base.evaluation is None or base.status != "optimal":
         raise MarginalError(
             base.status,
@@ -750,12 +733,12 @@ def marginal_values(
         )
     base_ev = base.evaluation
     limits = limits_of(case, base_ev, families, money_step, module_step, divisible_step, all_levers, exclude)
-    duals = fixed_integer_duals(solver, case, base, limits, check_step)
-    solver.set_case(case)
+    duals = fixed_integer_duals(session, case, base, limits, check_step)
+    session.set_case(case)
     values, resolves = [], 1
     for lim in limits:
-        up, n_up = _move(solver, case, lim, lim.value + lim.step, base)
-        down, n_down = _move(solver, case, lim, lim.value - lim.step, base)
+        up, n_up = _move(session, case, lim, lim.value + lim.step, base)
+        down, n_down = _move(session, case, lim, lim.value - lim.step, base)
         resolves += n_up + n_down
         mv = MarginalValue(
             lim,
@@ -773,13 +756,13 @@ def marginal_values(
         mv.change_up = describe_change(base_ev, up.point.evaluation) if up.ok else ""
         mv.change_down = describe_change(base_ev, down.point.evaluation) if down.ok else ""
         if milp_check and mv.dual_spend is not None:
-            mv.check_up, n_up = _move(solver, case, lim, lim.value + check_step, base)
-            mv.check_down, n_down = _move(solver, case, lim, lim.value - check_step, base)
+            mv.check_up, n_up = _move(session, case, lim, lim.value + check_step, base)
+            mv.check_down, n_down = _move(session, case, lim, lim.value - check_step, base)
             resolves += n_up + n_down
         values.append(mv)
-    solver.set_case(case)
+    session.set_case(case)
     return Marginal(
-        case, base.result, values, duals, risk_dropped, time.perf_counter() - t0, solver.seconds, resolves, check_step
+        case, base.result, values, duals, risk_dropped, time.perf_counter() - t0, session.seconds, resolves, check_step
     )
 
 

@@ -15,21 +15,27 @@ With RP the optimum of the case (the roadmap committed before the stance is know
   over planning for the average stance.
 
 Every plan is valued by `evaluate_plan` on the full case. All analyses here transform the
-case (pure functions Case -> Case) and go through `run_case`: one build/solve path.
+case (pure functions Case -> Case) and solve in one `Session`: one build/solve path.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from relief.model.core.case import Case
 from relief.model.core.evaluate import evaluate_plan
-from relief.model.core.options import SolveOptions
-from relief.model.core.run import NoPlan, RunResult, run_case
+from relief.model.core.result import NoPlan, RunResult
+from relief.model.core.schema import tables_referring_to
+from relief.model.core.session import Session, check_levers
 
-SCENARIO_TABLES = ("pillar_weights", "tiers", "tariffs", "tier_requirements")
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
+    from relief.model.core.options import SolveOptions
+
+# the tables with a row per scenario: those whose rows name a scenario (schema.py)
+SCENARIO_TABLES = tables_referring_to("scenarios.scenario")
 EV_SCENARIO = "expected_value"
 
 
@@ -135,9 +141,13 @@ def value_of_information(case: Case, options: SolveOptions, force=(), exclude=()
         str(s): float(p) for s, p in zip(case.table("scenarios")["scenario"], case.table("scenarios")["probability"])
     }
     statuses, plans = {}, {}
+    check_levers(case, force, exclude)
+    # one session; each scenario alone and the expected-value case have other scenarios,
+    # so the session builds their models itself
+    session = Session(case, options, force, exclude)
 
     def solve(label: str, c: Case) -> RunResult:
-        r = run_case(c, options, force=force, exclude=exclude)
+        r = session.solve(c)
         statuses[label] = r.status
         if r.evaluation is None:
             raise NoPlan(f"{label}: no plan (status {r.status})")

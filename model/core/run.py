@@ -1,170 +1,44 @@
 """One door for a solve: case -> build -> solve -> evaluate -> a result to present.
 
-`run_case` is what `relief solve` (and later sweeps and analyses) call. The numbers it
-returns come from `evaluate_plan` on the case tables, and are checked against the
-solver's own objective and bound before anything is reported.
+`run_case` is what `relief solve` calls: one `Session` (session.py) solved once. The
+numbers it returns come from `evaluate_plan` on the case tables, and are checked against
+the solver's own objective and bound before anything is reported (result.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from relief.model.core.build import build_model
-from relief.model.core.case import Case
-from relief.model.core.engine import HighsEngine
-from relief.model.core.evaluate import Evaluation, clean_plan, evaluate_plan
-from relief.model.core.options import SolveOptions, SolveOutcome, _gap, solver_info
+from relief.model.core.result import (
+    CHECK_TOLERANCE,
+    CheckError,
+    NoPlan,
+    RunResult,
+    check,
+    finish_run,
+    stage1_value,
+)
+from relief.model.core.session import Session, check_levers
 
-CHECK_TOLERANCE = 1e-6  # relative gap allowed between the solver's relief and the re-computed one
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
+    from relief.model.core.options import SolveOptions
 
-
-class NoPlan(RuntimeError):
-    """A solve an analysis needs found no plan (or none it can use)."""
-
-
-class CheckError(RuntimeError):
-    """The independent evaluation disagrees with the solver: never report such a plan."""
-
-
-@dataclass
-class RunResult:
-    case: Case
-    outcome: SolveOutcome
-    evaluation: Evaluation | None
-    options: SolveOptions
-    force: tuple = ()
-    exclude: tuple = ()
-    overrides: tuple = ()
-    diagnosis: object = None  # diagnose.Diagnosis: which limits conflict, if infeasible
-
-    @property
-    def conflicts(self) -> list[str]:
-        """The conflicts in planner's words, one line each (empty unless infeasible)."""
-        return self.diagnosis.texts() if self.diagnosis is not None else []
-
-    @property
-    def status(self) -> str:
-        return self.outcome.status
-
-    def summary(self) -> dict:
-        """The JSON object of `relief solve --json` (model-spec section 4)."""
-        ev = self.evaluation
-        out = {
-            "status": self.outcome.status,
-            "expected_relief": ev.expected_relief if ev else None,
-            "public_spend": ev.public_spend if ev else None,
-            "mip_gap": self.outcome.mip_gap,
-            "solve_seconds": round(self.outcome.solve_seconds, 6),
-            "case": self.case.name,
-            "case_path": self.case.origin,
-            "input_sha256": self.case.sha256(),
-            "solver": self.outcome.solver or solver_info(),
-            "overrides": [str(o) for o in self.overrides],
-            "force": list(self.force),
-            "exclude": list(self.exclude),
-            "by_scenario": dict(ev.by_scenario) if ev else {},
-            "portfolio": {l: v for l, v in ev.portfolio.items()} if ev else {},
-            "objective_bound": self.outcome.bound,
-            "discounted_public_spend": ev.discounted_public_spend if ev else None,
-            "total_spend": ev.total_spend if ev else None,
-            "spend_stage_status": self.outcome.stage2,
-            "options": {
-                "time_limit": self.options.time_limit,
-                "mip_gap": self.options.mip_gap,
-                "threads": self.options.threads,
-                "seed": self.options.seed,
-            },
-            "warnings": [str(w) for w in self.case.warnings],
-        }
-        from relief.model.core.risk import Risk, distribution, measure_value
-
-        risk = Risk.of_case(self.case.meta)
-        prob = dict(zip(self.case.table("scenarios")["scenario"], self.case.table("scenarios")["probability"]))
-        out["risk"] = {
-            "measure": risk.spec(),
-            "label": risk.label(),
-            "value": measure_value(risk, ev.by_scenario, prob) if ev else None,
-        }
-        out["relief_distribution"] = (
-            distribution(dict(ev.by_scenario), prob, risk.alpha if risk.kind == "cvar" else 0.8) if ev else {}
-        )
-        if ev:
-            out["schedule"] = {
-                l: {int(r.year): r.committed for r in ev.roadmap.itertuples() if r.lever == l and r.committed}
-                for l in ev.portfolio
-                if ev.portfolio[l]
-            }
-        if self.diagnosis is not None:
-            d = self.diagnosis
-            out["conflicts"] = [c.to_dict() for c in d.conflicts] or [
-                {"kind": "unknown", "name": "", "limit": None, "needed": None, "text": d.note, "unit": ""}
-            ]
-            out["conflicts_found_by"] = d.method
-        return out
+# what the analyses, the CLI and the tests import from here
+__all__ = [
+    "CHECK_TOLERANCE",
+    "CheckError",
+    "NoPlan",
+    "RunResult",
+    "check",
+    "check_levers",
+    "finish_run",
+    "run_case",
+    "stage1_value",
+]
 
 
 def run_case(case: Case, options: SolveOptions, force=(), exclude=(), overrides=()) -> RunResult:
     """Build, solve (lexicographically), evaluate independently and check."""
-    unknown = [l for l in (*force, *exclude) if l not in case.levers]
-    if unknown:
-        raise ValueError(f"unknown lever(s): {', '.join(unknown)} (levers: {', '.join(case.levers)})")
-    both = set(force) & set(exclude)
-    if both:
-        raise ValueError(f"lever(s) both forced and excluded: {', '.join(sorted(both))}")
-    model = build_model(case, force=force, exclude=exclude)
-    engine = HighsEngine(model, options)
-    return finish_run(case, engine, engine.solve(), options, force, exclude, overrides)
-
-
-def finish_run(case: Case, engine, outcome: SolveOutcome, options, force=(), exclude=(), overrides=()) -> RunResult:
-    """Solve -> evaluate: explain an infeasibility, or evaluate and check the plan found."""
-    result = RunResult(case, outcome, None, options, tuple(force), tuple(exclude), tuple(overrides))
-    if outcome.status == "infeasible":
-        from relief.model.core.diagnose import explain_infeasibility
-
-        result.diagnosis = explain_infeasibility(engine, case)
-        return result
-    if not outcome.has_solution:
-        return result
-    ev = evaluate_plan(case, clean_plan(case, engine.plan()), force=force, exclude=exclude)
-    check(ev, outcome, case)
-    if outcome.status != "optimal" and outcome.bound is not None:
-        # stopped at a limit: the later stages may have found a better plan than stage 1's
-        # incumbent; the gap reported is that of the plan reported
-        outcome.mip_gap = _gap(stage1_value(ev, case)[0], outcome.bound)
-    result.evaluation = ev
-    return result
-
-
-def stage1_value(ev: Evaluation, case: Case | None) -> tuple[float, str]:
-    """What stage 1 maximised (expected relief, or the case's risk measure), re-computed from
-    the relief of each scenario (model/risk.py, by sorting), and its name."""
-    from relief.model.core.risk import Risk, measure_value
-
-    risk = Risk.of_case(case.meta) if case is not None else Risk()
-    if risk.kind == "expected":
-        return ev.expected_relief, "expected relief"
-    prob = dict(zip(case.table("scenarios")["scenario"], case.table("scenarios")["probability"]))
-    return measure_value(risk, ev.by_scenario, prob), risk.label()
-
-
-def check(ev: Evaluation, outcome: SolveOutcome, case: Case | None = None) -> None:
-    """The plan must be feasible, worth at least what the solver found, no more than its
-    bound, and cost the public money the spending stage says it costs."""
-    if ev.violations:
-        raise CheckError(
-            "the solver's plan breaks limits when re-checked from the tables: " + "; ".join(ev.violations[:5])
-        )
-    value, what = stage1_value(ev, case)
-    tol = CHECK_TOLERANCE * max(1.0, abs(outcome.objective or 0.0))
-    if outcome.objective is not None and value < outcome.objective - tol:
-        raise CheckError(f"re-computed {what} {value:.9g} is below the solver's {outcome.objective:.9g}")
-    if outcome.bound is not None and value > outcome.bound + tol:
-        raise CheckError(f"re-computed {what} {value:.9g} is above the solver's bound {outcome.bound:.9g}")
-    if outcome.spend_objective is not None:
-        tol = CHECK_TOLERANCE * max(1.0, abs(outcome.spend_objective))
-        if abs(ev.discounted_public_spend - outcome.spend_objective) > tol:
-            raise CheckError(
-                f"re-computed discounted public spending {ev.discounted_public_spend:.9g} differs from the solver's "
-                f"{outcome.spend_objective:.9g}"
-            )
+    check_levers(case, force, exclude)
+    return Session(case, options, force, exclude).solve(case, overrides)

@@ -467,3 +467,9 @@ def reference_markdown() -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def tables_referring_to(target: str) -> tuple[str, ...]:
+    """The tables (in TABLES order) with a column whose values must be those of `target`
+    ("table.column"), e.g. the per-scenario tables: tables_referring_to("scenarios.scenario")."""
+    return tuple(t.name for t in TABLES.values() if any(c.refers_to == target for c in t.columns))

@@ -1,7 +1,7 @@
 """Run the points of a sweep: here, on a local process pool, or on a Dask cluster.
 
-Every way of running uses one `SweepWorker` per process: it builds the model and its
-HiGHS engine once, and a point only carries override strings. Tasks are scheduled one
+Every way of running uses one `SweepWorker` per process: its `Session` builds the model
+and its HiGHS engine once, and a point only carries override strings. Tasks are scheduled one
 at a time (solve times vary tenfold between points) and each result is a plain dict.
 No home-made scheduler: `concurrent.futures` locally, `distributed` beyond one machine.
 """
@@ -11,30 +11,30 @@ from __future__ import annotations
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING
 
-from relief.model.core.build import StructureChanged, build_model, set_parameters
-from relief.model.core.case import Case
-from relief.model.core.engine import HighsEngine
+from relief.model.core.options import SolveOptions, SolveOutcome
 from relief.model.core.overrides import OverrideError, apply_overrides
-from relief.model.core.evaluate import clean_plan, evaluate_plan
-from relief.model.core.run import CHECK_TOLERANCE, CheckError, finish_run
-from relief.model.core.options import SolveOptions
+from relief.model.core.result import CheckError, RunResult
+from relief.model.core.session import Session
+
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
 
 RESULT_COLUMNS = ("status", "expected_relief", "public_spend", "mip_gap", "solve_seconds")
 
 
 class SweepWorker:
-    """A model built once; `run` solves one point by changing its parameters."""
+    """A model built once (one `Session`); `run` solves one point by changing its parameters."""
 
     def __init__(self, case: Case, options: SolveOptions, force=(), exclude=()):
         self.case, self.options = case, options
         self.force, self.exclude = tuple(force), tuple(exclude)
-        self.model = build_model(case, force=self.force, exclude=self.exclude)
-        self.engine = HighsEngine(self.model, options)
+        self.session = Session(case, options, self.force, self.exclude)
 
     def run(self, point_id: int, overrides, candidate=None) -> dict:
         """Solve one point. `candidate` = (source point, its row) may offer the plan of a
-        point whose limits were all at least as loose (see `reuse_source`): if that plan
+        point whose limits were all at least as loose (see `PlanReuse`): if that plan
         is still feasible here it is lexicographically optimal here too, and no solve is needed."""
         row = {"point": point_id, "message": ""}
         t0 = time.perf_counter()
@@ -47,47 +47,48 @@ class SweepWorker:
             if reused is not None:
                 return reused
         try:
-            try:
-                engine = self.engine
-                engine.refresh(set_parameters(self.model, case, self.force, self.exclude))
-            except StructureChanged:  # e.g. a lead time or the horizon: this point needs its own model
-                engine = HighsEngine(build_model(case, self.force, self.exclude), self.options)
-            outcome = engine.solve()
-            result = finish_run(case, engine, outcome, self.options, self.force, self.exclude, overrides)
+            # a point whose structure differs (a lead time, the horizon) gets its own model
+            result = self.session.solve(case, overrides)
         except CheckError as e:
             return {**row, "status": "check_failed", "message": str(e), "wall_seconds": time.perf_counter() - t0}
         except Exception as e:  # a point that fails is recorded; the sweep goes on
-            return {**row, "status": "error", "message": f"{type(e).__name__}: {e}", "wall_seconds": time.perf_counter() - t0}
-        return self._row(row, outcome.status, outcome.mip_gap, outcome.solve_seconds, result.evaluation, t0,
-                         "; ".join(result.conflicts) if result.conflicts else "", engine)
+            return {
+                **row,
+                "status": "error",
+                "message": f"{type(e).__name__}: {e}",
+                "wall_seconds": time.perf_counter() - t0,
+            }
+        conflicts = "; ".join(result.conflicts) if result.conflicts else ""
+        plan = self.session.plan() if result.evaluation else None
+        return self._row(row, result, t0, conflicts, plan)
 
-    def _reuse(self, case, row, candidate, t0):
+    def _reuse(self, case: Case, row: dict, candidate, t0: float) -> dict | None:
         source, src = candidate
-        ev = evaluate_plan(case, src["plan"], force=self.force, exclude=self.exclude)
-        if ev.violations:
+        outcome = SolveOutcome(status=src["status"], has_solution=True, mip_gap=src["mip_gap"], solve_seconds=0.0)
+        result = self.session.reuse(case, src["plan"], src.get("expected_relief"), outcome)
+        if result is None:
             return None
-        # limits do not change what a plan is worth: a different value means the premise
-        # of reuse does not hold here, so solve this point instead of reporting it
-        want = src.get("expected_relief")
-        if want is None or abs(ev.expected_relief - want) > CHECK_TOLERANCE * max(1.0, abs(want)):
-            return None
-        return self._row(row, src["status"], src["mip_gap"], 0.0, ev, t0,
-                         f"plan of point {source} reused: it is feasible under these tighter limits, so still optimal", None, src["plan"])
+        message = f"plan of point {source} reused: it is feasible under these tighter limits, so still optimal"
+        return self._row(row, result, t0, message, src["plan"])
 
-    def _row(self, row, status, gap, seconds, ev, t0, message, engine, plan=None):
-        row.update({
-            "status": status,
-            "expected_relief": ev.expected_relief if ev else None,
-            "public_spend": ev.public_spend if ev else None,
-            "mip_gap": gap,
-            "solve_seconds": seconds,
-            "wall_seconds": time.perf_counter() - t0,
-            "message": message,
-        })
+    @staticmethod
+    def _row(row: dict, result: RunResult, t0: float, message: str, plan: dict | None) -> dict:
+        ev, outcome = result.evaluation, result.outcome
+        row.update(
+            {
+                "status": outcome.status,
+                "expected_relief": ev.expected_relief if ev else None,
+                "public_spend": ev.public_spend if ev else None,
+                "mip_gap": outcome.mip_gap,
+                "solve_seconds": outcome.solve_seconds,
+                "wall_seconds": time.perf_counter() - t0,
+                "message": message,
+            }
+        )
         if ev:
             row["modules"] = dict(ev.portfolio)
             row["by_scenario"] = dict(ev.by_scenario)
-            row["plan"] = plan if plan is not None else clean_plan(self.case, engine.plan())
+            row["plan"] = plan
         return row
 
 
@@ -190,8 +191,12 @@ def run_pool(points, case, options, force, exclude, on_result, workers: int, reu
     queue = _ordered(points, reuse)
     restarts = 0
     while queue:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                                   initializer=_init_worker, initargs=(case, options, force, exclude))
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=mp.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(case, options, force, exclude),
+        )
         in_flight: dict = {}
         try:
             while queue or in_flight:
@@ -207,7 +212,10 @@ def run_pool(points, case, options, force, exclude, on_result, workers: int, reu
             queue = list(in_flight.values()) + queue
             restarts += 1
             if restarts > max_restarts:
-                raise RuntimeError(f"the worker processes crashed {restarts} times; {len(queue)} point(s) unfinished (run again with --resume)") from None
+                raise RuntimeError(
+                    f"the worker processes crashed {restarts} times; {len(queue)} point(s) unfinished "
+                    "(run again with --resume)"
+                ) from None
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
@@ -225,7 +233,8 @@ def _run_on_dask(case, options, force, exclude, key, point_id, overrides, candid
 
 
 def run_dask(points, case, options, force, exclude, on_result, scheduler: str, reuse=None) -> None:
-    from distributed import Client, wait as dask_wait
+    from distributed import Client
+    from distributed import wait as dask_wait
 
     key = f"{case.sha256()}:{force}:{exclude}:{options}"
     queue = _ordered(points, reuse)
@@ -237,8 +246,18 @@ def run_dask(points, case, options, force, exclude, on_result, scheduler: str, r
             while queue or in_flight:
                 while queue and len(in_flight) < 2 * n_workers:
                     p = queue.pop(0)
-                    fut = client.submit(_run_on_dask, case_f, options, tuple(force), tuple(exclude), key, p.id, p.overrides,
-                                        reuse.candidate(p) if reuse else None, pure=False)
+                    fut = client.submit(
+                        _run_on_dask,
+                        case_f,
+                        options,
+                        tuple(force),
+                        tuple(exclude),
+                        key,
+                        p.id,
+                        p.overrides,
+                        reuse.candidate(p) if reuse else None,
+                        pure=False,
+                    )
                     in_flight[fut] = p
                 done = dask_wait(list(in_flight), return_when="FIRST_COMPLETED").done
                 for fut in done:
@@ -249,8 +268,17 @@ def run_dask(points, case, options, force, exclude, on_result, scheduler: str, r
             client.cancel(list(in_flight))
 
 
-def run_points(points, case, options, force=(), exclude=(), on_result=None, workers: int = 1, scheduler: str | None = None,
-               reuse: PlanReuse | None = None) -> None:
+def run_points(
+    points,
+    case,
+    options,
+    force=(),
+    exclude=(),
+    on_result=None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    reuse: PlanReuse | None = None,
+) -> None:
     """Run every point and hand each result dict to `on_result` as it completes."""
     if not points:
         return
@@ -262,16 +290,32 @@ def run_points(points, case, options, force=(), exclude=(), on_result=None, work
         run_serial(points, case, options, force, exclude, on_result, reuse)
 
 
-def run_sweep(defn, case: Case, options: SolveOptions, out_dir, workers: int = 1, scheduler: str | None = None,
-              resume: bool = False, on_progress=None, reuse: bool = True):
+def run_sweep(
+    defn,
+    case: Case,
+    options: SolveOptions,
+    out_dir,
+    workers: int = 1,
+    scheduler: str | None = None,
+    resume: bool = False,
+    on_progress=None,
+    reuse: bool = True,
+):
     """Design the points, skip those already in out_dir (resume), run the rest, store each.
     Returns (store, points, matrix); `on_progress(n_done, n_total, row)` after each point."""
     from relief.model.sweeps.spec import definition_hash, design
     from relief.model.sweeps.store import SweepStore
 
     points, matrix = design(defn, case)
-    store = SweepStore(out_dir, [p.label for p in defn.parameters], case.levers, defn.to_dict(),
-                       definition_hash(defn, case, options), resume, scenarios=case.scenarios)
+    store = SweepStore(
+        out_dir,
+        [p.label for p in defn.parameters],
+        case.levers,
+        defn.to_dict(),
+        definition_hash(defn, case, options),
+        resume,
+        scenarios=case.scenarios,
+    )
     todo = [p for p in points if p.id not in store.done]
     values = {p.id: p.values for p in points}
     total = len(points)
@@ -285,7 +329,9 @@ def run_sweep(defn, case: Case, options: SolveOptions, out_dir, workers: int = 1
         on_progress(len(store.done), total, None)
     try:
         policy = PlanReuse(defn.parameters) if reuse and PlanReuse.applies(defn, case) else None
-        run_points(todo, case, options, defn.force, defn.exclude, on_result, workers=workers, scheduler=scheduler, reuse=policy)
+        run_points(
+            todo, case, options, defn.force, defn.exclude, on_result, workers=workers, scheduler=scheduler, reuse=policy
+        )
     finally:
         store.close()
     return store, points, matrix

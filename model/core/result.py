@@ -1,0 +1,162 @@
+"""What one run of a case gives, and the check every plan passes before it is reported.
+
+`finish_run` turns a solve into a `RunResult`: the plan re-evaluated from the case tables
+by `evaluate_plan`, checked against the solver's own objective and bound (`check`), or the
+explanation of an infeasibility. The session (session.py) calls it after every solve;
+`run_case` (run.py) is the one door for a single run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from relief.model.core.evaluate import Evaluation, clean_plan, evaluate_plan
+from relief.model.core.options import SolveOptions, SolveOutcome, _gap, solver_info
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from relief.model.core.case import Case
+
+CHECK_TOLERANCE = 1e-6  # relative gap allowed between the solver's relief and the re-computed one
+
+
+class NoPlan(RuntimeError):
+    """A solve an analysis needs found no plan (or none it can use)."""
+
+
+class CheckError(RuntimeError):
+    """The independent evaluation disagrees with the solver: never report such a plan."""
+
+
+@dataclass
+class RunResult:
+    case: Case
+    outcome: SolveOutcome
+    evaluation: Evaluation | None
+    options: SolveOptions
+    force: tuple = ()
+    exclude: tuple = ()
+    overrides: tuple = ()
+    diagnosis: object = None  # diagnose.Diagnosis: which limits conflict, if infeasible
+    integers: np.ndarray | None = None  # the plan's whole-module decisions (x, y, z), rounded (marginal values)
+
+    @property
+    def conflicts(self) -> list[str]:
+        """The conflicts in planner's words, one line each (empty unless infeasible)."""
+        return self.diagnosis.texts() if self.diagnosis is not None else []
+
+    @property
+    def status(self) -> str:
+        return self.outcome.status
+
+    def summary(self) -> dict:
+        """The JSON object of `relief solve --json` (model-spec section 4)."""
+        ev = self.evaluation
+        out = {
+            "status": self.outcome.status,
+            "expected_relief": ev.expected_relief if ev else None,
+            "public_spend": ev.public_spend if ev else None,
+            "mip_gap": self.outcome.mip_gap,
+            "solve_seconds": round(self.outcome.solve_seconds, 6),
+            "case": self.case.name,
+            "case_path": self.case.origin,
+            "input_sha256": self.case.sha256(),
+            "solver": self.outcome.solver or solver_info(),
+            "overrides": [str(o) for o in self.overrides],
+            "force": list(self.force),
+            "exclude": list(self.exclude),
+            "by_scenario": dict(ev.by_scenario) if ev else {},
+            "portfolio": dict(ev.portfolio.items()) if ev else {},
+            "objective_bound": self.outcome.bound,
+            "discounted_public_spend": ev.discounted_public_spend if ev else None,
+            "total_spend": ev.total_spend if ev else None,
+            "spend_stage_status": self.outcome.stage2,
+            "options": {
+                "time_limit": self.options.time_limit,
+                "mip_gap": self.options.mip_gap,
+                "threads": self.options.threads,
+                "seed": self.options.seed,
+            },
+            "warnings": [str(w) for w in self.case.warnings],
+        }
+        from relief.model.core.risk import Risk, distribution, measure_value
+
+        risk = Risk.of_case(self.case.meta)
+        prob = dict(zip(self.case.table("scenarios")["scenario"], self.case.table("scenarios")["probability"]))
+        out["risk"] = {
+            "measure": risk.spec(),
+            "label": risk.label(),
+            "value": measure_value(risk, ev.by_scenario, prob) if ev else None,
+        }
+        out["relief_distribution"] = (
+            distribution(dict(ev.by_scenario), prob, risk.alpha if risk.kind == "cvar" else 0.8) if ev else {}
+        )
+        if ev:
+            out["schedule"] = {
+                l: {int(r.year): r.committed for r in ev.roadmap.itertuples() if r.lever == l and r.committed}
+                for l in ev.portfolio
+                if ev.portfolio[l]
+            }
+        if self.diagnosis is not None:
+            d = self.diagnosis
+            out["conflicts"] = [c.to_dict() for c in d.conflicts] or [
+                {"kind": "unknown", "name": "", "limit": None, "needed": None, "text": d.note, "unit": ""}
+            ]
+            out["conflicts_found_by"] = d.method
+        return out
+
+
+def finish_run(case: Case, engine, outcome: SolveOutcome, options, force=(), exclude=(), overrides=()) -> RunResult:
+    """Solve -> evaluate: explain an infeasibility, or evaluate and check the plan found."""
+    result = RunResult(case, outcome, None, options, tuple(force), tuple(exclude), tuple(overrides))
+    if outcome.status == "infeasible":
+        from relief.model.core.diagnose import explain_infeasibility
+
+        result.diagnosis = explain_infeasibility(engine, case)
+        return result
+    if not outcome.has_solution:
+        return result
+    ev = evaluate_plan(case, clean_plan(case, engine.plan()), force=force, exclude=exclude)
+    check(ev, outcome, case)
+    if outcome.status != "optimal" and outcome.bound is not None:
+        # stopped at a limit: the later stages may have found a better plan than stage 1's
+        # incumbent; the gap reported is that of the plan reported
+        outcome.mip_gap = _gap(stage1_value(ev, case)[0], outcome.bound)
+    result.evaluation = ev
+    return result
+
+
+def stage1_value(ev: Evaluation, case: Case | None) -> tuple[float, str]:
+    """What stage 1 maximised (expected relief, or the case's risk measure), re-computed from
+    the relief of each scenario (model/risk.py, by sorting), and its name."""
+    from relief.model.core.risk import Risk, measure_value
+
+    risk = Risk.of_case(case.meta) if case is not None else Risk()
+    if risk.kind == "expected":
+        return ev.expected_relief, "expected relief"
+    prob = dict(zip(case.table("scenarios")["scenario"], case.table("scenarios")["probability"]))
+    return measure_value(risk, ev.by_scenario, prob), risk.label()
+
+
+def check(ev: Evaluation, outcome: SolveOutcome, case: Case | None = None) -> None:
+    """The plan must be feasible, worth at least what the solver found, no more than its
+    bound, and cost the public money the spending stage says it costs."""
+    if ev.violations:
+        raise CheckError(
+            "the solver's plan breaks limits when re-checked from the tables: " + "; ".join(ev.violations[:5])
+        )
+    value, what = stage1_value(ev, case)
+    tol = CHECK_TOLERANCE * max(1.0, abs(outcome.objective or 0.0))
+    if outcome.objective is not None and value < outcome.objective - tol:
+        raise CheckError(f"re-computed {what} {value:.9g} is below the solver's {outcome.objective:.9g}")
+    if outcome.bound is not None and value > outcome.bound + tol:
+        raise CheckError(f"re-computed {what} {value:.9g} is above the solver's bound {outcome.bound:.9g}")
+    if outcome.spend_objective is not None:
+        tol = CHECK_TOLERANCE * max(1.0, abs(outcome.spend_objective))
+        if abs(ev.discounted_public_spend - outcome.spend_objective) > tol:
+            raise CheckError(
+                f"re-computed discounted public spending {ev.discounted_public_spend:.9g} differs from the solver's "
+                f"{outcome.spend_objective:.9g}"
+            )

@@ -21,6 +21,12 @@ To add a constraint: one `define_*` block in build.py, one row here, one checker
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from relief.model.core.schema import TABLES
+
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
 
 # --------------------------------------------------------------------------------------
 # The rows
@@ -367,7 +373,6 @@ KIND_ORDER: tuple[str, ...] = (
     "model",
 )
 MARGINAL: tuple[LimitRow, ...] = tuple(r for r in LIMITS if r.marginal is not None)
-MARGINAL_FAMILIES: tuple[str, ...] = ("budget", "total", "pools", "levers")
 
 
 def row_of(component: str) -> LimitRow | None:
@@ -383,6 +388,28 @@ def of_kind(kind: str) -> LimitRow:
 def of_marginal_kind(kind: str) -> LimitRow:
     """The row of a marginal Limit.kind (year_budget, total_budget, pool, max_modules, max_per_year)."""
     return next(r for r in MARGINAL if r.marginal.kind == kind)
+
+
+def case_values(case: Case, row: LimitRow, exclude=()) -> dict:
+    """{index: value} of a row's case path: one entry (index None) for a case.yaml field, if
+    set; one per row of its table otherwise, as the model has them (budgets of the horizon's
+    years only), leaving out the levers in `exclude`."""
+    table, column = row.source
+    if table == "case":
+        v = case.meta.get(column)
+        return {} if v is None else {None: float(v)}
+    df = case.table(table)
+    (key,) = TABLES[table].key
+    out = {}
+    for index, v in zip(df[key], df[column]):
+        if table == "budget":
+            index = int(index)
+            if index not in case.years:  # the model has no budget row outside the horizon
+                continue
+        if table == "levers" and index in exclude:
+            continue
+        out[index] = float(v)
+    return out
 
 
 def tightening_removes_plans(table: str, column: str) -> bool:

@@ -12,6 +12,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
+from relief.model.core import limits as limit_table
 from relief.model.core.build import StructureChanged, build_model, set_parameters
 from relief.model.core.case import Case
 from relief.model.core.engine import HighsEngine
@@ -98,8 +99,8 @@ class SweepWorker:
 # best relief cannot rise when plans are removed, and the cheapest plan at that relief is
 # still there). Budget sweeps and frontiers run from the loosest point down and try the
 # plan of a finished point whose every varied limit was at least as loose before solving.
-LIMITS = {("case", "total_public_budget"), ("budget", "public_budget_usd_bn"), ("pools", "limit"),
-          ("levers", "max_modules"), ("levers", "max_modules_per_year")}
+# Which case paths are such limits is the table's flag `tightening_removes_plans` (model/core/limits.py).
+LIMITS = frozenset(row.source for row in limit_table.LIMITS if row.tightening_removes_plans)
 
 
 class PlanReuse:
@@ -114,7 +115,9 @@ class PlanReuse:
 
         for p in defn.parameters:
             target, column, _ = resolve_path(case, p.path)
-            if (target, column) not in LIMITS or any(not isinstance(v, (int, float)) for v in (p.values or ())):
+            if not limit_table.tightening_removes_plans(target, column) or any(
+                not isinstance(v, (int, float)) for v in (p.values or ())
+            ):
                 return False
         return defn.method in ("grid", "oat", "lhs", "sobol", "morris")
 

@@ -344,28 +344,45 @@ def tier_reached(score: float, threshold: float, pillar: dict, t: int, requireme
     return all(pillar.get((p, t), 0.0) >= ms - _tol(ms) for p, ms in requirements)
 
 
-def tier_value(L: Ladders, s: str, r: str, base: str, tier: str, t: int, track_sectors: list) -> float:
+@dataclass(frozen=True)
+class Track:
+    """A tariff track in one scenario: its ladder by ascending threshold, baseline and sectors."""
+
+    scenario: str
+    track: str
+    ladder: list  # [(tier, threshold)], ascending threshold
+    base: str
+    sectors: list
+
+    @staticmethod
+    def of(L: Ladders, s: str, r: str) -> Track:
+        ladder = sorted(L.ladders[(s, r)], key=lambda kt: kt[1])
+        base = next(name for name, thr in ladder if thr == 0)
+        return Track(s, r, ladder, base, [j for j in L.sectors if j["track"] == r])
+
+
+def tier_value(L: Ladders, track: Track, tier: str, t: int) -> float:
     """V[s,r,t,k]: relief of the tier over the baseline in year t, exports grown since data_year."""
+    s, r, base = track.scenario, track.track, track.base
     return sum(
         j["exports_usd_bn"]
         * (1 + j["growth_rate"]) ** (t - L.data_year)
         * (L.rate[(s, r, base, j["sector"])] - L.rate[(s, r, tier, j["sector"])])
-        for j in track_sectors
+        for j in track.sectors
     )
 
 
-def best_tier(L: Ladders, s: str, r: str, t: int, score: float, pillar: dict, track_sectors: list):
+def best_tier(L: Ladders, track: Track, t: int, score: float, pillar: dict) -> tuple[str, float, float]:
     """Twin of one_tier: the one tier the track holds, the most valuable of those reached
-    (the baseline is always reached, worth 0). (base, tier, threshold, value)."""
-    ladder = sorted(L.ladders[(s, r)], key=lambda kt: kt[1])
-    base = next(name for name, thr in ladder if thr == 0)
-    best, best_thr, best_val = base, 0.0, 0.0
-    for tier, thr in ladder:  # ascending threshold: ties go to the higher tier
-        if tier == base or tier_reached(score, thr, pillar, t, L.requirements.get((s, r, tier), ())):
-            v = tier_value(L, s, r, base, tier, t, track_sectors)
+    (the baseline is always reached, worth 0). (tier, threshold, value)."""
+    best, best_thr, best_val = track.base, 0.0, 0.0
+    for tier, thr in track.ladder:  # ascending threshold: ties go to the higher tier
+        requirements = L.requirements.get((track.scenario, track.track, tier), ())
+        if tier == track.base or tier_reached(score, thr, pillar, t, requirements):
+            v = tier_value(L, track, tier, t)
             if v >= best_val - 1e-12:
                 best, best_thr, best_val = tier, thr, v
-    return base, best, best_thr, best_val
+    return best, best_thr, best_val
 
 
 def relief_by_scenario(case: Case, roadmap: list[dict]) -> tuple[dict, list[dict], list[dict]]:
@@ -382,19 +399,19 @@ def relief_by_scenario(case: Case, roadmap: list[dict]) -> tuple[dict, list[dict
         pillar = pillar_scores(L, case.years, srow["commitment_credit"], committed, operating)
         total_s = 0.0
         for r in dict.fromkeys(j["track"] for j in L.sectors):
+            track = Track.of(L, s, r)
             for t in case.years:
-                total_s += discount(case.meta, t) * _track_year(L, case, s, r, t, pillar, tier_rows, relief_rows)
+                total_s += discount(case.meta, t) * _track_year(L, case, track, t, pillar, tier_rows, relief_rows)
         by_scenario[s] = total_s
     return by_scenario, tier_rows, relief_rows
 
 
-def _track_year(L: Ladders, case: Case, s, r, t, pillar: dict, tier_rows: list, relief_rows: list) -> float:
-    """The tier of track r in scenario s and year t, its row and its sectors' relief rows; its relief."""
-    track_sectors = [j for j in L.sectors if j["track"] == r]
+def _track_year(L: Ladders, case: Case, track: Track, t: int, pillar: dict, tier_rows: list, relief_rows: list):
+    """The tier of a track in year t, its row and its sectors' relief rows; its relief."""
+    s, r, base, track_sectors = track.scenario, track.track, track.base, track.sectors
     score = sum(w * pillar.get((p, t), 0.0) for p, w in L.weights.get((s, r), ()))
-    base, best, best_thr, best_val = best_tier(L, s, r, t, score, pillar, track_sectors)
-    ladder = sorted(L.ladders[(s, r)], key=lambda kt: kt[1])
-    nxt = next(((name, thr) for name, thr in ladder if thr > best_thr), (None, None))
+    best, best_thr, best_val = best_tier(L, track, t, score, pillar)
+    nxt = next(((name, thr) for name, thr in track.ladder if thr > best_thr), (None, None))
     rate = L.rate
     changes = "; ".join(
         f"{j['sector']} {rate[(s, r, base, j['sector'])]:.4g}->{rate[(s, r, best, j['sector'])]:.4g}"

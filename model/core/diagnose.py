@@ -16,6 +16,10 @@ Two ways, in this order:
    sizes; relations and what was forced only as a last resort), and every violated
    limit becomes a conflict with its value and what it would have to be.
 
+Which limit a row or column is, its penalty in the relaxation, where its conflicts are
+listed and their words all come from the table of limits (model/core/limits.py); each kind
+of limit has one small explainer here for each way, dispatched by the row's kind.
+
 Pure: reads the engine's HiGHS model and the case, changes neither, prints nothing.
 """
 

@@ -32,6 +32,8 @@ import highspy
 import numpy as np
 
 from relief.model.analyses.value import risk_neutral
+from relief.model.core import limits as limit_table
+from relief.model.core.case import Case
 from relief.model.core.options import RELIEF_TOLERANCE, RELIEF_TOLERANCE_ABS, SolveOptions
 from relief.model.core.overrides import OverrideError, apply_overrides
 from relief.model.core.result import CheckError, RunResult
@@ -64,10 +66,11 @@ class MarginalError(RuntimeError):
 
 @dataclass(frozen=True)
 class Limit:
-    """One limit of the case, as the optimal plan meets it."""
+    """One limit of the case, as the optimal plan meets it (a row of the table of limits,
+    model/core/limits.py, at one index)."""
 
     key: str  # 'budget:2027', 'total_budget', 'pool:mou_cash', 'max_modules:L', 'max_per_year:L'
-    kind: str  # year_budget | total_budget | pool | max_modules | max_per_year
+    kind: str  # the table's marginal kind: year_budget | total_budget | pool | max_modules | max_per_year
     family: str  # budget | total | pools | levers (the --limits filter)
     name: str  # planner's words: 'public budget in 2027'
     unit: str  # 'USD bn', 'modules', a pool's unit
@@ -75,10 +78,14 @@ class Limit:
     value: float
     use: float  # what the optimal plan uses of it
     step: float
-    component: str  # the Pyomo constraint (or Param, for column bounds) that carries it
+    component: str  # the Pyomo constraint (or variable, for column bounds) that carries it
     index: object
     lever: str | None = None
     divisible: bool = False
+
+    @property
+    def row(self) -> limit_table.LimitRow:
+        return limit_table.of_marginal_kind(self.kind)
 
     @property
     def slack(self) -> float:
@@ -93,7 +100,7 @@ class Limit:
     @property
     def has_dual(self) -> bool:
         """Limits of whole-module levers act on integer columns, which the LP fixes."""
-        return self.kind in ("year_budget", "total_budget", "pool") or self.divisible
+        return self.row.has_dual and (self.lever is None or self.divisible)
 
 
 def limits_of(
@@ -107,104 +114,71 @@ def limits_of(
     exclude=(),
 ) -> list[Limit]:
     """Every year's budget, the total budget (if set), every pool, and the size limits of the
-    levers that bind or nearly bind at the optimum (all levers' limits with `all_levers`)."""
+    levers that bind or nearly bind at the optimum (all levers' limits with `all_levers`):
+    the rows of the table of limits that have a marginal value, family by family, and the
+    rows of one family index by index (a lever's max_modules, then its max_modules_per_year)."""
+    steps = {"money": money_step, "modules": module_step, "divisible": divisible_step}
     out: list[Limit] = []
-    if "budget" in families:
-        spent = dict(zip(ev.spending["year"], ev.spending["public_spend"]))
-        for r in case.table("budget").itertuples(index=False):
-            t = int(r.year)
-            if t in case.years:
-                out.append(
-                    Limit(
-                        f"budget:{t}",
-                        "year_budget",
-                        "budget",
-                        f"public budget in {t}",
-                        "USD bn",
-                        f"budget.{t}.public_budget_usd_bn",
-                        float(r.public_budget_usd_bn),
-                        float(spent.get(t, 0.0)),
-                        money_step,
-                        "year_budget",
-                        t,
-                    )
-                )
-    if "total" in families and case.meta.get("total_public_budget") is not None:
-        out.append(
-            Limit(
-                "total_budget",
-                "total_budget",
-                "total",
-                "total public budget",
-                "USD bn",
-                "case.total_public_budget",
-                float(case.meta["total_public_budget"]),
-                float(ev.public_spend),
-                money_step,
-                "total_budget_limit",
-                None,
-            )
-        )
-    if "pools" in families:
-        pools = case.table("pools")
-        uses = case.table("lever_pools")
-        for r in pools.to_dict("records"):
-            q = r["pool"]
-            use = sum(
-                float(u["use_per_module"]) * ev.portfolio.get(u["lever"], 0.0)
-                for u in uses.to_dict("records")
-                if u["pool"] == q
-            )
-            unit = str(r.get("unit") or "").strip() or "units"
-            out.append(
-                Limit(
-                    f"pool:{q}",
-                    "pool",
-                    "pools",
-                    f"pool {q}",
-                    unit,
-                    f"pools.{q}.limit",
-                    float(r["limit"]),
-                    use,
-                    money_step,
-                    "pool_limit_row",
-                    q,
-                )
-            )
-    if "levers" in families:
-        rm = ev.roadmap
-        for r in case.table("levers").to_dict("records"):
-            l = r["lever"]
-            if l in exclude:
-                continue
-            divisible = not bool(r["integer"])
-            committed = [float(v) for v in rm[(rm["lever"] == l) & rm["year"].isin(case.years)]["committed"]]
-            for kind, col, use, words in (
-                ("max_modules", "max_modules", ev.portfolio.get(l, 0.0), f"modules of {l} in all"),
-                ("max_per_year", "max_modules_per_year", max(committed, default=0.0), f"modules of {l} a year"),
-            ):
-                value = float(r[col])
-                step = divisible_step * value if divisible else module_step
-                if step <= 0:
-                    continue
-                lim = Limit(
-                    f"{kind}:{l}",
-                    kind,
-                    "levers",
-                    words,
-                    "modules",
-                    f"levers.{l}.{col}",
-                    value,
-                    float(use),
-                    step,
-                    "build_max" if kind == "max_modules" else "max_per_year",
-                    l,
-                    l,
-                    divisible,
-                )
-                if all_levers or lim.status != "slack":
+    for family in FAMILIES:
+        if family not in families:
+            continue
+        rows = [r for r in limit_table.MARGINAL if r.marginal.family == family]
+        values = [limit_table.case_values(case, r, exclude) for r in rows]
+        for index in values[0]:
+            for row, value in zip(rows, values):
+                lim = _limit(case, ev, row, index, value[index], steps)
+                if lim is not None and (all_levers or not row.marginal.binding_only or lim.status != "slack"):
                     out.append(lim)
     return out
+
+
+def _limit(case: Case, ev, row: limit_table.LimitRow, index, value: float, steps: dict) -> Limit | None:
+    """The Limit of `row` at `index`, with what the evaluated optimal plan uses of it."""
+    spec = row.marginal
+    lever = index if row.source[0] == "levers" else None
+    divisible = lever is not None and not bool(case.table("levers").set_index("lever").at[lever, "integer"])
+    step = steps["divisible"] * value if divisible else steps[spec.step]
+    if lever is not None and step <= 0:
+        return None
+    unit = row.unit
+    if spec.kind == "pool":  # a pool has its own unit (pools.csv's unit column)
+        r = next(r for r in case.table("pools").to_dict("records") if r["pool"] == index)
+        unit = str(r.get("unit") or "").strip() or "units"
+    fill = {"index": index}
+    return Limit(
+        spec.key.format(**fill),
+        spec.kind,
+        spec.family,
+        spec.name.format(**fill),
+        unit,
+        row.path.format(**fill),
+        value,
+        _used(case, ev, spec.kind, index),
+        step,
+        row.component,
+        index,
+        lever,
+        divisible,
+    )
+
+
+def _used(case: Case, ev, kind: str, index):
+    """What the evaluated plan uses of a limit: the spending, pool use or modules its twin checks."""
+    if kind == "year_budget":
+        return float(dict(zip(ev.spending["year"], ev.spending["public_spend"])).get(index, 0.0))
+    if kind == "total_budget":
+        return float(ev.public_spend)
+    if kind == "pool":
+        return sum(
+            float(u["use_per_module"]) * ev.portfolio.get(u["lever"], 0.0)
+            for u in case.table("lever_pools").to_dict("records")
+            if u["pool"] == index
+        )
+    if kind == "max_modules":
+        return float(ev.portfolio.get(index, 0.0))
+    rm = ev.roadmap
+    committed = [float(v) for v in rm[(rm["lever"] == index) & rm["year"].isin(case.years)]["committed"]]
+    return float(max(committed, default=0.0))
 
 
 def moved(case: Case, limit: Limit, value: float) -> tuple[Case, list[str]]:
@@ -347,21 +321,23 @@ def row_index(engine) -> dict:
 def limit_dual(limit: Limit, engine, rows: dict, solution) -> float | None:
     """d(stage objective)/d(limit) from an LP solution's duals (HiGHS: d objective / d
     active bound). Limits of whole-module levers have none: their columns are fixed.
+    How the dual is read is the table's `MarginalSpec.dual`:
 
-    - year_budget[t], total_budget_limit, pool_limit_row[q]: the limit is the row's upper
-      bound: the row dual.
-    - build_max[l] (max_modules): the row is  sum_t x[l,t] - max_modules y[l] <= 0, so the
-      limit moves the row's bound by y[l] per unit: row dual times y[l].
-    - max_modules_per_year: the upper bound of every x[l,t]: the sum of the column duals of
-      the columns at that bound."""
+    - row (year_budget[t], total_budget_limit, pool_limit_row[q]): the limit is the row's
+      upper bound: the row dual.
+    - row_times_built (build_max[l], max_modules): the row is  sum_t x[l,t] - max_modules y[l] <= 0,
+      so the limit moves the row's bound by y[l] per unit: row dual times y[l].
+    - column_bounds (max_modules_per_year): the upper bound of every x[l,t]: the sum of the
+      column duals of the columns at that bound."""
     if not limit.has_dual:
         return None
     m = engine.model
-    if limit.kind in ("year_budget", "total_budget", "pool"):
+    how = limit.row.marginal.dual
+    if how == "row":
         return float(solution.row_dual[rows[(limit.component, limit.index)]])
-    if limit.kind == "max_modules":
+    if how == "row_times_built":
         y = float(solution.col_value[engine.col_of[id(m.y[limit.lever])]])
-        return float(solution.row_dual[rows[("build_max", limit.lever)]]) * y
+        return float(solution.row_dual[rows[(limit.component, limit.lever)]]) * y
     total = 0.0
     for l, t in m.LT:
         if l != limit.lever:
@@ -387,11 +363,12 @@ def limit_range(limit: Limit, engine, rows: dict, solution, ranging) -> tuple | 
     the active row bound: the LP's basis stays optimal), or None where it is not one row
     (max_modules_per_year bounds many columns at once). A limit with slack keeps its dual 0
     from what the plan uses up to infinity."""
-    if not limit.has_dual or limit.kind == "max_per_year":
+    how = limit.row.marginal.dual
+    if not limit.has_dual or how == "column_bounds":
         return None
-    i = rows[("build_max", limit.lever) if limit.kind == "max_modules" else (limit.component, limit.index)]
+    i = rows[(limit.component, limit.index)]
     scale = 1.0
-    if limit.kind == "max_modules":
+    if how == "row_times_built":
         scale = float(solution.col_value[engine.col_of[id(engine.model.y[limit.lever])]])
         if scale < 0.5:  # the lever is not built: its limit is idle whatever its value
             return (0.0, float("inf"))
@@ -402,7 +379,10 @@ def limit_range(limit: Limit, engine, rows: dict, solution, ranging) -> tuple | 
         return None
     lo = float(ranging.row_bound_dn.value_[i])
     hi = float(ranging.row_bound_up.value_[i])
-    conv = lambda v: v if abs(v) >= INF else limit.value + (v - bound) / scale
+
+    def conv(v: float) -> float:
+        return v if abs(v) >= INF else limit.value + (v - bound) / scale
+
     return (max(conv(lo), 0.0), conv(hi))
 
 
@@ -835,4 +815,5 @@ def spend_words(mv: MarginalValue) -> str | None:
                 f", up to {hi:.4g} (now {lim.value:g}; valid from {lo:.4g}: outside that range the LP's basis changes)"
             )
     each = what.replace("one more", "each extra", 1)
-    return f"at the same relief, {each} would {'save' if saving > 0 else 'cost'} USD {abs(saving):.3g}bn of discounted public spending{held} {tag}"
+    verb = "save" if saving > 0 else "cost"
+    return f"at the same relief, {each} would {verb} USD {abs(saving):.3g}bn of discounted public spending{held} {tag}"

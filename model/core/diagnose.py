@@ -16,6 +16,10 @@ Two ways, in this order:
    sizes; relations and what was forced only as a last resort), and every violated
    limit becomes a conflict with its value and what it would have to be.
 
+Which limit a row or column is, its penalty in the relaxation, where its conflicts are
+listed and their words all come from the table of limits (model/core/limits.py); each kind
+of limit has one small explainer here for each way, dispatched by the row's kind.
+
 Pure: reads the engine's HiGHS model and the case, changes neither, prints nothing.
 """
 
@@ -23,26 +27,22 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from relief.model.core.case import Case
+from relief.model.core.limits import BOUNDS, KIND_ORDER, RELAXABLE, LimitRow, row_of
+
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
 
 IIS_TIME_LIMIT = 30.0  # seconds HiGHS may spend looking for an IIS
 NEEDED_TIME_LIMIT = 5.0  # seconds per "what would this limit have to be" solve
 NEEDED_TOTAL_TIME = 30.0  # and for all of them together
 
-RELAXABLE = {  # Pyomo constraint name -> penalty per unit of violation (feasibility relaxation)
-    "year_budget": 1.0,
-    "total_budget_limit": 1.0,
-    "pool_limit_row": 1.0,
-    "build_min": 10.0,  # a smaller minimum size (build_max only ties "in the plan" to "has modules": never relaxed)
-    "requires": 100.0,
-    "excludes": 100.0,
-    "forced": 1000.0,
-}
-X_BOUND_PENALTY = 1.0  # per module above max_modules_per_year
-EXCLUDED_PENALTY = 100.0  # for using an excluded lever
+# penalties per unit of violation in the feasibility relaxation: the table's (model/core/limits.py)
+X_BOUND_PENALTY = BOUNDS["x"].penalty  # per module above max_modules_per_year
+EXCLUDED_PENALTY = BOUNDS["y"].penalty  # for using an excluded lever
 
 
 @dataclass
@@ -50,7 +50,7 @@ class Conflict:
     """One limit of a conflict: `limit` its value now, `needed` what it would have to be
     (None when no single number says it, e.g. a relation)."""
 
-    kind: str  # forced | min_modules | max_modules | max_modules_per_year | excluded | year_budget | total_budget | pool | requires | excludes | model
+    kind: str  # the table's kinds (model/core/limits.py: forced, min_modules, year_budget, pool ...) or model
     name: str  # lever, pool, year, total_public_budget, or "A requires B"
     limit: float | None
     needed: float | None
@@ -115,7 +115,7 @@ class _Model:
             for idx, v in getattr(self.m, name).items():
                 self.col_name[engine.col_of[id(v)]] = (name, idx if isinstance(idx, tuple) else (idx,))
         self.x_cols: dict[str, list[int]] = {}
-        for (l, t), v in self.m.x.items():
+        for (l, _year), v in self.m.x.items():
             self.x_cols.setdefault(l, []).append(engine.col_of[id(v)])
         lv = case.table("levers").set_index("lever")
         self.min_modules = {l: float(lv.at[l, "min_modules"]) for l in lv.index}
@@ -190,171 +190,193 @@ def _iis(engine):
     return (rows, cols) if rows or cols else None
 
 
+def _kind_of_row(M: _Model, i: int) -> str | None:
+    row = row_of(M.row_name[i][0])
+    return row.kind if row is not None else None
+
+
 def _drivers(M: _Model, rows: dict) -> tuple[str, bool]:
     """What pushes against the limits: 'forced smelter and chips at its min_modules of 2'."""
     parts = []
-    requires = {idx[0]: idx[1] for i in rows for name, idx in [M.row_name[i]] if name == "requires"}
+    requires = {M.row_name[i][1][0]: M.row_name[i][1][1] for i in rows if _kind_of_row(M, i) == "requires"}
     for i in rows:
-        name, idx = M.row_name[i]
-        if name == "forced":
-            l = idx[0]
+        if _kind_of_row(M, i) == "forced":
+            l = M.row_name[i][1][0]
             txt = f"forced {l}"
             if l in requires:
                 txt += f" (which requires {requires[l]})"
             parts.append(txt)
     for i in rows:
-        name, idx = M.row_name[i]
-        if name == "build_min":
-            parts.append(f"{idx[0]} at its min_modules of {num(M.min_modules[idx[0]])}")
+        if _kind_of_row(M, i) == "min_modules":
+            l = M.row_name[i][1][0]
+            parts.append(f"{l} at its min_modules of {num(M.min_modules[l])}")
     if not parts:
         return "the plan", False
     return " and ".join(parts), len(parts) > 1
 
 
-def _explain_iis(M: _Model, rows: dict, cols: dict) -> list[Conflict]:
-    import highspy
+class _Conflicting:
+    """The rows of an IIS kept on a private copy of the model (all others free), to find
+    what each member would have to be with the others unchanged."""
 
-    INF = highspy.kHighsInf
-    lp = M.lp
-    n = lp.num_col_
-    h = M.copy()
-    keep = set(rows)
-    free = [i for i in range(lp.num_row_) if i not in keep]
-    if free:
-        h.changeRowsBounds(len(free), np.array(free, dtype=np.int32), np.full(len(free), -INF), np.full(len(free), INF))
-    deadline = time.perf_counter() + NEEDED_TOTAL_TIME
+    def __init__(self, M: _Model, rows: dict):
+        import highspy
 
-    def needed_row(i: int, maximise: bool, cols_coefs=None) -> float | None:
+        self.M, self.lp, self.INF = M, M.lp, highspy.kHighsInf
+        self.n = self.lp.num_col_
+        self.h = M.copy()
+        free = [i for i in range(self.lp.num_row_) if i not in set(rows)]
+        if free:
+            k = len(free)
+            self.h.changeRowsBounds(k, np.array(free, dtype=np.int32), np.full(k, -self.INF), np.full(k, self.INF))
+        self.deadline = time.perf_counter() + NEEDED_TOTAL_TIME
+        self.drivers, many = _drivers(M, rows)
+        self.need = "need" if many else "needs"
+
+    def needed_row(self, i: int, maximise: bool, cols_coefs=None) -> float | None:
         """The best value of row i (or of sum cols_coefs) with row i dropped from the conflict."""
-        if time.perf_counter() > deadline:
+        if time.perf_counter() > self.deadline:
             return None
-        lo, up = lp.row_lower_[i], lp.row_upper_[i]
-        h.changeRowBounds(i, -INF, INF)
+        lo, up = self.lp.row_lower_[i], self.lp.row_upper_[i]
+        self.h.changeRowBounds(i, -self.INF, self.INF)
         try:
-            cols_, coefs = cols_coefs if cols_coefs is not None else M.row_entries(i)
-            return _optimise(h, n, cols_, coefs, maximise)
+            cols_, coefs = cols_coefs if cols_coefs is not None else self.M.row_entries(i)
+            return _optimise(self.h, self.n, cols_, coefs, maximise)
         finally:
-            h.changeRowBounds(i, lo, up)
+            self.h.changeRowBounds(i, lo, up)
 
-    def needed_col(j: int, up_new: float, cols_coefs) -> float | None:
-        if time.perf_counter() > deadline:
+    def needed_col(self, j: int, up_new: float, cols_coefs) -> float | None:
+        if time.perf_counter() > self.deadline:
             return None
-        lo, up = lp.col_lower_[j], lp.col_upper_[j]
-        h.changeColBounds(j, lo, up_new)
+        lo, up = self.lp.col_lower_[j], self.lp.col_upper_[j]
+        self.h.changeColBounds(j, lo, up_new)
         try:
-            return _optimise(h, n, *cols_coefs, maximise=False)
+            return _optimise(self.h, self.n, *cols_coefs, maximise=False)
         finally:
-            h.changeColBounds(j, lo, up)
+            self.h.changeColBounds(j, lo, up)
 
-    def modules_of(l):
-        cs = M.x_cols.get(l, [])
+    def modules_of(self, l):
+        cs = self.M.x_cols.get(l, [])
         return np.array(cs, dtype=np.int32), np.ones(len(cs))
 
-    drivers, many = _drivers(M, rows)
-    need = "need" if many else "needs"
+    def conflict(self, row: LimitRow, text: str, limit, needed, in_year=None, **fields) -> Conflict:
+        """A conflict on `row`, worded by its `text` template ('conflict' or 'conflict_open')."""
+        return _worded(row, text, limit, needed, in_year, drivers=self.drivers, need=self.need, **fields)
+
+
+def _worded(row: LimitRow, text: str, limit, needed, in_year=None, **fields) -> Conflict:
+    """Conflict of `row` with its `text` template of the table filled in."""
+    fields.update(
+        limit=num(limit),
+        needed=num(needed),
+        limit_modules=_plural(limit, "module"),
+        needed_modules=_plural(needed, "module"),
+    )
+    words = row.words
+    return Conflict(
+        row.kind, words.name.format(**fields), limit, needed, getattr(words, text).format(**fields), row.unit, in_year
+    )
+
+
+def _open(v) -> str:
+    """The wording when the needed value is known, or the open one when it is not."""
+    return "conflict" if v is not None else "conflict_open"
+
+
+def _iis_forced(C: _Conflicting, row: LimitRow, i: int, idx: tuple) -> Conflict:
+    l, lo = idx[0], C.lp.row_lower_[i]
+    v = C.needed_row(i, True, C.modules_of(l))
+    min_modules = C.M.min_modules[l]
+    why = " (its min_modules)" if min_modules > 1 and abs(min_modules - lo) < 1e-9 else ""
+    fit = "none fits" if v is not None and v < 1e-9 else f"at most {_plural(v, 'module')} fit"
+    return C.conflict(row, _open(v), lo, v, lever=l, why=why, fit=fit)
+
+
+def _iis_min_modules(C: _Conflicting, row: LimitRow, i: int, idx: tuple) -> Conflict:
+    l = idx[0]
+    v = C.needed_row(i, True, C.modules_of(l))
+    return C.conflict(row, _open(v), C.M.min_modules[l], v, lever=l)
+
+
+def _iis_max_modules(C: _Conflicting, row: LimitRow, i: int, idx: tuple) -> Conflict | None:
+    l = idx[0]
+    v = C.needed_row(i, False, C.modules_of(l))
+    if v is not None and v > C.M.max_modules[l] + 1e-6:
+        return C.conflict(row, "conflict", C.M.max_modules[l], v, lever=l)
+    return None  # the row only ties "in the plan" to "has modules": the relations say the rest
+
+
+def _iis_upper_row(C: _Conflicting, row: LimitRow, i: int, idx: tuple) -> Conflict:
+    """A budget or a pool: the row's upper bound, and the row's best value without it."""
+    v = C.needed_row(i, False)
+    up = C.lp.row_upper_[i]
+    if row.kind == "year_budget":
+        t = int(idx[0])
+        return C.conflict(row, _open(v), up, v, t, year=t)
+    return C.conflict(row, _open(v), up, v, pool=idx[0] if idx else None)
+
+
+def _iis_relation(C: _Conflicting, row: LimitRow, i: int, idx: tuple) -> Conflict:
+    l, o = idx
+    tail = f", but {o} is excluded" if o in C.M.excluded else ""
+    return C.conflict(row, "conflict_open", None, None, lever=l, other=o, tail=tail)
+
+
+def _iis_model(name: str, idx: tuple) -> Conflict:
+    where = f"{list(idx) if idx else ''}"
+    return Conflict("model", f"{name}{where}", None, None, f"the model's row {name} {where}".strip())
+
+
+_IIS_ROW = {  # Conflict.kind of the table's row -> what that limit would have to be
+    "forced": _iis_forced,
+    "min_modules": _iis_min_modules,
+    "max_modules": _iis_max_modules,
+    "year_budget": _iis_upper_row,
+    "total_budget": _iis_upper_row,
+    "pool": _iis_upper_row,
+    "requires": _iis_relation,
+    "excludes": _iis_relation,
+}
+
+
+def _iis_max_per_year(C: _Conflicting, row: LimitRow, j: int, idx: tuple, bound: int) -> Conflict | None:
+    if bound not in (3, 4) or C.lp.col_upper_[j] >= 1e20:
+        return None
+    l, t = idx
+    up = C.lp.col_upper_[j]
+    v = C.needed_col(j, C.INF, (np.array([j], dtype=np.int32), np.ones(1)))
+    if v is None or v > up + 1e-6:
+        return C.conflict(row, _open(v), up, v, int(t), lever=l, year=t)
+    return None
+
+
+def _iis_excluded(C: _Conflicting, row: LimitRow, j: int, idx: tuple, bound: int) -> Conflict | None:
+    if bound not in (3, 4) or C.lp.col_upper_[j] >= 0.5:
+        return None
+    l = idx[0]
+    v = float(C.M.m.min_used[l].value)  # in the plan means at least this many modules
+    return C.conflict(row, "conflict", 0.0, v, lever=l)
+
+
+_IIS_COLUMN = {"max_modules_per_year": _iis_max_per_year, "excluded": _iis_excluded}
+
+
+def _explain_iis(M: _Model, rows: dict, cols: dict) -> list[Conflict]:
+    C = _Conflicting(M, rows)
     out: list[Conflict] = []
     for i in sorted(rows):
         name, idx = M.row_name[i]
-        lo, up = lp.row_lower_[i], lp.row_upper_[i]
-        if name == "forced":
-            l = idx[0]
-            v = needed_row(i, True, modules_of(l))
-            why = " (its min_modules)" if M.min_modules[l] > 1 and abs(M.min_modules[l] - lo) < 1e-9 else ""
-            fit = "none fits" if v is not None and v < 1e-9 else f"at most {_plural(v, 'module')} fit"
-            text = (
-                f"{l} is forced: at least {_plural(lo, 'module')}{why}; with the other limits of this conflict, {fit}"
-                if v is not None
-                else f"{l} is forced: at least {_plural(lo, 'module')}{why}"
-            )
-            out.append(Conflict("forced", l, lo, v, text, "modules"))
-        elif name == "build_min":
-            l = idx[0]
-            v = needed_row(i, True, modules_of(l))
-            text = f"{l} must have at least its min_modules of {num(M.min_modules[l])} once in the plan" + (
-                f", but with the other limits of this conflict at most {_plural(v, 'module')} fit"
-                if v is not None
-                else ""
-            )
-            out.append(Conflict("min_modules", l, M.min_modules[l], v, text, "modules"))
-        elif name == "build_max":
-            l = idx[0]
-            v = needed_row(i, False, modules_of(l))
-            if v is not None and v > M.max_modules[l] + 1e-6:
-                out.append(
-                    Conflict(
-                        "max_modules",
-                        l,
-                        M.max_modules[l],
-                        v,
-                        f"{drivers} {need} {_plural(v, 'module')} of {l}, but its max_modules is {num(M.max_modules[l])}",
-                        "modules",
-                    )
-                )
-            # otherwise the row only ties "in the plan" to "has modules": the relations say the rest
-        elif name == "year_budget":
-            t = int(idx[0])
-            v = needed_row(i, False)
-            text = (
-                f"{drivers} {need} USD {num(v)}bn of public money in {t}, but the {t} public budget is USD {num(up)}bn"
-                if v is not None
-                else f"{drivers} {need} more public money in {t} than its budget of USD {num(up)}bn"
-            )
-            out.append(Conflict("year_budget", str(t), up, v, text, "USD bn", t))
-        elif name == "total_budget_limit":
-            v = needed_row(i, False)
-            text = (
-                f"{drivers} {need} USD {num(v)}bn of public money in all, but the total public budget is USD {num(up)}bn"
-                if v is not None
-                else f"{drivers} {need} more public money than the total public budget of USD {num(up)}bn"
-            )
-            out.append(Conflict("total_budget", "total_public_budget", up, v, text, "USD bn"))
-        elif name == "pool_limit_row":
-            q = idx[0]
-            v = needed_row(i, False)
-            text = (
-                f"{drivers} {need} {num(v)} of pool {q}, but its limit is {num(up)}"
-                if v is not None
-                else f"{drivers} {need} more of pool {q} than its limit of {num(up)}"
-            )
-            out.append(Conflict("pool", q, up, v, text))
-        elif name == "requires":
-            l, o = idx
-            tail = f", but {o} is excluded" if o in M.excluded else ""
-            out.append(Conflict("requires", f"{l} requires {o}", None, None, f"{l} requires {o} (relations.csv){tail}"))
-        elif name == "excludes":
-            l, o = idx
-            out.append(
-                Conflict("excludes", f"{l} excludes {o}", None, None, f"{l} and {o} exclude each other (relations.csv)")
-            )
-        else:
-            out.append(
-                Conflict(
-                    "model",
-                    f"{name}{list(idx) if idx else ''}",
-                    None,
-                    None,
-                    f"the model's row {name} {list(idx) if idx else ''}".strip(),
-                )
-            )
+        row = row_of(name)
+        explain = _IIS_ROW.get(row.kind) if row is not None else None
+        found = explain(C, row, i, idx) if explain is not None else _iis_model(name, idx)
+        if found is not None:
+            out.append(found)
     for j in sorted(cols):
         var, idx = M.col_name.get(j, (None, ()))
-        bound = cols[j]
-        if var == "x" and bound in (3, 4) and lp.col_upper_[j] < 1e20:
-            l, t = idx
-            up = lp.col_upper_[j]
-            v = needed_col(j, INF, (np.array([j], dtype=np.int32), np.ones(1)))
-            if v is None or v > up + 1e-6:
-                text = (
-                    f"{drivers} {need} {_plural(v, 'module')} of {l} in {t}, but its max_modules_per_year is {num(up)}"
-                    if v is not None
-                    else f"{l} may commit at most {_plural(up, 'module')} in {t} (max_modules_per_year)"
-                )
-                out.append(Conflict("max_modules_per_year", l, up, v, text, "modules", int(t)))
-        elif var == "y" and bound in (3, 4) and lp.col_upper_[j] < 0.5:
-            l = idx[0]
-            v = float(M.m.min_used[l].value)  # in the plan means at least this many modules
-            text = f"{l} is excluded (--exclude {l}), but {drivers} {need} it in the plan (at least {_plural(v, 'module')})"
-            out.append(Conflict("excluded", l, 0.0, v, text, "modules"))
+        row = BOUNDS.get(var)
+        found = _IIS_COLUMN[row.kind](C, row, j, idx, cols[j]) if row is not None else None
+        if found is not None:
+            out.append(found)
     return out
 
 
@@ -363,7 +385,48 @@ def _explain_iis(M: _Model, rows: dict, cols: dict) -> list[Conflict]:
 # --------------------------------------------------------------------------------------
 
 
-def _explain_relaxation(M: _Model) -> list[Conflict] | None:
+def _relaxed_upper_row(M: _Model, sol, row: LimitRow, idx: tuple, act, lo, up) -> Conflict:
+    if row.kind == "year_budget":
+        t = int(idx[0])
+        return _worded(row, "relaxed", up, act, t, year=t)
+    return _worded(row, "relaxed", up, act, pool=idx[0] if idx else None)
+
+
+def _relaxed_min_modules(M: _Model, sol, row: LimitRow, idx: tuple, act, lo, up) -> Conflict:
+    l = idx[0]
+    total = float(sum(sol.col_value[j] for j in M.x_cols.get(l, [])))
+    return _worded(row, "relaxed", M.min_modules[l], total, lever=l)
+
+
+def _relaxed_relation(M: _Model, sol, row: LimitRow, idx: tuple, act, lo, up) -> Conflict:
+    l, o = idx
+    return _worded(row, "relaxed", None, None, lever=l, other=o, relation=row.component)
+
+
+def _relaxed_forced(M: _Model, sol, row: LimitRow, idx: tuple, act, lo, up) -> Conflict:
+    return _worded(row, "relaxed", lo, act, lever=idx[0])
+
+
+_RELAXED_ROW = {
+    "year_budget": _relaxed_upper_row,
+    "total_budget": _relaxed_upper_row,
+    "pool": _relaxed_upper_row,
+    "min_modules": _relaxed_min_modules,
+    "requires": _relaxed_relation,
+    "excludes": _relaxed_relation,
+    "forced": _relaxed_forced,
+}
+
+
+def _relaxed_column(row: LimitRow, idx: tuple, value: float, up: float) -> Conflict:
+    if row.kind == "max_modules_per_year":
+        l, t = idx
+        return _worded(row, "relaxed", up, value, int(t), lever=l, year=t)
+    return _worded(row, "relaxed", 0.0, None, lever=idx[0])
+
+
+def _relax(M: _Model):
+    """HiGHS's feasibility relaxation of a copy, with the table's penalties: its solution or None."""
     lp = M.lp
     h = M.copy()
     h.setOptionValue("time_limit", NEEDED_TOTAL_TIME)
@@ -380,8 +443,14 @@ def _explain_relaxation(M: _Model) -> list[Conflict] | None:
             upper_pen[j] = EXCLUDED_PENALTY
     h.feasibilityRelaxation(-1.0, -1.0, -1.0, lower_pen, upper_pen, row_pen)
     sol = h.getSolution()
-    if not sol.value_valid:
+    return sol if sol.value_valid else None
+
+
+def _explain_relaxation(M: _Model) -> list[Conflict] | None:
+    sol = _relax(M)
+    if sol is None:
         return None
+    lp = M.lp
     out: list[Conflict] = []
     tol = 1e-7
     for i, (name, idx) in M.row_name.items():
@@ -392,107 +461,18 @@ def _explain_relaxation(M: _Model) -> list[Conflict] | None:
         under = lo - act if lo > -1e20 else 0.0
         if over <= tol and under <= tol:
             continue
-        if name == "year_budget":
-            t = int(idx[0])
-            out.append(
-                Conflict(
-                    "year_budget",
-                    str(t),
-                    up,
-                    act,
-                    f"the public budget of {t} (USD {num(up)}bn) would have to be USD {num(act)}bn",
-                    "USD bn",
-                    t,
-                )
-            )
-        elif name == "total_budget_limit":
-            out.append(
-                Conflict(
-                    "total_budget",
-                    "total_public_budget",
-                    up,
-                    act,
-                    f"the total public budget (USD {num(up)}bn) would have to be USD {num(act)}bn",
-                    "USD bn",
-                )
-            )
-        elif name == "pool_limit_row":
-            out.append(
-                Conflict("pool", idx[0], up, act, f"pool {idx[0]} (limit {num(up)}) would have to allow {num(act)}")
-            )
-        elif name == "build_min":
-            l = idx[0]
-            total = float(sum(sol.col_value[j] for j in M.x_cols.get(l, [])))
-            out.append(
-                Conflict(
-                    "min_modules",
-                    l,
-                    M.min_modules[l],
-                    total,
-                    f"{l} would have to be smaller than its min_modules of {num(M.min_modules[l])} ({_plural(total, 'module')})",
-                    "modules",
-                )
-            )
-        elif name in ("requires", "excludes"):
-            l, o = idx
-            rel = f"{l} {name} {o}"
-            out.append(Conflict(name, rel, None, None, f"the relation '{rel}' (relations.csv) would have to go"))
-        elif name == "forced":
-            l = idx[0]
-            out.append(
-                Conflict(
-                    "forced",
-                    l,
-                    lo,
-                    act,
-                    f"forcing {l} cannot be met: it needs {_plural(lo, 'module')} but at most {num(act)} can be committed "
-                    "(check its earliest_year, max_modules and relations)",
-                    "modules",
-                )
-            )
+        row = row_of(name)
+        out.append(_RELAXED_ROW[row.kind](M, sol, row, idx, act, lo, up))
     for j, (var, idx) in M.col_name.items():
         up = lp.col_upper_[j]
         if sol.col_value[j] <= up + tol:
             continue
-        if var == "x":
-            l, t = idx
-            out.append(
-                Conflict(
-                    "max_modules_per_year",
-                    l,
-                    up,
-                    sol.col_value[j],
-                    f"{l} would have to commit {_plural(sol.col_value[j], 'module')} in {t}, above its max_modules_per_year ({num(up)})",
-                    "modules",
-                    int(t),
-                )
-            )
-        elif var == "y":
-            out.append(
-                Conflict(
-                    "excluded", idx[0], 0.0, None, f"{idx[0]} would have to be allowed (it is excluded)", "modules"
-                )
-            )
+        out.append(_relaxed_column(BOUNDS[var], idx, sol.col_value[j], up))
     return out
 
 
-KIND_ORDER = (
-    "forced",
-    "min_modules",
-    "requires",
-    "excludes",
-    "excluded",
-    "year_budget",
-    "total_budget",
-    "pool",
-    "max_modules",
-    "max_modules_per_year",
-    "model",
-)
-
-
 def _ordered(conflicts: list[Conflict]) -> list[Conflict]:
-    """What is asked for first (forced levers, sizes, relations), then the limits it meets."""
+    """What is asked for first (forced levers, sizes, relations), then the limits it meets (the table's order)."""
     return sorted(
         conflicts, key=lambda c: (KIND_ORDER.index(c.kind) if c.kind in KIND_ORDER else len(KIND_ORDER), c.year or 0)
     )

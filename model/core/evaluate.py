@@ -10,10 +10,12 @@ wrong model or a sloppy solve shows up as an error instead of a wrong answer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from relief.model.core.case import Case
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
 
 FEAS_TOL = 1e-6  # relative (and absolute below 1) tolerance on limits and thresholds
 
@@ -59,17 +61,53 @@ def clean_plan(case: Case, plan: dict) -> dict:
 
 
 def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
-    """Recompute value and feasibility of `plan` ({(lever, year): modules}) from the tables."""
+    """Recompute value and feasibility of `plan` ({(lever, year): modules}) from the tables.
+
+    Each block of the model has its checker here, named in the table of limits
+    (model/core/limits.py) as the twin of its constraints."""
     meta = case.meta
-    years = case.years
-    first, last = meta["first_year"], meta["last_year"]
-    rate_d = meta["discount_rate"]
-    disc = lambda t: (1.0 + rate_d) ** -(t - first)
     lv = {r["lever"]: r for r in case.table("levers").to_dict("records")}
     violations: list[str] = []
+    x = commitments(case, lv, plan, violations)
+    portfolio = {l: sum(x[(l, t)] for t in case.years) for l in lv}
+    violations += check_commitments(case, lv, x, portfolio, force, exclude)
+    violations += check_relations(case, portfolio)
+    spend = Spending.of(lv, x, case.years)
+    spend_rows, over = check_year_budgets(case, spend)
+    violations += over
+    public_total = sum(spend.public.values())
+    violations += check_total_budget(meta, public_total)
+    violations += check_pools(case, portfolio)
+    roadmap = roadmap_rows(lv, x, case.years, spend)
+    by_scenario, tier_rows, relief_rows = relief_by_scenario(case, roadmap)
+    disc_public = sum(v * discount(meta, u) for (l, u), v in spend.public.items())
+    return Evaluation(
+        expected_relief=expected_relief(case, by_scenario),
+        by_scenario=by_scenario,
+        public_spend=public_total,
+        total_spend=sum(spend.capex.values()),
+        discounted_public_spend=disc_public,
+        portfolio=portfolio,
+        roadmap=pd.DataFrame(roadmap),
+        tiers=pd.DataFrame(tier_rows),
+        relief=pd.DataFrame(relief_rows),
+        spending=pd.DataFrame(spend_rows),
+        violations=violations,
+    )
 
-    # --- commitments and the lever limits ---------------------------------------------
-    x = {(l, t): 0.0 for l in lv for t in years}
+
+def discount(meta: dict, t: int) -> float:
+    """(1 + discount_rate)^-(t - first_year)."""
+    return (1.0 + meta["discount_rate"]) ** -(t - meta["first_year"])
+
+
+# --- commitments and the lever limits (define_commitments) ---------------------------
+
+
+def commitments(case: Case, lv: dict, plan: dict, violations: list[str]) -> dict:
+    """x[l,t] for every lever and year of the horizon (0 where the plan says nothing); a
+    plan's entry for an unknown lever or a year outside the horizon is a violation."""
+    x = {(l, t): 0.0 for l in lv for t in case.years}
     for (l, t), v in plan.items():
         if l not in lv:
             violations.append(f"unknown lever {l}")
@@ -78,211 +116,345 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
             violations.append(f"{l}: {v:g} modules in {t}, outside the horizon")
             continue
         x[(l, t)] = float(v)
-    portfolio = {l: sum(x[(l, t)] for t in years) for l in lv}
+    return x
+
+
+def check_commitments(case: Case, lv: dict, x: dict, portfolio: dict, force=(), exclude=()) -> list[str]:
+    """Every lever's limits, lever by lever: its years, its size, and whether it is forced."""
+    out: list[str] = []
     for l, r in lv.items():
-        for t in years:
-            v = x[(l, t)]
-            if v < -_tol(0):
-                violations.append(f"{l}: negative commitment {v:g} in {t}")
-            if r["integer"] and abs(v - round(v)) > 1e-6:
-                violations.append(f"{l}: {v:g} modules in {t} is not a whole number")
-            if v > _tol(0) and t < r["earliest_year"]:
-                violations.append(f"{l}: committed in {t}, before its earliest year {r['earliest_year']}")
-            if v > r["max_modules_per_year"] + _tol(r["max_modules_per_year"]):
-                violations.append(
-                    f"{l}: {v:g} modules in {t} exceed max_modules_per_year {r['max_modules_per_year']:g}"
-                )
-        total = portfolio[l]
-        if total > _tol(0):
-            if l in exclude:
-                violations.append(f"{l}: excluded but committed")
-            if total < r["min_modules"] - _tol(r["min_modules"]):
-                violations.append(f"{l}: {total:g} modules in all, below min_modules {r['min_modules']:g}")
-            if total > r["max_modules"] + _tol(r["max_modules"]):
-                violations.append(f"{l}: {total:g} modules in all, above max_modules {r['max_modules']:g}")
-        if l in force and total < max(r["min_modules"], 1.0) - _tol(1.0):
-            violations.append(f"{l}: forced but only {total:g} modules committed")
+        out += check_lever_years(l, r, {t: x[(l, t)] for t in case.years})
+        out += check_lever_size(l, r, portfolio[l], l in exclude)
+        out += check_forced(l, r, portfolio[l], l in force)
+    return out
+
+
+def check_lever_years(l: str, r: dict, by_year: dict) -> list[str]:
+    """Twin of x's bounds and domain: 0 <= x[l,t] <= max_modules_per_year, whole where
+    `integer`, nothing before earliest_year."""
+    out: list[str] = []
+    for t, v in by_year.items():
+        if v < -_tol(0):
+            out.append(f"{l}: negative commitment {v:g} in {t}")
+        if r["integer"] and abs(v - round(v)) > 1e-6:
+            out.append(f"{l}: {v:g} modules in {t} is not a whole number")
+        if v > _tol(0) and t < r["earliest_year"]:
+            out.append(f"{l}: committed in {t}, before its earliest year {r['earliest_year']}")
+        if v > r["max_modules_per_year"] + _tol(r["max_modules_per_year"]):
+            out.append(f"{l}: {v:g} modules in {t} exceed max_modules_per_year {r['max_modules_per_year']:g}")
+    return out
+
+
+def check_lever_size(l: str, r: dict, total: float, excluded: bool) -> list[str]:
+    """Twin of build_min, build_max and of an excluded lever's y = 0: a lever in the plan
+    has min_modules <= total <= max_modules, and an excluded one is not in the plan."""
+    out: list[str] = []
+    if total > _tol(0):
+        if excluded:
+            out.append(f"{l}: excluded but committed")
+        if total < r["min_modules"] - _tol(r["min_modules"]):
+            out.append(f"{l}: {total:g} modules in all, below min_modules {r['min_modules']:g}")
+        if total > r["max_modules"] + _tol(r["max_modules"]):
+            out.append(f"{l}: {total:g} modules in all, above max_modules {r['max_modules']:g}")
+    return out
+
+
+def check_forced(l: str, r: dict, total: float, forced: bool) -> list[str]:
+    """Twin of `forced`: a forced lever has at least max(min_modules, 1) modules."""
+    if forced and total < max(r["min_modules"], 1.0) - _tol(1.0):
+        return [f"{l}: forced but only {total:g} modules committed"]
+    return []
+
+
+# --- pools and relations (define_pools_and_relations) ---------------------------------
+
+
+def check_relations(case: Case, portfolio: dict) -> list[str]:
+    """Twin of `requires` and `excludes`, on the levers with modules in the plan."""
+    out: list[str] = []
     used = {l for l, v in portfolio.items() if v > _tol(0)}
     for r in case.table("relations").to_dict("records"):
         if r["relation"] == "requires" and r["lever"] in used and r["other"] not in used:
-            violations.append(f"{r['lever']} requires {r['other']}, which is not in the plan")
+            out.append(f"{r['lever']} requires {r['other']}, which is not in the plan")
         if r["relation"] == "excludes" and r["lever"] in used and r["other"] in used:
-            violations.append(f"{r['lever']} excludes {r['other']}, but both are in the plan")
+            out.append(f"{r['lever']} excludes {r['other']}, but both are in the plan")
+    return out
 
-    # --- spending ------------------------------------------------------------------------
-    spend_years = set(years)
-    capex_by = {}
-    public_by = {}
-    for (l, t), v in x.items():
-        if v == 0:
-            continue
-        n = max(int(lv[l]["lead_time_years"]), 1)
-        for u in range(t, t + n):
-            spend_years.add(u)
-            capex_by[(l, u)] = capex_by.get((l, u), 0.0) + v * lv[l]["capex_per_module"] / n
-            public_by[(l, u)] = public_by.get((l, u), 0.0) + v * lv[l]["capex_per_module"] * lv[l]["public_share"] / n
+
+def pool_use(case: Case, portfolio: dict) -> dict:
+    """{pool: sum_l use_per_module[l,q] * modules of l}."""
+    uses = case.table("lever_pools").to_dict("records")
+    return {
+        q: sum(r["use_per_module"] * portfolio[r["lever"]] for r in uses if r["pool"] == q)
+        for q in case.table("pools")["pool"]
+    }
+
+
+def check_pools(case: Case, portfolio: dict) -> list[str]:
+    """Twin of pool_limit_row: each pool's use is at most its limit."""
+    out: list[str] = []
+    use = pool_use(case, portfolio)
+    for q, limit in zip(case.table("pools")["pool"], case.table("pools")["limit"]):
+        if use[q] > limit + _tol(limit):
+            out.append(f"pool {q}: use {use[q]:.6g} exceeds its limit {limit:.6g}")
+    return out
+
+
+# --- spending and budgets (define_spending) -------------------------------------------
+
+
+@dataclass
+class Spending:
+    """Capex and public money by (lever, year), spread evenly over max(lead_time_years, 1)
+    years from the year of commitment (also past the horizon)."""
+
+    years: set  # the horizon and every year money is spent
+    capex: dict  # (lever, year) -> capex
+    public: dict  # (lever, year) -> public money
+
+    @staticmethod
+    def of(lv: dict, x: dict, years) -> Spending:
+        spend_years = set(years)
+        capex_by: dict = {}
+        public_by: dict = {}
+        for (l, t), v in x.items():
+            if v == 0:
+                continue
+            n = max(int(lv[l]["lead_time_years"]), 1)
+            for u in range(t, t + n):
+                spend_years.add(u)
+                capex_by[(l, u)] = capex_by.get((l, u), 0.0) + v * lv[l]["capex_per_module"] / n
+                public_by[(l, u)] = (
+                    public_by.get((l, u), 0.0) + v * lv[l]["capex_per_module"] * lv[l]["public_share"] / n
+                )
+        return Spending(spend_years, capex_by, public_by)
+
+
+def check_year_budgets(case: Case, spend: Spending) -> tuple[list[dict], list[str]]:
+    """Twin of year_budget: public spending of each year of the horizon is at most its
+    budget. Returns the spending rows (year, public_spend, capex_spend, budget) too."""
+    first, last = case.meta["first_year"], case.meta["last_year"]
     budget = dict(zip(case.table("budget")["year"], case.table("budget")["public_budget_usd_bn"]))
-    spend_rows = []
-    for t in sorted(spend_years):
-        spent = sum(v for (l, u), v in public_by.items() if u == t)
+    rows, out = [], []
+    for t in sorted(spend.years):
+        spent = sum(v for (l, u), v in spend.public.items() if u == t)
         b = budget.get(t) if first <= t <= last else None
         if b is not None and spent > b + _tol(b):
-            violations.append(f"public spending of {spent:.6g} in {t} exceeds the budget {b:.6g}")
-        spend_rows.append(
+            out.append(f"public spending of {spent:.6g} in {t} exceeds the budget {b:.6g}")
+        rows.append(
             {
                 "year": t,
                 "public_spend": spent,
-                "capex_spend": sum(v for (l, u), v in capex_by.items() if u == t),
+                "capex_spend": sum(v for (l, u), v in spend.capex.items() if u == t),
                 "budget": b,
             }
         )
-    public_total = sum(public_by.values())
-    if meta.get("total_public_budget") is not None and public_total > meta["total_public_budget"] + _tol(
-        meta["total_public_budget"]
-    ):
-        violations.append(
-            f"public spending of {public_total:.6g} in all exceeds total_public_budget {meta['total_public_budget']:.6g}"
-        )
-    pools = dict(zip(case.table("pools")["pool"], case.table("pools")["limit"]))
-    for q, limit in pools.items():
-        use = sum(
-            r["use_per_module"] * portfolio[r["lever"]]
-            for r in case.table("lever_pools").to_dict("records")
-            if r["pool"] == q
-        )
-        if use > limit + _tol(limit):
-            violations.append(f"pool {q}: use {use:.6g} exceeds its limit {limit:.6g}")
+    return rows, out
 
-    # --- roadmap ---------------------------------------------------------------------------
-    roadmap = []
+
+def check_total_budget(meta: dict, public_total: float) -> list[str]:
+    """Twin of total_budget_limit: all public spending (also after the horizon) is at most
+    total_public_budget, when the case sets one."""
+    cap = meta.get("total_public_budget")
+    if cap is not None and public_total > cap + _tol(cap):
+        return [f"public spending of {public_total:.6g} in all exceeds total_public_budget {cap:.6g}"]
+    return []
+
+
+def roadmap_rows(lv: dict, x: dict, years, spend: Spending) -> list[dict]:
+    """Per lever and year: committed, cumulative (C), operating (O) modules and spending."""
+    out = []
     for l in lv:
         lead = int(lv[l]["lead_time_years"])
-        for t in sorted(spend_years):
-            roadmap.append(
+        for t in sorted(spend.years):
+            out.append(
                 {
                     "lever": l,
                     "year": t,
                     "committed": x.get((l, t), 0.0),
                     "cumulative": sum(x[(l, u)] for u in years if u <= t),
                     "operating": sum(x[(l, u)] for u in years if u <= t - lead),
-                    "capex_spend": capex_by.get((l, t), 0.0),
-                    "public_spend": public_by.get((l, t), 0.0),
+                    "capex_spend": spend.capex.get((l, t), 0.0),
+                    "public_spend": spend.public.get((l, t), 0.0),
                 }
             )
-    roadmap_df = pd.DataFrame(roadmap)
+    return out
+
+
+# --- scores, tiers and relief (define_scores, define_tiers, define_objectives) ---------
+
+
+@dataclass(frozen=True)
+class Ladders:
+    """The tables that turn scores into tiers and tiers into relief, read once."""
+
+    scenarios: dict  # scenario -> row
+    contributions: list
+    weights: dict  # (scenario, track) -> [(pillar, weight)]
+    sectors: list
+    rate: dict  # (scenario, track, tier, sector) -> rate
+    requirements: dict  # (scenario, track, tier) -> [(pillar, min_score)]
+    ladders: dict  # (scenario, track) -> [(tier, threshold)]
+    data_year: int
+
+    @staticmethod
+    def of(case: Case) -> Ladders:
+        weights: dict = {}
+        for w in case.table("pillar_weights").to_dict("records"):
+            weights.setdefault((w["scenario"], w["track"]), []).append((w["pillar"], w["weight"]))
+        reqs: dict = {}
+        for r in case.table("tier_requirements").to_dict("records"):
+            reqs.setdefault((r["scenario"], r["track"], r["tier"]), []).append((r["pillar"], r["min_score"]))
+        ladders: dict = {}
+        for r in case.table("tiers").to_dict("records"):
+            ladders.setdefault((r["scenario"], r["track"]), []).append((r["tier"], r["threshold"]))
+        rate = {
+            (r["scenario"], r["track"], r["tier"], r["sector"]): r["rate"]
+            for r in case.table("tariffs").to_dict("records")
+        }
+        return Ladders(
+            {r["scenario"]: r for r in case.table("scenarios").to_dict("records")},
+            case.table("contributions").to_dict("records"),
+            weights,
+            case.table("sectors").to_dict("records"),
+            rate,
+            reqs,
+            ladders,
+            case.meta["data_year"],
+        )
+
+
+def pillar_scores(L: Ladders, years, credit: float, committed: dict, operating: dict) -> dict:
+    """P[p,t] = sum_l score[l,p] ((1-k) O[l,t] + k C[l,t]) for one scenario's credit k."""
+    pillar: dict = {}
+    for t in years:
+        for c in L.contributions:
+            key = (c["pillar"], t)
+            pillar[key] = pillar.get(key, 0.0) + c["score_per_module"] * (
+                (1 - credit) * operating[(c["lever"], t)] + credit * committed[(c["lever"], t)]
+            )
+    return pillar
+
+
+def tier_reached(score: float, threshold: float, pillar: dict, t: int, requirements) -> bool:
+    """Twin of tier_reach and tier_requirement: the track score meets the tier's threshold
+    and every pillar score P[p,t] it requires meets its min_score."""
+    if score < threshold - _tol(threshold):
+        return False
+    return all(pillar.get((p, t), 0.0) >= ms - _tol(ms) for p, ms in requirements)
+
+
+@dataclass(frozen=True)
+class Track:
+    """A tariff track in one scenario: its ladder by ascending threshold, baseline and sectors."""
+
+    scenario: str
+    track: str
+    ladder: list  # [(tier, threshold)], ascending threshold
+    base: str
+    sectors: list
+
+    @staticmethod
+    def of(L: Ladders, s: str, r: str) -> Track:
+        ladder = sorted(L.ladders[(s, r)], key=lambda kt: kt[1])
+        base = next(name for name, thr in ladder if thr == 0)
+        return Track(s, r, ladder, base, [j for j in L.sectors if j["track"] == r])
+
+
+def tier_value(L: Ladders, track: Track, tier: str, t: int) -> float:
+    """V[s,r,t,k]: relief of the tier over the baseline in year t, exports grown since data_year."""
+    s, r, base = track.scenario, track.track, track.base
+    return sum(
+        j["exports_usd_bn"]
+        * (1 + j["growth_rate"]) ** (t - L.data_year)
+        * (L.rate[(s, r, base, j["sector"])] - L.rate[(s, r, tier, j["sector"])])
+        for j in track.sectors
+    )
+
+
+def best_tier(L: Ladders, track: Track, t: int, score: float, pillar: dict) -> tuple[str, float, float]:
+    """Twin of one_tier: the one tier the track holds, the most valuable of those reached
+    (the baseline is always reached, worth 0). (tier, threshold, value)."""
+    best, best_thr, best_val = track.base, 0.0, 0.0
+    for tier, thr in track.ladder:  # ascending threshold: ties go to the higher tier
+        requirements = L.requirements.get((track.scenario, track.track, tier), ())
+        if tier == track.base or tier_reached(score, thr, pillar, t, requirements):
+            v = tier_value(L, track, tier, t)
+            if v >= best_val - 1e-12:
+                best, best_thr, best_val = tier, thr, v
+    return best, best_thr, best_val
+
+
+def relief_by_scenario(case: Case, roadmap: list[dict]) -> tuple[dict, list[dict], list[dict]]:
+    """Twin of the risk rows (worst_row, shortfall_row): each scenario's discounted relief
+    over the horizon, from which model/core/risk.py recomputes the risk measure; with the
+    tier reached by each track in each year, and the relief of each sector."""
     committed = {(r["lever"], r["year"]): r["cumulative"] for r in roadmap}
     operating = {(r["lever"], r["year"]): r["operating"] for r in roadmap}
-
-    # --- scores, tiers and relief ----------------------------------------------------------
-    sc = {r["scenario"]: r for r in case.table("scenarios").to_dict("records")}
-    contrib = case.table("contributions").to_dict("records")
-    weights: dict = {}
-    for w in case.table("pillar_weights").to_dict("records"):
-        weights.setdefault((w["scenario"], w["track"]), []).append((w["pillar"], w["weight"]))
-    sectors = case.table("sectors").to_dict("records")
-    rate = {
-        (r["scenario"], r["track"], r["tier"], r["sector"]): r["rate"] for r in case.table("tariffs").to_dict("records")
-    }
-    reqs: dict = {}
-    for r in case.table("tier_requirements").to_dict("records"):
-        reqs.setdefault((r["scenario"], r["track"], r["tier"]), []).append((r["pillar"], r["min_score"]))
-    ladders: dict = {}
-    for r in case.table("tiers").to_dict("records"):
-        ladders.setdefault((r["scenario"], r["track"]), []).append((r["tier"], r["threshold"]))
-    dy = meta["data_year"]
-    tier_rows, relief_rows = [], []
+    L = Ladders.of(case)
+    tier_rows: list[dict] = []
+    relief_rows: list[dict] = []
     by_scenario = {}
-    for s, srow in sc.items():
-        k = srow["commitment_credit"]
-        pillar = {}
-        for t in years:
-            for c in contrib:
-                key = (c["pillar"], t)
-                pillar[key] = pillar.get(key, 0.0) + c["score_per_module"] * (
-                    (1 - k) * operating[(c["lever"], t)] + k * committed[(c["lever"], t)]
-                )
+    for s, srow in L.scenarios.items():
+        pillar = pillar_scores(L, case.years, srow["commitment_credit"], committed, operating)
         total_s = 0.0
-        for r in dict.fromkeys(j["track"] for j in sectors):
-            ladder = sorted(ladders[(s, r)], key=lambda kt: kt[1])
-            base = next(name for name, thr in ladder if thr == 0)
-            track_sectors = [j for j in sectors if j["track"] == r]
-            for t in years:
-                score = sum(w * pillar.get((p, t), 0.0) for p, w in weights.get((s, r), ()))
-
-                def value(tier):
-                    return sum(
-                        j["exports_usd_bn"]
-                        * (1 + j["growth_rate"]) ** (t - dy)
-                        * (rate[(s, r, base, j["sector"])] - rate[(s, r, tier, j["sector"])])
-                        for j in track_sectors
-                    )
-
-                def reached(tier, thr):
-                    if tier == base:
-                        return True
-                    if score < thr - _tol(thr):
-                        return False
-                    return all(pillar.get((p, t), 0.0) >= ms - _tol(ms) for p, ms in reqs.get((s, r, tier), ()))
-
-                best, best_thr, best_val = base, 0.0, 0.0
-                for tier, thr in ladder:  # ascending threshold: ties go to the higher tier
-                    if reached(tier, thr):
-                        v = value(tier)
-                        if v >= best_val - 1e-12:
-                            best, best_thr, best_val = tier, thr, v
-                nxt = next(((name, thr) for name, thr in ladder if thr > best_thr), (None, None))
-                total_s += disc(t) * best_val
-                changes = "; ".join(
-                    f"{j['sector']} {rate[(s, r, base, j['sector'])]:.4g}->{rate[(s, r, best, j['sector'])]:.4g}"
-                    for j in track_sectors
-                    if rate[(s, r, base, j["sector"])] != rate[(s, r, best, j["sector"])]
-                )
-                tier_rows.append(
-                    {
-                        "scenario": s,
-                        "track": r,
-                        "year": t,
-                        "tier": best,
-                        "score": score,
-                        "threshold": best_thr,
-                        "base_tier": base,
-                        "rate_changes": changes,
-                        "relief": best_val,
-                        "next_tier": nxt[0],
-                        "next_threshold": nxt[1],
-                    }
-                )
-                for j in track_sectors:
-                    rel = (
-                        j["exports_usd_bn"]
-                        * (1 + j["growth_rate"]) ** (t - dy)
-                        * (rate[(s, r, base, j["sector"])] - rate[(s, r, best, j["sector"])])
-                    )
-                    relief_rows.append(
-                        {
-                            "scenario": s,
-                            "track": r,
-                            "sector": j["sector"],
-                            "year": t,
-                            "relief": rel,
-                            "discounted_relief": disc(t) * rel,
-                            "base_rate": rate[(s, r, base, j["sector"])],
-                            "rate": rate[(s, r, best, j["sector"])],
-                        }
-                    )
+        for r in dict.fromkeys(j["track"] for j in L.sectors):
+            track = Track.of(L, s, r)
+            for t in case.years:
+                total_s += discount(case.meta, t) * _track_year(L, case, track, t, pillar, tier_rows, relief_rows)
         by_scenario[s] = total_s
-    expected = sum(sc[s]["probability"] * v for s, v in by_scenario.items())
-    disc_public = sum(v * disc(u) for (l, u), v in public_by.items())
-    return Evaluation(
-        expected_relief=expected,
-        by_scenario=by_scenario,
-        public_spend=public_total,
-        total_spend=sum(capex_by.values()),
-        discounted_public_spend=disc_public,
-        portfolio=portfolio,
-        roadmap=roadmap_df,
-        tiers=pd.DataFrame(tier_rows),
-        relief=pd.DataFrame(relief_rows),
-        spending=pd.DataFrame(spend_rows),
-        violations=violations,
+    return by_scenario, tier_rows, relief_rows
+
+
+def _track_year(L: Ladders, case: Case, track: Track, t: int, pillar: dict, tier_rows: list, relief_rows: list):
+    """The tier of a track in year t, its row and its sectors' relief rows; its relief."""
+    s, r, base, track_sectors = track.scenario, track.track, track.base, track.sectors
+    score = sum(w * pillar.get((p, t), 0.0) for p, w in L.weights.get((s, r), ()))
+    best, best_thr, best_val = best_tier(L, track, t, score, pillar)
+    nxt = next(((name, thr) for name, thr in track.ladder if thr > best_thr), (None, None))
+    rate = L.rate
+    changes = "; ".join(
+        f"{j['sector']} {rate[(s, r, base, j['sector'])]:.4g}->{rate[(s, r, best, j['sector'])]:.4g}"
+        for j in track_sectors
+        if rate[(s, r, base, j["sector"])] != rate[(s, r, best, j["sector"])]
     )
+    tier_rows.append(
+        {
+            "scenario": s,
+            "track": r,
+            "year": t,
+            "tier": best,
+            "score": score,
+            "threshold": best_thr,
+            "base_tier": base,
+            "rate_changes": changes,
+            "relief": best_val,
+            "next_tier": nxt[0],
+            "next_threshold": nxt[1],
+        }
+    )
+    for j in track_sectors:
+        rel = (
+            j["exports_usd_bn"]
+            * (1 + j["growth_rate"]) ** (t - L.data_year)
+            * (rate[(s, r, base, j["sector"])] - rate[(s, r, best, j["sector"])])
+        )
+        relief_rows.append(
+            {
+                "scenario": s,
+                "track": r,
+                "sector": j["sector"],
+                "year": t,
+                "relief": rel,
+                "discounted_relief": discount(case.meta, t) * rel,
+                "base_rate": rate[(s, r, base, j["sector"])],
+                "rate": rate[(s, r, best, j["sector"])],
+            }
+        )
+    return best_val
+
+
+def expected_relief(case: Case, by_scenario: dict) -> float:
+    """Twin of keep_relief (and of the first stage's objective): sum_s probability_s relief_s."""
+    probability = {r["scenario"]: r["probability"] for r in case.table("scenarios").to_dict("records")}
+    return sum(probability[s] * v for s, v in by_scenario.items())

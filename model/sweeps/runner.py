@@ -13,6 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
+from relief.model.core import limits as limit_table
 from relief.model.core.options import SolveOptions, SolveOutcome
 from relief.model.core.overrides import OverrideError, apply_overrides
 from relief.model.core.result import CheckError, RunResult
@@ -99,8 +100,8 @@ class SweepWorker:
 # best relief cannot rise when plans are removed, and the cheapest plan at that relief is
 # still there). Budget sweeps and frontiers run from the loosest point down and try the
 # plan of a finished point whose every varied limit was at least as loose before solving.
-LIMITS = {("case", "total_public_budget"), ("budget", "public_budget_usd_bn"), ("pools", "limit"),
-          ("levers", "max_modules"), ("levers", "max_modules_per_year")}
+# Which case paths are such limits is the table's flag `tightening_removes_plans` (model/core/limits.py).
+LIMITS = frozenset(row.source for row in limit_table.LIMITS if row.tightening_removes_plans)
 
 
 class PlanReuse:
@@ -115,7 +116,9 @@ class PlanReuse:
 
         for p in defn.parameters:
             target, column, _ = resolve_path(case, p.path)
-            if (target, column) not in LIMITS or any(not isinstance(v, (int, float)) for v in (p.values or ())):
+            if not limit_table.tightening_removes_plans(target, column) or any(
+                not isinstance(v, (int, float)) for v in (p.values or ())
+            ):
                 return False
         return defn.method in ("grid", "oat", "lhs", "sobol", "morris")
 

@@ -351,7 +351,7 @@ def test_no_input_is_evaluated_as_code():
     hits = [
         f"{p.relative_to(ROOT)}:{i}: {line.strip()}"
         for folder in ("model", "cli")
-        for p in sorted((ROOT / folder).glob("*.py"))
+        for p in sorted((ROOT / folder).rglob("*.py"))
         for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
         if unsafe.search(line)
     ]

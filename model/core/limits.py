@@ -418,7 +418,7 @@ def tightening_removes_plans(table: str, column: str) -> bool:
 
 
 # --------------------------------------------------------------------------------------
-# Where the model's coefficients come from (case.rule_solver_range's messages)
+# Where the model's coefficients come from (rules.rule_solver_range's messages)
 # --------------------------------------------------------------------------------------
 
 
@@ -448,5 +448,5 @@ COEFFICIENTS: tuple[Coefficient, ...] = (
 
 
 def coefficient_sources() -> dict[str, tuple[str, str]]:
-    """{Param name: (file, wording)}: the shape of case._COEFFICIENT_SOURCES."""
+    """{Param name: (file, wording)}, read by rules.rule_solver_range."""
     return {c.param: (c.file, c.wording) for c in COEFFICIENTS}

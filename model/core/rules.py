@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from relief.model.core.limits import coefficient_sources
 from relief.model.core.problems import Problem
 from relief.model.core.schema import GOVERNMENT, MAX_COEFFICIENT, OWNER_KINDS, RELATIONS, TABLES, power_of_ten
 
@@ -266,23 +267,6 @@ def rule_owners(case: Case, problems: list[Problem]) -> None:
             )
 
 
-# Where the model's coefficients come from, for rule_solver_range's messages.
-_PUBLIC_COST = ("levers.csv", "public cost per module (capex_per_module x public_share)")
-_TRACK_SCORE = ("pillar_weights.csv", "track score per module (weight x contributions.csv's score_per_module)")
-_COEFFICIENT_SOURCES = {
-    "public_per_module": _PUBLIC_COST,
-    "public_per_year": _PUBLIC_COST,
-    "spend_pv": _PUBLIC_COST,
-    "track_coef": _TRACK_SCORE,
-    "track_coef_building": _TRACK_SCORE,
-    "relief_coef": (
-        "sectors.csv",
-        "relief of a tier in a year (exports_usd_bn grown by growth_rate since case.yaml's "
-        "data_year, x tariffs.csv's rate cut, discounted)",
-    ),
-}
-
-
 # What the coefficients rule_solver_range checks are made of.
 COEFFICIENT_TABLES = frozenset(
     {"levers", "contributions", "pillar_weights", "sectors", "tariffs", "scenarios", "tiers"}
@@ -312,7 +296,7 @@ def rule_solver_range(case: Case, problems: list[Problem]) -> None:
         )
         return
     worst: dict[tuple[str, str], float] = {}  # the other Params are single input numbers, at most MAX_NUMBER already
-    for name, source in _COEFFICIENT_SOURCES.items():
+    for name, source in coefficient_sources().items():  # the table of coefficients in limits.py
         worst[source] = max([worst.get(source, 0.0)] + [abs(v) for v in values[name].values()])
     for (file, what), v in worst.items():
         if not v <= MAX_COEFFICIENT:

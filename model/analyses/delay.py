@@ -185,7 +185,9 @@ class DelayAnalysis:
         cells = relief_cells(ev)
         lost = ev0.expected_relief - ev.expected_relief
         by_track: dict = {}
-        for s, r in cells0.keys() | cells.keys():
+        # in the order of the tables (a set's order changes with the process's hash seed, and with it
+        # the last bits of the sums and the order of relief_lost.csv's rows)
+        for s, r in dict.fromkeys([*cells0, *cells]):
             a, b = cells0.get((s, r), 0.0), cells.get((s, r), 0.0)
             by_track[r] = by_track.get(r, 0.0) + prob[s] * (a - b)
             lost_rows.append(

@@ -1,15 +1,9 @@
-"""Analyses that ask one question of a case: transform the case, solve it again, compare.
+"""Value of coordination (`relief coordination`): the joint optimum against each owner choosing alone.
 
-Each analysis is a pure case transformation (Case -> Case) followed by the one solve path
-(`run_case`) and the independent evaluator (`evaluate_plan`); none builds or changes the
-model. docs/analyses.md gives the definitions, the assumptions and how to read the output.
-
-- Cost of delay (`relief delay`): `delay_case` moves every lever's earliest year to at
-  least first_year + d; the optimum of that case against acting now.
-- Value of coordination (`relief coordination`): `with_owner_capacities` turns each
-  owner's investment capacity into a pool on capex; `owner_alone` keeps one owner's levers
-  and the relief of the sectors it cares about. Each owner optimises alone, the union of
-  their picks is evaluated in the full case, and compared with the joint optimum.
+`with_owner_capacities` turns each owner's investment capacity into a pool on capex;
+`owner_alone` keeps one owner's levers and the relief of the sectors it cares about. Each owner
+optimises alone, the union of their picks is evaluated in the full case, and compared with the
+joint optimum. docs/analyses.md gives the definitions and how to read the output.
 """
 
 from __future__ import annotations

@@ -8,13 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from relief.cli.main import EXIT_INPUT, Failure
-
-
-def _t(columns, rows, numeric=()):
-    from relief.cli.report import _table
-
-    return _table(columns, rows, numeric)
+from relief.cli.errors import EXIT_INPUT, Failure
+from relief.cli.format import signed
+from relief.cli.report_sections import table as _t
 
 
 def load(folder: Path) -> dict:
@@ -250,17 +246,14 @@ def coordination_section(s: dict) -> dict:
 
 
 def marginal_section(s: dict) -> dict:
-    def num(v):
-        return "-" if v is None else f"{v:+.3f}"
-
     rows = [
         [
             r["name"],
             r["value"],
             r.get("binding", ""),
-            num(r.get("fd_up")),
-            num(r.get("fd_down")),
-            num(r.get("dual_spend")),
+            signed(r.get("fd_up")),
+            signed(r.get("fd_down")),
+            signed(r.get("dual_spend")),
             r.get("words_up") or "",
         ]
         for r in s["limits"]

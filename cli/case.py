@@ -33,7 +33,8 @@ def template(case, out_path):
     c = load(case)
     write_case_workbook(c, out_path)
     click.echo(
-        f"wrote {out_path}: {len(c.levers)} levers, {len(c.scenarios)} scenarios; edit it and run relief solve {out_path}"
+        f"wrote {out_path}: {len(c.levers)} levers, {len(c.scenarios)} scenarios; edit it and run relief "
+        f"solve {out_path}"
     )
 
 

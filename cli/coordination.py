@@ -117,7 +117,8 @@ def _render_plans(con: Console, rep: dict) -> None:
         and abs(w["expected_relief"] - c["expected_relief"]) > 1e-6 * max(1, abs(w["expected_relief"]))
     ):
         con.print(
-            f"  The owners' capacities bind: without them (relief solve) the joint optimum is {w['expected_relief']:.2f}."
+            "  The owners' capacities bind: without them (relief solve) the joint optimum is "
+            f"{w['expected_relief']:.2f}."
         )
     if f["violations"]:
         con.print("[bold red]The fragmented plan breaks joint limits[/] (its relief is not attainable as it stands):")

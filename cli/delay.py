@@ -60,7 +60,8 @@ def render_delay(rep: dict) -> None:
     con = console()
     now = rep["now"]
     con.print(
-        f"[bold]{rep['case']}[/]  cost of delay: acting now (from {rep['first_year']}) against no commitment before a later year"
+        f"[bold]{rep['case']}[/]  cost of delay: acting now (from {rep['first_year']}) against no "
+        "commitment before a later year"
     )
     if now["expected_relief"] is None:
         con.print(f"[bold red]Acting now has no plan[/] (status {now['status']}): nothing to compare.")
@@ -141,7 +142,8 @@ def _render_plans(con: Console, rep: dict) -> None:
             con.print(f"  [yellow]{d['delay_years']}y: {r['lever']}: {r['reason']}[/]")
         if d["status"] == "infeasible":
             con.print(
-                f"  [red]{d['delay_years']}y: infeasible[/]: no roadmap meets every limit when nothing starts before {d['start_year']}"
+                f"  [red]{d['delay_years']}y: infeasible[/]: no roadmap meets every limit when nothing "
+                f"starts before {d['start_year']}"
             )
             for line in d.get("conflicts", []):
                 con.print(f"    - {line}")

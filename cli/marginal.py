@@ -73,12 +73,17 @@ def summary(m, overrides=(), force=(), exclude=()) -> dict:
         "spend_lp_objective": m.duals.spend_objective,
         "check_step": m.check_step,
         "methods": {
-            "fd_up, fd_down": "finite difference (MILP re-solved): change in expected relief per unit when the limit moves up / down by its step",
-            "fd_spend_up, fd_spend_down": "finite difference (MILP re-solved): change in discounted public spending per unit, same moves",
-            "dual_spend": "LP dual (integer decisions fixed): d(least discounted public spending at the optimal relief)/d(limit); negative = one more unit saves money",
+            "fd_up, fd_down": "finite difference (MILP re-solved): change in expected relief per unit when the "
+            "limit moves up / down by its step",
+            "fd_spend_up, fd_spend_down": "finite difference (MILP re-solved): change in discounted public "
+            "spending per unit, same moves",
+            "dual_spend": "LP dual (integer decisions fixed): d(least discounted public spending at the optimal "
+            "relief)/d(limit); negative = one more unit saves money",
             "dual_relief": "LP dual (integer decisions fixed) of the relief stage: 0, " + RELIEF_NOTE,
-            "lp_fd_up, lp_fd_down": f"the dual's check: the same LP re-solved with the limit moved by +-{m.check_step:g}, change per unit in that direction",
-            "milp_check_up, milp_check_down": f"--check: the MILP re-solved with the limit moved by +-{m.check_step:g}: derivative of the least discounted spending",
+            "lp_fd_up, lp_fd_down": f"the dual's check: the same LP re-solved with the limit moved by "
+            f"+-{m.check_step:g}, change per unit in that direction",
+            "milp_check_up, milp_check_down": f"--check: the MILP re-solved with the limit moved by "
+            f"+-{m.check_step:g}: derivative of the least discounted spending",
         },
         "limits": rows,
         "seconds": round(m.seconds, 3),
@@ -132,7 +137,8 @@ def render(m) -> None:
     base = m.base.evaluation
     con.print(
         f"[bold]Marginal values of the limits[/]: {m.case.name}, expected relief {base.expected_relief:.2f}, "
-        f"discounted public spending {base.discounted_public_spend:.2f} (USD bn); {m.resolves} MILP solve(s), {m.seconds:.1f} s"
+        f"discounted public spending {base.discounted_public_spend:.2f} (USD bn); {m.resolves} MILP "
+        f"solve(s), {m.seconds:.1f} s"
     )
     if m.risk_dropped:
         con.print("  The case's risk measure is set aside: marginal values are of expected relief.", style="dim")
@@ -149,7 +155,8 @@ def _render_differences(con: Console, m) -> None:
 
     con.print()
     con.print(
-        "[bold]Expected relief: finite differences (MILP re-solved)[/], change per unit when the limit moves by its step"
+        "[bold]Expected relief: finite differences (MILP re-solved)[/], change per unit when the limit "
+        "moves by its step"
     )
     t = Table(box=box.SIMPLE_HEAD, show_edge=False)
     for name, just in (
@@ -249,7 +256,8 @@ def _render_words(con: Console, m, with_dual: list) -> None:
     still = [v.limit.key for v in m.values if v not in moving]
     if still:
         con.print(
-            f"  • moving any other limit by its step changes no expected relief (finite difference (MILP re-solved)): {', '.join(still)}"
+            "  • moving any other limit by its step changes no expected relief (finite difference (MILP "
+            f"re-solved)): {', '.join(still)}"
         )
     saving = sorted((v for v in with_dual if v.dual_spend), key=lambda v: v.dual_spend)
     for v in saving:
@@ -257,13 +265,15 @@ def _render_words(con: Console, m, with_dual: list) -> None:
     zero = [v.limit.key for v in with_dual if not v.dual_spend]
     if zero:
         con.print(
-            f"  • at the same relief, one more unit of any other limit saves no discounted public spending [LP dual (integer decisions fixed)]: {', '.join(zero)}"
+            "  • at the same relief, one more unit of any other limit saves no discounted public "
+            f"spending [LP dual (integer decisions fixed)]: {', '.join(zero)}"
         )
     con.print()
     con.print("  " + RELIEF_NOTE, style="dim")
     if any(not v.limit.has_dual for v in m.values):
         con.print(
-            "  Whole-module levers' limits have no spending dual: their modules are integer decisions, fixed in the LP.",
+            "  Whole-module levers' limits have no spending dual: their modules are integer decisions, "
+            "fixed in the LP.",
             style="dim",
         )
 

@@ -41,7 +41,8 @@ case_argument = click.argument("case", required=False, type=click.Path(path_type
 SET_HELP = {
     SOLVE: "Change a number: case.FIELD=V or TABLE.KEY.COLUMN=V (composite keys joined by ':', "
     "'*' matches any part); PATH*=F scales. Repeatable.",
-    ANALYSIS: "Change a number first, as in relief solve: case.FIELD=V or TABLE.KEY.COLUMN=V; PATH*=F scales. Repeatable.",
+    ANALYSIS: "Change a number first, as in relief solve: case.FIELD=V or TABLE.KEY.COLUMN=V; PATH*=F "
+    "scales. Repeatable.",
     SWEEP: "Change a number at every point (as in relief solve).",
 }
 FORCE_HELP = {
@@ -147,7 +148,8 @@ out_run = click.option(
     "out_dir",
     type=click.Path(path_type=Path),
     help="Write summary.json, roadmap.csv, tiers.csv, relief.csv, spending.csv and the case used to DIR "
-    "(replacing a previous run there as a whole, in one step); or, if it ends in .xlsx, the same tables as sheets of one workbook.",
+    "(replacing a previous run there as a whole, in one step); or, if it ends in .xlsx, the same tables "
+    "as sheets of one workbook.",
 )
 
 # ---------------------------------------------------------------- sweeps
@@ -179,7 +181,8 @@ case_to_solve = click.option(
     "--case",
     "case",
     type=click.Path(path_type=Path),
-    help="Solve this case on the fly as the first run ('base'), with --variant runs after it; `--case default` for the shipped case.",
+    help="Solve this case on the fly as the first run ('base'), with --variant runs after it; `--case "
+    "default` for the shipped case.",
 )
 variants = click.option(
     "--variant",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -33,7 +34,9 @@ from relief.cli.report_sections import (
     run_sections,
 )
 from relief.cli.runs import load_runs
-from relief.model.analyses.compare import Run
+
+if TYPE_CHECKING:
+    from relief.model.analyses.compare import Run
 
 
 def build_report(runs: list[Run], title: str | None = None, analyses=()) -> str:
@@ -85,7 +88,8 @@ def build_report(runs: list[Run], title: str | None = None, analyses=()) -> str:
     "analyses",
     multiple=True,
     type=click.Path(path_type=Path, file_okay=False),
-    help="The --out folder of relief value, alternatives, risk, delay, coordination or marginal: adds its section. Repeatable.",
+    help="The --out folder of relief value, alternatives, risk, delay, coordination or marginal: adds "
+    "its section. Repeatable.",
 )
 @o.out_file(
     "The HTML file to write (atomically: an interrupted run leaves the previous file).",

@@ -68,7 +68,8 @@ def value_section(s: dict) -> dict:
     return {
         "title": "Value of information",
         "intro": "What knowing the U.S. stance before committing would be worth (EVPI), "
-        "and what planning for every stance gains over planning for one (VSS). Columns: the plan optimal for all stances "
+        "and what planning for every stance gains over planning for one (VSS). Columns: the plan optimal "
+        "for all stances "
         "(the roadmap), for each stance alone, and for " + ev + ".",
         "tables": [measures, matrix],
         "charts": [chart],
@@ -126,8 +127,8 @@ def risk_section(s: dict) -> dict:
     )
     return {
         "title": f"Risk: expected relief against CVaR{rf['alpha']:g}",
-        "intro": f"As the weight on CVaR (the mean relief of the worst {1 - rf['alpha']:.0%} of probability) rises from 0 "
-        "to 1, what protection against a bad stance costs in expected relief.",
+        "intro": f"As the weight on CVaR (the mean relief of the worst {1 - rf['alpha']:.0%} of probability) "
+        "rises from 0 to 1, what protection against a bad stance costs in expected relief.",
         "tables": [table],
         "charts": [ch.risk_frontier(t, rf["alpha"]) if len(t) else None],
     }
@@ -232,7 +233,8 @@ def coordination_section(s: dict) -> dict:
     )
     broken = fr.get("violations") or []
     intro = (
-        f"Coordination is worth {s['difference']:.2f} of expected relief ({s['difference_share']:.0%} of the coordinated "
+        f"Coordination is worth {s['difference']:.2f} of expected relief ({s['difference_share']:.0%} of "
+        "the coordinated "
         "relief): one joint roadmap against each owner choosing alone, for the sectors it cares about, within its own "
         "capacity."
     )
@@ -267,7 +269,8 @@ def marginal_section(s: dict) -> dict:
         "title": "Marginal values of the limits",
         "intro": "Relief per unit: finite differences (the MILP re-solved with "
         "the limit moved by its step), because relief moves in steps when a tier is reached or lost. Spending dual: LP "
-        "dual with the integer decisions fixed, the discounted public spending one more unit would save at the same relief "
+        "dual with the integer decisions fixed, the discounted public spending one more unit would save "
+        "at the same relief "
         "(negative = saves money).",
         "tables": [table],
         "charts": [],

@@ -94,7 +94,7 @@ def roadmap_timeline(roadmap, years, names: dict | None = None) -> str | None:
                     y + 0.17, i - 0.36, "+" + modules(r["committed"]), ha="left", va="bottom", color=COMMIT, fontsize=8
                 )
     ax.set_yticks(range(len(levers)))
-    ax.set_yticklabels([l for l in levers])
+    ax.set_yticklabels(list(levers))
     ax.set_ylim(len(levers) - 0.5, -0.8)
     _years_axis(ax, years)
     ax.grid(axis="x", color="#eeeeee")

@@ -110,6 +110,7 @@ def render(rows: list[dict], alpha: float, out) -> None:
         a, b = rows[0], rows[-1]
         con.print(
             f"From weight 0 to 1: CVaR {a['cvar']:.2f} -> {b['cvar']:.2f} ({b['cvar'] - a['cvar']:+.2f}), "
-            f"expected relief {a['expected_relief']:.2f} -> {b['expected_relief']:.2f} ({b['expected_relief'] - a['expected_relief']:+.2f})."
+            f"expected relief {a['expected_relief']:.2f} -> {b['expected_relief']:.2f} "
+            f"({b['expected_relief'] - a['expected_relief']:+.2f})."
         )
     con.print(f"Results: {out}/risk_frontier.csv, risk_frontier.png, points.csv, summary.json")

@@ -97,7 +97,8 @@ def execute(case, defn, options, out_dir: Path, workers: int, scheduler, resume:
         raise Failure(
             code,
             [
-                f"relief: sweep {'interrupted' if code == 130 else 'terminated'}; the finished points are in {out_dir / 'points.csv'}",
+                f"relief: sweep {'interrupted' if code == 130 else 'terminated'}; the finished points "
+                f"are in {out_dir / 'points.csv'}",
                 "  continue it with the same command and --resume",
             ],
         ) from None
@@ -170,7 +171,8 @@ def _render_summary(summary: dict, out_dir: Path) -> None:
     )
     if summary.get("expected_relief_min") is not None:
         console.print(
-            f"Expected relief from USD {summary['expected_relief_min']:.2f}bn to {summary['expected_relief_max']:.2f}bn."
+            f"Expected relief from USD {summary['expected_relief_min']:.2f}bn to "
+            f"{summary['expected_relief_max']:.2f}bn."
         )
     console.print("[bold]How often each lever is chosen[/]")
     t = Table(box=box.SIMPLE_HEAD)
@@ -319,7 +321,7 @@ def sweep(
 
     Output: points.csv (a row per point), summary.json, and charts (tornado.png,
     sensitivity.png, lever_frequency.png, relief.png).
-    """
+    """  # noqa: E501  (an example line of the help, shown as it is)
     from relief.model.sweeps.spec import SweepError, load_spec
 
     try:

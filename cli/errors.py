@@ -13,7 +13,7 @@ import signal
 
 import click
 
-from relief.cli import Terminated
+from relief.cli.signals import Terminated
 
 EXIT_OK, EXIT_INPUT, EXIT_INFEASIBLE, EXIT_FAILED = 0, 2, 3, 4
 

@@ -11,7 +11,6 @@ import signal
 
 import click
 
-from relief.cli import on_sigterm
 from relief.cli.alternatives import alternatives_cmd
 from relief.cli.case import template, validate
 from relief.cli.compare import compare_cmd
@@ -21,6 +20,7 @@ from relief.cli.frontier import frontier
 from relief.cli.marginal import marginal_cmd
 from relief.cli.report import report_cmd
 from relief.cli.risk import risk_cmd
+from relief.cli.signals import on_sigterm
 from relief.cli.solve import solve
 from relief.cli.sweep import sweep
 from relief.cli.value import value_cmd

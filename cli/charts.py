@@ -189,26 +189,47 @@ def indices_chart(
     labels = list(data)
     get = lambda l, k: data[l].get(k) if _is_num(data[l].get(k)) else None  # noqa: E731
 
+    series, order_key, xlabel = _index_series(method, output_label, unit)
+    labels.sort(key=lambda l: abs(get(l, order_key) or 0.0))  # most influential on top
+    fig, axes = _figure(len(labels) * (0.6 + 0.4 * len(series)))
+    ax = axes[0][0]
+    _index_bars(ax, labels, series, get, method)
+    ax.axvline(0, color="black", linewidth=0.8)
+    if method == "lhs":
+        ax.set_xlim(-1.05, 1.05)
+    elif method == "sobol":
+        ax.set_xlim(min(0.0, ax.get_xlim()[0]), max(1.0, ax.get_xlim()[1]))
+    ax.set_yticks(range(len(labels)), [_wrap(l) for l in labels])
+    ax.set_ylim(-0.6, len(labels) - 0.4)
+    ax.set_xlabel(xlabel)
+    subtitle = _index_subtitle(method, indices)
+    ax.set_title(f"{title}\n{subtitle}", fontsize=12, loc="left")
+    _legend(fig, ax)
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, path)
+
+
+def _index_series(method: str, output_label: str, unit: str) -> tuple[list[tuple], str, str]:
+    """The bars of an indices chart (index, its interval, legend, colour), the index that
+    orders the parameters, and the x axis's label."""
     if method == "sobol":
         series = [
             ("ST", "ST_conf", "total (ST): alone and with interactions", MAIN_COLOUR),
             ("S1", "S1_conf", "first order (S1): alone", SECOND_COLOUR),
         ]
-        order_key, xlabel = "ST", f"share of the variance of {output_label} (Sobol' index, 0 to 1)"
-    elif method == "morris":
+        return series, "ST", f"share of the variance of {output_label} (Sobol' index, 0 to 1)"
+    if method == "morris":
         series = [
             ("mu_star", "mu_star_conf", "\u03bc*: mean absolute effect (importance)", MAIN_COLOUR),
             ("sigma", None, "\u03c3: spread of effects (interactions, non-linearity)", SECOND_COLOUR),
         ]
-        order_key = "mu_star"
-        xlabel = f"change in {output_label} when the parameter moves across its whole range, {unit}"
-    else:
-        series = [("spearman", None, "Spearman \u03c1 with 95% interval", MAIN_COLOUR)]
-        order_key, xlabel = "spearman", f"Spearman rank correlation with {output_label} (\u22121 to 1)"
+        return series, "mu_star", f"change in {output_label} when the parameter moves across its whole range, {unit}"
+    series = [("spearman", None, "Spearman \u03c1 with 95% interval", MAIN_COLOUR)]
+    return series, "spearman", f"Spearman rank correlation with {output_label} (\u22121 to 1)"
 
-    labels.sort(key=lambda l: abs(get(l, order_key) or 0.0))  # most influential on top
-    fig, axes = _figure(len(labels) * (0.6 + 0.4 * len(series)))
-    ax = axes[0][0]
+
+def _index_bars(ax, labels: list, series: list[tuple], get, method: str) -> None:
+    """One group of horizontal bars per parameter, with the intervals as error bars."""
     height = 0.8 / len(series)
     for s, (key, conf_key, name, colour) in enumerate(series):
         offset = (len(series) - 1) / 2 * height - s * height  # first series on top within a row
@@ -238,14 +259,9 @@ def indices_chart(
             xerr=xerr,
             error_kw={"ecolor": "#444444", "capsize": 3, "linewidth": 1},
         )
-    ax.axvline(0, color="black", linewidth=0.8)
-    if method == "lhs":
-        ax.set_xlim(-1.05, 1.05)
-    elif method == "sobol":
-        ax.set_xlim(min(0.0, ax.get_xlim()[0]), max(1.0, ax.get_xlim()[1]))
-    ax.set_yticks(range(len(labels)), [_wrap(l) for l in labels])
-    ax.set_ylim(-0.6, len(labels) - 0.4)
-    ax.set_xlabel(xlabel)
+
+
+def _index_subtitle(method: str, indices) -> str:
     subtitle = {
         "sobol": "error bars: 95% confidence interval",
         "morris": "error bars: 95% confidence interval of \u03bc*",
@@ -257,10 +273,7 @@ def indices_chart(
     note = indices.get("note") if isinstance(indices, dict) else None
     if note:  # e.g. a constant output or dropped points: say why bars are missing or thin
         subtitle += "\n" + textwrap.fill(f"note: {note}", 100)
-    ax.set_title(f"{title}\n{subtitle}", fontsize=12, loc="left")
-    _legend(fig, ax)
-    ax.grid(axis="x", alpha=0.3)
-    return _save(fig, path)
+    return subtitle
 
 
 def lever_frequency(
@@ -363,6 +376,28 @@ def frontier_chart(
     ax.set_zorder(ax2.get_zorder() + 1)  # the frontier line in front of the bars
     ax.patch.set_visible(False)
     ax.plot(xs, ys, marker="o", markersize=4, color=MAIN_COLOUR, label=ylabel, zorder=3)
+    _ring_knees(ax, xs, ys, knees)
+    failed = [a for a, b in zip(xs, ys) if math.isnan(b) and not math.isnan(a)]
+    if failed:
+        ax.plot(
+            failed,
+            [0] * len(failed),
+            "x",
+            color="grey",
+            transform=ax.get_xaxis_transform(),
+            clip_on=False,
+            label="no result",
+        )
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=12, loc="left")
+    ax.grid(alpha=0.3)
+    _legend(fig, ax, ax2)
+    return _save(fig, path)
+
+
+def _ring_knees(ax, xs: list[float], ys: list[float], knees: list[int] | None) -> None:
+    """Each knee of a frontier ringed and labelled 'knee x -> y'."""
     shown = [k for k in (knees or []) if 0 <= k < len(xs) and not math.isnan(ys[k])]
     for n, k in enumerate(shown):
         ax.plot(
@@ -386,23 +421,6 @@ def frontier_chart(
             bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
             arrowprops={"arrowstyle": "-", "color": "#c0392b", "linewidth": 0.8},
         )
-    failed = [a for a, b in zip(xs, ys) if math.isnan(b) and not math.isnan(a)]
-    if failed:
-        ax.plot(
-            failed,
-            [0] * len(failed),
-            "x",
-            color="grey",
-            transform=ax.get_xaxis_transform(),
-            clip_on=False,
-            label="no result",
-        )
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=12, loc="left")
-    ax.grid(alpha=0.3)
-    _legend(fig, ax, ax2)
-    return _save(fig, path)
 
 
 def risk_figure(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from relief.cli.compare import levers_changed, portfolio_rows
 from relief.cli.format import REPORT_TOLERANCE, amount, modules, number, tier_path_of
-from relief.model.analyses.compare import Run, compare, tier_map
+from relief.model.analyses.compare import Run, compare, tier_cells, tier_map
 
 TOL = 1e-9
 OPEN_TABLES = ("scenarios", "levers", "budget", "pools")  # shown unfolded; the long tables fold
@@ -257,47 +257,7 @@ def comparison_sections(runs: list[Run]) -> dict:
         "public spending, USD bn",
         reference_line=ref_budget,
     )
-    whys = []
-    for lab in labels[1:]:
-        diff = next(o["difference"] for o in rep["runs"] if o["run"] == lab)
-        rows = [x for x in rep["attribution"] if x["run"] == lab and abs(x["difference"]) > TOL]
-        srows = [x for x in rep["attribution_by_scenario"] if x["run"] == lab and abs(x["difference"]) > TOL]
-        tiers = sorted({(x["scenario"], x["track"]) for x in rep["tiers"] if x["run"] == lab and x["changed"]})
-        cells = {
-            r: {(x["scenario"], x["track"], x["year"]): x["tier"] for x in rep["tiers"] if x["run"] == r}
-            for r in (ref, lab)
-        }
-        whys.append(
-            {
-                "label": lab,
-                "difference": diff,
-                "chart": ch.attribution_bars(rows),
-                "table": table(
-                    ["#", "scenario", "track", "probability", "difference", "share", "levers changed there"],
-                    [
-                        [
-                            str(x["rank"]),
-                            x["scenario"],
-                            x["track"],
-                            x["probability"],
-                            f"{x['difference']:+.3f}",
-                            "-" if x["share"] is None else f"{x['share']:.0%}",
-                            levers_changed(x["levers"], rep["changes"][lab], show=3, more="and {} more"),
-                        ]
-                        for x in rows[:10]
-                    ],
-                    numeric=("probability", "difference", "share"),
-                ),
-                "more": len(rows) - 10 if len(rows) > 10 else 0,
-                "by_scenario": "; ".join(f"{x['scenario']} {x['difference']:+.2f}" for x in srows),
-                "tiers": table(
-                    ["scenario", "track", ref, lab],
-                    [[s, t, tier_path_of(cells[ref], s, t), tier_path_of(cells[lab], s, t)] for s, t in tiers],
-                )
-                if tiers
-                else None,
-            }
-        )
+    whys = [_why(rep, lab) for lab in labels[1:]]
     return {
         "reference": ref,
         "overview": overview,
@@ -305,6 +265,48 @@ def comparison_sections(runs: list[Run]) -> dict:
         "relief_chart": relief_chart,
         "spending_chart": spending_chart,
         "whys": whys,
+    }
+
+
+def _why(rep: dict, lab: str) -> dict:
+    """Why run `lab` differs from the reference: the attribution as a chart and a table,
+    by scenario, and the tiers it reaches differently."""
+    from relief.cli import report_charts as ch
+
+    ref = rep["reference"]
+    diff = next(o["difference"] for o in rep["runs"] if o["run"] == lab)
+    rows = [x for x in rep["attribution"] if x["run"] == lab and abs(x["difference"]) > TOL]
+    srows = [x for x in rep["attribution_by_scenario"] if x["run"] == lab and abs(x["difference"]) > TOL]
+    tiers = sorted({(x["scenario"], x["track"]) for x in rep["tiers"] if x["run"] == lab and x["changed"]})
+    cells = {r: tier_cells(rep, r) for r in (ref, lab)}
+    return {
+        "label": lab,
+        "difference": diff,
+        "chart": ch.attribution_bars(rows),
+        "table": table(
+            ["#", "scenario", "track", "probability", "difference", "share", "levers changed there"],
+            [
+                [
+                    str(x["rank"]),
+                    x["scenario"],
+                    x["track"],
+                    x["probability"],
+                    f"{x['difference']:+.3f}",
+                    "-" if x["share"] is None else f"{x['share']:.0%}",
+                    levers_changed(x["levers"], rep["changes"][lab], show=3, more="and {} more"),
+                ]
+                for x in rows[:10]
+            ],
+            numeric=("probability", "difference", "share"),
+        ),
+        "more": len(rows) - 10 if len(rows) > 10 else 0,
+        "by_scenario": "; ".join(f"{x['scenario']} {x['difference']:+.2f}" for x in srows),
+        "tiers": table(
+            ["scenario", "track", ref, lab],
+            [[s, t, tier_path_of(cells[ref], s, t), tier_path_of(cells[lab], s, t)] for s, t in tiers],
+        )
+        if tiers
+        else None,
     }
 
 

@@ -21,6 +21,7 @@ matplotlib.use("Agg")  # before pyplot: no display is needed or wanted
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
+from relief.cli.format import short  # noqa: E402
 from relief.model.core.io import atomic_file  # noqa: E402
 
 WIDTH = 9.0  # inches; at DPI this is about 1,100 px, a laptop's width
@@ -71,10 +72,6 @@ def _figure(rows: int, *, ncols: int = 1, min_height: float = 3.2):
 
 def _is_num(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _fmt(v) -> str:
-    return f"{v:,.3g}" if _is_num(v) else "n/a"
 
 
 def _legend(fig, *axes) -> None:
@@ -134,7 +131,7 @@ def tornado(
             offset = -0.2 if key == "relief_at_low" else 0.2
             if not _is_num(v):
                 ax.text(
-                    base, y + offset, f"  {_fmt(r.get(value_key))}: no result", va="center", fontsize=8, color="grey"
+                    base, y + offset, f"  {short(r.get(value_key))}: no result", va="center", fontsize=8, color="grey"
                 )
                 continue
             ax.barh(y + offset, v - base, left=base, height=0.38, color=colour, label=name if y == 0 else None)
@@ -142,7 +139,7 @@ def tornado(
             ax.text(
                 v + (0.01 if right else -0.01) * pad,
                 y + offset,
-                f"{_fmt(r.get(value_key))} \u2192 {_fmt(v)}",
+                f"{short(r.get(value_key))} \u2192 {short(v)}",
                 va="center",
                 ha="left" if right else "right",
                 fontsize=8,
@@ -153,7 +150,7 @@ def tornado(
     ax.set_ylim(-0.7, len(ordered) - 0.3)
     ax.set_xlabel(value_label)
     ax.set_title(
-        f"{title}\nbase case: {_fmt(base)} (vertical line); labels: parameter value \u2192 result",
+        f"{title}\nbase case: {short(base)} (vertical line); labels: parameter value \u2192 result",
         fontsize=12,
         loc="left",
     )
@@ -412,7 +409,7 @@ def _ring_knees(ax, xs: list[float], ys: list[float], knees: list[int] | None) -
             label="knee" if n == 0 else None,
         )
         ax.annotate(
-            f"knee\n{_fmt(xs[k])} \u2192 {_fmt(ys[k])}",
+            f"knee\n{short(xs[k])} \u2192 {short(ys[k])}",
             (xs[k], ys[k]),
             xytext=(12, -28 if n % 2 else 14),
             textcoords="offset points",

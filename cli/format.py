@@ -27,6 +27,13 @@ def signed(v, places: int = 3, missing: str = MISSING) -> str:
     return number(v, f"{{:+.{places}f}}", missing)
 
 
+def short(v) -> str:
+    """Three significant digits, for chart labels: '1.23e+03', '0.25'; 'n/a' if not a finite number."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        return f"{v:,.3g}"
+    return "n/a"
+
+
 def usd(v: float) -> str:
     """USD bn in the solve summary: '1,234.56' (any number, an integer too)."""
     return f"{v:,.2f}"

@@ -51,62 +51,72 @@ def guarded(fn):
     def wrapper(*args, **kwargs):
         ctx = click.get_current_context()
         debug = (ctx.find_root().obj or {}).get("debug", False)
-        from relief.model.analyses.compare import CompareError
-        from relief.model.core.case import CaseError
-        from relief.model.core.io import FolderInUse
-        from relief.model.core.overrides import OverrideError
-        from relief.model.core.run import CheckError
-
         try:
             return fn(*args, **kwargs)
-        except Failure as e:
-            _fail(ctx, e)
-        except CompareError as e:  # bad input, said in a line even with --debug
-            _fail(ctx, Failure(EXIT_INPUT, f"relief: {e}"))
-        except CaseError as e:
-            if debug:
-                raise
-            n = len(e.problems)
-            _fail(
-                ctx,
-                Failure(
-                    EXIT_INPUT,
-                    [f"relief: the case has {n} problem{'s' if n > 1 else ''}:"] + [f"  {p}" for p in e.problems],
-                ),
-            )
-        except OverrideError as e:
-            if debug:
-                raise
-            _fail(ctx, Failure(EXIT_INPUT, f"relief: --set {e}"))
-        except FolderInUse as e:
-            _fail(ctx, Failure(EXIT_INPUT, f"relief: --out {e}"))
-        except CheckError as e:
-            if debug:
-                raise
-            _fail(
-                ctx,
-                Failure(EXIT_FAILED, f"relief: the plan failed relief's independent check, so it is not reported: {e}"),
-            )
-        except KeyboardInterrupt as e:
-            written = (ctx.find_root().obj or {}).get("written")
-            what = "terminated" if isinstance(e, Terminated) else "interrupted"
-            click.echo(
-                f"relief: {what}; "
-                + (f"the results were already written to {', '.join(written)}" if written else "no output was changed"),
-                err=True,
-            )
-            ctx.exit(interrupted_code(e))
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
-        except Exception as e:  # the last line of defence: no traceback for planners
-            if debug:
+        except Failure as e:
+            _fail(ctx, e)
+        except KeyboardInterrupt as e:
+            _interrupted(ctx, e)
+        except Exception as e:
+            # an interrupt while a C extension (pandas) is being imported surfaces as another error
+            interrupt = _interrupt_in(e)
+            if interrupt is not None:
+                _interrupted(ctx, interrupt)
+            failure = _failure(e, debug)
+            if failure is None:
                 raise
-            _fail(
-                ctx,
-                Failure(
-                    EXIT_FAILED,
-                    [f"relief: unexpected error: {type(e).__name__}: {e}", "  (run with --debug for the details)"],
-                ),
-            )
+            _fail(ctx, failure)
 
     return wrapper
+
+
+def _interrupt_in(e: BaseException) -> KeyboardInterrupt | None:
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return e
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return None
+
+
+def _interrupted(ctx: click.Context, e: KeyboardInterrupt) -> None:
+    written = (ctx.find_root().obj or {}).get("written")
+    what = "terminated" if isinstance(e, Terminated) else "interrupted"
+    click.echo(
+        f"relief: {what}; "
+        + (f"the results were already written to {', '.join(written)}" if written else "no output was changed"),
+        err=True,
+    )
+    ctx.exit(interrupted_code(e))
+
+
+def _failure(e: Exception, debug: bool) -> Failure | None:
+    """The plain words for a model's error; None: re-raise it (--debug shows the traceback)."""
+    from relief.model.analyses.compare import CompareError
+    from relief.model.core.case import CaseError
+    from relief.model.core.io import FolderInUse
+    from relief.model.core.overrides import OverrideError
+    from relief.model.core.run import CheckError
+
+    if isinstance(e, CompareError):  # bad input, said in a line even with --debug
+        return Failure(EXIT_INPUT, f"relief: {e}")
+    if isinstance(e, FolderInUse):
+        return Failure(EXIT_INPUT, f"relief: --out {e}")
+    if debug:
+        return None
+    if isinstance(e, CaseError):
+        n = len(e.problems)
+        return Failure(
+            EXIT_INPUT, [f"relief: the case has {n} problem{'s' if n > 1 else ''}:"] + [f"  {p}" for p in e.problems]
+        )
+    if isinstance(e, OverrideError):
+        return Failure(EXIT_INPUT, f"relief: --set {e}")
+    if isinstance(e, CheckError):
+        return Failure(EXIT_FAILED, f"relief: the plan failed relief's independent check, so it is not reported: {e}")
+    # the last line of defence: no traceback for planners
+    return Failure(
+        EXIT_FAILED, [f"relief: unexpected error: {type(e).__name__}: {e}", "  (run with --debug for the details)"]
+    )

@@ -3,13 +3,7 @@
 import signal
 import sys
 
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C: a short message and exit code 143 (128 + 15)."""
-
-
-def on_sigterm(signum, frame):
-    raise Terminated()
+from relief.cli.signals import Terminated, on_sigterm
 
 
 def run() -> None:

@@ -3,12 +3,12 @@ each does differently (model/analyses/alternatives.py)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import click
 
-from relief.cli.main import CASE_ARG, EXIT_FAILED, EXIT_INPUT, Failure, guarded, main, prepare, solve_options
+from relief.cli import options as o
+from relief.cli.emit import emit
+from relief.cli.errors import EXIT_FAILED, EXIT_INPUT, Failure, guarded
+from relief.cli.inputs import asked, prepare
 
 
 def parse_within(text: str) -> float:
@@ -24,7 +24,7 @@ def parse_within(text: str) -> float:
 
 def report(alts) -> dict:
     """Tidy records: one row per plan, its modules per lever, and its changes from the optimum."""
-    from relief.cli.compare import compare, run_from_result
+    from relief.model.analyses.compare import compare, run_from_result
 
     labels = ["optimum", *[f"alternative {i}" for i in range(1, len(alts.found) + 1)]]
     runs = [run_from_result(lab, r) for lab, r in zip(labels, alts.all)]
@@ -72,9 +72,9 @@ def render(rep: dict, count: int) -> None:
     from rich import box
     from rich.table import Table
 
-    from relief.cli.render import _console
+    from relief.cli.render import console
 
-    con = _console()
+    con = console()
     plans = rep["plans"]
     con.print(
         f"[bold]Roadmaps within {rep['within']:.1%} of the optimum[/] (expected relief at least {rep['floor']:.2f}; "
@@ -115,8 +115,8 @@ def render(rep: dict, count: int) -> None:
     con.print(t)
 
 
-@main.command("alternatives")
-@CASE_ARG
+@click.command("alternatives")
+@o.case_argument
 @click.option(
     "--within",
     default="5%",
@@ -126,13 +126,8 @@ def render(rep: dict, count: int) -> None:
 @click.option(
     "--count", type=click.IntRange(min=1), default=5, show_default=True, help="How many alternatives to look for."
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Write alternatives.csv, portfolio.csv, schedule.csv, summary.json to DIR.",
-)
-@solve_options
+@o.out_folder("alternatives.csv, portfolio.csv, schedule.csv, summary.json")
+@o.solve_options
 @guarded
 def alternatives_cmd(
     case, within, count, out_dir, overrides, force, exclude, time_limit, mip_gap, threads, seed, as_json
@@ -150,7 +145,6 @@ def alternatives_cmd(
     import pandas as pd
 
     from relief.model.analyses.alternatives import near_optimal
-    from relief.model.core.io import atomic_write_csv, atomic_write_json
     from relief.model.core.run import NoPlan
 
     share = parse_within(within)
@@ -164,18 +158,14 @@ def alternatives_cmd(
         "analysis": "alternatives",
         "case": work.name,
         "input_sha256": work.sha256(),
-        "overrides": list(overrides),
-        "force": list(force),
-        "exclude": list(exclude),
+        **asked(overrides, force, exclude),
         **rep,
     }
-    if out_dir is not None:
-        out = Path(out_dir)
-        atomic_write_csv(out / "alternatives.csv", pd.DataFrame(rep["plans"]))
-        atomic_write_csv(out / "portfolio.csv", pd.DataFrame(rep["portfolio"]))
-        atomic_write_csv(out / "schedule.csv", pd.DataFrame(rep["schedule"]))
-        atomic_write_json(out / "summary.json", summary)
-    if as_json:
-        click.echo(json.dumps(summary, indent=2, default=float))
-    else:
-        render(rep, count)
+    files = {"alternatives.csv": "plans", "portfolio.csv": "portfolio", "schedule.csv": "schedule"}
+    emit(
+        summary,
+        as_json=as_json,
+        render=lambda: render(rep, count),
+        out_dir=out_dir,
+        tables=lambda: {name: pd.DataFrame(rep[key]) for name, key in files.items()},
+    )

@@ -21,6 +21,7 @@ matplotlib.use("Agg")  # before pyplot: no display is needed or wanted
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
+from relief.cli.format import short  # noqa: E402
 from relief.model.core.io import atomic_file  # noqa: E402
 
 WIDTH = 9.0  # inches; at DPI this is about 1,100 px, a laptop's width
@@ -71,10 +72,6 @@ def _figure(rows: int, *, ncols: int = 1, min_height: float = 3.2):
 
 def _is_num(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _fmt(v) -> str:
-    return f"{v:,.3g}" if _is_num(v) else "n/a"
 
 
 def _legend(fig, *axes) -> None:
@@ -134,7 +131,7 @@ def tornado(
             offset = -0.2 if key == "relief_at_low" else 0.2
             if not _is_num(v):
                 ax.text(
-                    base, y + offset, f"  {_fmt(r.get(value_key))}: no result", va="center", fontsize=8, color="grey"
+                    base, y + offset, f"  {short(r.get(value_key))}: no result", va="center", fontsize=8, color="grey"
                 )
                 continue
             ax.barh(y + offset, v - base, left=base, height=0.38, color=colour, label=name if y == 0 else None)
@@ -142,7 +139,7 @@ def tornado(
             ax.text(
                 v + (0.01 if right else -0.01) * pad,
                 y + offset,
-                f"{_fmt(r.get(value_key))} \u2192 {_fmt(v)}",
+                f"{short(r.get(value_key))} \u2192 {short(v)}",
                 va="center",
                 ha="left" if right else "right",
                 fontsize=8,
@@ -153,7 +150,7 @@ def tornado(
     ax.set_ylim(-0.7, len(ordered) - 0.3)
     ax.set_xlabel(value_label)
     ax.set_title(
-        f"{title}\nbase case: {_fmt(base)} (vertical line); labels: parameter value \u2192 result",
+        f"{title}\nbase case: {short(base)} (vertical line); labels: parameter value \u2192 result",
         fontsize=12,
         loc="left",
     )
@@ -189,26 +186,47 @@ def indices_chart(
     labels = list(data)
     get = lambda l, k: data[l].get(k) if _is_num(data[l].get(k)) else None  # noqa: E731
 
+    series, order_key, xlabel = _index_series(method, output_label, unit)
+    labels.sort(key=lambda l: abs(get(l, order_key) or 0.0))  # most influential on top
+    fig, axes = _figure(len(labels) * (0.6 + 0.4 * len(series)))
+    ax = axes[0][0]
+    _index_bars(ax, labels, series, get, method)
+    ax.axvline(0, color="black", linewidth=0.8)
+    if method == "lhs":
+        ax.set_xlim(-1.05, 1.05)
+    elif method == "sobol":
+        ax.set_xlim(min(0.0, ax.get_xlim()[0]), max(1.0, ax.get_xlim()[1]))
+    ax.set_yticks(range(len(labels)), [_wrap(l) for l in labels])
+    ax.set_ylim(-0.6, len(labels) - 0.4)
+    ax.set_xlabel(xlabel)
+    subtitle = _index_subtitle(method, indices)
+    ax.set_title(f"{title}\n{subtitle}", fontsize=12, loc="left")
+    _legend(fig, ax)
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, path)
+
+
+def _index_series(method: str, output_label: str, unit: str) -> tuple[list[tuple], str, str]:
+    """The bars of an indices chart (index, its interval, legend, colour), the index that
+    orders the parameters, and the x axis's label."""
     if method == "sobol":
         series = [
             ("ST", "ST_conf", "total (ST): alone and with interactions", MAIN_COLOUR),
             ("S1", "S1_conf", "first order (S1): alone", SECOND_COLOUR),
         ]
-        order_key, xlabel = "ST", f"share of the variance of {output_label} (Sobol' index, 0 to 1)"
-    elif method == "morris":
+        return series, "ST", f"share of the variance of {output_label} (Sobol' index, 0 to 1)"
+    if method == "morris":
         series = [
             ("mu_star", "mu_star_conf", "\u03bc*: mean absolute effect (importance)", MAIN_COLOUR),
             ("sigma", None, "\u03c3: spread of effects (interactions, non-linearity)", SECOND_COLOUR),
         ]
-        order_key = "mu_star"
-        xlabel = f"change in {output_label} when the parameter moves across its whole range, {unit}"
-    else:
-        series = [("spearman", None, "Spearman \u03c1 with 95% interval", MAIN_COLOUR)]
-        order_key, xlabel = "spearman", f"Spearman rank correlation with {output_label} (\u22121 to 1)"
+        return series, "mu_star", f"change in {output_label} when the parameter moves across its whole range, {unit}"
+    series = [("spearman", None, "Spearman \u03c1 with 95% interval", MAIN_COLOUR)]
+    return series, "spearman", f"Spearman rank correlation with {output_label} (\u22121 to 1)"
 
-    labels.sort(key=lambda l: abs(get(l, order_key) or 0.0))  # most influential on top
-    fig, axes = _figure(len(labels) * (0.6 + 0.4 * len(series)))
-    ax = axes[0][0]
+
+def _index_bars(ax, labels: list, series: list[tuple], get, method: str) -> None:
+    """One group of horizontal bars per parameter, with the intervals as error bars."""
     height = 0.8 / len(series)
     for s, (key, conf_key, name, colour) in enumerate(series):
         offset = (len(series) - 1) / 2 * height - s * height  # first series on top within a row
@@ -238,14 +256,9 @@ def indices_chart(
             xerr=xerr,
             error_kw={"ecolor": "#444444", "capsize": 3, "linewidth": 1},
         )
-    ax.axvline(0, color="black", linewidth=0.8)
-    if method == "lhs":
-        ax.set_xlim(-1.05, 1.05)
-    elif method == "sobol":
-        ax.set_xlim(min(0.0, ax.get_xlim()[0]), max(1.0, ax.get_xlim()[1]))
-    ax.set_yticks(range(len(labels)), [_wrap(l) for l in labels])
-    ax.set_ylim(-0.6, len(labels) - 0.4)
-    ax.set_xlabel(xlabel)
+
+
+def _index_subtitle(method: str, indices) -> str:
     subtitle = {
         "sobol": "error bars: 95% confidence interval",
         "morris": "error bars: 95% confidence interval of \u03bc*",
@@ -257,10 +270,7 @@ def indices_chart(
     note = indices.get("note") if isinstance(indices, dict) else None
     if note:  # e.g. a constant output or dropped points: say why bars are missing or thin
         subtitle += "\n" + textwrap.fill(f"note: {note}", 100)
-    ax.set_title(f"{title}\n{subtitle}", fontsize=12, loc="left")
-    _legend(fig, ax)
-    ax.grid(axis="x", alpha=0.3)
-    return _save(fig, path)
+    return subtitle
 
 
 def lever_frequency(
@@ -363,29 +373,7 @@ def frontier_chart(
     ax.set_zorder(ax2.get_zorder() + 1)  # the frontier line in front of the bars
     ax.patch.set_visible(False)
     ax.plot(xs, ys, marker="o", markersize=4, color=MAIN_COLOUR, label=ylabel, zorder=3)
-    shown = [k for k in (knees or []) if 0 <= k < len(xs) and not math.isnan(ys[k])]
-    for n, k in enumerate(shown):
-        ax.plot(
-            xs[k],
-            ys[k],
-            "o",
-            markersize=13,
-            markerfacecolor="none",
-            markeredgecolor="#c0392b",
-            markeredgewidth=2,
-            zorder=4,
-            label="knee" if n == 0 else None,
-        )
-        ax.annotate(
-            f"knee\n{_fmt(xs[k])} \u2192 {_fmt(ys[k])}",
-            (xs[k], ys[k]),
-            xytext=(12, -28 if n % 2 else 14),
-            textcoords="offset points",
-            fontsize=8,
-            color="#c0392b",
-            bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
-            arrowprops={"arrowstyle": "-", "color": "#c0392b", "linewidth": 0.8},
-        )
+    _ring_knees(ax, xs, ys, knees)
     failed = [a for a, b in zip(xs, ys) if math.isnan(b) and not math.isnan(a)]
     if failed:
         ax.plot(
@@ -403,6 +391,33 @@ def frontier_chart(
     ax.grid(alpha=0.3)
     _legend(fig, ax, ax2)
     return _save(fig, path)
+
+
+def _ring_knees(ax, xs: list[float], ys: list[float], knees: list[int] | None) -> None:
+    """Each knee of a frontier ringed and labelled 'knee x -> y'."""
+    shown = [k for k in (knees or []) if 0 <= k < len(xs) and not math.isnan(ys[k])]
+    for n, k in enumerate(shown):
+        ax.plot(
+            xs[k],
+            ys[k],
+            "o",
+            markersize=13,
+            markerfacecolor="none",
+            markeredgecolor="#c0392b",
+            markeredgewidth=2,
+            zorder=4,
+            label="knee" if n == 0 else None,
+        )
+        ax.annotate(
+            f"knee\n{short(xs[k])} \u2192 {short(ys[k])}",
+            (xs[k], ys[k]),
+            xytext=(12, -28 if n % 2 else 14),
+            textcoords="offset points",
+            fontsize=8,
+            color="#c0392b",
+            bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+            arrowprops={"arrowstyle": "-", "color": "#c0392b", "linewidth": 0.8},
+        )
 
 
 def risk_figure(

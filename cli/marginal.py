@@ -4,12 +4,18 @@ same relief by LP dual (integer decisions fixed). docs/analyses.md explains whic
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from relief.cli.main import CASE_ARG, EXIT_FAILED, EXIT_INFEASIBLE, EXIT_INPUT, Failure, _load, guarded, main
+from relief.cli import options as o
+from relief.cli.emit import emit
+from relief.cli.errors import EXIT_FAILED, EXIT_INFEASIBLE, EXIT_INPUT, Failure, guarded
+from relief.cli.format import number
+from relief.cli.inputs import asked, check_levers, load
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 RELIEF_NOTE = (
     "LP duals of expected relief with the integer decisions fixed are 0 for every limit (computed): relief "
@@ -19,7 +25,7 @@ RELIEF_NOTE = (
 
 
 def _f(v, fmt="{:+.3f}") -> str:
-    return "n/a" if v is None else fmt.format(v)
+    return number(v, fmt, missing="n/a")
 
 
 def _yn(v) -> str:
@@ -55,9 +61,7 @@ def summary(m, overrides=(), force=(), exclude=()) -> dict:
         "analysis": "marginal",
         "case": m.case.name,
         "input_sha256": m.case.sha256(),
-        "overrides": list(overrides),
-        "force": list(force),
-        "exclude": list(exclude),
+        **asked(overrides, force, exclude),
         "risk_measure_dropped": m.risk_dropped,
         "base": {
             "status": m.base.status,
@@ -69,12 +73,17 @@ def summary(m, overrides=(), force=(), exclude=()) -> dict:
         "spend_lp_objective": m.duals.spend_objective,
         "check_step": m.check_step,
         "methods": {
-            "fd_up, fd_down": "finite difference (MILP re-solved): change in expected relief per unit when the limit moves up / down by its step",
-            "fd_spend_up, fd_spend_down": "finite difference (MILP re-solved): change in discounted public spending per unit, same moves",
-            "dual_spend": "LP dual (integer decisions fixed): d(least discounted public spending at the optimal relief)/d(limit); negative = one more unit saves money",
+            "fd_up, fd_down": "finite difference (MILP re-solved): change in expected relief per unit when the "
+            "limit moves up / down by its step",
+            "fd_spend_up, fd_spend_down": "finite difference (MILP re-solved): change in discounted public "
+            "spending per unit, same moves",
+            "dual_spend": "LP dual (integer decisions fixed): d(least discounted public spending at the optimal "
+            "relief)/d(limit); negative = one more unit saves money",
             "dual_relief": "LP dual (integer decisions fixed) of the relief stage: 0, " + RELIEF_NOTE,
-            "lp_fd_up, lp_fd_down": f"the dual's check: the same LP re-solved with the limit moved by +-{m.check_step:g}, change per unit in that direction",
-            "milp_check_up, milp_check_down": f"--check: the MILP re-solved with the limit moved by +-{m.check_step:g}: derivative of the least discounted spending",
+            "lp_fd_up, lp_fd_down": f"the dual's check: the same LP re-solved with the limit moved by "
+            f"+-{m.check_step:g}, change per unit in that direction",
+            "milp_check_up, milp_check_down": f"--check: the MILP re-solved with the limit moved by "
+            f"+-{m.check_step:g}: derivative of the least discounted spending",
         },
         "limits": rows,
         "seconds": round(m.seconds, 3),
@@ -121,24 +130,33 @@ def table(m):
 
 
 def render(m) -> None:
-    from rich import box
-    from rich.table import Table
+    """The finite differences, the spending duals, then the same in planner's words."""
+    from relief.cli.render import console
 
-    from relief.cli.render import _console
-    from relief.model.analyses.marginal import relief_words, spend_words
-
-    con = _console()
+    con = console()
     base = m.base.evaluation
     con.print(
         f"[bold]Marginal values of the limits[/]: {m.case.name}, expected relief {base.expected_relief:.2f}, "
-        f"discounted public spending {base.discounted_public_spend:.2f} (USD bn); {m.resolves} MILP solve(s), {m.seconds:.1f} s"
+        f"discounted public spending {base.discounted_public_spend:.2f} (USD bn); {m.resolves} MILP "
+        f"solve(s), {m.seconds:.1f} s"
     )
     if m.risk_dropped:
         con.print("  The case's risk measure is set aside: marginal values are of expected relief.", style="dim")
+    _render_differences(con, m)
+    with_dual = [v for v in m.values if v.dual_spend is not None]
+    if with_dual:
+        _render_duals(con, m, with_dual)
+    _render_words(con, m, with_dual)
+
+
+def _render_differences(con: Console, m) -> None:
+    from rich import box
+    from rich.table import Table
 
     con.print()
     con.print(
-        "[bold]Expected relief: finite differences (MILP re-solved)[/], change per unit when the limit moves by its step"
+        "[bold]Expected relief: finite differences (MILP re-solved)[/], change per unit when the limit "
+        "moves by its step"
     )
     t = Table(box=box.SIMPLE_HEAD, show_edge=False)
     for name, just in (
@@ -171,52 +189,59 @@ def render(m) -> None:
         )
     con.print(t)
 
-    with_dual = [v for v in m.values if v.dual_spend is not None]
-    if with_dual:
-        con.print()
-        con.print(
-            "[bold]Discounted public spending at the same relief: LP duals (integer decisions fixed)[/], USD bn per unit"
-        )
-        t = Table(box=box.SIMPLE_HEAD, show_edge=False)
-        t.add_column("limit", no_wrap=True)
-        t.add_column("dual", justify="right")
-        t.add_column(f"LP +{m.check_step:g}", justify="right")
-        t.add_column(f"LP -{m.check_step:g}", justify="right")
-        t.add_column("agrees", justify="center")
-        t.add_column("holds for limit", justify="left", no_wrap=True)
-        checked = any(v.milp_check for v in with_dual)
+
+def _render_duals(con: Console, m, with_dual: list) -> None:
+    from rich import box
+    from rich.table import Table
+
+    con.print()
+    con.print(
+        "[bold]Discounted public spending at the same relief: LP duals (integer decisions fixed)[/], USD bn per unit"
+    )
+    t = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    t.add_column("limit", no_wrap=True)
+    t.add_column("dual", justify="right")
+    t.add_column(f"LP +{m.check_step:g}", justify="right")
+    t.add_column(f"LP -{m.check_step:g}", justify="right")
+    t.add_column("agrees", justify="center")
+    t.add_column("holds for limit", justify="left", no_wrap=True)
+    checked = any(v.milp_check for v in with_dual)
+    if checked:
+        t.add_column(f"MILP +{m.check_step:g}", justify="right")
+        t.add_column(f"MILP -{m.check_step:g}", justify="right")
+        t.add_column("integers\nsame +/-", justify="center")
+        t.add_column("agrees\n+/-", justify="center")
+    for v in with_dual:
+        cells = [
+            v.limit.key,
+            _f(v.dual_spend, "{:+.4f}"),
+            _f(v.lp_fd_up, "{:+.4f}"),
+            _f(None if v.lp_fd_down is None else (-v.lp_fd_down or 0.0), "{:+.4f}"),
+            _yn(v.dual_verified),
+            _range(v.dual_range),
+        ]
         if checked:
-            t.add_column(f"MILP +{m.check_step:g}", justify="right")
-            t.add_column(f"MILP -{m.check_step:g}", justify="right")
-            t.add_column("integers\nsame +/-", justify="center")
-            t.add_column("agrees\n+/-", justify="center")
-        for v in with_dual:
-            cells = [
-                v.limit.key,
-                _f(v.dual_spend, "{:+.4f}"),
-                _f(v.lp_fd_up, "{:+.4f}"),
-                _f(None if v.lp_fd_down is None else (-v.lp_fd_down or 0.0), "{:+.4f}"),
-                _yn(v.dual_verified),
-                _range(v.dual_range),
+            c = v.milp_check or {}
+            up, down = c.get("up") or {}, c.get("down") or {}
+            cells += [
+                _f(up.get("spend_derivative"), "{:+.4f}"),
+                _f(down.get("spend_derivative"), "{:+.4f}"),
+                "/".join(_yn(d.get("integers_unchanged")) or "-" for d in (up, down)),
+                "/".join(_yn(d.get("agrees_with_dual")) or "-" for d in (up, down)),
             ]
-            if checked:
-                c = v.milp_check or {}
-                up, down = c.get("up") or {}, c.get("down") or {}
-                cells += [
-                    _f(up.get("spend_derivative"), "{:+.4f}"),
-                    _f(down.get("spend_derivative"), "{:+.4f}"),
-                    "/".join(_yn(d.get("integers_unchanged")) or "-" for d in (up, down)),
-                    "/".join(_yn(d.get("agrees_with_dual")) or "-" for d in (up, down)),
-                ]
-            t.add_row(*cells)
-        con.print(t)
-        con.print(
-            "  'LP ±h': the same LP re-solved with the limit moved by h, as a derivative (spend change / limit change); "
-            "the dual agrees when it lies between them. 'holds for limit': the values of the limit over which the dual "
-            "stays the same (HiGHS's ranging; n/a for a limit on many columns at once)."
-            + (" 'MILP ±h': the whole MILP re-solved (relief and spending stages)." if checked else ""),
-            style="dim",
-        )
+        t.add_row(*cells)
+    con.print(t)
+    con.print(
+        "  'LP ±h': the same LP re-solved with the limit moved by h, as a derivative (spend change / limit change); "
+        "the dual agrees when it lies between them. 'holds for limit': the values of the limit over which the dual "
+        "stays the same (HiGHS's ranging; n/a for a limit on many columns at once)."
+        + (" 'MILP ±h': the whole MILP re-solved (relief and spending stages)." if checked else ""),
+        style="dim",
+    )
+
+
+def _render_words(con: Console, m, with_dual: list) -> None:
+    from relief.model.analyses.marginal import relief_words, spend_words
 
     con.print()
     con.print("[bold]In planner's words[/]")
@@ -231,7 +256,8 @@ def render(m) -> None:
     still = [v.limit.key for v in m.values if v not in moving]
     if still:
         con.print(
-            f"  • moving any other limit by its step changes no expected relief (finite difference (MILP re-solved)): {', '.join(still)}"
+            "  • moving any other limit by its step changes no expected relief (finite difference (MILP "
+            f"re-solved)): {', '.join(still)}"
         )
     saving = sorted((v for v in with_dual if v.dual_spend), key=lambda v: v.dual_spend)
     for v in saving:
@@ -239,24 +265,24 @@ def render(m) -> None:
     zero = [v.limit.key for v in with_dual if not v.dual_spend]
     if zero:
         con.print(
-            f"  • at the same relief, one more unit of any other limit saves no discounted public spending [LP dual (integer decisions fixed)]: {', '.join(zero)}"
+            "  • at the same relief, one more unit of any other limit saves no discounted public "
+            f"spending [LP dual (integer decisions fixed)]: {', '.join(zero)}"
         )
     con.print()
     con.print("  " + RELIEF_NOTE, style="dim")
     if any(not v.limit.has_dual for v in m.values):
         con.print(
-            "  Whole-module levers' limits have no spending dual: their modules are integer decisions, fixed in the LP.",
+            "  Whole-module levers' limits have no spending dual: their modules are integer decisions, "
+            "fixed in the LP.",
             style="dim",
         )
 
 
-@main.command("marginal")
-@CASE_ARG
-@click.option(
-    "--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Change a number first (as in relief solve)."
-)
-@click.option("--force", multiple=True, metavar="LEVER", help="Force LEVER in every plan.")
-@click.option("--exclude", multiple=True, metavar="LEVER", help="Exclude LEVER from every plan.")
+@click.command("marginal")
+@o.case_argument
+@o.overrides(o.ANALYSIS)
+@o.force(o.ANALYSIS)
+@o.exclude(o.ANALYSIS)
 @click.option(
     "--limits",
     "families",
@@ -293,23 +319,10 @@ def render(m) -> None:
     is_flag=True,
     help="Also re-solve the MILP with every limit that has a dual moved by +-0.001, and compare.",
 )
-@click.option(
-    "--time-limit", type=click.FloatRange(min=0, min_open=True), help="Solver time limit per solve (both stages)."
-)
-@click.option(
-    "--mip-gap",
-    type=click.FloatRange(min=0),
-    default=0.0,
-    show_default=True,
-    help="Relative MIP gap (0: finite differences of optima found within a gap would be noise of the gap's size).",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Write marginal.csv and summary.json to DIR.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object to stdout instead of the tables.")
+@o.time_limit(o.ANALYSIS)
+@o.mip_gap(o.MARGINAL)
+@o.out_folder("marginal.csv and summary.json")
+@o.as_json()
 @guarded
 def marginal_cmd(
     case,
@@ -345,7 +358,6 @@ def marginal_cmd(
       relief marginal --check                 # duals against the MILP re-solved at +-0.001
     """
     from relief.model.analyses.marginal import FAMILIES, MarginalError, marginal_values
-    from relief.model.core.io import atomic_write_csv, atomic_write_json
     from relief.model.core.options import SolveOptions
     from relief.model.core.overrides import apply_overrides
 
@@ -356,10 +368,8 @@ def marginal_cmd(
             EXIT_INPUT,
             f"relief: --limits: unknown kind(s) {', '.join(bad) or '(none)'} (choose from {', '.join(FAMILIES)})",
         )
-    work = apply_overrides(_load(case), list(overrides))
-    unknown = [l for l in (*force, *exclude) if l not in work.levers]
-    if unknown:
-        raise Failure(EXIT_INPUT, f"relief: unknown lever(s): {', '.join(unknown)} (levers: {', '.join(work.levers)})")
+    work = apply_overrides(load(case), list(overrides))
+    check_levers(work, force, exclude)
     if set(force) & set(exclude):
         raise Failure(
             EXIT_INPUT, f"relief: lever(s) both forced and excluded: {', '.join(sorted(set(force) & set(exclude)))}"
@@ -382,11 +392,10 @@ def marginal_cmd(
         raise Failure(
             EXIT_INFEASIBLE if e.status == "infeasible" else EXIT_FAILED, f"relief: marginal values: {e}"
         ) from None
-    out = summary(m, overrides, force, exclude)
-    if out_dir is not None:
-        atomic_write_csv(Path(out_dir) / "marginal.csv", table(m))
-        atomic_write_json(Path(out_dir) / "summary.json", out)
-    if as_json:
-        click.echo(json.dumps(out, indent=2, default=float))
-    else:
-        render(m)
+    emit(
+        summary(m, overrides, force, exclude),
+        as_json=as_json,
+        render=lambda: render(m),
+        out_dir=out_dir,
+        tables=lambda: {"marginal.csv": table(m)},
+    )

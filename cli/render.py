@@ -1,44 +1,43 @@
-"""What a planner reads first: a compact terminal summary of a solved case (rich)."""
+"""What a planner reads first: a compact terminal summary of a solved case (rich), and
+the console and table style every command's terminal view shares."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from relief.cli.format import modules, tier_path, usd
 
-def _bn(v: float) -> str:
-    return f"{v:,.2f}"
+if TYPE_CHECKING:
+    from relief.model.core.run import RunResult
+
+# the columns of a record table read as labels (left), every other one as a number (right)
+LABELS = ("plan", "lever", "owner", "scenario", "track", "sector", "year", "")
 
 
-def _mod(v: float) -> str:
-    return f"{v:g}" if float(v).is_integer() else f"{v:.2f}"
+def console(stderr: bool = False) -> Console:
+    """Rich's own width in a terminal; 120 columns when piped to a file."""
+    c = Console(stderr=stderr)
+    return c if c.is_terminal else Console(stderr=stderr, width=120)
+
+
+def table(*columns: str, left=LABELS) -> Table:
+    """A plain table of records: labels left, numbers right, long cells folded."""
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), show_edge=False)
+    for c in columns:
+        t.add_column(c, overflow="fold", justify="left" if c in left else "right")
+    return t
 
 
 def _year(y: int, years) -> str:
     return f"'{str(y)[-2:]}" if len(years) > 6 else str(y)
 
 
-def _console(stderr: bool = False) -> Console:
-    """Rich's own width in a terminal; 120 columns when piped to a file."""
-    c = Console(stderr=stderr)
-    return c if c.is_terminal else Console(stderr=stderr, width=120)
-
-
-def tier_path(year_tiers, arrow: str = " → ") -> str:
-    """'baseline → deal (2029) → deal_plus (2031)' from (year, tier) pairs in year order,
-    '' standing for the baseline: each tier once, with the year it is first reached."""
-    steps, prev = [], None
-    for year, tier in year_tiers:
-        if tier != prev:
-            name = tier or "baseline"
-            steps.append(name if prev is None else f"{name} ({year})")
-            prev = tier
-    return arrow.join(steps)
-
-
-def _render_risk(result, console) -> None:
+def _render_risk(result: RunResult, con: Console) -> None:
     """One line on the spread of relief across stances, and the risk measure if one was asked."""
     from relief.model.core.risk import Risk, distribution, measure_value
 
@@ -48,22 +47,28 @@ def _render_risk(result, console) -> None:
     alpha = risk.alpha if risk.kind == "cvar" else 0.8
     d = distribution(dict(ev.by_scenario), prob, alpha)
     if risk.kind != "expected":
-        console.print(
-            f"Maximised: [bold]{risk.label()}[/] = USD {_bn(measure_value(risk, ev.by_scenario, prob))}bn "
+        con.print(
+            f"Maximised: [bold]{risk.label()}[/] = USD {usd(measure_value(risk, ev.by_scenario, prob))}bn "
             "(then expected relief, then least spending)."
         )
-    console.print(
-        f"Across stances: worst USD {_bn(d['worst'])}bn ({d['worst_scenario']}), mean of the worst "
-        f"{1 - alpha:.0%} of probability (CVaR) {_bn(d[f'cvar_{alpha:g}'])}, best {_bn(d['best'])} "
-        f"({d['best_scenario']}), standard deviation {_bn(d['std'])}.",
+    con.print(
+        f"Across stances: worst USD {usd(d['worst'])}bn ({d['worst_scenario']}), mean of the worst "
+        f"{1 - alpha:.0%} of probability (CVaR) {usd(d[f'cvar_{alpha:g}'])}, best {usd(d['best'])} "
+        f"({d['best_scenario']}), standard deviation {usd(d['std'])}.",
         style="dim",
     )
 
 
-def render_solution(result, console: Console | None = None) -> None:
-    console = console or _console()
+def render_solution(result: RunResult, con: Console | None = None) -> None:
+    """`relief solve`: the headline, the roadmap, relief by stance, tiers, spending."""
+    con = con or console()
+    for part in (_render_headline, _render_risk, _render_roadmap, _render_relief, _render_tiers, _render_spending):
+        part(result, con)
+    # the case's warnings went to stderr before the solve (relief solve)
+
+
+def _render_headline(result: RunResult, con: Console) -> None:
     case, ev, out = result.case, result.evaluation, result.outcome
-    years = case.years
     meta = case.meta
     head = Text()
     head.append(f"{case.name}", style="bold")
@@ -71,32 +76,44 @@ def render_solution(result, console: Console | None = None) -> None:
     head.append(f"status {out.status}", style="green" if out.status == "optimal" else "yellow")
     gap = "" if out.mip_gap is None else f", gap {out.mip_gap:.2g}"
     head.append(f"  (HiGHS {out.solver.get('version', '')}, {out.solve_seconds:.2f} s{gap})", style="dim")
-    console.print(head)
+    con.print(head)
     if result.overrides or result.force or result.exclude:
         bits = (
             [f"--set {o}" for o in result.overrides]
             + [f"--force {l}" for l in result.force]
             + [f"--exclude {l}" for l in result.exclude]
         )
-        console.print(Text("  as asked: " + "  ".join(bits), style="dim"))
+        con.print(Text("  as asked: " + "  ".join(bits), style="dim"))
     disc = meta["discount_rate"]
     dtxt = f"discounted at {disc:.1%}/yr" if disc else "undiscounted"
-    console.print(
-        f"Expected tariff relief: [bold]USD {_bn(ev.expected_relief)}bn[/] over the horizon ({dtxt}); "
-        f"public spending USD {_bn(ev.public_spend)}bn"
+    con.print(
+        f"Expected tariff relief: [bold]USD {usd(ev.expected_relief)}bn[/] over the horizon ({dtxt}); "
+        f"public spending USD {usd(ev.public_spend)}bn"
         + (
-            f" of a total budget of USD {_bn(meta['total_public_budget'])}bn"
+            f" of a total budget of USD {usd(meta['total_public_budget'])}bn"
             if meta.get("total_public_budget") is not None
             else ""
         )
-        + f"; total capex USD {_bn(ev.total_spend)}bn."
+        + f"; total capex USD {usd(ev.total_spend)}bn."
     )
-    _render_risk(result, console)
 
-    # --- roadmap: lever by year -------------------------------------------------------
-    rm = ev.roadmap
+
+def _roadmap_cell(committed: float, operating: float, cumulative: float) -> str:
+    if committed:
+        return f"[bold green]+{modules(committed)}[/]"
+    if operating and operating >= cumulative - 1e-9:
+        return "●"
+    if operating:
+        return "◐"
+    return "[dim]…[/]" if cumulative else ""
+
+
+def _render_roadmap(result: RunResult, con: Console) -> None:
+    """Lever by year: +n committed, … under construction, ● all operating, ◐ partly."""
+    case, ev = result.case, result.evaluation
+    years, rm = case.years, ev.roadmap
     chosen = [l for l, v in ev.portfolio.items() if v > 0]
-    console.print(
+    con.print(
         Text(
             "Roadmap: +n = modules committed that year, … = under construction, ● = all operating, ◐ = partly",
             style="bold",
@@ -109,32 +126,24 @@ def render_solution(result, console: Console | None = None) -> None:
         t.add_column(_year(y, years), justify="right", no_wrap=True)
     lv = case.table("levers").set_index("lever")
     for l in chosen:
-        cells = []
         rows = rm[rm["lever"] == l].set_index("year")
-        for y in years:
-            c, o, cum = rows.at[y, "committed"], rows.at[y, "operating"], rows.at[y, "cumulative"]
-            if c:
-                cells.append(f"[bold green]+{_mod(c)}[/]")
-            elif o and o >= cum - 1e-9:
-                cells.append("●")
-            elif o:
-                cells.append("◐")
-            elif cum:
-                cells.append("[dim]…[/]")
-            else:
-                cells.append("")
-        t.add_row(l, _mod(ev.portfolio[l]), *cells)
+        cells = [
+            _roadmap_cell(rows.at[y, "committed"], rows.at[y, "operating"], rows.at[y, "cumulative"]) for y in years
+        ]
+        t.add_row(l, modules(ev.portfolio[l]), *cells)
     if chosen:
-        console.print(t)
+        con.print(t)
     else:
-        console.print("[yellow]No lever is worth committing: no tier is reachable within the limits.[/]")
+        con.print("[yellow]No lever is worth committing: no tier is reachable within the limits.[/]")
     unused = [l for l in lv.index if l not in chosen]
     if unused:
-        console.print(Text("  not used: " + ", ".join(unused), style="dim"))
+        con.print(Text("  not used: " + ", ".join(unused), style="dim"))
 
-    # --- relief by scenario --------------------------------------------------------------
-    sc = case.table("scenarios").set_index("scenario")
-    console.print(Text("Relief by U.S. stance", style="bold"))
+
+def _render_relief(result: RunResult, con: Console) -> None:
+    ev = result.evaluation
+    sc = result.case.table("scenarios").set_index("scenario")
+    con.print(Text("Relief by U.S. stance", style="bold"))
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for col, just in (
         ("scenario", "left"),
@@ -144,12 +153,14 @@ def render_solution(result, console: Console | None = None) -> None:
     ):
         t.add_column(col, justify=just)
     for s, v in ev.by_scenario.items():
-        t.add_row(s, f"{sc.at[s, 'probability']:.0%}", f"{sc.at[s, 'commitment_credit']:.0%}", _bn(v))
-    t.add_row("[bold]expected[/]", "", "", f"[bold]{_bn(ev.expected_relief)}[/]")
-    console.print(t)
+        t.add_row(s, f"{sc.at[s, 'probability']:.0%}", f"{sc.at[s, 'commitment_credit']:.0%}", usd(v))
+    t.add_row("[bold]expected[/]", "", "", f"[bold]{usd(ev.expected_relief)}[/]")
+    con.print(t)
 
-    # --- tiers reached ----------------------------------------------------------------------
-    console.print(Text("Tiers reached: the tier on each track, from the year it is reached", style="bold"))
+
+def _render_tiers(result: RunResult, con: Console) -> None:
+    ev = result.evaluation
+    con.print(Text("Tiers reached: the tier on each track, from the year it is reached", style="bold"))
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     t.add_column("scenario", no_wrap=True)
     t.add_column("track", no_wrap=True)
@@ -160,20 +171,21 @@ def render_solution(result, console: Console | None = None) -> None:
         g = g.sort_values("year")
         path = tier_path(zip(g["year"], ["" if k == b else f"[cyan]{k}[/]" for k, b in zip(g["tier"], g["base_tier"])]))
         rel = ev.relief[(ev.relief["scenario"] == s) & (ev.relief["track"] == r)]["discounted_relief"].sum()
-        t.add_row(s if s != last_s else "", r, path, _bn(rel))
+        t.add_row(s if s != last_s else "", r, path, usd(rel))
         last_s = s
-    console.print(t)
+    con.print(t)
 
-    # --- spending against budget ------------------------------------------------------------
-    sp = ev.spending
-    console.print(Text("Public spending against the budget, USD bn", style="bold"))
+
+def _render_spending(result: RunResult, con: Console) -> None:
+    years, sp = result.case.years, result.evaluation.spending
+    con.print(Text("Public spending against the budget, USD bn", style="bold"))
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     t.add_column("")
     shown = [r for r in sp.itertuples() if r.year in years or r.public_spend]
     for r in shown:
         t.add_column(_year(r.year, [x.year for x in shown]), justify="right")
-    t.add_row("spend", *[_bn(r.public_spend) for r in shown])
-    t.add_row("budget", *["" if r.budget is None or r.budget != r.budget else _bn(r.budget) for r in shown])
+    t.add_row("spend", *[usd(r.public_spend) for r in shown])
+    t.add_row("budget", *["" if r.budget is None or r.budget != r.budget else usd(r.budget) for r in shown])
     t.add_row(
         "used",
         *[
@@ -181,15 +193,14 @@ def render_solution(result, console: Console | None = None) -> None:
             for r in shown
         ],
     )
-    console.print(t)
-    # the case's warnings went to stderr before the solve (relief solve)
+    con.print(t)
 
 
-def render_infeasible(result, console: Console | None = None) -> None:
-    console = _console(stderr=True) if console is None else console
-    console.print("[bold red]Infeasible:[/] no roadmap meets every limit of this request.")
+def render_infeasible(result: RunResult, con: Console | None = None) -> None:
+    con = console(stderr=True) if con is None else con
+    con.print("[bold red]Infeasible:[/] no roadmap meets every limit of this request.")
     d = result.diagnosis
     if d is not None and d.conflicts and d.note:
-        console.print(Text(f"  {d.note[0].upper()}{d.note[1:]}:"))
+        con.print(Text(f"  {d.note[0].upper()}{d.note[1:]}:"))
     for line in result.conflicts:
-        console.print(Text(f"  - {line}"))
+        con.print(Text(f"  - {line}"))

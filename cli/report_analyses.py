@@ -8,13 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from relief.cli.main import EXIT_INPUT, Failure
-
-
-def _t(columns, rows, numeric=()):
-    from relief.cli.report import _table
-
-    return _table(columns, rows, numeric)
+from relief.cli.errors import EXIT_INPUT, Failure
+from relief.cli.format import signed
+from relief.cli.report_sections import table as _t
 
 
 def load(folder: Path) -> dict:
@@ -72,7 +68,8 @@ def value_section(s: dict) -> dict:
     return {
         "title": "Value of information",
         "intro": "What knowing the U.S. stance before committing would be worth (EVPI), "
-        "and what planning for every stance gains over planning for one (VSS). Columns: the plan optimal for all stances "
+        "and what planning for every stance gains over planning for one (VSS). Columns: the plan optimal "
+        "for all stances "
         "(the roadmap), for each stance alone, and for " + ev + ".",
         "tables": [measures, matrix],
         "charts": [chart],
@@ -130,8 +127,8 @@ def risk_section(s: dict) -> dict:
     )
     return {
         "title": f"Risk: expected relief against CVaR{rf['alpha']:g}",
-        "intro": f"As the weight on CVaR (the mean relief of the worst {1 - rf['alpha']:.0%} of probability) rises from 0 "
-        "to 1, what protection against a bad stance costs in expected relief.",
+        "intro": f"As the weight on CVaR (the mean relief of the worst {1 - rf['alpha']:.0%} of probability) "
+        "rises from 0 to 1, what protection against a bad stance costs in expected relief.",
         "tables": [table],
         "charts": [ch.risk_frontier(t, rf["alpha"]) if len(t) else None],
     }
@@ -236,7 +233,8 @@ def coordination_section(s: dict) -> dict:
     )
     broken = fr.get("violations") or []
     intro = (
-        f"Coordination is worth {s['difference']:.2f} of expected relief ({s['difference_share']:.0%} of the coordinated "
+        f"Coordination is worth {s['difference']:.2f} of expected relief ({s['difference_share']:.0%} of "
+        "the coordinated "
         "relief): one joint roadmap against each owner choosing alone, for the sectors it cares about, within its own "
         "capacity."
     )
@@ -250,17 +248,14 @@ def coordination_section(s: dict) -> dict:
 
 
 def marginal_section(s: dict) -> dict:
-    def num(v):
-        return "-" if v is None else f"{v:+.3f}"
-
     rows = [
         [
             r["name"],
             r["value"],
             r.get("binding", ""),
-            num(r.get("fd_up")),
-            num(r.get("fd_down")),
-            num(r.get("dual_spend")),
+            signed(r.get("fd_up")),
+            signed(r.get("fd_down")),
+            signed(r.get("dual_spend")),
             r.get("words_up") or "",
         ]
         for r in s["limits"]
@@ -274,7 +269,8 @@ def marginal_section(s: dict) -> dict:
         "title": "Marginal values of the limits",
         "intro": "Relief per unit: finite differences (the MILP re-solved with "
         "the limit moved by its step), because relief moves in steps when a tier is reached or lost. Spending dual: LP "
-        "dual with the integer decisions fixed, the discounted public spending one more unit would save at the same relief "
+        "dual with the integer decisions fixed, the discounted public spending one more unit would save "
+        "at the same relief "
         "(negative = saves money).",
         "tables": [table],
         "charts": [],

@@ -20,6 +20,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from relief.cli.format import REPORT_TOLERANCE  # noqa: E402
+from relief.cli.format import modules as format_modules  # noqa: E402
+
 WIDTH = 9.0  # inches: the report's text column is about 1,100 px wide
 OPERATING, BUILDING, COMMIT = "#1f4e79", "#9ecae1", "#d95f02"
 PALETTE = ["#1f4e79", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
@@ -50,9 +53,8 @@ def to_svg(fig) -> str:
 
 
 def modules(v: float) -> str:
-    """Whole modules as '2', divisible amounts as '4.88'."""
-    v = float(v)
-    return f"{v:g}" if abs(v - round(v)) < 1e-9 else f"{v:.2f}"
+    """Whole modules as '2', divisible amounts as '4.88' (solver noise forgiven)."""
+    return format_modules(v, REPORT_TOLERANCE)
 
 
 def _years_axis(ax, years):
@@ -92,7 +94,7 @@ def roadmap_timeline(roadmap, years, names: dict | None = None) -> str | None:
                     y + 0.17, i - 0.36, "+" + modules(r["committed"]), ha="left", va="bottom", color=COMMIT, fontsize=8
                 )
     ax.set_yticks(range(len(levers)))
-    ax.set_yticklabels([l for l in levers])
+    ax.set_yticklabels(list(levers))
     ax.set_ylim(len(levers) - 0.5, -0.8)
     _years_axis(ax, years)
     ax.grid(axis="x", color="#eeeeee")

@@ -3,12 +3,13 @@ planning for every stance rather than the average one (VSS), with the plans side
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import click
 
-from relief.cli.main import CASE_ARG, EXIT_FAILED, Failure, guarded, main, prepare, solve_options
+from relief.cli import options as o
+from relief.cli.emit import emit
+from relief.cli.errors import EXIT_FAILED, Failure, guarded
+from relief.cli.format import modules
+from relief.cli.inputs import asked, prepare
 
 
 def _labels(v) -> list[str]:
@@ -46,9 +47,9 @@ def render(v) -> None:
     from rich import box
     from rich.table import Table
 
-    from relief.cli.render import _console
+    from relief.cli.render import console
 
-    con = _console()
+    con = console()
     con.print("[bold]Value of information[/] (expected relief, discounted, USD bn)")
     t = Table(box=box.SIMPLE_HEAD, show_edge=False)
     t.add_column("measure")
@@ -97,19 +98,14 @@ def render(v) -> None:
     for l in levers:
         cells = [v.portfolio[lab].get(l, 0.0) for lab in labels]
         if any(c > 1e-9 for c in cells):
-            t.add_row(l, *[("-" if c <= 1e-9 else f"{c:g}" if float(c).is_integer() else f"{c:.2f}") for c in cells])
+            t.add_row(l, *[("-" if c <= 1e-9 else modules(c)) for c in cells])
     con.print(t)
 
 
-@main.command("value")
-@CASE_ARG
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Write value.csv, portfolio.csv, plans.csv, summary.json to DIR.",
-)
-@solve_options
+@click.command("value")
+@o.case_argument
+@o.out_folder("value.csv, portfolio.csv, plans.csv, summary.json")
+@o.solve_options
 @guarded
 def value_cmd(case, out_dir, overrides, force, exclude, time_limit, mip_gap, threads, seed, as_json):
     """The value of information: the expected value of perfect information (EVPI: what
@@ -125,7 +121,6 @@ def value_cmd(case, out_dir, overrides, force, exclude, time_limit, mip_gap, thr
       relief value --set 'budget.*.public_budget_usd_bn*=0.5' --out runs/value-half
     """
     from relief.model.analyses.value import value_of_information
-    from relief.model.core.io import atomic_write_csv, atomic_write_json
     from relief.model.core.run import NoPlan
 
     work, options = prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed)
@@ -137,19 +132,10 @@ def value_cmd(case, out_dir, overrides, force, exclude, time_limit, mip_gap, thr
         "analysis": "value",
         "case": work.name,
         "input_sha256": work.sha256(),
-        "overrides": list(overrides),
-        "force": list(force),
-        "exclude": list(exclude),
+        **asked(overrides, force, exclude),
         **v.to_dict(),
     }
     summary["plans"] = {
         lab: [{"lever": l, "year": y, "modules": m} for (l, y), m in sorted(p.items())] for lab, p in v.plans.items()
     }
-    if out_dir is not None:
-        for name, df in tables(v).items():
-            atomic_write_csv(Path(out_dir) / name, df)
-        atomic_write_json(Path(out_dir) / "summary.json", summary)
-    if as_json:
-        click.echo(json.dumps(summary, indent=2, default=float))
-    else:
-        render(v)
+    emit(summary, as_json=as_json, render=lambda: render(v), out_dir=out_dir, tables=lambda: tables(v))

@@ -689,7 +689,7 @@ def test_solve_help_lists_every_option(work):
 
 
 def _default_case() -> Path:
-    from relief.cli.main import default_case_path
+    from relief.cli.inputs import default_case_path
 
     return default_case_path()
 

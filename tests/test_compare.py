@@ -126,8 +126,8 @@ def test_variants_on_the_fly(runs):
 
 def test_default_case_names_most_valuable_lever():
     """Excluding the default case's most valuable lever: the attribution names it first."""
-    from relief.cli.compare import compare, run_from_result
-    from relief.cli.main import default_case_path
+    from relief.cli.inputs import default_case_path
+    from relief.model.analyses.compare import compare, run_from_result
     from relief.model.core.case import load_case
     from relief.model.core.options import SolveOptions
     from relief.model.core.run import run_case

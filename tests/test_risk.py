@@ -18,7 +18,8 @@ from casegen import frames, random_case
 from checker import SpecCase, all_plans, check_plan, close, relief_of
 from click.testing import CliRunner
 
-from relief.cli.main import default_case_path, main
+from relief.cli.inputs import default_case_path
+from relief.cli.main import main
 from relief.model.core.case import Case, load_case
 from relief.model.core.options import SolveOptions
 from relief.model.core.overrides import apply_overrides

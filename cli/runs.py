@@ -1,0 +1,87 @@
+"""The runs `relief compare` and `relief report` read: run folders, or a case and its
+variants solved on the fly (--case CASE --variant "LABEL: --set PATH=V ...")."""
+
+from __future__ import annotations
+
+import shlex
+from typing import TYPE_CHECKING
+
+from relief.cli.errors import EXIT_FAILED, EXIT_INFEASIBLE, EXIT_INPUT, Failure
+from relief.cli.inputs import load
+
+if TYPE_CHECKING:
+    from relief.model.analyses.compare import Run
+
+
+def parse_variant(text: str) -> tuple[str, list, list, list]:
+    """'LABEL: --set P=V --force L --exclude L' -> (label, overrides, force, exclude)."""
+    text = text.strip()
+    label = None
+    if text and not text.startswith("-") and ":" in text:
+        head, rest = text.split(":", 1)
+        label, text = head.strip() or None, rest.strip()
+    try:
+        tokens = shlex.split(text)
+    except ValueError as e:
+        raise Failure(EXIT_INPUT, f"relief: --variant {text!r}: {e}") from None
+    opts: dict[str, list[str]] = {"--set": [], "--force": [], "--exclude": []}
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        name, eq, val = tok.partition("=")
+        if name in opts and eq:
+            opts[name].append(val)
+            i += 1
+        elif tok in opts and i + 1 < len(tokens):
+            opts[tok].append(tokens[i + 1])
+            i += 2
+        else:
+            raise Failure(
+                EXIT_INPUT,
+                f"relief: --variant {label + ': ' if label else ''}{text!r}: cannot read {tok!r} "
+                "(expected --set PATH=V, --force LEVER, --exclude LEVER)",
+            )
+    if not label:
+        label = text or "variant"
+    return label, opts["--set"], opts["--force"], opts["--exclude"]
+
+
+def solve_variants(case_path, variants, time_limit=None, mip_gap=None) -> list[Run]:
+    """The case as given ('base'), then each variant, solved; a variant without a plan
+    ends the command (exit 3 if infeasible, else 4)."""
+    from relief.model.analyses.compare import run_from_result
+    from relief.model.core.options import SolveOptions
+    from relief.model.core.overrides import apply_overrides
+    from relief.model.core.run import run_case
+
+    base = load(case_path)
+    specs = [("base", [], [], [])] + [parse_variant(v) for v in variants]
+    runs = []
+    for label, overrides, force, exclude in specs:
+        work = apply_overrides(base, list(overrides))
+        options = SolveOptions.resolve(work.meta, time_limit=time_limit, mip_gap=mip_gap)
+        try:
+            result = run_case(work, options, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides))
+        except ValueError as e:
+            raise Failure(EXIT_INPUT, f"relief: variant {label}: {e}") from None
+        if result.evaluation is None:
+            code = EXIT_INFEASIBLE if result.status == "infeasible" else EXIT_FAILED
+            raise Failure(
+                code,
+                [f"relief: variant {label}: no plan (status {result.status}); nothing to compare"]
+                + [f"  {line}" for line in result.conflicts],
+            )
+        runs.append(run_from_result(label, result))
+    return runs
+
+
+def load_runs(runs, case, variants, time_limit, mip_gap) -> list[Run]:
+    """--case and its --variants solved on the fly (the case first, as 'base'), then the run folders."""
+    from relief.model.analyses.compare import load_run_folder
+
+    if variants and case is None:
+        raise Failure(EXIT_INPUT, "relief: --variant needs --case (use --case default for the shipped case)")
+    loaded: list[Run] = []
+    if case is not None:
+        loaded += solve_variants(None if str(case) == "default" else case, variants, time_limit, mip_gap)
+    return loaded + [load_run_folder(p) for p in runs]

@@ -1,0 +1,141 @@
+"""`relief solve`: the roadmap that maximises expected tariff relief (model-spec section 4)."""
+
+from __future__ import annotations
+
+import click
+
+from relief.cli import options as o
+from relief.cli.emit import to_json
+from relief.cli.errors import EXIT_FAILED, EXIT_INFEASIBLE, EXIT_INPUT, Failure, guarded, note_written
+from relief.cli.inputs import load
+
+
+@click.command()
+@o.case_argument
+@o.overrides(o.SOLVE)
+@o.force(o.SOLVE)
+@o.exclude(o.SOLVE)
+@o.time_limit(o.SOLVE)
+@o.mip_gap(o.SOLVE)
+@o.threads
+@o.highs_seed
+@o.out_run
+@o.as_json()
+@o.risk()
+@o.verbose
+@guarded
+def solve(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, out_dir, as_json, risk, verbose):
+    """Solve a case: the roadmap that maximises expected tariff relief, then spends
+    the least public money for that relief.
+
+    CASE is a case folder or .xlsx workbook; without it, the shipped default case
+    (South Korea, 2026) is solved.
+
+    \b
+    Examples:
+      relief solve
+      relief solve inputs/korea-2026 --mip-gap 0 --json
+      relief solve --set scenarios.hardline_301.probability=0.5      # others rescale to sum 1
+      relief solve --set levers.korea_zinc_smelter.capex_per_module*=1.3
+      relief solve --set tariffs.*:general:*:*.rate*=1.1 --out runs/higher-rates
+      relief solve --force korea_zinc_smelter --out runs/with-smelter
+      relief solve --risk worst                  # the best relief if the worst stance comes true
+      relief solve --risk cvar:0.8:0.5           # half expected relief, half the worst 20%'s mean
+    """
+    from relief.model.core.checks import with_checks
+    from relief.model.core.options import SolveOptions
+    from relief.model.core.overrides import apply_overrides
+    from relief.model.core.run import run_case
+
+    if out_dir is not None and out_dir.suffix.lower() != ".xlsx":
+        from relief.cli.output import check_run_dir
+
+        check_run_dir(out_dir)  # before solving: a folder relief would refuse to replace
+    base = load(case)
+    overrides = tuple(overrides) + risk_overrides(risk)
+    work = with_checks(apply_overrides(base, list(overrides)))  # the warnings go to stderr and summary.json
+    for w in work.warnings:
+        click.echo(f"warning: {w}", err=True)
+    options = SolveOptions.resolve(
+        work.meta, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed, verbose=verbose
+    )
+    try:
+        result = run_case(work, options, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides))
+    except ValueError as e:
+        raise Failure(EXIT_INPUT, f"relief: {e}") from None
+    summary = result.summary()
+    _write(result, summary, out_dir)
+    _show(result, summary, as_json)
+    _exit_status(result, summary, as_json)
+
+
+def risk_overrides(text) -> tuple:
+    """--risk MEASURE as the case.yaml overrides it stands for (case.risk_measure, ...)."""
+    if text is None:
+        return ()
+    from relief.model.core.risk import Risk
+
+    try:
+        return tuple(Risk.parse(text).overrides())
+    except ValueError as e:
+        raise Failure(EXIT_INPUT, f"relief: {e}") from None
+
+
+def _write(result, summary: dict, out_dir) -> None:
+    """--out: a run folder, replaced as a whole, or one workbook."""
+    from relief.cli.output import write_run, write_run_workbook
+
+    if out_dir is None:
+        return
+    if out_dir.suffix.lower() == ".xlsx":
+        write_run_workbook(out_dir, result, summary)
+    else:
+        write_run(out_dir, result, summary)
+    note_written(out_dir)
+
+
+def _show(result, summary: dict, as_json: bool) -> None:
+    from relief.cli.render import render_infeasible, render_solution
+
+    if as_json:
+        click.echo(to_json(summary))
+    elif result.evaluation is not None:
+        render_solution(result)
+    elif result.status == "infeasible":
+        render_infeasible(result)
+
+
+def _exit_status(result, summary: dict, as_json: bool) -> None:
+    """Exit 3 if infeasible, 4 without a plan; a plan at a limit is said on stderr."""
+    status = result.status
+    if status == "infeasible":
+        if as_json:
+            for line in result.conflicts:
+                click.echo(f"  {line}", err=True)
+        raise Failure(
+            EXIT_INFEASIBLE,
+            "relief: the request is infeasible (see the conflicts above)"
+            if not as_json
+            else "relief: the request is infeasible",
+        )
+    if result.evaluation is None:
+        raise Failure(EXIT_FAILED, f"relief: the solver found no plan (status {status})")
+    if status != "optimal":
+        click.echo(limit_warning(result, summary), err=True)
+
+
+def limit_warning(result, summary) -> str:
+    """What a plan found at a time (or other) limit is worth: its relief, the bound, the gap."""
+    gap, bound = summary.get("mip_gap"), summary.get("objective_bound")
+    worth = f"expected relief USD {summary['expected_relief']:.4g}bn"
+    if bound is not None:
+        worth += f"; no plan can give more than USD {bound:.4g}bn"
+    if gap is not None:
+        worth += f" (gap {gap:.2%})"
+    if result.status == "time_limit":
+        limit = result.options.time_limit
+        return (
+            f"relief: warning: status time_limit: the time limit ({limit:g} s) ran out before HiGHS proved the plan "
+            f"optimal; this is the best plan found: {worth}. Give more time with --time-limit."
+        )
+    return f"relief: warning: status {result.status}: the plan is feasible but not proven optimal: {worth}."

@@ -1,0 +1,428 @@
+"""Several solved roadmaps side by side, the first as the reference (`relief compare`).
+
+A run is the tables of one solved plan, read from a run folder (`relief solve --out`) or
+taken from a solve in process. The comparison covers the portfolio by lever, public
+spending against the budget, expected relief by scenario, track and sector, the tiers
+reached, and an attribution of the relief difference (run minus reference) to scenario x
+track cells, ranked by absolute size. Everything is tidy record lists, one per CSV.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from relief.model.core.case import Case
+    from relief.model.core.run import RunResult
+
+RUN_FILES = ("summary.json", "roadmap.csv", "relief.csv", "spending.csv", "case/scenarios.csv")
+TOL = 1e-6
+# how strongly a change explains a cell's difference: a lever added or dropped first
+CHANGE_ORDER = {"dropped": 0, "added": 0, "resized": 1, "advanced": 2, "delayed": 2}
+
+
+class CompareError(ValueError):
+    """A comparison that cannot be made: a folder that is not a run, fewer than two runs."""
+
+
+@dataclass
+class Run:
+    """The tables of one solved run, from a folder or from an in-process solve."""
+
+    label: str
+    source: str
+    summary: dict
+    roadmap: pd.DataFrame  # [lever, year, committed, cumulative, operating, capex_spend, public_spend]
+    relief: pd.DataFrame  # [scenario, track, sector, year, relief, discounted_relief, base_rate, rate]
+    spending: pd.DataFrame  # [year, public_spend, capex_spend, budget]
+    probability: dict[str, float]
+    lever_tracks: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # the cells a lever scores in
+    tiers: pd.DataFrame | None = None  # [scenario, track, year, tier, base_tier, ...] (tiers.csv), if present
+    case: Case | None = None  # the case as solved (the run folder's case/), for the report; None if unreadable
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _lever_tracks(contributions, weights) -> dict[str, set[tuple[str, str]]]:
+    """lever -> set of (scenario, track) whose tier score the lever raises."""
+    out: dict = {}
+    if contributions is None or weights is None:
+        return out
+    try:
+        w = weights[weights["weight"].astype(float) > 0]
+        c = contributions[contributions["score_per_module"].astype(float) > 0]
+        m = c.merge(w, on="pillar")
+        for r in m.itertuples():
+            out.setdefault(str(r.lever), set()).add((str(r.scenario), str(r.track)))
+    except (KeyError, ValueError):
+        return {}
+    return out
+
+
+def _read_optional(path: Path):
+    import pandas as pd
+
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def _read_tables(path: Path) -> dict:
+    """The tables a comparison needs, each with the columns it reads."""
+    import pandas as pd
+
+    tables = {
+        "summary": json.loads((path / "summary.json").read_text()),
+        "roadmap": pd.read_csv(path / "roadmap.csv"),
+        "relief": pd.read_csv(path / "relief.csv"),
+        "spending": pd.read_csv(path / "spending.csv"),
+    }
+    scen = pd.read_csv(path / "case" / "scenarios.csv")
+    tables["probability"] = {str(s): float(p) for s, p in zip(scen["scenario"], scen["probability"])}
+    for name, cols in (
+        ("roadmap", ("lever", "year", "committed", "operating")),
+        ("relief", ("scenario", "track", "year", "discounted_relief")),
+        ("spending", ("year", "public_spend", "budget")),
+    ):
+        lacking = [c for c in cols if c not in tables[name].columns]
+        if lacking:
+            raise ValueError(f"{name}.csv lacks column(s) {', '.join(lacking)}")
+    tables["lever_tracks"] = _lever_tracks(
+        _read_optional(path / "case" / "contributions.csv"), _read_optional(path / "case" / "pillar_weights.csv")
+    )
+    return tables
+
+
+def load_run_folder(path: Path) -> Run:
+    """A run folder written by `relief solve --out`; CompareError if it is not one."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_dir():
+        raise CompareError(f"{path} is not a run folder (no such folder)")
+    missing = [f for f in RUN_FILES if not (path / f).is_file()]
+    if missing:
+        raise CompareError(f"{path} is not a run folder from `relief solve --out` (missing {', '.join(missing)})")
+    try:
+        tables = _read_tables(path)
+    except Exception as e:  # unreadable JSON/CSV, missing columns
+        raise CompareError(f"{path} is not a readable run folder: {type(e).__name__}: {e}") from None
+    tiers = None
+    if (path / "tiers.csv").is_file():
+        try:
+            tiers = pd.read_csv(path / "tiers.csv")
+        except Exception as e:
+            raise CompareError(f"{path / 'tiers.csv'} cannot be read: {type(e).__name__}") from None
+    try:
+        from relief.model.core.case import load_case
+
+        case = load_case(path / "case")
+    except Exception:  # the comparison needs only the tables above; the report says what it lacks
+        case = None
+    return Run(label=path.name or str(path), source=str(path), tiers=tiers, case=case, **tables)
+
+
+def run_from_result(label: str, result: RunResult) -> Run:
+    """A run solved in process (a --case variant, an alternative roadmap)."""
+    ev = result.evaluation
+    t = result.case.tables
+    prob = {str(s): float(p) for s, p in zip(t["scenarios"]["scenario"], t["scenarios"]["probability"])}
+    return Run(
+        label=label,
+        source=f"{result.case.origin} (solved)",
+        summary=result.summary(),
+        roadmap=ev.roadmap.copy(),
+        relief=ev.relief.copy(),
+        spending=ev.spending.copy(),
+        probability=prob,
+        lever_tracks=_lever_tracks(t.get("contributions"), t.get("pillar_weights")),
+        tiers=ev.tiers.copy(),
+        case=result.case,
+    )
+
+
+# ---------------------------------------------------------------- the pieces of a run
+
+
+def _portfolio(run: Run) -> dict[str, dict]:
+    """lever -> modules committed over the horizon, first year committed, first year operating."""
+    out = {}
+    rm = run.roadmap
+    for lever, g in rm.groupby("lever", sort=False):
+        g = g.sort_values("year")
+        total = float(g["committed"].sum())
+        com = g[g["committed"] > TOL]["year"]
+        op = g[g["operating"] > TOL]["year"]
+        out[str(lever)] = {
+            "modules": total,
+            "first_commit": int(com.min()) if len(com) else None,
+            "first_operating": int(op.min()) if len(op) else None,
+        }
+    return out
+
+
+def _changes(ref: dict, cur: dict) -> list[str]:
+    """What a lever's use changed from the reference: added, dropped, advanced, delayed, resized."""
+    r_on, c_on = ref["modules"] > TOL, cur["modules"] > TOL
+    if not r_on and c_on:
+        return ["added"]
+    if r_on and not c_on:
+        return ["dropped"]
+    if not r_on:
+        return []
+    tags = []
+    if cur["first_commit"] is not None and ref["first_commit"] is not None:
+        if cur["first_commit"] < ref["first_commit"]:
+            tags.append("advanced")
+        elif cur["first_commit"] > ref["first_commit"]:
+            tags.append("delayed")
+    if abs(cur["modules"] - ref["modules"]) > TOL:
+        tags.append("resized")
+    return tags
+
+
+def _cells(run: Run) -> dict[tuple[str, str], float]:
+    """(scenario, track) -> discounted relief (not weighted)."""
+    g = run.relief.groupby(["scenario", "track"])["discounted_relief"].sum()
+    return {(str(s), str(t)): float(v) for (s, t), v in g.items()}
+
+
+def tier_map(run: Run) -> dict[tuple[str, str, int], str]:
+    """(scenario, track, year) -> the tier reached ('' for the baseline)."""
+    if run.tiers is None:
+        return {}
+    return {
+        (str(r.scenario), str(r.track), int(r.year)): ("" if r.tier == r.base_tier else str(r.tier))
+        for r in run.tiers.itertuples()
+    }
+
+
+# ---------------------------------------------------------------- the comparison
+
+
+def compare(runs: list[Run]) -> dict:
+    """The comparison as tidy record lists (one per CSV) plus a runs overview."""
+    if len(runs) < 2:
+        raise CompareError("compare needs at least two runs (the first is the reference)")
+    _unique_labels(runs)
+    ref = runs[0]
+    portfolio, changed = _portfolio_records(runs)
+    cells = {r.label: _cells(r) for r in runs}
+    overview, by_scen, by_track = _relief_records(runs, cells)
+    attribution, attribution_scen = [], []
+    for r in runs[1:]:
+        total = next(o["difference"] for o in overview if o["run"] == r.label)
+        rows, srows = _attribution(r, ref, cells, changed.get(r.label, {}), total)
+        attribution += rows
+        attribution_scen += srows
+    return {
+        "reference": ref.label,
+        "runs": overview,
+        "changes": changed,
+        "portfolio": portfolio,
+        "spending": _spending_records(runs),
+        "relief_by_scenario": by_scen,
+        "relief_by_track": by_track,
+        "relief_by_sector": _sector_records(runs),
+        "attribution": attribution,
+        "attribution_by_scenario": attribution_scen,
+        "tiers": _tier_records(runs),
+    }
+
+
+def _unique_labels(runs: list[Run]) -> None:
+    """A second run labelled 'a' becomes 'a#2' (labels key every record)."""
+    seen: dict[str, int] = {}
+    for r in runs:
+        if r.label in seen:
+            seen[r.label] += 1
+            r.label = f"{r.label}#{seen[r.label]}"
+        else:
+            seen[r.label] = 1
+
+
+def _portfolio_records(runs: list[Run]) -> tuple[list[dict], dict[str, dict[str, list[str]]]]:
+    """A row per run and lever, and each run's changes from the reference by lever."""
+    ref = runs[0]
+    ports = {r.label: _portfolio(r) for r in runs}
+    levers = list(dict.fromkeys(l for r in runs for l in ports[r.label]))
+    empty = {"modules": 0.0, "first_commit": None, "first_operating": None}
+    portfolio, changed = [], {}
+    for r in runs:
+        for l in levers:
+            cur, base = ports[r.label].get(l, empty), ports[ref.label].get(l, empty)
+            tags = [] if r is ref else _changes(base, cur)
+            if tags:
+                changed.setdefault(r.label, {})[l] = tags
+            portfolio.append(
+                {
+                    "run": r.label,
+                    "lever": l,
+                    "modules": cur["modules"],
+                    "first_commit": cur["first_commit"],
+                    "first_operating": cur["first_operating"],
+                    "modules_change": None if r is ref else cur["modules"] - base["modules"],
+                    "change": ",".join(tags),
+                }
+            )
+    return portfolio, changed
+
+
+def _spending_records(runs: list[Run]) -> list[dict]:
+    spending = []
+    for r in runs:
+        for s in r.spending.sort_values("year").itertuples():
+            row = {
+                "run": r.label,
+                "year": int(s.year),
+                "public_spend": float(s.public_spend),
+                "capex_spend": float(getattr(s, "capex_spend", float("nan"))),
+                "budget": float(s.budget),
+            }
+            row["headroom"] = row["budget"] - row["public_spend"]
+            spending.append(row)
+    return spending
+
+
+def _relief_records(runs: list[Run], cells: dict) -> tuple[list[dict], list[dict], list[dict]]:
+    """The runs overview, relief by scenario and expected relief by track, each with its
+    change from the reference."""
+    overview, by_scen, by_track = [], [], []
+    for r in runs:
+        scen: dict[str, float] = {}
+        for (s, _), v in cells[r.label].items():
+            scen[s] = scen.get(s, 0.0) + v
+        overview.append(
+            {
+                "run": r.label,
+                "source": r.source,
+                "status": r.summary.get("status"),
+                "expected_relief": sum(r.probability.get(s, 0.0) * v for s, v in scen.items()),
+                "difference": 0.0,
+                "public_spend": r.summary.get("public_spend"),
+                "total_spend": r.summary.get("total_spend"),
+                "reported_expected_relief": r.summary.get("expected_relief"),
+            }
+        )
+        for s in sorted(set(scen) | set(r.probability)):
+            p = r.probability.get(s, 0.0)
+            by_scen.append(
+                {
+                    "run": r.label,
+                    "scenario": s,
+                    "probability": p,
+                    "relief": scen.get(s, 0.0),
+                    "weighted_relief": p * scen.get(s, 0.0),
+                }
+            )
+        tracks: dict[str, float] = {}
+        for (s, t), v in cells[r.label].items():
+            tracks[t] = tracks.get(t, 0.0) + r.probability.get(s, 0.0) * v
+        by_track += [{"run": r.label, "track": t, "expected_relief": tracks[t]} for t in sorted(tracks)]
+    ref = runs[0].label
+    for o in overview:
+        o["difference"] = o["expected_relief"] - overview[0]["expected_relief"]
+    ref_scen = {x["scenario"]: x for x in by_scen if x["run"] == ref}
+    for x in by_scen:
+        b = ref_scen.get(x["scenario"])
+        x["relief_change"] = None if x["run"] == ref else x["relief"] - (b["relief"] if b else 0.0)
+    ref_track = {x["track"]: x["expected_relief"] for x in by_track if x["run"] == ref}
+    for x in by_track:
+        x["change"] = None if x["run"] == ref else x["expected_relief"] - ref_track.get(x["track"], 0.0)
+    return overview, by_scen, by_track
+
+
+def _attribution(run: Run, ref: Run, cells: dict, changed: dict, total: float) -> tuple[list[dict], list[dict]]:
+    """The run's difference in expected relief by scenario x track cell and by scenario,
+    largest first, with the changed levers that score in each cell."""
+    # levers this run was asked to exclude or force (unlike the reference) are named first
+    asked = {l for k in ("exclude", "force") for l in (run.summary.get(k) or []) if l not in (ref.summary.get(k) or [])}
+    rows = []
+    for s, t in sorted(set(cells[run.label]) | set(cells[ref.label])):
+        p_run, p_ref = run.probability.get(s, 0.0), ref.probability.get(s, 0.0)
+        a, b = cells[run.label].get((s, t), 0.0), cells[ref.label].get((s, t), 0.0)
+        diff = p_run * a - p_ref * b
+        levers_here = sorted(
+            (l for l in changed if (s, t) in run.lever_tracks.get(l, set()) | ref.lever_tracks.get(l, set())),
+            key=lambda l: -1 if l in asked else min(CHANGE_ORDER.get(g, 3) for g in changed[l]),
+        )
+        rows.append(
+            {
+                "run": run.label,
+                "reference": ref.label,
+                "scenario": s,
+                "track": t,
+                "probability": p_run,
+                "reference_relief": b,
+                "run_relief": a,
+                "difference": diff,
+                "share": diff / total if abs(total) > 1e-12 else None,
+                "levers": ",".join(levers_here),
+            }
+        )
+    rows.sort(key=lambda x: (-abs(x["difference"]), x["scenario"], x["track"]))
+    for i, x in enumerate(rows, 1):
+        x["rank"] = i
+    scen: dict[str, float] = {}
+    for x in rows:
+        scen[x["scenario"]] = scen.get(x["scenario"], 0.0) + x["difference"]
+    srows = [
+        {
+            "run": run.label,
+            "reference": ref.label,
+            "scenario": s,
+            "difference": d,
+            "share": d / total if abs(total) > 1e-12 else None,
+        }
+        for s, d in scen.items()
+    ]
+    srows.sort(key=lambda x: (-abs(x["difference"]), x["scenario"]))
+    for i, x in enumerate(srows, 1):
+        x["rank"] = i
+    return rows, srows
+
+
+def _sector_records(runs: list[Run]) -> list[dict]:
+    ref = runs[0].label
+    by_sector = []
+    for r in runs:
+        g = r.relief.assign(w=[r.probability.get(str(x), 0.0) for x in r.relief["scenario"]])
+        sectors = (
+            g.assign(v=g["w"] * g["discounted_relief"]).groupby("sector")["v"].sum() if "sector" in g.columns else {}
+        )
+        for sec, v in sectors.items():
+            by_sector.append({"run": r.label, "sector": str(sec), "expected_relief": float(v)})
+    ref_sector = {x["sector"]: x["expected_relief"] for x in by_sector if x["run"] == ref}
+    for x in by_sector:
+        x["change"] = None if x["run"] == ref else x["expected_relief"] - ref_sector.get(x["sector"], 0.0)
+    return by_sector
+
+
+def _tier_records(runs: list[Run]) -> list[dict]:
+    ref = runs[0]
+    tiers = []
+    ref_tier = tier_map(ref)
+    for r in runs:
+        for key, tier in sorted(tier_map(r).items()):
+            base = ref_tier.get(key)
+            tiers.append(
+                {
+                    "run": r.label,
+                    "scenario": key[0],
+                    "track": key[1],
+                    "year": key[2],
+                    "tier": tier,
+                    "reference_tier": base,
+                    "changed": r is not ref and tier != base,
+                }
+            )
+    return tiers
+
+
+def tier_cells(report: dict, label: str) -> dict[tuple[str, str, int], str]:
+    """{(scenario, track, year): tier} of one run of a comparison (its tiers records)."""
+    return {(x["scenario"], x["track"], x["year"]): x["tier"] for x in report.get("tiers", []) if x["run"] == label}

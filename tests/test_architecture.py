@@ -11,8 +11,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 # The checkout's folders and the names they install under (pyproject's package-dir).
 PACKAGES = {"model": "relief.model", "cli": "relief.cli"}
@@ -197,9 +195,6 @@ def test_the_checks_see_the_package():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
 
 
-# xfail until the branch that registers cli's commands explicitly is merged (issue 10):
-# cli.main and its command modules still import each other.
-@pytest.mark.xfail(strict=False, reason="cli/ cycles are removed on another branch (issue 10)")
 def test_no_import_cycle():
     """No module of relief reaches itself through imports, lazy ones inside functions included."""
     graph = _graph()
@@ -239,8 +234,6 @@ def test_layers_import_only_downwards():
     assert not wrong, "imports against the layers:\n" + "\n".join(dict.fromkeys(wrong))
 
 
-# xfail until the branches that split evaluate, diagnose and the analyses are merged (issue 10).
-@pytest.mark.xfail(strict=False, reason="long functions of evaluate, diagnose, analyses are split on other branches")
 def test_no_long_function_in_the_model_without_a_reason():
     """A function of model/ over 80 lines says why on its def line or the line above
     (`# long: REASON`); otherwise it is split at its natural seams."""

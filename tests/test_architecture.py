@@ -258,3 +258,18 @@ def test_the_model_reads_files_only_at_its_edges():
                 reads.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}(")
     edges = "model/core/read.py, io.py, sweeps/store.py and sweeps/spec.py"
     assert not reads, f"files read outside {edges}:\n" + "\n".join(reads)
+
+
+def test_the_map_names_every_module():
+    """docs/architecture.md is the map of the code: it names every module of model/ and cli/
+    (as `model/core/build.py`, or `cli/report_*.py` for a family), and no module that is gone."""
+    import fnmatch
+    import re
+
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:model|cli)/[\w/*]+\.py)`", text))
+    files = {str(p.relative_to(ROOT)) for p in MODULES.values() if p.name != "__init__.py"}
+    missing = sorted(f for f in files if not any(fnmatch.fnmatch(f, n) for n in named))
+    gone = sorted(n for n in named if not any(fnmatch.fnmatch(f, n) for f in files))
+    assert not missing, "modules the map (docs/architecture.md) does not name: " + ", ".join(missing)
+    assert not gone, "modules the map names that do not exist: " + ", ".join(gone)

@@ -3,14 +3,15 @@ variants solved on the fly (--case CASE --variant "LABEL: --set PATH=V ...")."""
 
 from __future__ import annotations
 
+import json
 import shlex
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from relief.cli.errors import EXIT_FAILED, EXIT_INFEASIBLE, EXIT_INPUT, Failure
 from relief.cli.inputs import load
+from relief.model.analyses.compare import CompareError, Run, lever_tracks
 
-if TYPE_CHECKING:
-    from relief.model.analyses.compare import Run
+RUN_FILES = ("summary.json", "roadmap.csv", "relief.csv", "spending.csv", "case/scenarios.csv")
 
 
 def parse_variant(text: str) -> tuple[str, list, list, list]:
@@ -77,11 +78,73 @@ def solve_variants(case_path, variants, time_limit=None, mip_gap=None) -> list[R
 
 def load_runs(runs, case, variants, time_limit, mip_gap) -> list[Run]:
     """--case and its --variants solved on the fly (the case first, as 'base'), then the run folders."""
-    from relief.model.analyses.compare import load_run_folder
-
     if variants and case is None:
         raise Failure(EXIT_INPUT, "relief: --variant needs --case (use --case default for the shipped case)")
     loaded: list[Run] = []
     if case is not None:
         loaded += solve_variants(None if str(case) == "default" else case, variants, time_limit, mip_gap)
     return loaded + [load_run_folder(p) for p in runs]
+
+
+# ---------------------------------------------------------------- run folders
+
+
+def _read_optional(path: Path):
+    import pandas as pd
+
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def _read_tables(path: Path) -> dict:
+    """The tables a comparison needs, each with the columns it reads."""
+    import pandas as pd
+
+    tables = {
+        "summary": json.loads((path / "summary.json").read_text()),
+        "roadmap": pd.read_csv(path / "roadmap.csv"),
+        "relief": pd.read_csv(path / "relief.csv"),
+        "spending": pd.read_csv(path / "spending.csv"),
+    }
+    scen = pd.read_csv(path / "case" / "scenarios.csv")
+    tables["probability"] = {str(s): float(p) for s, p in zip(scen["scenario"], scen["probability"])}
+    for name, cols in (
+        ("roadmap", ("lever", "year", "committed", "operating")),
+        ("relief", ("scenario", "track", "year", "discounted_relief")),
+        ("spending", ("year", "public_spend", "budget")),
+    ):
+        lacking = [c for c in cols if c not in tables[name].columns]
+        if lacking:
+            raise ValueError(f"{name}.csv lacks column(s) {', '.join(lacking)}")
+    tables["lever_tracks"] = lever_tracks(
+        _read_optional(path / "case" / "contributions.csv"), _read_optional(path / "case" / "pillar_weights.csv")
+    )
+    return tables
+
+
+def load_run_folder(path: Path) -> Run:
+    """A run folder written by `relief solve --out`; CompareError if it is not one."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_dir():
+        raise CompareError(f"{path} is not a run folder (no such folder)")
+    missing = [f for f in RUN_FILES if not (path / f).is_file()]
+    if missing:
+        raise CompareError(f"{path} is not a run folder from `relief solve --out` (missing {', '.join(missing)})")
+    try:
+        tables = _read_tables(path)
+    except Exception as e:  # unreadable JSON/CSV, missing columns
+        raise CompareError(f"{path} is not a readable run folder: {type(e).__name__}: {e}") from None
+    tiers = None
+    if (path / "tiers.csv").is_file():
+        try:
+            tiers = pd.read_csv(path / "tiers.csv")
+        except Exception as e:
+            raise CompareError(f"{path / 'tiers.csv'} cannot be read: {type(e).__name__}") from None
+    try:
+        from relief.model.core.case import load_case
+
+        case = load_case(path / "case")
+    except Exception:  # the comparison needs only the tables above; the report says what it lacks
+        case = None
+    return Run(label=path.name or str(path), source=str(path), tiers=tiers, case=case, **tables)

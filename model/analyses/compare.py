@@ -1,17 +1,16 @@
 """Several solved roadmaps side by side, the first as the reference (`relief compare`).
 
-A run is the tables of one solved plan, read from a run folder (`relief solve --out`) or
-taken from a solve in process. The comparison covers the portfolio by lever, public
-spending against the budget, expected relief by scenario, track and sector, the tiers
-reached, and an attribution of the relief difference (run minus reference) to scenario x
-track cells, ranked by absolute size. Everything is tidy record lists, one per CSV.
+A run is the tables of one solved plan, read from a run folder (`relief solve --out`, by
+cli/runs.py: the model reads no files) or taken from a solve in process. The comparison
+covers the portfolio by lever, public spending against the budget, expected relief by
+scenario, track and sector, the tiers reached, and an attribution of the relief difference
+(run minus reference) to scenario x track cells, ranked by absolute size. Everything is
+tidy record lists, one per CSV.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -20,7 +19,6 @@ if TYPE_CHECKING:
     from relief.model.core.case import Case
     from relief.model.core.run import RunResult
 
-RUN_FILES = ("summary.json", "roadmap.csv", "relief.csv", "spending.csv", "case/scenarios.csv")
 TOL = 1e-6
 # how strongly a change explains a cell's difference: a lever added or dropped first
 CHANGE_ORDER = {"dropped": 0, "added": 0, "resized": 1, "advanced": 2, "delayed": 2}
@@ -49,7 +47,7 @@ class Run:
 # ---------------------------------------------------------------- loading
 
 
-def _lever_tracks(contributions, weights) -> dict[str, set[tuple[str, str]]]:
+def lever_tracks(contributions, weights) -> dict[str, set[tuple[str, str]]]:
     """lever -> set of (scenario, track) whose tier score the lever raises."""
     out: dict = {}
     if contributions is None or weights is None:
@@ -65,67 +63,6 @@ def _lever_tracks(contributions, weights) -> dict[str, set[tuple[str, str]]]:
     return out
 
 
-def _read_optional(path: Path):
-    import pandas as pd
-
-    return pd.read_csv(path) if path.is_file() else None
-
-
-def _read_tables(path: Path) -> dict:
-    """The tables a comparison needs, each with the columns it reads."""
-    import pandas as pd
-
-    tables = {
-        "summary": json.loads((path / "summary.json").read_text()),
-        "roadmap": pd.read_csv(path / "roadmap.csv"),
-        "relief": pd.read_csv(path / "relief.csv"),
-        "spending": pd.read_csv(path / "spending.csv"),
-    }
-    scen = pd.read_csv(path / "case" / "scenarios.csv")
-    tables["probability"] = {str(s): float(p) for s, p in zip(scen["scenario"], scen["probability"])}
-    for name, cols in (
-        ("roadmap", ("lever", "year", "committed", "operating")),
-        ("relief", ("scenario", "track", "year", "discounted_relief")),
-        ("spending", ("year", "public_spend", "budget")),
-    ):
-        lacking = [c for c in cols if c not in tables[name].columns]
-        if lacking:
-            raise ValueError(f"{name}.csv lacks column(s) {', '.join(lacking)}")
-    tables["lever_tracks"] = _lever_tracks(
-        _read_optional(path / "case" / "contributions.csv"), _read_optional(path / "case" / "pillar_weights.csv")
-    )
-    return tables
-
-
-def load_run_folder(path: Path) -> Run:
-    """A run folder written by `relief solve --out`; CompareError if it is not one."""
-    import pandas as pd
-
-    path = Path(path)
-    if not path.is_dir():
-        raise CompareError(f"{path} is not a run folder (no such folder)")
-    missing = [f for f in RUN_FILES if not (path / f).is_file()]
-    if missing:
-        raise CompareError(f"{path} is not a run folder from `relief solve --out` (missing {', '.join(missing)})")
-    try:
-        tables = _read_tables(path)
-    except Exception as e:  # unreadable JSON/CSV, missing columns
-        raise CompareError(f"{path} is not a readable run folder: {type(e).__name__}: {e}") from None
-    tiers = None
-    if (path / "tiers.csv").is_file():
-        try:
-            tiers = pd.read_csv(path / "tiers.csv")
-        except Exception as e:
-            raise CompareError(f"{path / 'tiers.csv'} cannot be read: {type(e).__name__}") from None
-    try:
-        from relief.model.core.case import load_case
-
-        case = load_case(path / "case")
-    except Exception:  # the comparison needs only the tables above; the report says what it lacks
-        case = None
-    return Run(label=path.name or str(path), source=str(path), tiers=tiers, case=case, **tables)
-
-
 def run_from_result(label: str, result: RunResult) -> Run:
     """A run solved in process (a --case variant, an alternative roadmap)."""
     ev = result.evaluation
@@ -139,7 +76,7 @@ def run_from_result(label: str, result: RunResult) -> Run:
         relief=ev.relief.copy(),
         spending=ev.spending.copy(),
         probability=prob,
-        lever_tracks=_lever_tracks(t.get("contributions"), t.get("pillar_weights")),
+        lever_tracks=lever_tracks(t.get("contributions"), t.get("pillar_weights")),
         tiers=ev.tiers.copy(),
         case=result.case,
     )

@@ -8,7 +8,7 @@ import click
 from relief.cli import options as o
 from relief.cli.emit import emit
 from relief.cli.errors import EXIT_INPUT, Failure, guarded
-from relief.cli.inputs import load
+from relief.cli.inputs import check_levers, load
 from relief.cli.sweep import default_out, execute, fail_on_check, solver_options
 
 
@@ -67,6 +67,7 @@ def frontier(
 
     try:
         base = load(case)
+        check_levers(base, force, exclude)
         defn, p = frontier_definition(base, param, range_, force, exclude, overrides)
         options = solver_options(base, time_limit, mip_gap)
         out = out_dir or default_out(base, defn, "frontier")

@@ -29,10 +29,14 @@ def load(case_path: Path | None) -> Case:
 
 
 def check_levers(case: Case, force=(), exclude=()) -> None:
-    """Unknown levers in --force/--exclude are bad input (exit 2), said before any solve."""
-    unknown = [l for l in (*force, *exclude) if l not in case.levers]
-    if unknown:
-        raise Failure(EXIT_INPUT, f"relief: unknown lever(s): {', '.join(unknown)} (levers: {', '.join(case.levers)})")
+    """Unknown levers in --force/--exclude (or a lever both forced and excluded) are bad input
+    (exit 2), said before any solve. The rule itself is the model's (`session.check_levers`)."""
+    from relief.model.core.session import check_levers as model_check_levers  # Pyomo: only when needed
+
+    try:
+        model_check_levers(case, force, exclude)
+    except ValueError as e:
+        raise Failure(EXIT_INPUT, f"relief: {e}") from None
 
 
 def prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed) -> tuple[Case, SolveOptions]:

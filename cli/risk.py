@@ -8,7 +8,7 @@ import click
 from relief.cli import options as o
 from relief.cli.emit import emit
 from relief.cli.errors import EXIT_INPUT, Failure, guarded
-from relief.cli.inputs import load
+from relief.cli.inputs import check_levers, load
 from relief.cli.sweep import default_out, execute, fail_on_check, solver_options
 
 
@@ -59,6 +59,7 @@ def risk_cmd(
 
     try:
         base = risk_case(load(case), alpha)
+        check_levers(base, force, exclude)
         defn, p = risk_definition(steps, force, exclude, overrides)
         options = solver_options(base, time_limit, mip_gap)
         out = out_dir or default_out(base, defn, f"risk{alpha:g}")

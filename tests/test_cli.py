@@ -365,6 +365,18 @@ def test_unknown_lever_exits_2(work, option):
     assert run.out.strip() == ""
 
 
+@pytest.mark.parametrize(
+    "command", ["solve", "value", "alternatives", "marginal", "delay", "coordination", "sweep", "frontier", "risk"]
+)
+def test_every_command_refuses_an_unknown_lever(work, command):
+    """One check of --force/--exclude for every command (frontier and risk once let it through:
+    an unexpected ValueError, exit 4, or the lever silently ignored)."""
+    extra = ["--vary", "case.total_public_budget=5,10"] if command == "sweep" else []
+    run = relief(command, "tiny", "--force", "steel_mill", *extra, "--out", "out", cwd=work)
+    assert_clean_error(run, 2, "steel_mill", "unknown")
+    assert not (work / "out").exists()
+
+
 def test_forced_and_excluded_lever_exits_2(work):
     run = relief("solve", "tiny", "--force", "chips", "--exclude", "chips", cwd=work)
     assert_clean_error(run, 2, "chips")

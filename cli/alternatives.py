@@ -22,52 +22,6 @@ def parse_within(text: str) -> float:
     return v
 
 
-def report(alts) -> dict:
-    """Tidy records: one row per plan, its modules per lever, and its changes from the optimum."""
-    from relief.model.analyses.compare import compare, run_from_result
-
-    labels = ["optimum", *[f"alternative {i}" for i in range(1, len(alts.found) + 1)]]
-    runs = [run_from_result(lab, r) for lab, r in zip(labels, alts.all)]
-    cmp = compare(runs) if len(runs) > 1 else {"changes": {}, "portfolio": []}
-    top = alts.optimum.evaluation.expected_relief
-    plans, portfolio, schedule = [], [], []
-    for lab, r in zip(labels, alts.all):
-        ev = r.evaluation
-        changes = cmp["changes"].get(lab, {})
-        plans.append(
-            {
-                "plan": lab,
-                "status": r.status,
-                "expected_relief": ev.expected_relief,
-                "share_of_optimum": ev.expected_relief / top if top else None,
-                "public_spend": ev.public_spend,
-                "total_spend": ev.total_spend,
-                "levers": ",".join(sorted(l for l, v in ev.portfolio.items() if v > 1e-9)),
-                "added": ",".join(l for l, t in changes.items() if "added" in t),
-                "dropped": ",".join(l for l, t in changes.items() if "dropped" in t),
-                "other_changes": "; ".join(
-                    f"{l} {'/'.join(t)}" for l, t in changes.items() if not {"added", "dropped"} & set(t)
-                ),
-                **{f"relief:{s}": v for s, v in ev.by_scenario.items()},
-            }
-        )
-        for l, v in ev.portfolio.items():
-            portfolio.append({"plan": lab, "lever": l, "modules": v})
-        for row in ev.roadmap.itertuples():
-            if row.committed:
-                schedule.append(
-                    {"plan": lab, "lever": row.lever, "year": int(row.year), "modules": float(row.committed)}
-                )
-    return {
-        "within": alts.within,
-        "floor": alts.floor,
-        "exhausted": alts.exhausted,
-        "plans": plans,
-        "portfolio": portfolio,
-        "schedule": schedule,
-    }
-
-
 def render(rep: dict, count: int) -> None:
     from rich import box
     from rich.table import Table
@@ -153,7 +107,7 @@ def alternatives_cmd(
         alts = near_optimal(work, options, share, count, tuple(force), tuple(exclude))
     except NoPlan as e:
         raise Failure(EXIT_FAILED, f"relief: alternatives: {e}") from None
-    rep = report(alts)
+    rep = alts.report()
     summary = {
         "analysis": "alternatives",
         "case": work.name,

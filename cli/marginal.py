@@ -13,15 +13,10 @@ from relief.cli.emit import emit
 from relief.cli.errors import EXIT_FAILED, EXIT_INFEASIBLE, EXIT_INPUT, Failure, guarded
 from relief.cli.format import number
 from relief.cli.inputs import asked, check_levers, load
+from relief.model.analyses.marginal import RELIEF_NOTE
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-RELIEF_NOTE = (
-    "LP duals of expected relief with the integer decisions fixed are 0 for every limit (computed): relief "
-    "comes only through the tier binaries, so with them fixed it cannot move. It moves in steps, when a tier "
-    "is reached or lost; the finite differences are its marginal values."
-)
 
 
 def _f(v, fmt="{:+.3f}") -> str:
@@ -36,60 +31,6 @@ def _range(r) -> str:
     if r is None:
         return "n/a"
     return f"{r[0]:.4g} to {'inf' if r[1] == float('inf') else f'{r[1]:.4g}'}"
-
-
-def summary(m, overrides=(), force=(), exclude=()) -> dict:
-    from relief.model.analyses.marginal import relief_words, spend_words
-
-    base = m.base.evaluation
-    rows = m.rows()
-    for v, row in zip(m.values, rows):
-        for side, move in (("up", v.up), ("down", v.down)):
-            if move is not None and move.ok and v.integers_changed(move):
-                ev = move.point.evaluation
-                row[f"schedule_{side}"] = {
-                    l: {int(r.year): r.committed for r in ev.roadmap.itertuples() if r.lever == l and r.committed}
-                    for l, n in ev.portfolio.items()
-                    if n
-                }
-        row["words_up"], row["words_down"], row["words_spend"] = (
-            relief_words(v, +1),
-            relief_words(v, -1),
-            spend_words(v),
-        )
-    return {
-        "analysis": "marginal",
-        "case": m.case.name,
-        "input_sha256": m.case.sha256(),
-        **asked(overrides, force, exclude),
-        "risk_measure_dropped": m.risk_dropped,
-        "base": {
-            "status": m.base.status,
-            "expected_relief": base.expected_relief,
-            "public_spend": base.public_spend,
-            "discounted_public_spend": base.discounted_public_spend,
-            "portfolio": dict(base.portfolio),
-        },
-        "spend_lp_objective": m.duals.spend_objective,
-        "check_step": m.check_step,
-        "methods": {
-            "fd_up, fd_down": "finite difference (MILP re-solved): change in expected relief per unit when the "
-            "limit moves up / down by its step",
-            "fd_spend_up, fd_spend_down": "finite difference (MILP re-solved): change in discounted public "
-            "spending per unit, same moves",
-            "dual_spend": "LP dual (integer decisions fixed): d(least discounted public spending at the optimal "
-            "relief)/d(limit); negative = one more unit saves money",
-            "dual_relief": "LP dual (integer decisions fixed) of the relief stage: 0, " + RELIEF_NOTE,
-            "lp_fd_up, lp_fd_down": f"the dual's check: the same LP re-solved with the limit moved by "
-            f"+-{m.check_step:g}, change per unit in that direction",
-            "milp_check_up, milp_check_down": f"--check: the MILP re-solved with the limit moved by "
-            f"+-{m.check_step:g}: derivative of the least discounted spending",
-        },
-        "limits": rows,
-        "seconds": round(m.seconds, 3),
-        "solver_seconds": round(m.solver_seconds, 3),
-        "milp_solves": m.resolves,
-    }
 
 
 def table(m):
@@ -393,7 +334,13 @@ def marginal_cmd(
             EXIT_INFEASIBLE if e.status == "infeasible" else EXIT_FAILED, f"relief: marginal values: {e}"
         ) from None
     emit(
-        summary(m, overrides, force, exclude),
+        {
+            "analysis": "marginal",
+            "case": m.case.name,
+            "input_sha256": m.case.sha256(),
+            **asked(overrides, force, exclude),
+            **m.report(),
+        },
         as_json=as_json,
         render=lambda: render(m),
         out_dir=out_dir,

@@ -63,7 +63,7 @@ def solve(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, o
         result = run_case(work, options, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides))
     except ValueError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
-    summary = result.summary()
+    summary = result.report()
     _write(result, summary, out_dir)
     _show(result, summary, as_json)
     _exit_status(result, summary, as_json)

@@ -133,7 +133,7 @@ def value_cmd(case, out_dir, overrides, force, exclude, time_limit, mip_gap, thr
         "case": work.name,
         "input_sha256": work.sha256(),
         **asked(overrides, force, exclude),
-        **v.to_dict(),
+        **v.report(),
     }
     summary["plans"] = {
         lab: [{"lever": l, "year": y, "modules": m} for (l, y), m in sorted(p.items())] for lab, p in v.plans.items()

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from relief.model.analyses.compare import compare, run_from_result
 from relief.model.analyses.value import risk_neutral
 from relief.model.core.result import NoPlan, RunResult
 from relief.model.core.session import Session
@@ -42,6 +43,49 @@ class Alternatives:
     @property
     def all(self) -> list:
         return [self.optimum, *self.found]
+
+    def report(self) -> dict:
+        """Tidy records: one row per plan, its modules per lever, and its changes from the optimum."""
+        labels = ["optimum", *[f"alternative {i}" for i in range(1, len(self.found) + 1)]]
+        runs = [run_from_result(lab, r) for lab, r in zip(labels, self.all)]
+        cmp = compare(runs) if len(runs) > 1 else {"changes": {}, "portfolio": []}
+        top = self.optimum.evaluation.expected_relief
+        plans, portfolio, schedule = [], [], []
+        for lab, r in zip(labels, self.all):
+            ev = r.evaluation
+            changes = cmp["changes"].get(lab, {})
+            plans.append(
+                {
+                    "plan": lab,
+                    "status": r.status,
+                    "expected_relief": ev.expected_relief,
+                    "share_of_optimum": ev.expected_relief / top if top else None,
+                    "public_spend": ev.public_spend,
+                    "total_spend": ev.total_spend,
+                    "levers": ",".join(sorted(l for l, v in ev.portfolio.items() if v > 1e-9)),
+                    "added": ",".join(l for l, t in changes.items() if "added" in t),
+                    "dropped": ",".join(l for l, t in changes.items() if "dropped" in t),
+                    "other_changes": "; ".join(
+                        f"{l} {'/'.join(t)}" for l, t in changes.items() if not {"added", "dropped"} & set(t)
+                    ),
+                    **{f"relief:{s}": v for s, v in ev.by_scenario.items()},
+                }
+            )
+            for l, v in ev.portfolio.items():
+                portfolio.append({"plan": lab, "lever": l, "modules": v})
+            for row in ev.roadmap.itertuples():
+                if row.committed:
+                    schedule.append(
+                        {"plan": lab, "lever": row.lever, "year": int(row.year), "modules": float(row.committed)}
+                    )
+        return {
+            "within": self.within,
+            "floor": self.floor,
+            "exhausted": self.exhausted,
+            "plans": plans,
+            "portfolio": portfolio,
+            "schedule": schedule,
+        }
 
 
 def lever_set(result: RunResult) -> frozenset:

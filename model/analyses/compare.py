@@ -71,7 +71,7 @@ def run_from_result(label: str, result: RunResult) -> Run:
     return Run(
         label=label,
         source=f"{result.case.origin} (solved)",
-        summary=result.summary(),
+        summary=result.report(),
         roadmap=ev.roadmap.copy(),
         relief=ev.relief.copy(),
         spending=ev.spending.copy(),

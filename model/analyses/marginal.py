@@ -42,6 +42,12 @@ from relief.model.core.session import Session
 if TYPE_CHECKING:
     from relief.model.core.case import Case
 
+RELIEF_NOTE = (
+    "LP duals of expected relief with the integer decisions fixed are 0 for every limit (computed): relief "
+    "comes only through the tier binaries, so with them fixed it cannot move. It moves in steps, when a tier "
+    "is reached or lost; the finite differences are its marginal values."
+)
+
 MONEY_STEP = 1.0  # USD bn (year budgets, the total budget, pools)
 MODULE_STEP = 1.0  # modules (limits of whole-module levers)
 DIVISIBLE_STEP = 0.1  # a fraction of the limit (limits of divisible levers)
@@ -666,6 +672,55 @@ class Marginal:
 
     def rows(self) -> list[dict]:
         return [v.row() for v in self.values]
+
+    def report(self) -> dict:
+        """The JSON object of `relief marginal` after the header of the question asked (cli adds it):
+        the base plan, how each number was found, and one record per limit."""
+        base = self.base.evaluation
+        rows = self.rows()
+        for v, row in zip(self.values, rows):
+            for side, move in (("up", v.up), ("down", v.down)):
+                if move is not None and move.ok and v.integers_changed(move):
+                    ev = move.point.evaluation
+                    row[f"schedule_{side}"] = {
+                        l: {int(r.year): r.committed for r in ev.roadmap.itertuples() if r.lever == l and r.committed}
+                        for l, n in ev.portfolio.items()
+                        if n
+                    }
+            row["words_up"], row["words_down"], row["words_spend"] = (
+                relief_words(v, +1),
+                relief_words(v, -1),
+                spend_words(v),
+            )
+        return {
+            "risk_measure_dropped": self.risk_dropped,
+            "base": {
+                "status": self.base.status,
+                "expected_relief": base.expected_relief,
+                "public_spend": base.public_spend,
+                "discounted_public_spend": base.discounted_public_spend,
+                "portfolio": dict(base.portfolio),
+            },
+            "spend_lp_objective": self.duals.spend_objective,
+            "check_step": self.check_step,
+            "methods": {
+                "fd_up, fd_down": "finite difference (MILP re-solved): change in expected relief per unit when the "
+                "limit moves up / down by its step",
+                "fd_spend_up, fd_spend_down": "finite difference (MILP re-solved): change in discounted public "
+                "spending per unit, same moves",
+                "dual_spend": "LP dual (integer decisions fixed): d(least discounted public spending at the optimal "
+                "relief)/d(limit); negative = one more unit saves money",
+                "dual_relief": "LP dual (integer decisions fixed) of the relief stage: 0, " + RELIEF_NOTE,
+                "lp_fd_up, lp_fd_down": f"the dual's check: the same LP re-solved with the limit moved by "
+                f"+-{self.check_step:g}, change per unit in that direction",
+                "milp_check_up, milp_check_down": f"--check: the MILP re-solved with the limit moved by "
+                f"+-{self.check_step:g}: derivative of the least discounted spending",
+            },
+            "limits": rows,
+            "seconds": round(self.seconds, 3),
+            "solver_seconds": round(self.solver_seconds, 3),
+            "milp_solves": self.resolves,
+        }
 
 
 def _move(session: Session, case: Case, lim: Limit, value: float, base: Point) -> tuple[Move, bool]:

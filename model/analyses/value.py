@@ -117,7 +117,7 @@ class ValueOfInformation:
     portfolio: dict  # label -> {lever: modules}
     statuses: dict = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def report(self) -> dict:
         return {
             "recourse_problem": self.rp,
             "wait_and_see": self.ws,

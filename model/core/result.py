@@ -51,7 +51,7 @@ class RunResult:
     def status(self) -> str:
         return self.outcome.status
 
-    def summary(self) -> dict:
+    def report(self) -> dict:
         """The JSON object of `relief solve --json` (model-spec section 4)."""
         ev = self.evaluation
         out = {

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 @dataclass
 class Alternatives:
     optimum: RunResult
-    found: list  # RunResult, best first (not including the optimum)
+    found: list[RunResult]  # RunResult, best first (not including the optimum)
     within: float
     floor: float
     exhausted: bool  # True when no further lever set reaches the floor

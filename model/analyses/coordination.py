@@ -45,7 +45,7 @@ class Owner:
     kind: str  # company | government
     capacity: float | None  # capex it can fund over the horizon, USD bn; None: no limit of its own
     levers: tuple
-    sectors: tuple  # the sectors whose relief it cares about (every sector for the government)
+    sectors: tuple[str, ...]  # the sectors whose relief it cares about (every sector for the government)
 
 
 def owners_of(case: Case) -> dict:
@@ -144,9 +144,9 @@ class CoordinationAnalysis:
     options: SolveOptions
     coordinated: RunResult
     unconstrained: RunResult  # relief solve's optimum: no owner capacities
-    owners: list  # OwnerRun
+    owners: list[OwnerRun]  # OwnerRun
     fragmented: Evaluation  # the union of the owners' plans, evaluated in `with_capacities`
-    union: dict  # {(lever, year): modules}
+    union: dict[tuple[str, int], float]  # {(lever, year): modules}
     force: tuple = ()
     exclude: tuple = ()
     overrides: tuple = ()

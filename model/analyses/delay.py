@@ -89,7 +89,7 @@ class DelayRun:
     years: int
     case: Case
     result: RunResult
-    out_of_reach: list  # levers the delay puts out of reach (not those already out of reach now)
+    out_of_reach: list[dict]  # levers the delay puts out of reach (not those already out of reach now)
 
     @property
     def start_year(self) -> int:
@@ -101,7 +101,7 @@ class DelayAnalysis:
     case: Case
     options: SolveOptions
     now: RunResult
-    delays: list  # DelayRun, in the order asked
+    delays: list[DelayRun]  # DelayRun, in the order asked
     force: tuple = ()
     exclude: tuple = ()
     overrides: tuple = ()

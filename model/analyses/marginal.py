@@ -357,10 +357,10 @@ def limit_dual(limit: Limit, engine, rows: dict, solution) -> float | None:
 @dataclass
 class Duals:
     spend_objective: float  # the minimum discounted public spending at the optimal relief, integers fixed
-    spend: dict  # limit key -> d(min discounted public spend)/d(limit)
-    relief: dict  # limit key -> d(relief)/d(limit) in the relief-stage LP (0: its objective is constant)
-    lp_fd_up: dict  # limit key -> (spend(limit + h) - spend)/h, integers fixed
-    lp_fd_down: dict  # limit key -> (spend(limit - h) - spend)/h: the change per unit moved down
+    spend: dict[str, float]  # limit key -> d(min discounted public spend)/d(limit)
+    relief: dict[str, float]  # limit key -> d(relief)/d(limit) in the relief-stage LP (0: its objective is constant)
+    lp_fd_up: dict[str, float]  # limit key -> (spend(limit + h) - spend)/h, integers fixed
+    lp_fd_down: dict[str, float]  # limit key -> (spend(limit - h) - spend)/h: the change per unit moved down
     ranges: dict = field(default_factory=dict)  # limit key -> (low, high): the limit's values over which the dual holds
 
 

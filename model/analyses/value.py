@@ -110,11 +110,12 @@ class ValueOfInformation:
     ev_how: str  # 'mean' or 'modal: <scenario>'
     ev_objective: float  # the EV plan's relief in the EV scenario
     probability: dict
-    alone: dict  # scenario -> its optimum when solved alone
-    plans: dict  # label -> {(lever, year): modules}: 'stochastic', 'ev', and each scenario
-    values: dict  # label -> {scenario: relief of that plan if the scenario comes true}
-    expected: dict  # label -> expected relief of that plan in the full case
-    portfolio: dict  # label -> {lever: modules}
+    alone: dict[str, RunResult]  # scenario -> its optimum when solved alone
+    # label ('stochastic', 'ev', and each scenario) -> {(lever, year): modules}
+    plans: dict[str, dict[tuple[str, int], float]]
+    values: dict[str, dict[str, float]]  # label -> {scenario: relief of that plan if the scenario comes true}
+    expected: dict[str, float]  # label -> expected relief of that plan in the full case
+    portfolio: dict[str, dict[str, float]]  # label -> {lever: modules}
     statuses: dict = field(default_factory=dict)
 
     def report(self) -> dict:

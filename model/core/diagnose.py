@@ -70,7 +70,7 @@ class Conflict:
 @dataclass
 class Diagnosis:
     method: str  # "iis" | "feasibility_relaxation" | "none"
-    conflicts: list  # [Conflict]
+    conflicts: list[Conflict]  # [Conflict]
     note: str = ""
 
     def texts(self) -> list[str]:

@@ -27,11 +27,11 @@ def _tol(limit: float) -> float:
 @dataclass
 class Evaluation:
     expected_relief: float
-    by_scenario: dict  # scenario -> discounted relief over the horizon
+    by_scenario: dict[str, float]  # scenario -> discounted relief over the horizon
     public_spend: float  # all public spending of the plan, USD bn, undiscounted (also after the horizon)
     total_spend: float  # all capex of the plan, public and private
     discounted_public_spend: float
-    portfolio: dict  # lever -> total modules
+    portfolio: dict[str, float]  # lever -> total modules
     roadmap: pd.DataFrame
     tiers: pd.DataFrame
     relief: pd.DataFrame
@@ -208,9 +208,9 @@ class Spending:
     """Capex and public money by (lever, year), spread evenly over max(lead_time_years, 1)
     years from the year of commitment (also past the horizon)."""
 
-    years: set  # the horizon and every year money is spent
-    capex: dict  # (lever, year) -> capex
-    public: dict  # (lever, year) -> public money
+    years: set[int]  # the horizon and every year money is spent
+    capex: dict[tuple[str, int], float]  # (lever, year) -> capex
+    public: dict[tuple[str, int], float]  # (lever, year) -> public money
 
     @staticmethod
     def of(lv: dict, x: dict, years) -> Spending:
@@ -288,13 +288,14 @@ def roadmap_rows(lv: dict, x: dict, years, spend: Spending) -> list[dict]:
 class Ladders:
     """The tables that turn scores into tiers and tiers into relief, read once."""
 
-    scenarios: dict  # scenario -> row
+    scenarios: dict[str, dict]  # scenario -> row
     contributions: list
-    weights: dict  # (scenario, track) -> [(pillar, weight)]
+    weights: dict[tuple[str, str], list[tuple[str, float]]]  # (scenario, track) -> [(pillar, weight)]
     sectors: list
-    rate: dict  # (scenario, track, tier, sector) -> rate
-    requirements: dict  # (scenario, track, tier) -> [(pillar, min_score)]
-    ladders: dict  # (scenario, track) -> [(tier, threshold)]
+    rate: dict[tuple[str, str, str, str], float]  # (scenario, track, tier, sector) -> rate
+    # (scenario, track, tier) -> [(pillar, min_score)]
+    requirements: dict[tuple[str, str, str], list[tuple[str, float]]]
+    ladders: dict[tuple[str, str], list[tuple[str, float]]]  # (scenario, track) -> [(tier, threshold)]
     data_year: int
 
     @staticmethod
@@ -350,7 +351,7 @@ class Track:
 
     scenario: str
     track: str
-    ladder: list  # [(tier, threshold)], ascending threshold
+    ladder: list[tuple[str, float]]  # [(tier, threshold)], ascending threshold
     base: str
     sectors: list
 

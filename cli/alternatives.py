@@ -8,6 +8,7 @@ import click
 from relief.cli import options as o
 from relief.cli.emit import emit
 from relief.cli.errors import EXIT_FAILED, EXIT_INPUT, Failure, guarded
+from relief.cli.format import what_differs
 from relief.cli.inputs import asked, prepare
 
 
@@ -38,15 +39,7 @@ def render(rep: dict, count: int) -> None:
     for c in ("plan", "expected relief", "of optimum", "public spend", "what it does differently"):
         t.add_column(c, justify="left" if c in ("plan", "what it does differently") else "right", overflow="fold")
     for p in plans:
-        diff = "; ".join(
-            x
-            for x in (
-                f"adds {p['added']}" if p["added"] else "",
-                f"drops {p['dropped']}" if p["dropped"] else "",
-                p["other_changes"],
-            )
-            if x
-        ) or ("the optimum" if p["plan"] == "optimum" else "")
+        diff = what_differs(p)
         t.add_row(
             p["plan"], f"{p['expected_relief']:.2f}", f"{p['share_of_optimum']:.1%}", f"{p['public_spend']:.2f}", diff
         )

@@ -80,3 +80,14 @@ def tier_path_of(cells: dict, scenario: str, track: str) -> str:
     return tier_path(
         ((y, tier) for (s, r, y), tier in sorted(cells.items()) if (s, r) == (scenario, track)), arrow=" -> "
     )
+
+
+def what_differs(plan: dict) -> str:
+    """What an alternative roadmap does differently from the optimum (a record of
+    `Alternatives.report()["plans"]`), in the terminal and in the report alike."""
+    parts = (
+        f"adds {plan['added']}" if plan["added"] else "",
+        f"drops {plan['dropped']}" if plan["dropped"] else "",
+        plan["other_changes"],
+    )
+    return "; ".join(x for x in parts if x) or ("the optimum" if plan["plan"] == "optimum" else "")

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from relief.cli.errors import EXIT_INPUT, Failure
-from relief.cli.format import signed
+from relief.cli.format import signed, what_differs
 from relief.cli.report_sections import table as _t
 
 
@@ -79,15 +79,7 @@ def value_section(s: dict) -> dict:
 def alternatives_section(s: dict) -> dict:
     rows = []
     for p in s["plans"]:
-        diff = "; ".join(
-            x
-            for x in (
-                f"adds {p['added']}" if p["added"] else "",
-                f"drops {p['dropped']}" if p["dropped"] else "",
-                p["other_changes"],
-            )
-            if x
-        ) or ("the optimum" if p["plan"] == "optimum" else "")
+        diff = what_differs(p)
         rows.append([p["plan"], p["expected_relief"], f"{p['share_of_optimum']:.1%}", p["public_spend"], diff])
     table = _t(
         ["plan", "expected relief", "of optimum", "public spend", "what it does differently"],

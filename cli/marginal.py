@@ -13,7 +13,6 @@ from relief.cli.emit import emit
 from relief.cli.errors import EXIT_FAILED, EXIT_INFEASIBLE, EXIT_INPUT, Failure, guarded
 from relief.cli.format import number
 from relief.cli.inputs import asked, check_levers, load
-from relief.model.analyses.marginal import RELIEF_NOTE
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -210,6 +209,8 @@ def _render_words(con: Console, m, with_dual: list) -> None:
             f"spending [LP dual (integer decisions fixed)]: {', '.join(zero)}"
         )
     con.print()
+    from relief.model.analyses.marginal import RELIEF_NOTE  # Pyomo and HiGHS: only once a command runs
+
     con.print("  " + RELIEF_NOTE, style="dim")
     if any(not v.limit.has_dual for v in m.values):
         con.print(

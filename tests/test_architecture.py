@@ -273,3 +273,17 @@ def test_the_map_names_every_module():
     gone = sorted(n for n in named if not any(fnmatch.fnmatch(f, n) for f in files))
     assert not missing, "modules the map (docs/architecture.md) does not name: " + ", ".join(missing)
     assert not gone, "modules the map names that do not exist: " + ", ".join(gone)
+
+
+def test_the_command_line_starts_without_the_solver_stack():
+    """`relief --help`, a usage error or a bad case answer at once: importing the command
+    group loads none of Pyomo, HiGHS, pandas, NumPy or matplotlib (each command imports what
+    it needs when it runs). One top-level import of a model module in a command undid this
+    once (relief --help took 2 s instead of 0.3 s)."""
+    import subprocess
+    import sys
+
+    heavy = ("pyomo", "highspy", "pandas", "numpy", "matplotlib")
+    code = f"import sys, relief.cli.main; print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert not loaded, f"importing relief.cli.main loads {loaded}"

@@ -104,6 +104,7 @@ def alternatives_cmd(
     summary = {
         "analysis": "alternatives",
         "case": work.name,
+        "case_path": work.origin,
         "input_sha256": work.sha256(),
         **asked(overrides, force, exclude),
         **rep,

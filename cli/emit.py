@@ -40,6 +40,10 @@ def emit(
     if as_json:
         click.echo(to_json(summary))
     else:
+        if summary.get("case_path"):  # which folder or workbook was solved, first
+            from relief.cli.render import console, print_case_line
+
+            print_case_line(console(), str(summary.get("case", "")), summary["case_path"], lead="Case: ")
         render()
 
 

@@ -12,7 +12,7 @@ import signal
 import click
 
 from relief.cli.alternatives import alternatives_cmd
-from relief.cli.case import template, validate
+from relief.cli.case import init, template, validate
 from relief.cli.compare import compare_cmd
 from relief.cli.coordination import coordination_cmd
 from relief.cli.delay import delay_cmd
@@ -30,6 +30,7 @@ COMMANDS = [
     solve,
     validate,
     template,
+    init,
     compare_cmd,
     report_cmd,
     value_cmd,
@@ -57,6 +58,7 @@ def main(ctx, debug):
       relief solve examples/tiny --json    # one JSON object on stdout
       relief solve --set budget.*.public_budget_usd_bn*=0.5 --out runs/half-budget
       relief solve --force korea_zinc_smelter --exclude us_steel_mill
+      relief init my-case                  # a copy of the default case to edit
       relief validate my-case/             # list every problem with file, row, column
 
     A case is a folder with case.yaml and CSV tables (or one .xlsx workbook with the

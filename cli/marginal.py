@@ -338,6 +338,7 @@ def marginal_cmd(
         {
             "analysis": "marginal",
             "case": m.case.name,
+            "case_path": m.case.origin,
             "input_sha256": m.case.sha256(),
             **asked(overrides, force, exclude),
             **m.report(),

@@ -33,6 +33,15 @@ def table(*columns: str, left=LABELS) -> Table:
     return t
 
 
+def print_case_line(con: Console, name: str, origin, lead: str = "  case: ") -> None:
+    """The folder or workbook that was solved, resolved: under `relief solve`'s headline, or
+    (lead "Case: ") above an analysis's."""
+    from relief.cli.inputs import case_label
+
+    if origin is not None and str(origin) != "<memory>":
+        con.print(Text(f"{lead}{case_label(name, origin)}", style="dim"))
+
+
 def _year(y: int, years) -> str:
     return f"'{str(y)[-2:]}" if len(years) > 6 else str(y)
 
@@ -77,6 +86,7 @@ def _render_headline(result: RunResult, con: Console) -> None:
     gap = "" if out.mip_gap is None else f", gap {out.mip_gap:.2g}"
     head.append(f"  (HiGHS {out.solver.get('version', '')}, {out.solve_seconds:.2f} s{gap})", style="dim")
     con.print(head)
+    print_case_line(con, case.name, case.origin)
     if result.overrides or result.force or result.exclude:
         bits = (
             [f"--set {o}" for o in result.overrides]

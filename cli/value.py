@@ -131,6 +131,7 @@ def value_cmd(case, out_dir, overrides, force, exclude, time_limit, mip_gap, thr
     summary = {
         "analysis": "value",
         "case": work.name,
+        "case_path": work.origin,
         "input_sha256": work.sha256(),
         **asked(overrides, force, exclude),
         **v.report(),

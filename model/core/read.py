@@ -9,6 +9,7 @@ each as a `Problem` naming the file (and the line, where there is one).
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 import os
@@ -154,6 +155,16 @@ def read_folder(folder: Path) -> tuple[dict, dict, list[Problem]]:
         if not text.strip():
             problems.append(Problem(spec.file, "file is empty (it needs at least a header row)"))
             continue
+        if (other := _other_separator(text)) is not None:
+            problems.append(
+                Problem(
+                    spec.file,
+                    f"columns must be separated by commas; this file uses {other}: save it as CSV with commas "
+                    "(a spreadsheet set to a language with decimal commas writes semicolons)",
+                    row=1,
+                )
+            )
+            continue
         try:
             grid = pd.read_csv(
                 io.StringIO(text),
@@ -165,9 +176,40 @@ def read_folder(folder: Path) -> tuple[dict, dict, list[Problem]]:
             )
             raw[name] = _with_header(grid)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
-            msg = str(e).strip().splitlines()[-1] if str(e).strip() else "cannot be read as CSV"
-            problems.append(Problem(spec.file, f"cannot be read as CSV: {msg}"))
+            problems.append(_csv_problem(spec.file, str(e)))
     return meta, raw, problems
+
+
+_SEPARATORS = {";": "semicolons (;)", "\t": "tabs", "|": "vertical bars (|)"}
+
+
+def _other_separator(text: str) -> str | None:
+    """What a CSV's header is separated by instead of commas (semicolons, as Excel writes
+    in a language with decimal commas; tabs), or None: the header splits into more
+    columns on it than on commas (separators inside quotes do not count)."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+
+    def width(sep: str) -> int:
+        return max((len(r) for r in csv.reader([header], delimiter=sep)), default=1)
+
+    commas = width(",")
+    best = max(_SEPARATORS, key=width)
+    return _SEPARATORS[best] if width(best) > max(commas, 1) else None
+
+
+def _csv_problem(file: str, error: str) -> Problem:
+    """pandas' reason a CSV cannot be read, in a planner's words where it is a row with
+    more values than the header has columns (a comma inside an unquoted value)."""
+    odd = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", error)
+    if odd:
+        want, line, got = odd.groups()
+        return Problem(
+            file,
+            f'has {got} values where the header has {want} columns: a value holding a comma needs "quotes"',
+            row=int(line),
+        )
+    msg = error.strip().splitlines()[-1] if error.strip() else "cannot be read as CSV"
+    return Problem(file, f"cannot be read as CSV: {msg}")
 
 
 def read_workbook(path: Path) -> tuple[dict, dict, list[Problem]]:

@@ -1,13 +1,17 @@
 """Type and check case.yaml's fields and each table on its own, against the schema.
 
 Every cell is coerced to its column's type and checked against its range; blanks take
-the column's default; keys are unique; unknown columns and fields are warnings. Each
-problem names its file, row and column. The rules across tables run afterwards, in
-`relief.model.core.rules`; `relief.model.core.case.validate` runs both.
+the column's default; keys are unique. An unknown case.yaml field is an error (a misspelt
+field would otherwise leave its default in force silently), with "did you mean ...?"; so is
+an unknown column whose name is close to a column the header lacks (a misspelling that
+would leave that column at its default, or missing). Other unknown columns are kept as
+notes for people, with a warning. Each problem names its file, row and column. The rules
+across tables run afterwards, in `relief.model.core.rules`; `relief.model.core.case.validate` runs both.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import TYPE_CHECKING
 
@@ -35,11 +39,7 @@ def validate_meta(meta_raw: dict, problems: list[Problem]) -> dict:
     meta: dict = {}
     for key in meta_raw:
         if key not in CASE_FIELDS:
-            problems.append(
-                Problem(
-                    "case.yaml", f"unknown field '{key}' is ignored (known: {', '.join(CASE_FIELDS)})", level="warning"
-                )
-            )
+            problems.append(Problem("case.yaml", _unknown_field(key), column=str(key)))
     for name, spec in CASE_FIELDS.items():
         if name not in meta_raw or blank(meta_raw.get(name)):
             if spec.required:
@@ -85,6 +85,28 @@ def validate_meta(meta_raw: dict, problems: list[Problem]) -> dict:
     return meta
 
 
+def close_name(name: object, known, cutoff: float = 0.8) -> str | None:
+    """The known name `name` is most probably a misspelling of (case, spaces, '-' and a
+    letter or two apart), or None: difflib's ratio of at least `cutoff`."""
+    text = str(name).strip().lower().replace("-", "_").replace(" ", "_")
+    known = list(known)
+    by_text = {k.lower(): k for k in known}
+    if text in by_text:
+        return by_text[text]
+    match = difflib.get_close_matches(text, list(by_text), n=1, cutoff=cutoff)
+    return by_text[match[0]] if match else None
+
+
+def _unknown_field(key: object) -> str:
+    near = close_name(key, CASE_FIELDS)
+    if near is not None:
+        return f"unknown field '{key}': did you mean {near}?"
+    return (
+        f"unknown field '{key}' (known: {', '.join(CASE_FIELDS)}; words for people go in description, "
+        "source or notes, or after a #)"
+    )
+
+
 def validate_table(spec: Table, df: pd.DataFrame, problems: list[Problem]) -> pd.DataFrame | None:
     """One table typed by its schema, or None when a problem (reported) keeps it from use."""
     df = _with_columns(spec, df, problems)
@@ -123,16 +145,34 @@ def _with_columns(spec: Table, df: pd.DataFrame, problems: list[Problem]) -> pd.
         for c in dup:
             problems.append(Problem(spec.file, "column appears twice (or more) in the header", column=c))
         return None
-    missing = [c.name for c in spec.columns if c.name not in df.columns and c.required]
-    for c in missing:
-        problems.append(Problem(spec.file, "required column is missing", column=c))
-    for c in spec.columns:  # an optional column left out is a column of blanks: its default
-        if c.name not in df.columns and not c.required:
-            df[c.name] = None
     known = {c.name for c in spec.columns} | set(INFO_COLUMNS) | {"_row"}
-    for c in df.columns:
-        if c not in known and c:
-            problems.append(Problem(spec.file, f"unknown column '{c}' is ignored", column=c, level="warning"))
+    absent = [c for c in spec.columns if c.name not in df.columns]
+    unknown = [c for c in df.columns if c and c not in known]
+    # an unknown column close to a column the header lacks is that column misspelt ('yaer': year)
+    meant = {u: close_name(u, [c.name for c in absent], cutoff=0.75) for u in unknown}
+    misspelt = {m: u for u, m in meant.items() if m is not None}
+    missing = [c.name for c in absent if c.required]
+    for c in missing:
+        hint = f": the header has '{misspelt[c]}', did you mean {c}?" if c in misspelt else ""
+        problems.append(Problem(spec.file, f"required column is missing{hint}", column=c))
+    for c in absent:  # an optional column left out is a column of blanks: its default
+        if not c.required:
+            df[c.name] = None
+            if c.name in misspelt:
+                default = "blank" if c.default is None else c.default
+                problems.append(
+                    Problem(
+                        spec.file,
+                        f"unknown column '{misspelt[c.name]}': did you mean {c.name}? (without the column {c.name}, "
+                        f"every row takes its default, {default})",
+                        column=misspelt[c.name],
+                    )
+                )
+    for c in unknown:
+        if meant[c] is None:
+            near = close_name(c, known - {"_row"})
+            hint = f" (did you mean {near}?)" if near is not None else ""
+            problems.append(Problem(spec.file, f"unknown column '{c}' is ignored{hint}", column=c, level="warning"))
     return None if missing else df
 
 

@@ -651,14 +651,100 @@ def test_empty_folder_lists_every_required_file(tmp_path):
     assert files == {TABLES[n].file for n in REQUIRED_TABLES} | {"case.yaml"}
 
 
-def test_unknown_column_and_field_are_warnings_not_errors(case_dir):
+def test_an_unknown_column_unlike_any_is_a_warning_kept_as_notes(case_dir):
     rows = read_rows(case_dir, "levers.csv")
     write_rows(case_dir, "levers.csv", [r + ["x"] for r in rows[:1]] + [r + ["1"] for r in rows[1:]])
-    edit_yaml(case_dir, colour="blue")
     case = load_case(case_dir)
     where = {(w.file, w.column) for w in case.warnings}
     assert ("levers.csv", "x") in where
-    assert any(w.file == "case.yaml" and "colour" in w.message for w in case.warnings)
+
+
+def test_an_unknown_case_yaml_field_is_an_error(case_dir):
+    edit_yaml(case_dir, colour="blue")
+    p = expect(case_dir, "case.yaml", None, "colour", "unknown field 'colour'", "notes")
+    assert "did you mean" not in p.message  # nothing is close to colour: the known fields are listed
+
+
+def test_a_misspelt_case_yaml_field_is_an_error_with_did_you_mean(case_dir):
+    """Issue 11 item 2: `discount_rte: 0.05` left discount_rate at its default and validated."""
+    edit_yaml(case_dir, discount_rate=None, discount_rte=0.05)
+    p = expect(case_dir, "case.yaml", None, "discount_rte", "did you mean discount_rate?")
+    assert str(p) == "case.yaml, column discount_rte: unknown field 'discount_rte': did you mean discount_rate?"
+
+
+@pytest.mark.parametrize("key, meant", [("First_Year", "first_year"), ("total-public-budget", "total_public_budget")])
+def test_a_field_in_another_spelling_is_named(case_dir, key, meant):
+    text = (case_dir / "case.yaml").read_text(encoding="utf-8")
+    (case_dir / "case.yaml").write_text(text + f"{key}: 1\n", encoding="utf-8")
+    expect(case_dir, "case.yaml", None, key, f"did you mean {meant}?")
+
+
+@pytest.mark.parametrize("field", ["description", "source", "notes"])
+def test_words_for_people_in_case_yaml_stay_allowed(case_dir, field):
+    edit_yaml(case_dir, **{field: "why this case: a test"})
+    assert load_case(case_dir).meta[field] == "why this case: a test"
+
+
+def test_a_misspelt_required_column_names_the_look_alike(case_dir):
+    rows = read_rows(case_dir, "levers.csv")
+    rows[0][rows[0].index("capex_per_module")] = "capex_per_modul"
+    write_rows(case_dir, "levers.csv", rows)
+    p = expect(case_dir, "levers.csv", None, "capex_per_module", "required column is missing")
+    assert "the header has 'capex_per_modul', did you mean capex_per_module?" in p.message
+    # one problem for the one slip, not also an "unknown column" warning
+    assert not any(q.column == "capex_per_modul" for q in problems_of(case_dir))
+
+
+def test_a_transposed_short_column_name_is_found(case_dir):
+    rows = read_rows(case_dir, "budget.csv")
+    rows[0][rows[0].index("year")] = "yaer"
+    write_rows(case_dir, "budget.csv", rows)
+    expect(case_dir, "budget.csv", None, "year", "did you mean year?")
+
+
+def test_a_misspelt_optional_column_is_an_error_not_its_default(tmp_path):
+    """levers.owner is optional (default: the government): 'Owners' must not silently leave
+    every lever to the government."""
+    case_dir = tmp_path / "two"
+    shutil.copytree(TINY.parent / "two-owners", case_dir)
+    rows = read_rows(case_dir, "levers.csv")
+    rows[0][rows[0].index("owner")] = "Owners"
+    write_rows(case_dir, "levers.csv", rows)
+    p = expect(case_dir, "levers.csv", None, "Owners", "unknown column 'Owners'", "did you mean owner?")
+    assert "default, government" in p.message
+
+
+def test_an_info_column_misspelt_is_a_warning_with_a_hint(case_dir):
+    rows = read_rows(case_dir, "levers.csv")
+    rows[0][rows[0].index("notes")] = "Note"
+    write_rows(case_dir, "levers.csv", rows)
+    case = load_case(case_dir)  # an unknown column close to a column people use: still only a note
+    (w,) = [w for w in case.warnings if w.column == "Note"]
+    assert "did you mean notes?" in w.message and w.level == "warning"
+
+
+@pytest.mark.parametrize("separator, words", [(";", "semicolons (;)"), ("\t", "tabs")])
+def test_a_csv_with_another_separator_says_so(case_dir, separator, words):
+    rows = read_rows(case_dir, "budget.csv")
+    rows[1][-1] = "a note, with a comma"  # as Excel writes it: commas inside values, quoted or not
+    with open(case_dir / "budget.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, delimiter=separator, lineterminator="\n").writerows(rows)
+    p = expect(case_dir, "budget.csv", 1, None, "must be separated by commas", f"this file uses {words}")
+    assert "tokenizing" not in p.message
+
+
+def test_a_row_with_a_value_too_many_says_which_line_and_why(case_dir):
+    text = (case_dir / "budget.csv").read_text(encoding="utf-8").splitlines()
+    text[2] += ",one, two"
+    (case_dir / "budget.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    p = expect(case_dir, "budget.csv", None, None, "line 3 has 5 values where the header has 3 columns", "quotes")
+    assert "tokenizing" not in p.message
+
+
+def test_a_workbook_case_sheet_with_a_misspelt_field_is_an_error(tmp_path, case_dir):
+    edit_yaml(case_dir, discount_rate=None, discount_rte=0.05)
+    book = write_workbook(case_dir, tmp_path / "tiny.xlsx")
+    expect(book, "tiny.xlsx [case]", None, "discount_rte", "did you mean discount_rate?")
 
 
 # ----------------------------------------------------------------------------------

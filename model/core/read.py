@@ -205,8 +205,8 @@ def _csv_problem(file: str, error: str) -> Problem:
         want, line, got = odd.groups()
         return Problem(
             file,
-            f'has {got} values where the header has {want} columns: a value holding a comma needs "quotes"',
-            row=int(line),
+            f"cannot be read as CSV: line {line} has {got} values where the header has {want} columns "
+            '(a value holding a comma needs "quotes")',
         )
     msg = error.strip().splitlines()[-1] if error.strip() else "cannot be read as CSV"
     return Problem(file, f"cannot be read as CSV: {msg}")

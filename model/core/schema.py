@@ -455,8 +455,15 @@ def reference_markdown() -> str:
         "- case.yaml is read with YAML's safe loader: a `!!python/...` tag is refused, "
         "and so are a field given twice and a list or mapping as a value. "
         "No input is ever evaluated as code: not a table, not case.yaml, not a `--set` value, not a sweep file.",
-        "- An unknown column or case.yaml field is a warning, not an error. "
-        "A problem of a workbook names the workbook and sheet: "
+        "- An unknown case.yaml field is an error, with the field it most resembles: "
+        "`case.yaml, column discount_rte: unknown field 'discount_rte': did you mean discount_rate?` "
+        "(words for people go in `description`, `source` or `notes`, or after a `#`). "
+        "So is an unknown column that looks like a column the header lacks (`capex_per_modul`, `yaer`, `Owners`): "
+        "a misspelt column would otherwise be missing, or left at its default in every row. Any other unknown column "
+        "is kept as notes for people, with a warning.",
+        "- Columns are separated by commas; a file separated by semicolons (as a spreadsheet set to a language with "
+        "decimal commas saves CSV) or tabs is refused, saying so.",
+        "- A problem of a workbook names the workbook and sheet: "
         "`case.xlsx [levers], row 3, column capex_per_module: 'two' is not a number`.",
         "",
         "Breaking a rule is an error. Data that is legal but suspicious "

@@ -483,6 +483,41 @@ def _(d):
     (d / "case.xlsx").write_text((TINY / "levers.csv").read_text(encoding="utf-8"), encoding="utf-8")
 
 
+@damage("61-case-yaml-misspelt-field", "case.yaml says discount_rte for discount_rate (which would silently stay at its default)",
+        "case.yaml", "case.yaml, column discount_rte", "did you mean discount_rate?")
+def _(d):
+    replace(d, "case.yaml", "discount_rate:", "discount_rte:")
+
+
+@damage("62-levers-misspelt-column", "levers.csv's header says capex_per_modul for capex_per_module", "levers.csv",
+        "levers.csv, column capex_per_module", "the header has 'capex_per_modul', did you mean capex_per_module?")
+def _(d):
+    table = rows(d, "levers.csv")
+    table[0][table[0].index("capex_per_module")] = "capex_per_modul"
+    write_rows(d, "levers.csv", table)
+
+
+@damage("63-budget-semicolons", "budget.csv written with ';' between columns (a decimal-comma spreadsheet's CSV)",
+        "budget.csv", "budget.csv, row 1", "must be separated by commas; this file uses semicolons (;)")
+def _(d):
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\n").writerows(rows(d, "budget.csv"))
+    (d / "budget.csv").write_text(out.getvalue(), encoding="utf-8")
+
+
+@damage("64-workbook-misspelt-case-field", "the case sheet says discount_rte for discount_rate", "case.xlsx [case]",
+        "case.xlsx [case], column discount_rte", "did you mean discount_rate?", case="case.xlsx")
+def _(d):
+    import openpyxl
+
+    book = workbook(d)
+    wb = openpyxl.load_workbook(book)
+    for row in wb["case"].iter_rows(min_row=2):
+        if row[0].value == "discount_rate":
+            row[0].value = "discount_rte"
+    wb.save(book)
+
+
 # --- odd but accepted (exit 0): the decisions -------------------------------------------------------
 
 

@@ -29,7 +29,8 @@ def solve(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, o
     the least public money for that relief.
 
     CASE is a case folder or .xlsx workbook; without it, the shipped default case
-    (South Korea, 2026) is solved.
+    (South Korea, 2026) is solved: the copy inside the installation (`relief init DIR`
+    makes one to edit).
 
     \b
     Examples:

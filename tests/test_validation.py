@@ -723,6 +723,15 @@ def test_an_info_column_misspelt_is_a_warning_with_a_hint(case_dir):
     assert "did you mean notes?" in w.message and w.level == "warning"
 
 
+def test_a_look_alike_beside_the_real_column_is_a_note_saying_which_is_read(case_dir):
+    rows = read_rows(case_dir, "levers.csv")
+    write_rows(case_dir, "levers.csv", [rows[0] + ["capex_per_module_2024"]] + [r + ["9"] for r in rows[1:]])
+    case = load_case(case_dir)
+    (w,) = [w for w in case.warnings if w.column == "capex_per_module_2024"]
+    assert w.message == "unknown column 'capex_per_module_2024' is ignored (capex_per_module is read)"
+    assert case.table("levers")["capex_per_module"].tolist() == [4.0, 2.0, 0.5]  # not the 9s
+
+
 @pytest.mark.parametrize("separator, words", [(";", "semicolons (;)"), ("\t", "tabs")])
 def test_a_csv_with_another_separator_says_so(case_dir, separator, words):
     rows = read_rows(case_dir, "budget.csv")

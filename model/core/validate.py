@@ -171,7 +171,9 @@ def _with_columns(spec: Table, df: pd.DataFrame, problems: list[Problem]) -> pd.
     for c in unknown:
         if meant[c] is None:
             near = close_name(c, known - {"_row"})
-            hint = f" (did you mean {near}?)" if near is not None else ""
+            hint = (
+                "" if near is None else f" (did you mean {near}?)" if near not in df.columns else f" ({near} is read)"
+            )
             problems.append(Problem(spec.file, f"unknown column '{c}' is ignored{hint}", column=c, level="warning"))
     return None if missing else df
 

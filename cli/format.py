@@ -62,9 +62,36 @@ def modules_since(m, first_year) -> str:
     return modules(m) + ("" if first_year is None else f" ('{str(first_year)[-2:]})")
 
 
+def margin_pct(share) -> str:
+    """A tier's margin as a share of its threshold: '+0.0%', '+12.5%'; '' if none (the baseline)."""
+    return "" if is_missing(share) else f"{share:+.1%}"
+
+
+def share_text(share: float) -> str:
+    """A tolerance as a planner writes it: 0.02 -> '2%', 0.025 -> '2.5%'."""
+    return f"{share * 100:.3g}%"
+
+
+def thin_line(rows: list[dict], tolerance: float, show: int = 8) -> str:
+    """'6 tiers reached with a margin below 2% of their threshold: deal_restored/general deal_plus
+    2028 (score 130 vs 130, +0.0%); ...': the knife-edge tiers of a plan, in one line."""
+    n = len(rows)
+    parts = [
+        f"{x['scenario']}/{x['track']} {x['tier']} {int(x['year'])} "
+        f"(score {x['score']:.6g} vs {x['threshold']:.6g}, {margin_pct(x['margin_rel'])})"
+        for x in rows[:show]
+    ]
+    more = f"; and {n - show} more (tiers.csv, column thin)" if n > show else ""
+    return (
+        f"{n} tier{'s' if n != 1 else ''} reached with a margin below {share_text(tolerance)} of the threshold "
+        f"(a small shortfall in delivery or credit loses {'them' if n != 1 else 'it'}): " + "; ".join(parts) + more
+    )
+
+
 def tier_path(year_tiers, arrow: str = " → ") -> str:
-    """'baseline → deal (2029) → deal_plus (2031)' from (year, tier) pairs in year order,
-    '' standing for the baseline: each tier once, with the year it is first reached."""
+    """'no_delivery → deal (2029) → deal_plus (2031)' from (year, tier) pairs in year order,
+    each tier once, with the year it is first reached. The baseline goes by the case's own
+    name for it ('' is written 'baseline', for runs that did not name it)."""
     steps, prev = [], None
     for year, tier in year_tiers:
         if tier != prev:
@@ -75,7 +102,7 @@ def tier_path(year_tiers, arrow: str = " → ") -> str:
 
 
 def tier_path_of(cells: dict, scenario: str, track: str) -> str:
-    """'baseline -> deal (2029) -> deal_plus (2031)' of one scenario and track, from
+    """'no_delivery -> deal (2029) -> deal_plus (2031)' of one scenario and track, from
     {(scenario, track, year): tier} (compare and report)."""
     return tier_path(
         ((y, tier) for (s, r, y), tier in sorted(cells.items()) if (s, r) == (scenario, track)), arrow=" -> "

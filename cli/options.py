@@ -79,8 +79,6 @@ def risk() -> Decorator:
     )
 
 
-
-
 class Share(click.ParamType):
     """A share written as a percentage or a fraction: '5%' or '0.05' (0 <= share < 1), as
     `alternatives --within` reads it."""

@@ -123,9 +123,7 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
         public_spend=tidy(public_total, meta.get("total_public_budget")),
         total_spend=tidy(sum(spend.capex.values())),
         discounted_public_spend=tidy(disc_public),
-        portfolio={
-            l: tidy(v, round(v), lv[l]["min_modules"], lv[l]["max_modules"]) for l, v in portfolio.items()
-        },
+        portfolio={l: tidy(v, round(v), lv[l]["min_modules"], lv[l]["max_modules"]) for l, v in portfolio.items()},
         roadmap=pd.DataFrame(tidy_roadmap(roadmap, lv)),
         tiers=pd.DataFrame(tier_rows),
         relief=pd.DataFrame(relief_rows),

@@ -72,20 +72,28 @@ def share_text(share: float) -> str:
     return f"{share * 100:.3g}%"
 
 
-def thin_line(rows: list[dict], tolerance: float, show: int = 8) -> str:
-    """'6 tiers reached with a margin below 2% of their threshold: deal_restored/general deal_plus
-    2028 (score 130 vs 130, +0.0%); ...': the knife-edge tiers of a plan, in one line."""
+def thin_parts(rows: list[dict], tolerance: float) -> tuple[str, list[str]]:
+    """The knife-edge tiers of a plan (records of tiers.csv with thin true): a heading, '6 tiers
+    reached with a margin below 2% of the threshold (...)', and one item per tier,
+    'deal_restored/general deal_plus 2028 (score 130 vs 130, +0.0%)'."""
     n = len(rows)
-    parts = [
+    head = (
+        f"{n} tier{'s' if n != 1 else ''} reached with a margin below {share_text(tolerance)} of the threshold "
+        f"(a small shortfall in delivery or credit loses {'them' if n != 1 else 'it'})"
+    )
+    items = [
         f"{x['scenario']}/{x['track']} {x['tier']} {int(x['year'])} "
         f"(score {x['score']:.6g} vs {x['threshold']:.6g}, {margin_pct(x['margin_rel'])})"
-        for x in rows[:show]
+        for x in rows
     ]
-    more = f"; and {n - show} more (tiers.csv, column thin)" if n > show else ""
-    return (
-        f"{n} tier{'s' if n != 1 else ''} reached with a margin below {share_text(tolerance)} of the threshold "
-        f"(a small shortfall in delivery or credit loses {'them' if n != 1 else 'it'}): " + "; ".join(parts) + more
-    )
+    return head, items
+
+
+def thin_line(rows: list[dict], tolerance: float, show: int = 8) -> str:
+    """The knife-edge tiers in one line (the terminal): the heading, then up to `show` tiers."""
+    head, items = thin_parts(rows, tolerance)
+    more = f"; and {len(items) - show} more (tiers.csv, column thin)" if len(items) > show else ""
+    return f"{head}: " + "; ".join(items[:show]) + more
 
 
 def tier_path(year_tiers, arrow: str = " → ") -> str:

@@ -13,7 +13,7 @@ from relief.cli.format import (
     modules,
     number,
     share_text,
-    thin_line,
+    thin_parts,
     tier_path_of,
 )
 from relief.model.analyses.compare import Run, compare, tier_cells, tier_map
@@ -226,7 +226,7 @@ def ladder_sections(run: Run, case) -> dict:
             ["scenario", "track", "tiers reached (first year)", "least margin (year)", f"below {share_text(tol)} in"],
             rows,
         ),
-        "thin": thin_line(thin_rows, tol, show=len(thin_rows)) if thin_rows else "",
+        "thin": thin_parts(thin_rows, tol) if thin_rows else None,
         "margin_tolerance": share_text(tol),
     }
 

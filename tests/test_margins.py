@@ -140,9 +140,9 @@ def test_report_flags_thin_tiers_also_for_an_older_run_folder(default_run, tmp_p
     p = relief("report", old, "--out", tmp_path / "r.html")
     assert p.returncode == 0, p.stderr
     html = (tmp_path / "r.html").read_text()
-    warn = html[html.index('<p class="warn">') :].split("</p>")[0]
+    warn = html[html.index('<div class="warn">') :].split("</div>")[0]
     assert "6 tiers reached with a margin below 2%" in warn
-    assert "deal_restored/general deal_plus 2028 (score 130 vs 130, +0.0%)" in warn
+    assert "<li>deal_restored/general deal_plus 2028 (score 130 vs 130, +0.0%)</li>" in warn
     section = html[html.index('id="tiers"') : html.index('id="inputs"')]
     assert "<td>no_delivery -&gt; deal (2029)</td><td>+0.0% (2029)</td><td>deal 2029</td>" in section
     assert "baseline" not in section[section.index("<table") :]

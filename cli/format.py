@@ -72,20 +72,37 @@ def share_text(share: float) -> str:
     return f"{share * 100:.3g}%"
 
 
+def years_text(years) -> str:
+    """'2029', '2029-2031', '2026, 2029-2031': years as a planner reads them."""
+    ys, parts = sorted({int(y) for y in years}), []
+    for y in ys:
+        if parts and y == parts[-1][1] + 1:
+            parts[-1][1] = y
+        else:
+            parts.append([y, y])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in parts)
+
+
 def thin_parts(rows: list[dict], tolerance: float) -> tuple[str, list[str]]:
     """The knife-edge tiers of a plan (records of tiers.csv with thin true): a heading, '6 tiers
-    reached with a margin below 2% of the threshold (...)', and one item per tier,
-    'deal_restored/general deal_plus 2028 (score 130 vs 130, +0.0%)'."""
-    n = len(rows)
+    reached with a margin below 2% of the threshold (...)', and one item per tier with the
+    years it is thin and its least margin, 'deal_restored/general deal_plus 2028 (score 130
+    vs 130, +0.0%)'."""
+    groups: dict = {}
+    for x in rows:
+        groups.setdefault((x["scenario"], x["track"], x["tier"]), []).append(x)
+    n = len(groups)
     head = (
         f"{n} tier{'s' if n != 1 else ''} reached with a margin below {share_text(tolerance)} of the threshold "
         f"(a small shortfall in delivery or credit loses {'them' if n != 1 else 'it'})"
     )
-    items = [
-        f"{x['scenario']}/{x['track']} {x['tier']} {int(x['year'])} "
-        f"(score {x['score']:.6g} vs {x['threshold']:.6g}, {margin_pct(x['margin_rel'])})"
-        for x in rows
-    ]
+    items = []
+    for (s, r, k), xs in groups.items():
+        low = min(xs, key=lambda x: x["margin_rel"])
+        items.append(
+            f"{s}/{r} {k} {years_text(x['year'] for x in xs)} "
+            f"(score {low['score']:.6g} vs {low['threshold']:.6g}, {margin_pct(low['margin_rel'])})"
+        )
     return head, items
 
 

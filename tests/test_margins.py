@@ -184,3 +184,17 @@ def test_generated_cases_write_no_number_past_its_limit(seed, tmp_path):
     assert len(reached) or (horizon["public_spend"] == horizon["budget"]).any()  # a limit is tested
     total = meta.get("total_public_budget")
     assert total is None or result.report()["public_spend"] <= total
+
+
+def test_a_tier_thin_for_several_years_is_named_once():
+    from relief.cli.format import thin_parts
+
+    row = {"scenario": "hard", "track": "general", "tier": "deal", "threshold": 50.0}
+    rows = [
+        {**row, "year": 2029, "score": 50.0, "margin_rel": 0.0},
+        {**row, "year": 2030, "score": 50.5, "margin_rel": 0.01},
+        {**row, "year": 2032, "score": 50.2, "margin_rel": 0.004},
+    ]
+    head, items = thin_parts(rows, 0.025)
+    assert head.startswith("1 tier reached with a margin below 2.5% of the threshold")
+    assert items == ["hard/general deal 2029-2030, 2032 (score 50 vs 50, +0.0%)"]

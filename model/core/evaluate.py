@@ -300,11 +300,14 @@ def check_total_budget(meta: dict, public_total: float) -> list[str]:
 
 def tidy_roadmap(rows: list[dict], lv: dict) -> list[dict]:
     """The roadmap as written: modules within the tolerance of a whole number (or of the
-    lever's min_modules or max_modules) are that number; spending without noise."""
+    lever's max_modules_per_year for a year's commitment, its min_modules or max_modules
+    for the cumulative and operating totals) are that number; spending without noise."""
     out = []
     for r in rows:
-        bounds = (lv[r["lever"]]["min_modules"], lv[r["lever"]]["max_modules"])
-        m = {k: tidy(r[k], round(r[k]), *bounds) for k in ("committed", "cumulative", "operating")}
+        lever = lv[r["lever"]]
+        totals = (lever["min_modules"], lever["max_modules"])
+        m = {k: tidy(r[k], round(r[k]), *totals) for k in ("cumulative", "operating")}
+        m["committed"] = tidy(r["committed"], round(r["committed"]), lever["max_modules_per_year"])
         out.append({**r, **m, "capex_spend": tidy(r["capex_spend"]), "public_spend": tidy(r["public_spend"])})
     return out
 

@@ -62,9 +62,61 @@ def modules_since(m, first_year) -> str:
     return modules(m) + ("" if first_year is None else f" ('{str(first_year)[-2:]})")
 
 
+def margin_pct(share) -> str:
+    """A tier's margin as a share of its threshold: '+0.0%', '+12.5%'; '' if none (the baseline)."""
+    return "" if is_missing(share) else f"{share:+.1%}"
+
+
+def share_text(share: float) -> str:
+    """A tolerance as a planner writes it: 0.02 -> '2%', 0.025 -> '2.5%'."""
+    return f"{share * 100:.3g}%"
+
+
+def years_text(years) -> str:
+    """'2029', '2029-2031', '2026, 2029-2031': years as a planner reads them."""
+    ys, parts = sorted({int(y) for y in years}), []
+    for y in ys:
+        if parts and y == parts[-1][1] + 1:
+            parts[-1][1] = y
+        else:
+            parts.append([y, y])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in parts)
+
+
+def thin_parts(rows: list[dict], tolerance: float) -> tuple[str, list[str]]:
+    """The knife-edge tiers of a plan (records of tiers.csv with thin true): a heading, '6 tiers
+    reached with a margin below 2% of the threshold (...)', and one item per tier with the
+    years it is thin and its least margin, 'deal_restored/general deal_plus 2028 (score 130
+    vs 130, +0.0%)'."""
+    groups: dict = {}
+    for x in rows:
+        groups.setdefault((x["scenario"], x["track"], x["tier"]), []).append(x)
+    n = len(groups)
+    head = (
+        f"{n} tier{'s' if n != 1 else ''} reached with a margin below {share_text(tolerance)} of the threshold "
+        f"(a small shortfall in delivery or credit loses {'them' if n != 1 else 'it'})"
+    )
+    items = []
+    for (s, r, k), xs in groups.items():
+        low = min(xs, key=lambda x: x["margin_rel"])
+        items.append(
+            f"{s}/{r} {k} {years_text(x['year'] for x in xs)} "
+            f"(score {low['score']:.6g} vs {low['threshold']:.6g}, {margin_pct(low['margin_rel'])})"
+        )
+    return head, items
+
+
+def thin_line(rows: list[dict], tolerance: float, show: int = 8) -> str:
+    """The knife-edge tiers in one line (the terminal): the heading, then up to `show` tiers."""
+    head, items = thin_parts(rows, tolerance)
+    more = f"; and {len(items) - show} more (tiers.csv, column thin)" if len(items) > show else ""
+    return f"{head}: " + "; ".join(items[:show]) + more
+
+
 def tier_path(year_tiers, arrow: str = " → ") -> str:
-    """'baseline → deal (2029) → deal_plus (2031)' from (year, tier) pairs in year order,
-    '' standing for the baseline: each tier once, with the year it is first reached."""
+    """'no_delivery → deal (2029) → deal_plus (2031)' from (year, tier) pairs in year order,
+    each tier once, with the year it is first reached. The baseline goes by the case's own
+    name for it ('' is written 'baseline', for runs that did not name it)."""
     steps, prev = [], None
     for year, tier in year_tiers:
         if tier != prev:
@@ -75,7 +127,7 @@ def tier_path(year_tiers, arrow: str = " → ") -> str:
 
 
 def tier_path_of(cells: dict, scenario: str, track: str) -> str:
-    """'baseline -> deal (2029) -> deal_plus (2031)' of one scenario and track, from
+    """'no_delivery -> deal (2029) -> deal_plus (2031)' of one scenario and track, from
     {(scenario, track, year): tier} (compare and report)."""
     return tier_path(
         ((y, tier) for (s, r, y), tier in sorted(cells.items()) if (s, r) == (scenario, track)), arrow=" -> "

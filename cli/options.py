@@ -79,6 +79,34 @@ def risk() -> Decorator:
     )
 
 
+class Share(click.ParamType):
+    """A share written as a percentage or a fraction: '5%' or '0.05' (0 <= share < 1), as
+    `alternatives --within` reads it."""
+
+    name = "PCT"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            return value
+        t = str(value).strip()
+        try:
+            v = float(t[:-1]) / 100.0 if t.endswith("%") else float(t)
+        except ValueError:
+            self.fail(f"{value!r}: write a share like 5% or 0.05", param, ctx)
+        if not 0.0 <= v < 1.0:
+            self.fail(f"{value!r}: must be at least 0% and below 100%", param, ctx)
+        return v
+
+
+warn_margin = click.option(
+    "--warn-margin",
+    type=Share(),
+    default="2%",
+    show_default=True,
+    help="Flag every tier reached with less than PCT of its threshold to spare (score - threshold below "
+    "PCT x threshold): a plan on a knife edge. Written as 5% or 0.05.",
+)
+
 # ---------------------------------------------------------------- the solver
 
 # The engine spends one time limit on both stages of a solve (relief, then spending).

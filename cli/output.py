@@ -18,6 +18,24 @@ from relief.model.core.io import (
 # What relief writes into a run folder; anything else found there (a planner's notes, a
 # report) is carried over when the folder is replaced.
 RUN_ENTRIES = ("summary.json", "roadmap.csv", "tiers.csv", "relief.csv", "spending.csv", "case")
+# The columns of tiers.csv, in order (model-spec section 4 first; the margin of the tier
+# reached, and whether it is thin, last), for the run folder and the run workbook alike.
+TIER_COLUMNS = (
+    "scenario",
+    "track",
+    "year",
+    "tier",
+    "score",
+    "threshold",
+    "rate_changes",
+    "relief",
+    "base_tier",
+    "next_tier",
+    "next_threshold",
+    "margin",
+    "margin_rel",
+    "thin",
+)
 
 
 def check_run_dir(out_dir: Path) -> None:
@@ -33,22 +51,7 @@ def write_run(out_dir: Path, result, summary: dict) -> None:
         ev = result.evaluation
         if ev is not None:
             atomic_write_csv(tmp / "roadmap.csv", ev.roadmap)
-            tiers = ev.tiers[
-                [
-                    "scenario",
-                    "track",
-                    "year",
-                    "tier",
-                    "score",
-                    "threshold",
-                    "rate_changes",
-                    "relief",
-                    "base_tier",
-                    "next_tier",
-                    "next_threshold",
-                ]
-            ]
-            atomic_write_csv(tmp / "tiers.csv", tiers)
+            atomic_write_csv(tmp / "tiers.csv", ev.tiers[list(TIER_COLUMNS)])
             atomic_write_csv(tmp / "relief.csv", ev.relief)
             atomic_write_csv(tmp / "spending.csv", ev.spending)
         write_case_folder(result.case, tmp / "case")

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from relief.cli.format import modules, tier_path, usd
+from relief.cli.format import margin_pct, modules, share_text, thin_line, tier_path, usd
 
 if TYPE_CHECKING:
     from relief.model.core.run import RunResult
@@ -170,20 +170,39 @@ def _render_relief(result: RunResult, con: Console) -> None:
 
 def _render_tiers(result: RunResult, con: Console) -> None:
     ev = result.evaluation
+    tol = result.margin_tolerance
     con.print(Text("Tiers reached: the tier on each track, from the year it is reached", style="bold"))
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     t.add_column("scenario", no_wrap=True)
     t.add_column("track", no_wrap=True)
     t.add_column("tier path")
+    t.add_column("least margin", justify="right", no_wrap=True)
     t.add_column("relief, USD bn", justify="right")
     last_s = None
     for (s, r), g in ev.tiers.groupby(["scenario", "track"], sort=False):
         g = g.sort_values("year")
-        path = tier_path(zip(g["year"], ["" if k == b else f"[cyan]{k}[/]" for k, b in zip(g["tier"], g["base_tier"])]))
+        # the case's own name for the baseline (no_delivery, no_quota, ...), plain; tiers above it in colour
+        path = tier_path(zip(g["year"], [k if k == b else f"[cyan]{k}[/]" for k, b in zip(g["tier"], g["base_tier"])]))
         rel = ev.relief[(ev.relief["scenario"] == s) & (ev.relief["track"] == r)]["discounted_relief"].sum()
-        t.add_row(s if s != last_s else "", r, path, usd(rel))
+        t.add_row(s if s != last_s else "", r, path, _least_margin(g), usd(rel))
         last_s = s
     con.print(t)
+    thin = ev.tiers[ev.tiers["thin"].astype(bool)] if len(ev.tiers) else ev.tiers
+    if len(thin):
+        con.print(Text(thin_line(thin.to_dict("records"), tol), style="yellow"))
+    else:
+        con.print(Text(f"Every tier reached has at least {share_text(tol)} of its threshold to spare.", style="dim"))
+
+
+def _least_margin(g) -> str:
+    """The smallest margin of a track's tiers reached above the baseline, as a share of the
+    threshold with its year: '+0.0% (2028)!' ('!' where thin); '' if none is reached."""
+    reached = g[g["tier"] != g["base_tier"]]
+    if not len(reached):
+        return ""
+    low = reached.loc[reached["margin_rel"].astype(float).idxmin()]
+    text = f"{margin_pct(low['margin_rel'])} ({int(low['year'])})"
+    return f"[bold yellow]{text}![/]" if bool(low["thin"]) else f"{text} "
 
 
 def _render_spending(result: RunResult, con: Console) -> None:

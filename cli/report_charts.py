@@ -25,6 +25,7 @@ from relief.cli.format import modules as format_modules  # noqa: E402
 
 WIDTH = 9.0  # inches: the report's text column is about 1,100 px wide
 OPERATING, BUILDING, COMMIT = "#1f4e79", "#9ecae1", "#d95f02"
+THIN = "#e08214"  # a tier held with less than the margin tolerance to spare
 PALETTE = ["#1f4e79", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
 
 plt.rcParams.update(
@@ -184,7 +185,8 @@ def tier_ladders(tiers, ladder, scenarios: list, tracks: list) -> str:
     """Small multiples, one per scenario (row) and track (column): the track's score year
     by year against the thresholds of its ladder; the panel's title says the tier reached.
 
-    `tiers` is a run's tiers.csv (scenario, track, year, tier, score, base_tier);
+    `tiers` is a run's tiers.csv (scenario, track, year, tier, score, base_tier; thin, if
+    given, marks in orange the years a tier is held with less than the margin tolerance);
     `ladder` the case's tiers table (scenario, track, tier, threshold)."""
     rows, cols = len(scenarios), len(tracks)
     fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, 1.75 * rows + 0.4), squeeze=False, sharex=True)
@@ -204,7 +206,7 @@ def tier_ladders(tiers, ladder, scenarios: list, tracks: list) -> str:
                 ax.text(
                     0.5,
                     0.5,
-                    f"only the baseline tier\n({reached or base}) in this stance",
+                    f"{reached or base}: the only tier\nof this track in this stance",
                     transform=ax.transAxes,
                     ha="center",
                     va="center",
@@ -230,6 +232,9 @@ def tier_ladders(tiers, ladder, scenarios: list, tracks: list) -> str:
                     )
             if len(g):
                 ax.plot(g["year"], g["score"], marker="o", markersize=3, color=OPERATING, linewidth=1.5)
+                if "thin" in g.columns and g["thin"].astype(bool).any():  # reached on a knife edge
+                    k = g[g["thin"].astype(bool)]
+                    ax.plot(k["year"], k["score"], linestyle="none", marker="o", markersize=5, color=THIN, zorder=3)
             ax.set_ylim(0, ymax)
             ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
             colour = "#1b7837" if reached != base else "#555555"

@@ -6,7 +6,16 @@ cells); nothing is solved here."""
 from __future__ import annotations
 
 from relief.cli.compare import levers_changed, portfolio_rows
-from relief.cli.format import REPORT_TOLERANCE, amount, modules, number, tier_path_of
+from relief.cli.format import (
+    REPORT_TOLERANCE,
+    amount,
+    margin_pct,
+    modules,
+    number,
+    share_text,
+    thin_parts,
+    tier_path_of,
+)
 from relief.model.analyses.compare import Run, compare, tier_cells, tier_map
 
 TOL = 1e-9
@@ -161,15 +170,65 @@ def run_sections(run: Run, case) -> dict:
         ["scenario", "probability", *tracks, "total"], rows, numeric=("probability", *tracks, "total")
     )
     if run.tiers is not None and case is not None and len(run.tiers):
-        scen = list(run.probability)
-        tr = list(dict.fromkeys(str(t) for t in run.tiers["track"]))
-        out["ladders_chart"] = ch.tier_ladders(run.tiers, case.table("tiers"), scen, tr)
-        cells = tier_map(run)
-        out["ladders"] = table(
-            ["scenario", "track", "tiers reached (first year)"],
-            [[s, t, tier_path_of(cells, s, t)] for s in scen for t in tr],
-        )
+        out.update(ladder_sections(run, case))
     return out
+
+
+def tier_margins(tiers, tolerance: float):
+    """A run's tiers with margin, margin_rel and thin: the margins as written, or, for a run
+    folder written before relief wrote them, computed from score and threshold; thin
+    re-marked against `tolerance`."""
+    from relief.model.core.evaluate import thin, tidy
+    from relief.model.core.evaluate import tier_margin as margin_of
+
+    t = tiers.copy()
+    if "margin_rel" not in t.columns:
+        above = [str(k) != str(b) for k, b in zip(t["tier"], t["base_tier"])]
+        pairs = [margin_of(tidy(s, thr), float(thr), a) for s, thr, a in zip(t["score"], t["threshold"], above)]
+        t["margin"] = [m for m, _ in pairs]
+        t["margin_rel"] = [r for _, r in pairs]
+    t["thin"] = [thin(m, tolerance) for m in t["margin_rel"]]
+    return t
+
+
+def ladder_sections(run: Run, case) -> dict:
+    """The tier ladders chart and the table of tiers reached, with the least margin of each
+    track and the tiers reached with less than the margin tolerance to spare."""
+    from relief.cli import report_charts as ch
+    from relief.model.core.evaluate import MARGIN_TOLERANCE
+
+    tol = float(run.summary.get("margin_tolerance", MARGIN_TOLERANCE))
+    tiers = tier_margins(run.tiers, tol)
+    scen = list(run.probability)
+    tr = list(dict.fromkeys(str(t) for t in tiers["track"]))
+    cells = tier_map(run)
+    rows = []
+    for s in scen:
+        for r in tr:
+            g = tiers[(tiers["scenario"] == s) & (tiers["track"] == r)].sort_values("year")
+            reached = g[g["tier"].astype(str) != g["base_tier"].astype(str)]
+            least = reached.loc[reached["margin_rel"].astype(float).idxmin()] if len(reached) else None
+            sel = reached[reached["thin"]]
+            thin_years = ", ".join(f"{k} {int(y)}" for k, y in zip(sel["tier"], sel["year"]))
+            rows.append(
+                [
+                    s,
+                    r,
+                    tier_path_of(cells, s, r),
+                    "" if least is None else f"{margin_pct(least['margin_rel'])} ({int(least['year'])})",
+                    thin_years,
+                ]
+            )
+    thin_rows = tiers[tiers["thin"]].to_dict("records")
+    return {
+        "ladders_chart": ch.tier_ladders(tiers, case.table("tiers"), scen, tr),
+        "ladders": table(
+            ["scenario", "track", "tiers reached (first year)", "least margin (year)", f"below {share_text(tol)} in"],
+            rows,
+        ),
+        "thin": thin_parts(thin_rows, tol) if thin_rows else None,
+        "margin_tolerance": share_text(tol),
+    }
 
 
 def assumptions(run: Run, case) -> dict:

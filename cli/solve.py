@@ -22,9 +22,12 @@ from relief.cli.inputs import load
 @o.out_run
 @o.as_json()
 @o.risk()
+@o.warn_margin
 @o.verbose
 @guarded
-def solve(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, out_dir, as_json, risk, verbose):
+def solve(
+    case, overrides, force, exclude, time_limit, mip_gap, threads, seed, out_dir, as_json, risk, warn_margin, verbose
+):
     """Solve a case: the roadmap that maximises expected tariff relief, then spends
     the least public money for that relief.
 
@@ -42,6 +45,7 @@ def solve(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, o
       relief solve --force korea_zinc_smelter --out runs/with-smelter
       relief solve --risk worst                  # the best relief if the worst stance comes true
       relief solve --risk cvar:0.8:0.5           # half expected relief, half the worst 20%'s mean
+      relief solve --warn-margin 5%              # flag tiers reached with less than 5% to spare
     """
     from relief.model.core.checks import with_checks
     from relief.model.core.options import SolveOptions
@@ -64,6 +68,7 @@ def solve(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, o
         result = run_case(work, options, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides))
     except ValueError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
+    result.warn_margin(warn_margin)
     summary = result.report()
     _write(result, summary, out_dir)
     _show(result, summary, as_json)

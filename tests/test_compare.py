@@ -165,9 +165,9 @@ def test_tiny_tiers_and_sectors(runs):
         (x["scenario"], x["track"], x["year"]): (x["reference_tier"], x["tier"]) for x in out["tiers"] if x["changed"]
     }
     assert changed == {
-        ("deal", "semis", 2027): ("s1", ""),
-        ("hard", "semis", 2027): ("s1", ""),
-        ("hard", "general", 2027): ("", "t1"),
+        ("deal", "semis", 2027): ("s1", "base"),  # the baseline by the case's own name
+        ("hard", "semis", 2027): ("s1", "base"),
+        ("hard", "general", 2027): ("base", "t1"),
     }
     sector = {(x["run"], x["sector"]): x for x in out["relief_by_sector"]}
     lab_a, lab_b = out["runs"][0]["run"], out["runs"][1]["run"]

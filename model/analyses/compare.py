@@ -129,13 +129,10 @@ def _cells(run: Run) -> dict[tuple[str, str], float]:
 
 
 def tier_map(run: Run) -> dict[tuple[str, str, int], str]:
-    """(scenario, track, year) -> the tier reached ('' for the baseline)."""
+    """(scenario, track, year) -> the tier reached, by the case's own name (the baseline's too)."""
     if run.tiers is None:
         return {}
-    return {
-        (str(r.scenario), str(r.track), int(r.year)): ("" if r.tier == r.base_tier else str(r.tier))
-        for r in run.tiers.itertuples()
-    }
+    return {(str(r.scenario), str(r.track), int(r.year)): str(r.tier) for r in run.tiers.itertuples()}
 
 
 # ---------------------------------------------------------------- the comparison

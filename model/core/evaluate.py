@@ -18,10 +18,38 @@ if TYPE_CHECKING:
     from relief.model.core.case import Case
 
 FEAS_TOL = 1e-6  # relative (and absolute below 1) tolerance on limits and thresholds
+NOISE = 1e-9  # a number written smaller than this in size is 0
+DIGITS = 12  # significant digits a written number keeps (no binary noise: 0.33, not 0.32999999999999996)
+MARGIN_TOLERANCE = 0.02  # a tier reached with less than this share of its threshold to spare is thin
 
 
 def _tol(limit: float) -> float:
     return FEAS_TOL * max(1.0, abs(limit))
+
+
+def tidy(v, *limits) -> float:
+    """A number as relief writes it: the limit it is compared with where it lies within the
+    feasibility tolerance of it (20.000000000000018 against a budget of 20 is 20; a score of
+    129.99999999999582 against a threshold of 130 is 130), 0 below 1e-9 in size, otherwise
+    rounded to 12 significant digits. Rounding keeps order, so a number at or under its
+    limit is still at or under it when written."""
+    if v is None:
+        return v
+    v = float(v)
+    if v != v:
+        return v
+    for limit in limits:
+        if limit is not None and limit == limit and abs(v - limit) <= _tol(limit):
+            return float(limit)
+    if abs(v) < NOISE:
+        return 0.0
+    return float(f"{v:.{DIGITS}g}")
+
+
+def thin(margin_rel, tolerance: float = MARGIN_TOLERANCE) -> bool:
+    """A tier above the baseline reached with less than `tolerance` of its threshold to spare
+    (margin_rel is None or NaN for the baseline: never thin)."""
+    return margin_rel is not None and margin_rel == margin_rel and margin_rel < tolerance
 
 
 @dataclass
@@ -37,6 +65,7 @@ class Evaluation:
     relief: pd.DataFrame
     spending: pd.DataFrame  # year, public_spend, budget
     violations: list = field(default_factory=list)
+    committed: dict = field(default_factory=dict)  # {(lever, year): modules}, as evaluated (not tidied)
 
     @property
     def feasible(self) -> bool:
@@ -44,8 +73,14 @@ class Evaluation:
 
     @property
     def plan(self) -> dict:
-        """{(lever, year): modules committed}, the years with a commitment only."""
-        return {(str(r.lever), int(r.year)): float(r.committed) for r in self.roadmap.itertuples() if r.committed}
+        """{(lever, year): modules committed}, the years with a commitment only, exactly as
+        evaluated (the roadmap table holds them tidied for writing)."""
+        return dict(self.committed)
+
+    def mark_thin(self, tolerance: float) -> None:
+        """Re-mark the tiers reached with a margin below `tolerance` (relief solve --warn-margin)."""
+        if len(self.tiers):
+            self.tiers["thin"] = [thin(m, tolerance) for m in self.tiers["margin_rel"]]
 
 
 def clean_plan(case: Case, plan: dict) -> dict:
@@ -81,18 +116,20 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
     roadmap = roadmap_rows(lv, x, case.years, spend)
     by_scenario, tier_rows, relief_rows = relief_by_scenario(case, roadmap)
     disc_public = sum(v * discount(meta, u) for (l, u), v in spend.public.items())
+    # every number below is written (terminal, --json, CSVs, report): tidied once, here
     return Evaluation(
-        expected_relief=expected_relief(case, by_scenario),
-        by_scenario=by_scenario,
-        public_spend=public_total,
-        total_spend=sum(spend.capex.values()),
-        discounted_public_spend=disc_public,
-        portfolio=portfolio,
-        roadmap=pd.DataFrame(roadmap),
+        expected_relief=tidy(expected_relief(case, by_scenario)),
+        by_scenario={s: tidy(v) for s, v in by_scenario.items()},
+        public_spend=tidy(public_total, meta.get("total_public_budget")),
+        total_spend=tidy(sum(spend.capex.values())),
+        discounted_public_spend=tidy(disc_public),
+        portfolio={l: tidy(v, round(v), lv[l]["min_modules"], lv[l]["max_modules"]) for l, v in portfolio.items()},
+        roadmap=pd.DataFrame(tidy_roadmap(roadmap, lv)),
         tiers=pd.DataFrame(tier_rows),
         relief=pd.DataFrame(relief_rows),
         spending=pd.DataFrame(spend_rows),
         violations=violations,
+        committed={k: v for k, v in x.items() if v},
     )
 
 
@@ -244,8 +281,8 @@ def check_year_budgets(case: Case, spend: Spending) -> tuple[list[dict], list[st
         rows.append(
             {
                 "year": t,
-                "public_spend": spent,
-                "capex_spend": sum(v for (l, u), v in spend.capex.items() if u == t),
+                "public_spend": tidy(spent, b),
+                "capex_spend": tidy(sum(v for (l, u), v in spend.capex.items() if u == t)),
                 "budget": b,
             }
         )
@@ -259,6 +296,20 @@ def check_total_budget(meta: dict, public_total: float) -> list[str]:
     if cap is not None and public_total > cap + _tol(cap):
         return [f"public spending of {public_total:.6g} in all exceeds total_public_budget {cap:.6g}"]
     return []
+
+
+def tidy_roadmap(rows: list[dict], lv: dict) -> list[dict]:
+    """The roadmap as written: modules within the tolerance of a whole number (or of the
+    lever's max_modules_per_year for a year's commitment, its min_modules or max_modules
+    for the cumulative and operating totals) are that number; spending without noise."""
+    out = []
+    for r in rows:
+        lever = lv[r["lever"]]
+        totals = (lever["min_modules"], lever["max_modules"])
+        m = {k: tidy(r[k], round(r[k]), *totals) for k in ("cumulative", "operating")}
+        m["committed"] = tidy(r["committed"], round(r["committed"]), lever["max_modules_per_year"])
+        out.append({**r, **m, "capex_spend": tidy(r["capex_spend"]), "public_spend": tidy(r["public_spend"])})
+    return out
 
 
 def roadmap_rows(lv: dict, x: dict, years, spend: Spending) -> list[dict]:
@@ -407,11 +458,21 @@ def relief_by_scenario(case: Case, roadmap: list[dict]) -> tuple[dict, list[dict
     return by_scenario, tier_rows, relief_rows
 
 
+def tier_margin(score: float, threshold: float, above_baseline: bool) -> tuple:
+    """(margin, margin_rel) of a tier reached: score - threshold, and that as a share of the
+    threshold; (None, None) for the baseline (nothing reached, nothing to lose)."""
+    if not above_baseline or not threshold:
+        return None, None
+    return tidy(score - threshold), tidy((score - threshold) / threshold)
+
+
 def _track_year(L: Ladders, case: Case, track: Track, t: int, pillar: dict, tier_rows: list, relief_rows: list):
     """The tier of a track in year t, its row and its sectors' relief rows; its relief."""
     s, r, base, track_sectors = track.scenario, track.track, track.base, track.sectors
     score = sum(w * pillar.get((p, t), 0.0) for p, w in L.weights.get((s, r), ()))
     best, best_thr, best_val = best_tier(L, track, t, score, pillar)
+    score = tidy(score, best_thr)  # reached within the tolerance: written as the threshold
+    margin, margin_rel = tier_margin(score, best_thr, best != base)
     nxt = next(((name, thr) for name, thr in track.ladder if thr > best_thr), (None, None))
     rate = L.rate
     changes = "; ".join(
@@ -429,9 +490,12 @@ def _track_year(L: Ladders, case: Case, track: Track, t: int, pillar: dict, tier
             "threshold": best_thr,
             "base_tier": base,
             "rate_changes": changes,
-            "relief": best_val,
+            "relief": tidy(best_val),
             "next_tier": nxt[0],
             "next_threshold": nxt[1],
+            "margin": margin,
+            "margin_rel": margin_rel,
+            "thin": thin(margin_rel),
         }
     )
     for j in track_sectors:
@@ -446,8 +510,8 @@ def _track_year(L: Ladders, case: Case, track: Track, t: int, pillar: dict, tier
                 "track": r,
                 "sector": j["sector"],
                 "year": t,
-                "relief": rel,
-                "discounted_relief": discount(case.meta, t) * rel,
+                "relief": tidy(rel),
+                "discounted_relief": tidy(discount(case.meta, t) * rel),
                 "base_rate": rate[(s, r, base, j["sector"])],
                 "rate": rate[(s, r, best, j["sector"])],
             }

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from relief.model.core.evaluate import Evaluation, clean_plan, evaluate_plan
+from relief.model.core.evaluate import MARGIN_TOLERANCE, Evaluation, clean_plan, evaluate_plan
 from relief.model.core.options import SolveOptions, SolveOutcome, _gap, solver_info
 
 if TYPE_CHECKING:
@@ -41,6 +41,26 @@ class RunResult:
     overrides: tuple = ()
     diagnosis: object = None  # diagnose.Diagnosis: which limits conflict, if infeasible
     integers: np.ndarray | None = None  # the plan's whole-module decisions (x, y, z), rounded (marginal values)
+    margin_tolerance: float = MARGIN_TOLERANCE  # a tier reached with less to spare is flagged thin
+
+    def warn_margin(self, tolerance: float) -> None:
+        """Flag tiers reached with a margin below `tolerance` (a share of the threshold)."""
+        self.margin_tolerance = float(tolerance)
+        if self.evaluation is not None:
+            self.evaluation.mark_thin(self.margin_tolerance)
+
+    def tier_margins(self) -> list[dict]:
+        """Every tier reached above the baseline, with its margin: score - threshold, and that as
+        a share of the threshold; `thin` where the share is below the margin tolerance."""
+        ev = self.evaluation
+        if ev is None or not len(ev.tiers):
+            return []
+        keys = ("scenario", "track", "year", "tier", "score", "threshold", "margin", "margin_rel", "thin")
+        reached = ev.tiers[ev.tiers["tier"] != ev.tiers["base_tier"]]
+        return [
+            {k: (int(r[k]) if k == "year" else bool(r[k]) if k == "thin" else r[k]) for k in keys}
+            for r in reached.to_dict("records")
+        ]
 
     @property
     def conflicts(self) -> list[str]:
@@ -80,7 +100,11 @@ class RunResult:
                 "seed": self.options.seed,
             },
             "warnings": [str(w) for w in self.case.warnings],
+            "margin_tolerance": self.margin_tolerance,
         }
+        margins = self.tier_margins()
+        out["tier_margins"] = margins
+        out["thin_tiers"] = sum(m["thin"] for m in margins)
         from relief.model.core.risk import Risk, distribution, measure_value
 
         risk = Risk.of_case(self.case.meta)

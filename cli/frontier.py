@@ -46,6 +46,7 @@ def frontier(
     resume,
     as_json,
     no_reuse,
+    yes,
 ):
     """Expected relief against the total public budget (or another --param): the knees
     and the marginal relief per extra unit (USD bn for budgets) between points. A preset
@@ -72,7 +73,7 @@ def frontier(
         options = solver_options(base, time_limit, mip_gap)
         out = out_dir or default_out(base, defn, "frontier")
         summary, points, store = execute(
-            base, defn, options, out, workers, scheduler, resume, quiet=as_json, reuse=not no_reuse
+            base, defn, options, out, workers, scheduler, resume, quiet=as_json, reuse=not no_reuse, yes=yes
         )
     except SweepError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None

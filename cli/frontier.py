@@ -27,7 +27,8 @@ from relief.cli.sweep import default_out, execute, fail_on_check, solver_options
     "range_",
     metavar="START:STOP:STEPS",
     help="Values of the parameter (default, 21 steps from 0: for the total public budget up to 1.5x what the "
-    "unconstrained optimum spends; for a factor up to 2; otherwise up to twice the case's value).",
+    "optimum spends without that cap (yearly budgets still apply), to 2 significant digits; for a factor up to 2; "
+    "otherwise up to twice the case's value).",
 )
 @o.sweep_options
 @guarded
@@ -54,7 +55,7 @@ def frontier(
 
     \b
     Examples:
-      relief frontier                                       # total public budget, 21 points
+      relief frontier                                       # total public budget, 21 points from 0
       relief frontier --range 0:300:61 --workers 2
       relief frontier --param 'budget.*.public_budget_usd_bn*' --range 0.25:2:15
       relief frontier --param budget.2027.public_budget_usd_bn --range 0:40:21

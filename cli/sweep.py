@@ -356,6 +356,14 @@ def _render_indices(console, ind: dict) -> None:
     console.print(t)
     if ind.get("note"):
         console.print(f"[dim]{ind['note']}[/]")
+    for line in ind.get("warnings", []):
+        console.print(f"[yellow]warning: {line}[/]", highlight=False)
+
+
+def warn_noise(summary: dict) -> None:
+    """With --json, the indices' noise warnings also go to stderr (stdout holds only the JSON)."""
+    for line in (summary.get("indices") or {}).get("warnings", []):
+        click.echo(f"relief: warning: {line}", err=True)
 
 
 def default_out(case, defn, kind: str) -> Path:
@@ -454,4 +462,6 @@ def sweep(
     except SweepError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
     emit(summary, as_json=as_json, render=lambda: _render_summary(summary, out))
+    if as_json:
+        warn_noise(summary)
     fail_on_check(summary, out)

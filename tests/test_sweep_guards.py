@@ -110,3 +110,15 @@ def test_unreachable_scheduler_exits_2_and_leaves_nothing(work):
     assert "relief: cannot reach the Dask scheduler at tcp://127.0.0.1:9" in r.stderr
     assert "unexpected" not in r.stderr and "Traceback" not in r.stderr
     assert not (work / "d").exists()  # so nothing blocks the same sweep run again
+
+
+def test_frontier_default_range_is_what_the_docs_say():
+    from relief.model.core.case import load_case
+    from relief.model.sweeps.frontier import default_high, frontier_definition
+
+    case = load_case(ROOT / "inputs" / "korea-2026")
+    assert default_high(case, "case.total_public_budget") == 110  # 1.5 x 73.5, to 2 digits
+    defn, p = frontier_definition(case, "levers.us_fab_module.capex_per_module*", None)
+    assert (p.values[0], p.values[-1], len(p.values)) == (0, 2, 21)
+    docs = (ROOT / "docs" / "sweeps.md").read_text()
+    assert "spans 0 to 110" in docs and "twice the case's\n" not in docs

@@ -73,7 +73,10 @@ class RunawayGuard:
     """Times the first points of a sweep and, if the rest would take longer than
     `threshold` seconds, says so plainly and asks (on a terminal) or refuses (off one,
     unless --yes). The pace is measured from the first finished point (which also paid for
-    building the model) to the next `workers` ones, so model building does not count."""
+    building the model) to the next `workers` ones and later, so model building does not
+    count; the estimate is renewed at each point during the first minute."""
+
+    WATCH_SECONDS = 60.0
 
     def __init__(self, workers: int, threshold: float, yes: bool, pause):
         self.workers, self.threshold, self.yes, self.pause = max(1, workers), threshold, yes, pause
@@ -90,11 +93,13 @@ class RunawayGuard:
         t1, d1 = self.first
         if done - d1 < self.workers and done < total:
             return
-        self.decided = True
         per_point = (now - t1) / (done - d1)  # wall seconds per point at this many workers
         left = (total - done) * per_point
         if left <= self.threshold:
+            # re-estimated at every point for a minute: a pace set by reused plans can slow down
+            self.decided = now - t1 > self.WATCH_SECONDS
             return
+        self.decided = True
         says = (
             f"relief: this sweep has {total} points and would take about {duration(left + now - t1)} "
             f"on {self.workers} worker{'s' if self.workers > 1 else ''} "

@@ -122,3 +122,41 @@ def test_frontier_default_range_is_what_the_docs_say():
     assert (p.values[0], p.values[-1], len(p.values)) == (0, 2, 21)
     docs = (ROOT / "docs" / "sweeps.md").read_text()
     assert "spans 0 to 110" in docs and "twice the case's\n" not in docs
+
+
+def _on_a_terminal(args, cwd: Path, answer: str) -> tuple[int, str]:
+    """Run relief with a pseudo-terminal as stdin/stdout/stderr, answering the question."""
+    import os
+    import pty
+    import time
+
+    master, slave = pty.openpty()
+    p = subprocess.Popen([relief_exe(), *args], stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=LOW)
+    os.close(slave)
+    seen, answered, t0 = b"", False, time.time()
+    while time.time() - t0 < 120:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the process ended
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if not answered and b"Go on?" in seen:
+            os.write(master, answer.encode() + b"\n")
+            answered = True
+    rc = p.wait(timeout=60)
+    os.close(master)
+    return rc, seen.decode(errors="replace")
+
+
+@pytest.mark.parametrize("answer", ["n", "y"])
+def test_on_a_terminal_the_planner_is_asked(work, answer):
+    rc, seen = _on_a_terminal(["sweep", "tiny", *GRID, "--out", "s"], work, answer)
+    assert "this sweep has 12 points and would take about" in seen and "Go on? [y/N]" in seen
+    if answer == "n":
+        assert rc == 2 and "stopped at your answer" in seen
+        assert not (work / "s").exists()
+    else:
+        assert rc == 0, seen[-2000:]
+        assert (work / "s" / "summary.json").exists()

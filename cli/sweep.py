@@ -78,8 +78,9 @@ class RunawayGuard:
 
     WATCH_SECONDS = 60.0
 
-    def __init__(self, workers: int, threshold: float, yes: bool, pause):
+    def __init__(self, workers: int, threshold: float, yes: bool, pause, where: str | None = None):
         self.workers, self.threshold, self.yes, self.pause = max(1, workers), threshold, yes, pause
+        self.where = where or f"on {self.workers} worker{'s' if self.workers > 1 else ''}"
         self.first: tuple[float, int] | None = None  # (time, points done) at the first finished point
         self.decided = yes
 
@@ -102,8 +103,7 @@ class RunawayGuard:
         self.decided = True
         says = (
             f"relief: this sweep has {total} points and would take about {duration(left + now - t1)} "
-            f"on {self.workers} worker{'s' if self.workers > 1 else ''} "
-            f"({done} done, {per_point:.2f} s a point so far)"
+            f"{self.where} ({done} done, {per_point:.2f} s a point so far)"
         )
         import sys
 
@@ -167,7 +167,13 @@ def execute(
         finally:
             progress.start()
 
-    guard = RunawayGuard(workers if not scheduler else 1, confirm_seconds(), yes, paused)
+    guard = RunawayGuard(
+        workers if not scheduler else 1,
+        confirm_seconds(),
+        yes,
+        paused,
+        where=f"on the Dask cluster at {scheduler}" if scheduler else None,
+    )
 
     def on_progress(done, total, row):
         nonlocal task

@@ -55,7 +55,7 @@ def frontier(
 
     \b
     Examples:
-      relief frontier                                       # total public budget, 21 points from 0
+      relief frontier                                       # total budget, 21 points, 0 to 1.5x the optimum spend
       relief frontier --range 0:300:61 --workers 2
       relief frontier --param 'budget.*.public_budget_usd_bn*' --range 0.25:2:15
       relief frontier --param budget.2027.public_budget_usd_bn --range 0:40:21

@@ -7,6 +7,7 @@ comparison itself is model/analyses/compare.py; here it is parsed, shown and wri
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 import click
@@ -14,7 +15,7 @@ import click
 from relief.cli import options as o
 from relief.cli.emit import emit
 from relief.cli.errors import guarded
-from relief.cli.format import number, signed, tier_path_of
+from relief.cli.format import MISSING, modules, number, signed, tier_path_of
 from relief.cli.runs import load_runs
 
 if TYPE_CHECKING:
@@ -67,6 +68,9 @@ def compare_cmd(runs, case, variants, time_limit, mip_gap, top, out_dir, as_json
     from relief.model.analyses.compare import compare
 
     report = compare(load_runs(runs, case, variants, time_limit, mip_gap))
+    if as_json or not sys.stdout.isatty():  # on a terminal the view itself opens with them
+        for w in report["warnings"]:
+            click.echo(f"relief: warning: {w}", err=True)
     emit(
         report,
         as_json=as_json,
@@ -77,9 +81,10 @@ def compare_cmd(runs, case, variants, time_limit, mip_gap, top, out_dir, as_json
     )
 
 
-def portfolio_rows(report: dict, modules=lambda v: f"{v:g}") -> list[list[str]]:
+def portfolio_rows(report: dict, modules=modules) -> list[list[str]]:
     """[lever, 'modules (first commit/first operating)' per run, changes] for every lever
-    used by some run or changed; `modules` formats a number of modules."""
+    used by some run or changed; `modules` formats a number of modules (as `relief solve`
+    does: whole numbers as they are, others to 2 decimals)."""
     labels = [r["run"] for r in report["runs"]]
     by = {(p["run"], p["lever"]): p for p in report["portfolio"]}
     rows = []
@@ -88,7 +93,7 @@ def portfolio_rows(report: dict, modules=lambda v: f"{v:g}") -> list[list[str]]:
         for lab in labels:
             p = by[(lab, l)]
             cells.append(
-                "-"
+                MISSING
                 if p["modules"] <= TOL
                 else f"{modules(p['modules'])} ({p['first_commit']}/{p['first_operating'] or '-'})"
             )
@@ -97,7 +102,7 @@ def portfolio_rows(report: dict, modules=lambda v: f"{v:g}") -> list[list[str]]:
             for lab in labels[1:]
             if l in report["changes"].get(lab, {})
         )
-        if any(c != "-" for c in cells) or change:
+        if any(c != MISSING for c in cells) or change:
             rows.append([l, *cells, change])
     return rows
 
@@ -127,6 +132,8 @@ def render(report: dict, top: int = 10) -> None:
     from relief.cli.render import console
 
     con = console()
+    for w in report.get("warnings", []):
+        con.print(f"[yellow]warning: {w}[/]", highlight=False)
     for part in (_render_runs, _render_portfolio, _render_spending, _render_scenarios, _render_tracks_and_sectors):
         part(con, report)
     _render_tiers(con, report, top)
@@ -177,7 +184,11 @@ def _render_spending(con: Console, report: dict) -> None:
 def _render_scenarios(con: Console, report: dict) -> None:
     labels = [r["run"] for r in report["runs"]]
     ref = report["reference"]
-    _heading(con, "Relief by scenario (discounted, if that scenario comes true; its probability p in brackets)")
+    _heading(
+        con,
+        "Relief by scenario if that stance comes true (discounted, not weighted; its probability p in brackets; "
+        "the change from the reference if that stance comes true)",
+    )
     scen = list(dict.fromkeys(x["scenario"] for x in report["relief_by_scenario"]))
     rs = {(x["run"], x["scenario"]): x for x in report["relief_by_scenario"]}
     t = _table("scenario", *labels)
@@ -186,10 +197,10 @@ def _render_scenarios(con: Console, report: dict) -> None:
         for lab in labels:
             x = rs.get((lab, s))
             row.append(
-                "-"
+                MISSING
                 if x is None
                 else f"{x['relief']:.3f} (p {x['probability']:.2f})"
-                + ("" if lab == ref or x["relief_change"] is None else f" {x['relief_change']:+.3f}")
+                + ("" if lab == ref else f" {signed(x['relief_change'])}")
             )
         t.add_row(s, *row)
     t.add_row("expected", *[number(r["expected_relief"], "{:.3f}") for r in report["runs"]])
@@ -246,18 +257,22 @@ def _render_why(con: Console, report: dict, top: int) -> None:
     ref = report["reference"]
     for lab in labels[1:]:
         diff = next(r["difference"] for r in report["runs"] if r["run"] == lab)
-        _heading(con, f"Why {lab} differs from {ref}: {diff:+.3f} expected relief")
+        _heading(
+            con,
+            f"Why {lab} differs from {ref}: {diff:+.3f} expected relief (each cell probability-weighted: "
+            "its contribution to that difference)",
+        )
         rows = [x for x in report["attribution"] if x["run"] == lab and abs(x["difference"]) > 1e-9]
-        t = _table("#", "scenario", "track", "p", "difference", "share", "levers")
+        t = _table("#", "scenario", "track", "p (run)", "weighted difference", "share", "levers")
         for x in rows[:top]:
             t.add_row(
                 str(x["rank"]),
                 x["scenario"],
                 x["track"],
-                f"{x['probability']:.2f}",
+                number(x["probability"]),
                 signed(x["difference"]),
                 "-" if x["share"] is None else f"{x['share']:.0%}",
-                levers_changed(x["levers"], report["changes"][lab]),
+                levers_changed(x["levers"], report["changes"].get(lab, {})),
             )
         if len(rows) > top:
             rest = sum(x["difference"] for x in rows[top:])
@@ -268,4 +283,8 @@ def _render_why(con: Console, report: dict, top: int) -> None:
             con.print(t)
         srows = [x for x in report["attribution_by_scenario"] if x["run"] == lab and abs(x["difference"]) > 1e-9]
         if srows:
-            con.print("  by scenario: " + "; ".join(f"{x['scenario']} {x['difference']:+.3f}" for x in srows))
+            con.print(
+                "  by scenario, probability-weighted (contribution to the expected difference): "
+                + "; ".join(f"{x['scenario']} {x['difference']:+.3f}" for x in srows),
+                highlight=False,
+            )

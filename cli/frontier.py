@@ -27,7 +27,8 @@ from relief.cli.sweep import default_out, execute, fail_on_check, solver_options
     "range_",
     metavar="START:STOP:STEPS",
     help="Values of the parameter (default, 21 steps from 0: for the total public budget up to 1.5x what the "
-    "unconstrained optimum spends; for a factor up to 2; otherwise up to twice the case's value).",
+    "optimum spends without that cap (yearly budgets still apply), to 2 significant digits; for a factor up to 2; "
+    "otherwise up to twice the case's value).",
 )
 @o.sweep_options
 @guarded
@@ -46,6 +47,7 @@ def frontier(
     resume,
     as_json,
     no_reuse,
+    yes,
 ):
     """Expected relief against the total public budget (or another --param): the knees
     and the marginal relief per extra unit (USD bn for budgets) between points. A preset
@@ -53,7 +55,7 @@ def frontier(
 
     \b
     Examples:
-      relief frontier                                       # total public budget, 21 points
+      relief frontier                                       # total budget, 21 points, 0 to 1.5x the optimum spend
       relief frontier --range 0:300:61 --workers 2
       relief frontier --param 'budget.*.public_budget_usd_bn*' --range 0.25:2:15
       relief frontier --param budget.2027.public_budget_usd_bn --range 0:40:21
@@ -72,7 +74,7 @@ def frontier(
         options = solver_options(base, time_limit, mip_gap)
         out = out_dir or default_out(base, defn, "frontier")
         summary, points, store = execute(
-            base, defn, options, out, workers, scheduler, resume, quiet=as_json, reuse=not no_reuse
+            base, defn, options, out, workers, scheduler, resume, quiet=as_json, reuse=not no_reuse, yes=yes
         )
     except SweepError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None

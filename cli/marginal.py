@@ -4,6 +4,7 @@ same relief by LP dual (integer decisions fixed). docs/analyses.md explains whic
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 import click
@@ -16,6 +17,33 @@ from relief.cli.inputs import asked, check_levers, load
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+
+@contextlib.contextmanager
+def progress_bar(quiet: bool):
+    """A progress bar on stderr while the limits are moved and re-solved (as sweeps have):
+    yields the `on_progress(done, total, name)` callback of `marginal_values`. Rich shows
+    it only on a terminal; with --json (quiet) there is none, so stdout stays pure JSON."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn("[bold]marginal[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        disable=quiet,
+        transient=True,
+    )
+    task = progress.add_task("marginal", total=None, last="solving the case, then the duals")
+
+    def on_progress(done: int, total: int, name: str | None) -> None:
+        progress.update(task, total=total, completed=done, last=name or "moving each limit")
+
+    with progress:
+        yield on_progress
 
 
 def _f(v, fmt="{:+.3f}") -> str:
@@ -318,18 +346,20 @@ def marginal_cmd(
         )
     options = SolveOptions.resolve(work.meta, time_limit=time_limit, mip_gap=mip_gap)
     try:
-        m = marginal_values(
-            work,
-            options,
-            tuple(force),
-            tuple(exclude),
-            chosen,
-            step,
-            module_step,
-            divisible_step,
-            all_levers,
-            milp_check=milp_check,
-        )
+        with progress_bar(quiet=as_json) as on_progress:
+            m = marginal_values(
+                work,
+                options,
+                tuple(force),
+                tuple(exclude),
+                chosen,
+                step,
+                module_step,
+                divisible_step,
+                all_levers,
+                milp_check=milp_check,
+                on_progress=on_progress,
+            )
     except MarginalError as e:
         raise Failure(
             EXIT_INFEASIBLE if e.status == "infeasible" else EXIT_FAILED, f"relief: marginal values: {e}"

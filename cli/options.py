@@ -200,6 +200,12 @@ no_reuse = click.option(
     is_flag=True,
     help="Solve every point afresh, even where a looser point's plan is provably still optimal.",
 )
+yes = click.option(
+    "--yes",
+    is_flag=True,
+    help="Run a long sweep without asking (needed off a terminal when the first points say it would take over "
+    "10 minutes).",
+)
 design_seed = click.option("--seed", type=int, help="Seed of the sampling design.")
 
 # ---------------------------------------------------------------- runs to compare or report
@@ -247,6 +253,7 @@ sweep_options = stack(
     resume,
     as_json(SWEEP),
     no_reuse,
+    yes,
 )
 """The options of `relief sweep` and of its presets `frontier` and `risk`."""
 

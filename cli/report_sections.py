@@ -319,6 +319,7 @@ def comparison_sections(runs: list[Run]) -> dict:
     whys = [_why(rep, lab) for lab in labels[1:]]
     return {
         "reference": ref,
+        "warnings": rep["warnings"],
         "overview": overview,
         "portfolio": portfolio,
         "relief_chart": relief_chart,
@@ -343,7 +344,7 @@ def _why(rep: dict, lab: str) -> dict:
         "difference": diff,
         "chart": ch.attribution_bars(rows),
         "table": table(
-            ["#", "scenario", "track", "probability", "difference", "share", "levers changed there"],
+            ["#", "scenario", "track", "probability (run)", "weighted difference", "share", "levers changed there"],
             [
                 [
                     str(x["rank"]),
@@ -352,11 +353,11 @@ def _why(rep: dict, lab: str) -> dict:
                     x["probability"],
                     f"{x['difference']:+.3f}",
                     "-" if x["share"] is None else f"{x['share']:.0%}",
-                    levers_changed(x["levers"], rep["changes"][lab], show=3, more="and {} more"),
+                    levers_changed(x["levers"], rep["changes"].get(lab, {}), show=3, more="and {} more"),
                 ]
                 for x in rows[:10]
             ],
-            numeric=("probability", "difference", "share"),
+            numeric=("probability (run)", "weighted difference", "share"),
         ),
         "more": len(rows) - 10 if len(rows) > 10 else 0,
         "by_scenario": "; ".join(f"{x['scenario']} {x['difference']:+.2f}" for x in srows),

@@ -39,6 +39,7 @@ def risk_cmd(
     resume,
     as_json,
     no_reuse,
+    yes,
 ):
     """Expected relief against CVaR (the mean relief of the worst 1-ALPHA of probability)
     as the weight on CVaR moves from 0 (expected relief only) to 1 (CVaR only): what
@@ -64,7 +65,7 @@ def risk_cmd(
         options = solver_options(base, time_limit, mip_gap)
         out = out_dir or default_out(base, defn, f"risk{alpha:g}")
         summary, points, store = execute(
-            base, defn, options, out, workers, scheduler, resume, quiet=as_json, reuse=not no_reuse
+            base, defn, options, out, workers, scheduler, resume, quiet=as_json, reuse=not no_reuse, yes=yes
         )
     except SweepError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None

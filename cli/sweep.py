@@ -3,6 +3,7 @@ presets `relief frontier` (cli/frontier.py) and `relief risk` (cli/risk.py) shar
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -36,8 +37,98 @@ def _definition(spec, vary, method, samples, seed, overrides, force, exclude):
     return defn
 
 
-def execute(case, defn, options, out_dir: Path, workers: int, scheduler, resume: bool, quiet: bool, reuse: bool = True):
-    """Run a sweep into out_dir with a progress bar; write summary.json and the charts."""
+CONFIRM_ENV = "RELIEF_SWEEP_CONFIRM_SECONDS"
+CONFIRM_SECONDS = 600.0  # a sweep estimated longer than this asks first (--yes skips the question)
+
+
+def confirm_seconds() -> float:
+    """The estimated duration above which a sweep asks before going on: 10 minutes, or the
+    environment variable RELIEF_SWEEP_CONFIRM_SECONDS (tests set it low)."""
+    import os
+
+    try:
+        return float(os.environ.get(CONFIRM_ENV, CONFIRM_SECONDS))
+    except ValueError:
+        return CONFIRM_SECONDS
+
+
+def duration(seconds: float) -> str:
+    """'2 h 20 min', '12 min', '40 s'."""
+    seconds = max(0.0, float(seconds))
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+
+
+class Declined(Exception):
+    """A long sweep that the planner did not confirm (or could not, off a terminal, without --yes)."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__(lines[0])
+        self.lines = lines
+
+
+class RunawayGuard:
+    """Times the first points of a sweep and, if the rest would take longer than
+    `threshold` seconds, says so plainly and asks (on a terminal) or refuses (off one,
+    unless --yes). The pace is measured from the first finished point (which also paid for
+    building the model) to the next `workers` ones and later, so model building does not
+    count; the estimate is renewed at each point during the first minute."""
+
+    WATCH_SECONDS = 60.0
+
+    def __init__(self, workers: int, threshold: float, yes: bool, pause, where: str | None = None):
+        self.workers, self.threshold, self.yes, self.pause = max(1, workers), threshold, yes, pause
+        self.where = where or f"on {self.workers} worker{'s' if self.workers > 1 else ''}"
+        self.first: tuple[float, int] | None = None  # (time, points done) at the first finished point
+        self.decided = yes
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.decided:
+            return
+        now = time.perf_counter()
+        if self.first is None:
+            self.first = (now, done)
+            return
+        t1, d1 = self.first
+        if done - d1 < self.workers and done < total:
+            return
+        per_point = (now - t1) / (done - d1)  # wall seconds per point at this many workers
+        left = (total - done) * per_point
+        if left <= self.threshold:
+            # re-estimated at every point for a minute: a pace set by reused plans can slow down
+            self.decided = now - t1 > self.WATCH_SECONDS
+            return
+        self.decided = True
+        says = (
+            f"relief: this sweep has {total} points and would take about {duration(left + now - t1)} "
+            f"{self.where} ({done} done, {per_point:.2f} s a point so far)"
+        )
+        import sys
+
+        if not sys.stdin.isatty():
+            raise Declined([says, "  add --yes to run it anyway, or use fewer points or more --workers"])
+        with self.pause():
+            if not click.confirm(says.removeprefix("relief: ") + ". Go on?", default=False, err=True):
+                raise Declined([says, "  stopped at your answer"])
+
+
+def execute(
+    case,
+    defn,
+    options,
+    out_dir: Path,
+    workers: int,
+    scheduler,
+    resume: bool,
+    quiet: bool,
+    reuse: bool = True,
+    yes: bool = False,
+):
+    """Run a sweep into out_dir with a progress bar; write summary.json and the charts.
+    A Dask scheduler is reached before anything is written; a sweep that the first points
+    show to be long asks first (RunawayGuard)."""
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -68,17 +159,39 @@ def execute(case, defn, options, out_dir: Path, workers: int, scheduler, resume:
     task = None
     counts: dict[str, int] = {}
 
+    @contextlib.contextmanager
+    def paused():
+        progress.stop()
+        try:
+            yield
+        finally:
+            progress.start()
+
+    guard = RunawayGuard(
+        workers if not scheduler else 1,
+        confirm_seconds(),
+        yes,
+        paused,
+        where=f"on the Dask cluster at {scheduler}" if scheduler else None,
+    )
+
     def on_progress(done, total, row):
         nonlocal task
         if task is None:
             task = progress.add_task("sweep", total=total, completed=done, last="")
         if row is not None:
+            guard(done, total)
             counts[row["status"]] = counts.get(row["status"], 0) + 1
             last = f"{row['status']}" + (
                 f" {row['expected_relief']:.2f}" if isinstance(row.get("expected_relief"), float) else ""
             )
             progress.update(task, completed=done, last=last)
 
+    if scheduler:
+        from relief.model.sweeps.runner import check_scheduler
+
+        check_scheduler(scheduler)  # before the folder exists: a wrong address leaves nothing behind
+    fresh = not out_dir.exists()
     try:
         with progress:
             store, points, matrix = run_sweep(
@@ -92,6 +205,9 @@ def execute(case, defn, options, out_dir: Path, workers: int, scheduler, resume:
                 on_progress=on_progress,
                 reuse=reuse,
             )
+    except Declined as e:
+        kept = _forget(out_dir, fresh)
+        raise Failure(EXIT_INPUT, [*e.lines, kept]) from None
     except KeyboardInterrupt as e:
         code = interrupted_code(e)
         raise Failure(
@@ -106,6 +222,17 @@ def execute(case, defn, options, out_dir: Path, workers: int, scheduler, resume:
     summary["charts"] = _charts(out_dir, defn, summary, points, store.done)
     store.finalize(summary)
     return summary, points, store
+
+
+def _forget(out_dir: Path, fresh: bool) -> str:
+    """After a declined sweep: remove the folder this run created (nothing is left that
+    would block a rerun); a resumed sweep's folder stays as it was, resumable."""
+    import shutil
+
+    if fresh:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return "  nothing was kept"
+    return f"  the finished points stay in {out_dir / 'points.csv'}; continue with the same command, --resume and --yes"
 
 
 def fail_on_check(summary: dict, out_dir: Path) -> None:
@@ -240,6 +367,14 @@ def _render_indices(console, ind: dict) -> None:
     console.print(t)
     if ind.get("note"):
         console.print(f"[dim]{ind['note']}[/]")
+    for line in ind.get("warnings", []):
+        console.print(f"[yellow]warning: {line}[/]", highlight=False)
+
+
+def warn_noise(summary: dict) -> None:
+    """With --json, the indices' noise warnings also go to stderr (stdout holds only the JSON)."""
+    for line in (summary.get("indices") or {}).get("warnings", []):
+        click.echo(f"relief: warning: {line}", err=True)
 
 
 def default_out(case, defn, kind: str) -> Path:
@@ -303,6 +438,7 @@ def sweep(
     resume,
     as_json,
     no_reuse,
+    yes,
 ):
     """Solve a case at many parameter values: grids, one-at-a-time, or sampling designs
     with sensitivity indices (SALib). The model is built once; each point changes only
@@ -332,9 +468,11 @@ def sweep(
         options = solver_options(base, time_limit, mip_gap)
         out = out_dir or default_out(base, defn, defn.method)
         summary, points, store = execute(
-            base, defn, options, out, workers, scheduler, resume, quiet=as_json, reuse=not no_reuse
+            base, defn, options, out, workers, scheduler, resume, quiet=as_json, reuse=not no_reuse, yes=yes
         )
     except SweepError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
     emit(summary, as_json=as_json, render=lambda: _render_summary(summary, out))
+    if as_json:
+        warn_noise(summary)
     fail_on_check(summary, out)

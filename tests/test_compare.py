@@ -176,3 +176,80 @@ def test_tiny_tiers_and_sectors(runs):
     for lab in (lab_a, lab_b):  # sectors add up to the expected relief
         total = sum(x["expected_relief"] for x in out["relief_by_sector"] if x["run"] == lab)
         assert total == pytest.approx(next(o["expected_relief"] for o in out["runs"] if o["run"] == lab), rel=1e-9)
+
+
+# --- issue 11, item 7: plain labels, one precision, different cases warned about ------------
+@pytest.fixture(scope="module")
+def other_case(tmp_path_factory):
+    """A run of another case: tiny renamed, with a third stance and a divisible lever."""
+    d = tmp_path_factory.mktemp("other")
+    case = d / "other"
+    shutil.copytree(TINY, case)
+    y = (case / "case.yaml").read_text().replace("name: tiny", "name: tiny-other")
+    (case / "case.yaml").write_text(y)
+    sc = pd.read_csv(case / "scenarios.csv")
+    sc.loc[len(sc)] = ["soft", 0.2, 1.0, "assumption"]
+    sc.loc[sc["scenario"] == "deal", "probability"] = 0.4
+    sc.to_csv(case / "scenarios.csv", index=False)
+    for name in ("pillar_weights", "tiers", "tariffs"):
+        t = pd.read_csv(case / f"{name}.csv")
+        t = pd.concat([t, t[t["scenario"] == "deal"].assign(scenario="soft")])
+        if name == "tiers":  # 9 points of semis: 1.8 divisible chip modules
+            t.loc[t["tier"] == "s1", "threshold"] = 9
+        t.to_csv(case / f"{name}.csv", index=False)
+    lv = pd.read_csv(case / "levers.csv")
+    lv.loc[lv["lever"] == "chips", "integer"] = False
+    lv.loc[lv["lever"] == "chips", "capex_per_module"] = 2.4
+    lv.to_csv(case / "levers.csv", index=False)
+    r = relief("solve", case, "--out", d / "C")
+    assert r.returncode == 0, r.stderr
+    return d / "C"
+
+
+def test_different_cases_are_warned_about_and_missing_stances_are_missing(runs, other_case):
+    a, _ = runs
+    r = relief("compare", a, other_case, "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert "relief: warning: these runs solve different cases (A: tiny, C: tiny-other)" in r.stderr
+    assert "differences mix data and decisions" in r.stderr
+    assert any("different stances (only in C: soft)" in w for w in rep["warnings"])
+    soft = [x for x in rep["attribution"] if x["scenario"] == "soft"]
+    assert soft and all(x["reference_probability"] is None and x["probability"] == 0.2 for x in soft)
+    scen = {(x["run"], x["scenario"]): x for x in rep["relief_by_scenario"]}
+    assert ("A", "soft") not in scen and scen[("C", "soft")]["relief_change"] is None
+    # the other way round: the run lacks the stance, so its probability is missing, not 0
+    rep = json.loads(relief("compare", other_case, a, "--json").stdout)
+    soft = [x for x in rep["attribution"] if x["scenario"] == "soft"]
+    assert soft and all(x["probability"] is None and x["reference_probability"] == 0.2 for x in soft)
+    out = relief("compare", other_case, a).stdout
+    assert "warning: these runs solve different cases (C: tiny-other, A: tiny)" in " ".join(out.split())
+    assert "p 0.00" not in out
+    # attribution rows: '#  scenario  track  p (run)  weighted difference ...'
+    soft_rows = [line.split() for line in out.splitlines() if line.split()[1:2] == ["soft"]]
+    assert soft_rows and all(cells[3] == "-" for cells in soft_rows), out
+
+
+def test_same_case_gives_no_warning(runs):
+    a, b = runs
+    r = relief("compare", a, b, "--json")
+    assert json.loads(r.stdout)["warnings"] == [] and "warning" not in r.stderr
+
+
+def test_labels_say_which_number_is_weighted(runs):
+    a, b = runs
+    out = " ".join(relief("compare", a, b).stdout.split())
+    assert "Relief by scenario if that stance comes true (discounted, not weighted" in out
+    assert "by scenario, probability-weighted (contribution to the expected difference): deal -0.600" in out
+    # the same stance, -1.000 if it comes true, -0.600 weighted by its probability 0.6
+    assert "deal 2.000 (p 0.60) -1.000" in out or "(p 0.60) -1.000" in out
+    rep = _json(a, b)
+    assert "probability-weighted" in rep["definitions"]["attribution_by_scenario.difference"]
+    assert "if that stance comes true" in rep["definitions"]["relief_by_scenario.relief_change"]
+
+
+def test_lever_sizes_have_the_precision_of_solve(runs, other_case):
+    a, _ = runs
+    out = relief("compare", a, other_case).stdout
+    row = next(line for line in out.splitlines() if line.startswith("chips"))
+    assert row.split()[1:4] == ["2", "(2026/2026)", "1.80"], row  # as relief solve writes them

@@ -140,7 +140,7 @@ def test_default_case_report_names_the_excluded_lever_first(default_report):
     first_row = why[why.index("<tbody>") : why.index("</tr>", why.index("<tbody>"))]
     assert "<td>masga_shipyard (dropped)" in first_row
     # relief lost by stance is stated for every stance of the case
-    by_stance = why[why.index("By stance:") : why.index("</p>", why.index("By stance:"))]
+    by_stance = why[why.index("By stance, probability-weighted") : why.index("</p>", why.index("By stance,"))]
     for s in ("deal_restored", "hardline_301", "alliance_first", "chip_phase2"):
         assert s in by_stance
 

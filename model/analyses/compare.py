@@ -138,8 +138,66 @@ def tier_map(run: Run) -> dict[tuple[str, str, int], str]:
 # ---------------------------------------------------------------- the comparison
 
 
+# What the differences of a comparison mean, in the words the terminal and the report use;
+# `compare(...)["definitions"]` carries them with the records (docs/analyses.md says the same).
+DEFINITIONS = {
+    "runs.difference": "expected relief of the run minus the reference's (probability-weighted, discounted)",
+    "relief_by_scenario.relief": "discounted relief over the horizon if that stance comes true (not weighted)",
+    "relief_by_scenario.relief_change": (
+        "the run's relief minus the reference's if that stance comes true (not weighted by its probability); "
+        "null where the reference has no such stance"
+    ),
+    "relief_by_scenario.weighted_relief": "probability x relief: the stance's part of the expected relief",
+    "attribution.difference": (
+        "probability-weighted: the cell's contribution to the difference in expected relief "
+        "(run probability x run relief - reference probability x reference relief); the cells add up to "
+        "runs.difference"
+    ),
+    "attribution.probability": "the stance's probability in the run (null where the run has no such stance)",
+    "attribution.reference_probability": "the stance's probability in the reference (null where it has none)",
+    "attribution_by_scenario.difference": (
+        "probability-weighted: the stance's contribution to the difference in expected relief (its cells "
+        "added up); not the difference if that stance comes true, which is relief_by_scenario.relief_change"
+    ),
+}
+
+
+def comparability(runs: list[Run]) -> list[str]:
+    """Plain warnings where runs do not solve the same case: another case name, other
+    stances, other levers. Differences between such runs mix data and decisions."""
+    ref = runs[0]
+    out = []
+    for r in runs[1:]:
+        a, b = ref.summary.get("case"), r.summary.get("case")
+        if a != b:
+            out.append(
+                f"these runs solve different cases ({ref.label}: {a}, {r.label}: {b}): "
+                "differences mix data and decisions"
+            )
+        for what, x, y in (
+            ("stances", set(ref.probability), set(r.probability)),
+            ("levers", set(ref.roadmap["lever"].astype(str)), set(r.roadmap["lever"].astype(str))),
+        ):
+            if x != y:
+                only_ref, only_run = sorted(x - y), sorted(y - x)
+
+                def names(xs: list[str]) -> str:
+                    return ", ".join(xs[:5]) + (f" and {len(xs) - 5} more" if len(xs) > 5 else "")
+
+                parts = [
+                    f"only in {ref.label}: {names(only_ref)}" if only_ref else "",
+                    f"only in {r.label}: {names(only_run)}" if only_run else "",
+                ]
+                out.append(
+                    f"{ref.label} and {r.label} have different {what} ({'; '.join(p for p in parts if p)}); "
+                    "shown as missing (-) where a run has none"
+                )
+    return out
+
+
 def compare(runs: list[Run]) -> dict:
-    """The comparison as tidy record lists (one per CSV) plus a runs overview."""
+    """The comparison as tidy record lists (one per CSV) plus a runs overview, the warnings
+    of `comparability` and the `DEFINITIONS` of its differences."""
     if len(runs) < 2:
         raise CompareError("compare needs at least two runs (the first is the reference)")
     _unique_labels(runs)
@@ -165,6 +223,8 @@ def compare(runs: list[Run]) -> dict:
         "attribution": attribution,
         "attribution_by_scenario": attribution_scen,
         "tiers": _tier_records(runs),
+        "warnings": comparability(runs),
+        "definitions": DEFINITIONS,
     }
 
 
@@ -263,7 +323,7 @@ def _relief_records(runs: list[Run], cells: dict) -> tuple[list[dict], list[dict
     ref_scen = {x["scenario"]: x for x in by_scen if x["run"] == ref}
     for x in by_scen:
         b = ref_scen.get(x["scenario"])
-        x["relief_change"] = None if x["run"] == ref else x["relief"] - (b["relief"] if b else 0.0)
+        x["relief_change"] = None if x["run"] == ref or b is None else x["relief"] - b["relief"]
     ref_track = {x["track"]: x["expected_relief"] for x in by_track if x["run"] == ref}
     for x in by_track:
         x["change"] = None if x["run"] == ref else x["expected_relief"] - ref_track.get(x["track"], 0.0)
@@ -277,9 +337,9 @@ def _attribution(run: Run, ref: Run, cells: dict, changed: dict, total: float) -
     asked = {l for k in ("exclude", "force") for l in (run.summary.get(k) or []) if l not in (ref.summary.get(k) or [])}
     rows = []
     for s, t in sorted(set(cells[run.label]) | set(cells[ref.label])):
-        p_run, p_ref = run.probability.get(s, 0.0), ref.probability.get(s, 0.0)
+        p_run, p_ref = run.probability.get(s), ref.probability.get(s)  # None: the run has no such stance
         a, b = cells[run.label].get((s, t), 0.0), cells[ref.label].get((s, t), 0.0)
-        diff = p_run * a - p_ref * b
+        diff = (p_run or 0.0) * a - (p_ref or 0.0) * b
         levers_here = sorted(
             (l for l in changed if (s, t) in run.lever_tracks.get(l, set()) | ref.lever_tracks.get(l, set())),
             key=lambda l: -1 if l in asked else min(CHANGE_ORDER.get(g, 3) for g in changed[l]),
@@ -291,6 +351,7 @@ def _attribution(run: Run, ref: Run, cells: dict, changed: dict, total: float) -
                 "scenario": s,
                 "track": t,
                 "probability": p_run,
+                "reference_probability": p_ref,
                 "reference_relief": b,
                 "run_relief": a,
                 "difference": diff,

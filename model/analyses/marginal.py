@@ -749,10 +749,14 @@ def marginal_values(
     all_levers=False,
     check_step=CHECK_STEP,
     milp_check=False,
+    on_progress=None,
 ) -> Marginal:
     """Solve the case; take the LP duals with the integers fixed; then move each limit up
     and down by its step and re-solve the MILP (one model, one engine). With `milp_check`,
-    also re-solve the MILP with each limit that has a dual moved by +-check_step."""
+    also re-solve the MILP with each limit that has a dual moved by +-check_step.
+    `on_progress(done, total, name)`: once when the limits are known (0, name None), then
+    after each limit's moves (its planner's name)."""
+    progress = on_progress or (lambda done, total, name: None)
     t0 = time.perf_counter()
     neutral = risk_neutral(case)
     risk_dropped = neutral is not case
@@ -771,6 +775,7 @@ def marginal_values(
     duals = fixed_integer_duals(session, case, base, limits, check_step)
     session.set_case(case)
     values, resolves = [], 1
+    progress(0, len(limits), None)
     for lim in limits:
         up, n_up = _move(session, case, lim, lim.value + lim.step, base)
         down, n_down = _move(session, case, lim, lim.value - lim.step, base)
@@ -795,6 +800,7 @@ def marginal_values(
             mv.check_down, n_down = _move(session, case, lim, lim.value - check_step, base)
             resolves += n_up + n_down
         values.append(mv)
+        progress(len(values), len(limits), lim.name)
     session.set_case(case)
     return Marginal(
         case, base.result, values, duals, risk_dropped, time.perf_counter() - t0, session.seconds, resolves, check_step

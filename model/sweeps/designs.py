@@ -192,7 +192,64 @@ def analyze(method: str, params: list[Parameter], X: np.ndarray, Y, *, seed: int
     result["indices"] = indices
     if note:
         result["note"] = note
+    if method in ("sobol", "morris") and not _is_constant(Y):
+        per_base = len(params) + (2 if method == "sobol" else 1)
+        result.update(noise(method, indices, n // per_base, per_base))
     return result
+
+
+# ---------------------------------------------------------------- indices that are noise
+# A confidence half-width c of an index S shrinks about as 1/sqrt(samples). An index is
+# called noise when its 95% interval is wider than the index itself (2c > |S|) and wider
+# than a negligible floor (c > SOBOL_FLOOR for Sobol' shares of variance; for Morris, c >
+# MORRIS_FLOOR times the largest mu_star), or when the whole interval lies outside what the
+# index can be (S + c < 0, or for Sobol' S - c > 1: the estimator has not settled).
+# The samples needed bring every such interval to a quarter of its index, or to the floor:
+#     samples_needed = samples * (c / max(|S| / 4, floor))^2
+# (at least 4 x samples where an index is impossible), for Sobol' rounded
+# up to a power of 2. docs/sweeps.md states the same rule.
+SOBOL_FLOOR = 0.05
+MORRIS_FLOOR = 0.05
+
+
+def noise(method: str, indices: dict, samples: int, points_per_sample: int) -> dict:
+    """{"warnings": [...], "samples_needed": n, "points_needed": n * points_per_sample} for
+    the indices that are noise at `samples` (base samples for sobol, trajectories for
+    morris); {} when every index is settled."""
+    pairs = (("S1", "S1_conf"), ("ST", "ST_conf")) if method == "sobol" else (("mu_star", "mu_star_conf"),)
+    if method == "sobol":
+        floor = SOBOL_FLOOR
+    else:
+        top = max((abs(v.get("mu_star") or 0.0) for v in indices.values()), default=0.0)
+        floor = MORRIS_FLOOR * top
+    lines, factor = [], 1.0
+    for label, v in indices.items():
+        for k, kc in pairs:
+            S, c = v.get(k), v.get(kc)
+            if S is None or c is None or c <= 0:
+                continue
+            impossible = S + c < 0 or (method == "sobol" and S - c > 1)  # a share of variance is in [0, 1]
+            if not (impossible or (2 * c > abs(S) and c > floor)):
+                continue
+            if impossible:
+                why = "below 0 beyond its interval" if S < 0 else "above 1 beyond its interval, which a share cannot be"
+            else:
+                why = "its 95% interval is wider than the index"
+            lines.append(f"{k} of {label} = {S:.3g} ± {c:.3g}: {why}")
+            need = (c / max(abs(S) / 4, floor)) ** 2 if floor > 0 else 4.0
+            factor = max(factor, need, 4.0 if impossible else 1.0)
+    if not lines:
+        return {}
+    needed = max(int(math.ceil(samples * factor)), samples + 1)
+    if method == "sobol":
+        needed = 1 << (needed - 1).bit_length()
+    unit = "samples" if method == "sobol" else "trajectories"
+    lines.append(
+        f"these indices are noise at {samples} {unit} ({samples * points_per_sample} points): about {needed} "
+        f"{unit} ({needed * points_per_sample} points) would bring each interval to a quarter of its index "
+        f"or ±{floor:.2g} (intervals shrink as 1/√{unit})"
+    )
+    return {"warnings": lines, "samples_needed": needed, "points_needed": needed * points_per_sample}
 
 
 def _sobol(params, Y, seed):

@@ -79,8 +79,10 @@ def frontier_definition(
 
 def default_high(case: Case, path: str, force=(), exclude=(), overrides=()) -> float:
     """Upper end of a frontier's default range: for the total public budget, 1.5 times what
-    the base case's optimal plan spends (beyond that relief cannot grow); otherwise twice
-    the parameter's value in the case."""
+    the optimal plan spends with no total cap (the yearly budgets still apply; beyond that
+    spend relief cannot grow), to 2 significant digits (110 for the default case, whose
+    optimum spends 73.5); otherwise twice the parameter's value in the case. docs/sweeps.md
+    and `relief frontier --help` say the same."""
     from relief.model.core.options import SolveOptions
     from relief.model.core.overrides import apply_overrides, resolve_path
     from relief.model.core.run import run_case

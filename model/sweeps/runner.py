@@ -18,6 +18,7 @@ from relief.model.core.options import SolveOptions, SolveOutcome
 from relief.model.core.overrides import OverrideError, apply_overrides
 from relief.model.core.result import CheckError, RunResult
 from relief.model.core.session import Session
+from relief.model.sweeps.designs import SweepError
 
 if TYPE_CHECKING:
     from relief.model.core.case import Case
@@ -235,13 +236,38 @@ def _run_on_dask(case, options, force, exclude, key, point_id, overrides, candid
     return worker.run(point_id, overrides, candidate)
 
 
+SCHEDULER_TIMEOUT = 5.0  # seconds to reach a Dask scheduler (distributed's own default is 30)
+
+
+def check_scheduler(scheduler: str, timeout: float = SCHEDULER_TIMEOUT) -> None:
+    """Connect to the Dask scheduler at `scheduler` and leave; a SweepError (exit 2) naming
+    the address if it cannot be reached within `timeout` seconds. Called before a sweep
+    creates its folder, so that a wrong address leaves nothing behind."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise SweepError(
+            "--scheduler needs the Dask distributed package (pip install distributed)"
+        ) from None
+    try:
+        with Client(scheduler, timeout=timeout):
+            pass
+    except ValueError:
+        raise SweepError(f"--scheduler {scheduler}: not a Dask scheduler address (like tcp://host:8786)") from None
+    except (OSError, TimeoutError):
+        raise SweepError(
+            f"cannot reach the Dask scheduler at {scheduler} (waited {timeout:g} s); "
+            "check the address and that the scheduler is running"
+        ) from None
+
+
 def run_dask(points, case, options, force, exclude, on_result, scheduler: str, reuse=None) -> None:
     from distributed import Client
     from distributed import wait as dask_wait
 
     key = f"{case.sha256()}:{force}:{exclude}:{options}"
     queue = _ordered(points, reuse)
-    with Client(scheduler) as client:
+    with Client(scheduler, timeout=SCHEDULER_TIMEOUT) as client:
         n_workers = max(len(client.scheduler_info().get("workers", {})), 1)
         case_f = client.scatter(case, broadcast=True)
         in_flight: dict = {}

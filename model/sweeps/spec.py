@@ -88,7 +88,13 @@ def parse_vary(text: str) -> Parameter:
             raise SweepError(f"--vary '{text}': write PATH=START:STOP:STEPS with numbers and STEPS >= 1")
         values = tuple(float(v) for v in np.linspace(start, stop, steps))
         return Parameter(ov.path, ov.scale, values, low=min(start, stop), high=max(start, stop))
-    values = tuple(_value(v) for v in raw.split(",") if v.strip())
+    items = raw.split(",")
+    empty = [i for i, v in enumerate(items, start=1) if not v.strip()]
+    if empty and len(items) > 1:
+        raise SweepError(
+            f"--vary '{text}': value {empty[0]} of {len(items)} is empty (two commas in a row, or a comma at an end)"
+        )
+    values = tuple(_value(v) for v in items if v.strip())
     if not values:
         raise SweepError(f"--vary '{text}': no values")
     return Parameter(ov.path, ov.scale, values)
@@ -186,6 +192,9 @@ def _definition(spec: dict, path: Path) -> SweepDefinition:
         low, high = p.get("low"), p.get("high")
         if values is not None and not isinstance(values, list):
             raise SweepError(f"{path}: parameter {ppath}: values must be a list")
+        empty = [i for i, v in enumerate(values or [], start=1) if v is None or (isinstance(v, str) and not v.strip())]
+        if empty:
+            raise SweepError(f"{path}: parameter {ppath}: value {empty[0]} of {len(values)} is empty")
         params.append(
             Parameter(
                 ppath,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from relief.cli.errors import EXIT_FAILED, EXIT_INFEASIBLE, Failure
+from relief.cli.errors import EXIT_FAILED, EXIT_INFEASIBLE, Failure, note_written, say_written
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,13 +34,19 @@ def emit(
     """Write the folder first (if --out), then print: `summary` as JSON with --json, else
     the terminal view `render()`. `tables()` gives the CSVs by file name; summary.json
     is written last (unless `with_summary` is False), so that its presence says the
-    folder is complete."""
+    folder is complete; a last line on stderr says what was written where."""
+    written = None
     if out_dir is not None:
-        write_folder(Path(out_dir), tables() if tables is not None else {}, summary if with_summary else None)
+        files = tables() if tables is not None else {}
+        write_folder(Path(out_dir), files, summary if with_summary else None)
+        note_written(out_dir)
+        written = [*files, *(["summary.json"] if with_summary else [])]
     if as_json:
         click.echo(to_json(summary))
     else:
         render()
+    if written is not None:
+        say_written(out_dir, written)
 
 
 def write_folder(out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict | None) -> None:

@@ -19,10 +19,17 @@ if TYPE_CHECKING:
 LABELS = ("plan", "lever", "owner", "scenario", "track", "sector", "year", "")
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """Rich exits 1 when stdout's reader went away (`relief solve | head -1`); relief's error
+        boundary (cli/errors.py `guarded`) treats it as the end of the output instead: exit 0."""
+        raise BrokenPipeError
+
+
 def console(stderr: bool = False) -> Console:
     """Rich's own width in a terminal; 120 columns when piped to a file."""
-    c = Console(stderr=stderr)
-    return c if c.is_terminal else Console(stderr=stderr, width=120)
+    c = _Console(stderr=stderr)
+    return c if c.is_terminal else _Console(stderr=stderr, width=120)
 
 
 def table(*columns: str, left=LABELS) -> Table:

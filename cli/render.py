@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from relief.cli.format import modules, tier_path, usd
+from relief.cli.format import as_typed, modules, tier_path, usd
 
 if TYPE_CHECKING:
     from relief.model.core.run import RunResult
@@ -84,12 +84,8 @@ def _render_headline(result: RunResult, con: Console) -> None:
     gap = "" if out.mip_gap is None else f", gap {out.mip_gap:.2g}"
     head.append(f"  (HiGHS {out.solver.get('version', '')}, {out.solve_seconds:.2f} s{gap})", style="dim")
     con.print(head)
-    if result.overrides or result.force or result.exclude:
-        bits = (
-            [f"--set {o}" for o in result.overrides]
-            + [f"--force {l}" for l in result.force]
-            + [f"--exclude {l}" for l in result.exclude]
-        )
+    bits = as_typed(result.overrides, result.force, result.exclude, result.risk_option)
+    if bits:
         con.print(Text("  as asked: " + "  ".join(bits), style="dim"))
     disc = meta["discount_rate"]
     dtxt = f"discounted at {disc:.1%}/yr" if disc else "undiscounted"

@@ -6,7 +6,7 @@ cells); nothing is solved here."""
 from __future__ import annotations
 
 from relief.cli.compare import levers_changed, portfolio_rows
-from relief.cli.format import REPORT_TOLERANCE, amount, modules, number, tier_path_of
+from relief.cli.format import REPORT_TOLERANCE, amount, as_typed, modules, number, tier_path_of
 from relief.model.analyses.compare import Run, compare, tier_cells, tier_map
 
 TOL = 1e-9
@@ -177,11 +177,7 @@ def assumptions(run: Run, case) -> dict:
         return {}
     m = case.meta
     s = run.summary
-    asked = (
-        [f"--set {o}" for o in s.get("overrides") or []]
-        + [f"--force {l}" for l in s.get("force") or []]
-        + [f"--exclude {l}" for l in s.get("exclude") or []]
-    )
+    asked = as_typed(s.get("overrides") or [], s.get("force") or [], s.get("exclude") or [], s.get("risk_option"))
     facts = [
         ("Horizon", f"{m['first_year']}-{m['last_year']} (export figures of {m['data_year']})"),
         ("Discount rate", f"{m.get('discount_rate') or 0:.1%} per year"),

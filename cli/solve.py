@@ -60,10 +60,15 @@ def solve(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, o
         work.meta, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed, verbose=verbose
     )
     try:
-        result = run_case(work, options, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides))
+        result = run_case(
+            work, options, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides), check_force=True
+        )
     except ValueError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
+    result.risk_option = risk  # echoed as typed: --risk worst, not --set case.risk_measure=worst
     summary = result.report()
+    for note in result.notes:
+        click.echo(f"relief: note: {note}", err=True)
     written = _write(result, summary, out_dir)
     _show(result, summary, as_json)
     if written is not None:

@@ -8,7 +8,7 @@ explanation of an infeasibility. The session (session.py) calls it after every s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from relief.model.core.evaluate import Evaluation, clean_plan, evaluate_plan
@@ -41,6 +41,8 @@ class RunResult:
     overrides: tuple = ()
     diagnosis: object = None  # diagnose.Diagnosis: which limits conflict, if infeasible
     integers: np.ndarray | None = None  # the plan's whole-module decisions (x, y, z), rounded (marginal values)
+    risk_option: str | None = None  # `--risk` as typed (its case.yaml overrides are in `overrides`)
+    notes: list = field(default_factory=list)  # what a planner should know of the request ("--force X changed nothing")
 
     @property
     def conflicts(self) -> list[str]:
@@ -65,6 +67,7 @@ class RunResult:
             "input_sha256": self.case.sha256(),
             "solver": self.outcome.solver or solver_info(),
             "overrides": [str(o) for o in self.overrides],
+            **({"risk_option": self.risk_option} if self.risk_option is not None else {}),
             "force": list(self.force),
             "exclude": list(self.exclude),
             "by_scenario": dict(ev.by_scenario) if ev else {},
@@ -80,6 +83,7 @@ class RunResult:
                 "seed": self.options.seed,
             },
             "warnings": [str(w) for w in self.case.warnings],
+            "notes": list(self.notes),
         }
         from relief.model.core.risk import Risk, distribution, measure_value
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from relief.model.core.limits import BOUNDS, KIND_ORDER, RELAXABLE, LimitRow, row_of
+from relief.model.core.limits import BOUNDS, KIND_ORDER, RELAXABLE, LimitRow, of_kind, row_of
 
 if TYPE_CHECKING:
     from relief.model.core.case import Case
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 IIS_TIME_LIMIT = 30.0  # seconds HiGHS may spend looking for an IIS
 NEEDED_TIME_LIMIT = 5.0  # seconds per "what would this limit have to be" solve
 NEEDED_TOTAL_TIME = 30.0  # and for all of them together
+FAMILY_TOTAL_TIME = 20.0  # seconds for the smallest fix of a family of limits (one MIP per member)
 
 # penalties per unit of violation in the feasibility relaxation: the table's (model/core/limits.py)
 X_BOUND_PENALTY = BOUNDS["x"].penalty  # per module above max_modules_per_year
@@ -57,13 +58,20 @@ class Conflict:
     text: str
     unit: str = ""  # "USD bn" or "modules" (pools: the pool's own unit, "")
     year: int | None = None
+    # a family of limits said as one (`_families`): {"limit": kind, "members": [every member's
+    # name], "in_conflict": [those the IIS named], "peak": the least its largest member must be}
+    family: dict | None = None
+    # the smallest change of the family that makes the request feasible, the rest unchanged:
+    # {"name", "year", "path", "limit", "needed"} (one member), or {"name": "every year", "path", "raise_by"}
+    smallest_fix: dict | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
         for k in ("limit", "needed"):
             d[k] = None if d[k] is None else float(d[k])
-        if d["year"] is None:
-            del d["year"]
+        for k in ("year", "family", "smallest_fix"):
+            if d[k] is None:
+                del d[k]
         return d
 
 
@@ -471,6 +479,143 @@ def _explain_relaxation(M: _Model) -> list[Conflict] | None:
     return out
 
 
+# --------------------------------------------------------------------------------------
+# 3. a family of limits: the same limit of several years, said as one with its smallest fix
+# --------------------------------------------------------------------------------------
+#
+# An IIS (or the relaxation) names *some* years' budgets, and which ones is arbitrary: with
+# a fab spending 2.5bn a year for four years against budgets of 1bn, the LP relaxation
+# fails on any set of years whose windows cover the horizon (2029 and 2033; raise 2029 and
+# it names 2026, 2030 and 2033). The real cause is the family: no year's budget is large
+# enough. So when two or more members of a family conflict, they become one conflict that
+# says so, with the smallest change that fixes it, found on the whole MIP (whole modules):
+# for each member, the least raise of that member alone (all other limits as they are);
+# the smallest of these. If no single member can fix it, the least raise of every member
+# by the same amount. And `peak`: the least the largest member must be (one budget
+# standing for every year's), what the drivers need "in one year".
+
+
+def _round_up(v: float) -> float:
+    """An upper limit that must be at least v, at the precision `num` prints (so the printed
+    value is enough): 2.4999999999 -> 2.5, 2.5001 -> 2.501."""
+    step = 1.0 if abs(v) >= 1000 else 0.001
+    return float(np.ceil(v / step - 1e-6) * step)
+
+
+class _FamilySolver:
+    """A private copy of the whole model with a closed slack column per member row (row_i -
+    s_i <= upper_i) and one shared column; each question opens some of them and minimises."""
+
+    def __init__(self, M: _Model, members: list[int]):
+        import highspy
+
+        self.INF, self.Min, self.Opt = highspy.kHighsInf, highspy.ObjSense.kMinimize, highspy.HighsModelStatus.kOptimal
+        self.members, self.lp = members, M.lp
+        self.h = M.copy()
+        self.h.changeObjectiveSense(self.Min)
+        n, one = M.lp.num_col_, np.array([-1.0])
+        for i in members:
+            self.h.addCol(0.0, 0.0, 0.0, 1, np.array([i], dtype=np.int32), one)
+        k = len(members)
+        self.h.addCol(0.0, 0.0, 0.0, k, np.array(members, dtype=np.int32), np.full(k, -1.0))
+        self.slack = {i: n + j for j, i in enumerate(members)}
+        self.shared = n + k
+        self.deadline = time.perf_counter() + FAMILY_TOTAL_TIME
+
+    def least(self, col: int, upper_rows: dict | None = None) -> float | None:
+        """min of column `col` opened (cost 1), member rows' upper bounds as in upper_rows; None
+        if HiGHS proves no optimum in time (infeasible, or out of time)."""
+        if time.perf_counter() > self.deadline:
+            return None
+        h, saved = self.h, {}
+        for i, up in (upper_rows or {}).items():
+            saved[i] = (self.lp.row_lower_[i], self.lp.row_upper_[i])
+            h.changeRowBounds(i, self.lp.row_lower_[i], up)
+        h.changeColBounds(col, 0.0, self.INF)
+        h.changeColCost(col, 1.0)
+        try:
+            h.clearSolver()
+            h.run()
+            ok = h.getModelStatus() == self.Opt
+            return max(0.0, float(h.getInfo().objective_function_value)) if ok else None
+        finally:
+            h.changeColBounds(col, 0.0, 0.0)
+            h.changeColCost(col, 0.0)
+            for i, (lo, up) in saved.items():
+                h.changeRowBounds(i, lo, up)
+
+    def smallest_single(self) -> tuple[int, float, bool] | None:
+        """(member, least raise, every member tried) of the member whose raise alone is smallest."""
+        best, complete = None, True
+        for i in self.members:
+            if time.perf_counter() > self.deadline:
+                complete = False
+                break
+            v = self.least(self.slack[i])
+            if v is not None and (best is None or v < best[1] - 1e-9):
+                best = (i, v)
+        return None if best is None else (*best, complete)
+
+
+def _family_conflict(M: _Model, row: LimitRow, same: list[Conflict], drivers: str, need: str) -> Conflict | None:
+    """One conflict for the members `same` of `row`'s family, or None (no fix by the family alone)."""
+    members = sorted(i for i, (name, _) in M.row_name.items() if name == row.component)
+    F = _FamilySolver(M, members)
+    one = F.smallest_single()
+    peak = F.least(F.shared, dict.fromkeys(members, 0.0))  # one level X for every member: row_i <= X
+    if one is None:
+        by = F.least(F.shared)
+        if by is None:
+            return None
+        fix = {"name": "every year", "path": row.path.format(index="*"), "raise_by": _round_up(by)}
+        fix_text = row.words.family_all.format(by=num(fix["raise_by"]))
+    else:
+        i, v, complete = one
+        index = M.row_name[i][1]
+        name = row.words.name.format(year=index[0], pool=index[0])
+        up = float(M.lp.row_upper_[i])
+        fix = {"name": name, "path": row.path.format(index=index[0]), "limit": up, "needed": _round_up(up + v)}
+        if "year" in row.words.name:
+            fix["year"] = int(index[0])
+        fix_text = row.words.family_one.format(member=name, needed=num(fix["needed"]))
+        if not complete:  # out of time before every member was tried: enough, maybe not the smallest
+            fix_text = fix_text.replace(" (the smallest single change)", "")
+    limits = [float(M.lp.row_upper_[i]) for i in members]
+    largest = max(limits)
+    spread = num(largest) if num(min(limits)) == num(largest) else f"{num(min(limits))}-{num(largest)}"
+    drop = "".join(f", or drop --force {l}" for l in M.forced)
+    text = row.words.family.format(
+        limits=spread,
+        peak=num(None if peak is None else _round_up(peak)),
+        drivers=drivers,
+        need=need,
+        fix=fix_text,
+        drop=drop,
+    )
+    family = {
+        "limit": row.kind,
+        "members": [row.words.name.format(year=M.row_name[i][1][0], pool=M.row_name[i][1][0]) for i in members],
+        "in_conflict": [c.name for c in same],  # which members the IIS (or relaxation) happened to name
+        "peak": None if peak is None else _round_up(peak),
+    }
+    return Conflict(row.kind, "every year", largest, fix.get("needed"), text, row.unit, None, family, fix)
+
+
+def _families(M: _Model, conflicts: list[Conflict], drivers: str, need: str) -> tuple[list[Conflict], bool]:
+    """The conflicts with each family of two or more members said as one (and whether one was)."""
+    out, merged = list(conflicts), False
+    for kind in dict.fromkeys(c.kind for c in conflicts):
+        same = [c for c in conflicts if c.kind == kind]
+        row = of_kind(kind) if kind in KIND_ORDER and kind != "model" else None
+        if len(same) < 2 or row is None or row.words is None or not row.words.family:
+            continue
+        one = _family_conflict(M, row, same, drivers, need)
+        if one is not None:
+            out = [c for c in out if c.kind != kind] + [one]
+            merged = True
+    return out, merged
+
+
 def _ordered(conflicts: list[Conflict]) -> list[Conflict]:
     """What is asked for first (forced levers, sizes, relations), then the limits it meets (the table's order)."""
     return sorted(
@@ -484,17 +629,20 @@ def explain_infeasibility(engine, case: Case) -> Diagnosis:
         M = _Model(engine, case)
         found = _iis(engine)
         if found is not None:
-            conflicts = _ordered(_explain_iis(M, *found))
+            conflicts = _explain_iis(M, *found)
             if conflicts:
+                drivers, many = _drivers(M, found[0])
+                conflicts, _ = _families(M, conflicts, drivers, "need" if many else "needs")
                 return Diagnosis(
                     "iis",
-                    conflicts,
+                    _ordered(conflicts),
                     "these limits conflict (an irreducible set: moving any one of them "
                     "as shown removes this conflict; another may remain)",
                 )
         conflicts = _explain_relaxation(M)
         if conflicts:
-            conflicts = _ordered(conflicts)
+            drivers = " and ".join(f"forced {l}" for l in M.forced) or "the plan"
+            conflicts = _ordered(_families(M, conflicts, drivers, "need" if len(M.forced) > 1 else "needs")[0])
             forced = f" (with {', '.join(M.forced)} forced)" if M.forced else ""
             return Diagnosis(
                 "feasibility_relaxation",

@@ -562,43 +562,55 @@ def _family_conflict(M: _Model, row: LimitRow, same: list[Conflict], drivers: st
     members = sorted(i for i, (name, _) in M.row_name.items() if name == row.component)
     F = _FamilySolver(M, members)
     one = F.smallest_single()
+    by = F.least(F.shared)  # every member raised by the same amount
     peak = F.least(F.shared, dict.fromkeys(members, 0.0))  # one level X for every member: row_i <= X
+    every = (
+        None if by is None else {"name": "every year", "path": row.path.format(index="*"), "raise_by": _round_up(by)}
+    )
+    every_text = "" if every is None else row.words.family_all.format(by=num(every["raise_by"]))
     if one is None:
-        by = F.least(F.shared)
-        if by is None:
+        if every is None:
             return None
-        fix = {"name": "every year", "path": row.path.format(index="*"), "raise_by": _round_up(by)}
-        fix_text = row.words.family_all.format(by=num(fix["raise_by"]))
+        fix, fix_text = every, every_text
     else:
-        i, v, complete = one
-        index = M.row_name[i][1]
-        name = row.words.name.format(year=index[0], pool=index[0])
-        up = float(M.lp.row_upper_[i])
-        fix = {"name": name, "path": row.path.format(index=index[0]), "limit": up, "needed": _round_up(up + v)}
-        if "year" in row.words.name:
-            fix["year"] = int(index[0])
-        fix_text = row.words.family_one.format(member=name, needed=num(fix["needed"]))
-        if not complete:  # out of time before every member was tried: enough, maybe not the smallest
-            fix_text = fix_text.replace(" (the smallest single change)", "")
+        fix, fix_text = _single_fix(M, row, *one)
+        if every is not None and by * len(members) < one[1] - 1e-9:  # raising them all is less money in all
+            fix_text += f", or {every_text}"
     limits = [float(M.lp.row_upper_[i]) for i in members]
-    largest = max(limits)
-    spread = num(largest) if num(min(limits)) == num(largest) else f"{num(min(limits))}-{num(largest)}"
-    drop = "".join(f", or drop --force {l}" for l in M.forced)
+    low, high = num(min(limits)), num(max(limits))
     text = row.words.family.format(
-        limits=spread,
+        limits=high if low == high else f"{low}-{high}",
         peak=num(None if peak is None else _round_up(peak)),
         drivers=drivers,
         need=need,
         fix=fix_text,
-        drop=drop,
+        drop=", or drop " + " ".join(f"--force {l}" for l in M.forced) if M.forced else "",
     )
     family = {
         "limit": row.kind,
-        "members": [row.words.name.format(year=M.row_name[i][1][0], pool=M.row_name[i][1][0]) for i in members],
+        "members": [_member_name(M, row, i) for i in members],
         "in_conflict": [c.name for c in same],  # which members the IIS (or relaxation) happened to name
         "peak": None if peak is None else _round_up(peak),
+        "raise_every_by": None if every is None else every["raise_by"],
     }
-    return Conflict(row.kind, "every year", largest, fix.get("needed"), text, row.unit, None, family, fix)
+    return Conflict(row.kind, "every year", max(limits), fix.get("needed"), text, row.unit, None, family, fix)
+
+
+def _member_name(M: _Model, row: LimitRow, i: int) -> str:
+    index = M.row_name[i][1]
+    return row.words.name.format(year=index[0], pool=index[0])
+
+
+def _single_fix(M: _Model, row: LimitRow, i: int, raise_by: float, complete: bool) -> tuple[dict, str]:
+    """The smallest single change: member i raised by `raise_by` (every member tried, if `complete`)."""
+    index, name, up = M.row_name[i][1], _member_name(M, row, i), float(M.lp.row_upper_[i])
+    fix = {"name": name, "path": row.path.format(index=index[0]), "limit": up, "needed": _round_up(up + raise_by)}
+    if "{year}" in row.words.name:
+        fix["year"] = int(index[0])
+    text = row.words.family_one.format(member=name, needed=num(fix["needed"]))
+    if not complete:  # out of time before every member was tried: enough, maybe not the smallest
+        text = text.replace(" (the smallest single change)", "")
+    return fix, text
 
 
 def _families(M: _Model, conflicts: list[Conflict], drivers: str, need: str) -> tuple[list[Conflict], bool]:

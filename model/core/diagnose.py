@@ -16,6 +16,10 @@ Two ways, in this order:
    sizes; relations and what was forced only as a last resort), and every violated
    limit becomes a conflict with its value and what it would have to be.
 
+3. Either way, when two or more members of a family (every year's public budget) conflict,
+   they are said as one conflict with the smallest change of the family that fixes it
+   (`_families`): which years an IIS names is arbitrary, the family is the cause.
+
 Which limit a row or column is, its penalty in the relaxation, where its conflicts are
 listed and their words all come from the table of limits (model/core/limits.py); each kind
 of limit has one small explainer here for each way, dispatched by the row's kind.

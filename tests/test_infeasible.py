@@ -306,3 +306,42 @@ def test_round_up_keeps_a_printed_limit_enough():
     assert _round_up(2.4999999999) == 2.5 and _round_up(2.5001) == 2.501 and _round_up(1234.2) == 1235
     for v in (0.1234, 2.0000001, 7.77701):
         assert float(num(_round_up(v))) >= v - 1e-9
+
+
+def test_one_levers_yearly_size_in_several_years_is_one_conflict(tmp_path):
+    """Tiny: chips forced at min_modules 4 (max_modules 4) with one module a year, in the two
+    years of the horizon: at most 2 fit. The IIS names max_modules_per_year in 2026 and in
+    2027; it is one number of levers.csv, and 2 a year is the least that fits 4 modules
+    (budgets raised out of the way: 4 a year of public money, 8 in all)."""
+    case = tiny_with(tmp_path)
+    args = (
+        "--force",
+        "chips",
+        "--set",
+        "levers.chips.min_modules=4",
+        "--set",
+        "levers.chips.max_modules=4",
+        "--set",
+        "levers.chips.max_modules_per_year=1",
+        "--set",
+        "budget.*.public_budget_usd_bn=10",
+        "--set",
+        "case.total_public_budget=10",
+    )
+    obj, _ = explain(case, *args)
+    k = by_kind(obj)
+    assert set(k) == {"forced", "max_modules_per_year"}, obj["conflicts"]
+    (per_year,) = k["max_modules_per_year"]  # one conflict, not one per year
+    assert per_year["family"]["in_conflict"] == ["2026", "2027"]
+    assert per_year["smallest_fix"] == {
+        "name": "chips",
+        "path": "levers.chips.max_modules_per_year",
+        "limit": 1.0,
+        "needed": 2.0,
+    }
+    assert per_year["text"] == (
+        "chips may commit at most 1 module a year (max_modules_per_year), too few for forced chips in the years "
+        "open to it: raise its max_modules_per_year to 2 (the smallest change), or drop --force chips"
+    )
+    fixed = ("--set", "levers.chips.max_modules_per_year=2")
+    assert relief("solve", case, *args, *fixed, "--json", cwd=tmp_path).returncode == 0

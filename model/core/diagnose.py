@@ -617,18 +617,68 @@ def _single_fix(M: _Model, row: LimitRow, i: int, raise_by: float, complete: boo
     return fix, text
 
 
+def _per_year_conflict(M: _Model, row: LimitRow, same: list[Conflict], drivers: str, need: str) -> Conflict | None:
+    """One conflict for a lever's max_modules_per_year met in several years: it is one number of
+    levers.csv, so the fix is that number raised (the least that makes the request feasible,
+    every other limit as it is), or None if raising it alone cannot."""
+    import highspy
+
+    lever = same[0].name
+    cols = M.x_cols.get(lever, [])
+    if not cols:
+        return None
+    up, INF = float(M.lp.col_upper_[cols[0]]), highspy.kHighsInf
+    h = M.copy()
+    h.changeObjectiveSense(highspy.ObjSense.kMinimize)
+    h.setOptionValue("time_limit", FAMILY_TOTAL_TIME)
+    d = M.lp.num_col_
+    h.addCol(1.0, 0.0, INF, 0, np.array([], dtype=np.int32), np.array([]))  # the raise, cost 1
+    for j in cols:  # x[l,t] <= up + raise, for every year
+        h.changeColBounds(j, M.lp.col_lower_[j], INF)
+        h.addRow(-INF, up, 2, np.array([j, d], dtype=np.int32), np.array([1.0, -1.0]))
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    raised = up + max(0.0, float(h.getInfo().objective_function_value))
+    whole = any(v.is_integer() for (l, _), v in M.m.x.items() if l == lever)
+    needed = float(np.ceil(raised - 1e-6)) if whole else _round_up(raised)
+    path = row.path.format(index=lever)
+    fix = {"name": lever, "path": path, "limit": up, "needed": needed}
+    text = row.words.family.format(
+        lever=lever,
+        limit_modules=_plural(up, "module"),
+        drivers=drivers,
+        fix=row.words.family_one.format(needed=num(needed)),
+        drop=", or drop " + " ".join(f"--force {l}" for l in M.forced) if M.forced else "",
+    )
+    family = {
+        "limit": row.kind,
+        "members": [str(M.col_name[j][1][1]) for j in cols],  # the years open to the lever
+        "in_conflict": [str(c.year) for c in same],
+    }
+    return Conflict(row.kind, lever, up, needed, text, row.unit, None, family, fix)
+
+
 def _families(M: _Model, conflicts: list[Conflict], drivers: str, need: str) -> tuple[list[Conflict], bool]:
-    """The conflicts with each family of two or more members said as one (and whether one was)."""
+    """The conflicts with each family of two or more members said as one (and whether one was):
+    every year's budget (one family), or one lever's max_modules_per_year in several years."""
     out, merged = list(conflicts), False
     for kind in dict.fromkeys(c.kind for c in conflicts):
-        same = [c for c in conflicts if c.kind == kind]
         row = of_kind(kind) if kind in KIND_ORDER and kind != "model" else None
-        if len(same) < 2 or row is None or row.words is None or not row.words.family:
+        if row is None or row.words is None or not row.words.family:
             continue
-        one = _family_conflict(M, row, same, drivers, need)
-        if one is not None:
-            out = [c for c in out if c.kind != kind] + [one]
-            merged = True
+        groups: dict = {}
+        for c in conflicts:
+            if c.kind == kind:
+                groups.setdefault(c.name if row.bound else None, []).append(c)
+        for same in groups.values():
+            if len(same) < 2:
+                continue
+            explain = _per_year_conflict if row.bound else _family_conflict
+            one = explain(M, row, same, drivers, need)
+            if one is not None:
+                out = [c for c in out if c not in same] + [one]
+                merged = True
     return out, merged
 
 

@@ -185,6 +185,9 @@ LIMITS: tuple[LimitRow, ...] = (
             conflict="{drivers} {need} {needed_modules} of {lever} in {year}, but its max_modules_per_year is {limit}",
             conflict_open="{lever} may commit at most {limit_modules} in {year} (max_modules_per_year)",
             relaxed="{lever} would have to commit {needed_modules} in {year}, above its max_modules_per_year ({limit})",
+            family="{lever} may commit at most {limit_modules} a year (max_modules_per_year), too few for {drivers} "
+            "in the years open to it: {fix}{drop}",
+            family_one="raise its max_modules_per_year to {needed} (the smallest change)",
         ),
         penalty=1.0,  # per module above max_modules_per_year
         order=9,

@@ -30,23 +30,28 @@ def emit(
     out_dir: Path | None = None,
     tables: Callable[[], dict[str, pd.DataFrame]] | None = None,
     with_summary: bool = True,
+    written: Path | None = None,
 ) -> None:
     """Write the folder first (if --out), then print: `summary` as JSON with --json, else
     the terminal view `render()`. `tables()` gives the CSVs by file name; summary.json
     is written last (unless `with_summary` is False), so that its presence says the
-    folder is complete; a last line on stderr says what was written where."""
-    written = None
+    folder is complete; a last line on stderr says what was written where. `written`: a
+    folder the command wrote itself (a sweep's), said the same way."""
+    names = None
     if out_dir is not None:
         files = tables() if tables is not None else {}
         write_folder(Path(out_dir), files, summary if with_summary else None)
         note_written(out_dir)
-        written = [*files, *(["summary.json"] if with_summary else [])]
+        names = [*files, *(["summary.json"] if with_summary else [])]
+    elif written is not None:
+        out_dir = Path(written)
+        names = sorted(p.name for p in out_dir.iterdir() if p.is_file() and not p.name.startswith("."))
     if as_json:
         click.echo(to_json(summary))
     else:
         render()
-    if written is not None:
-        say_written(out_dir, written)
+    if names is not None:
+        say_written(out_dir, names)
 
 
 def write_folder(out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict | None) -> None:

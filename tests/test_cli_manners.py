@@ -151,3 +151,14 @@ def test_forcing_a_lever_the_optimum_leaves_out_says_nothing(work):
     obj = json.loads(run.stdout)
     assert obj["expected_relief"] == pytest.approx(1.4)
     assert obj["notes"] == [] and "changed nothing" not in run.stderr
+
+
+def test_a_sweep_says_where_its_folder_is(work):
+    """A sweep writes its folder with or without --out (sweeps/CASE-KIND-HASH): the same line."""
+    run = relief("frontier", "tiny", "--param", "case.total_public_budget", "--out", "fr", "--json", cwd=work)
+    assert run.returncode == 0, run.stderr
+    json.loads(run.stdout)
+    line = next(l for l in run.stderr.splitlines() if l.startswith("relief: wrote"))
+    assert line.startswith("relief: wrote fr/: ") and "frontier.csv" in line and "points.csv" in line, line
+    for name in line.split(": ", 2)[2].split(", "):
+        assert (work / "fr" / name).is_file(), name

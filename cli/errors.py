@@ -29,6 +29,20 @@ class Failure(Exception):
         super().__init__("\n".join(self.lines))
 
 
+def stdout_is_closed() -> bool:
+    """Whether stdout's reader went away (its pipe reports an error), as opposed to a broken
+    pipe elsewhere (a worker process, a scheduler's socket), which is an error."""
+    import select
+    import sys
+
+    try:
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poll.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll (Windows) or no real stdout: trust the error
+        return True
+
+
 def stdout_closed() -> None:
     """The reader of stdout went away (`relief solve | head -1`): not an error. Whatever is
     still to be printed goes nowhere, so that Python's last flush cannot fail either."""
@@ -80,7 +94,9 @@ def guarded(fn):
             return fn(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
-        except BrokenPipeError:
+        except BrokenPipeError as e:
+            if not stdout_is_closed():  # another pipe (a worker's, a scheduler's): a real error
+                _fail(ctx, _failure(e, debug) or Failure(EXIT_FAILED, f"relief: {e}"))
             stdout_closed()
             ctx.exit(EXIT_OK)
         except Failure as e:

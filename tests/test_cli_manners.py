@@ -13,6 +13,7 @@ import json
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,32 @@ def test_a_closed_pipe_keeps_the_exit_code_of_an_infeasible_request(work):
     run = piped("solve tiny --force smelter --set case.total_public_budget=1 | true", work)
     assert run.returncode == 3, run
     assert "Traceback" not in run.stderr and "unexpected" not in run.stderr, run
+
+
+BROKEN_ELSEWHERE = """
+import click
+from relief.cli.errors import guarded
+
+@click.command()
+@guarded
+def c():
+    raise BrokenPipeError(32, "Broken pipe")  # a worker's or a scheduler's pipe, not stdout
+
+@click.group()
+@click.pass_context
+def g(ctx):
+    ctx.obj = {}
+
+g.add_command(c)
+g(["c"])
+"""
+
+
+def test_a_broken_pipe_other_than_stdout_is_still_an_error(tmp_path):
+    script = tmp_path / "broken.py"
+    script.write_text(BROKEN_ELSEWHERE, encoding="utf-8")
+    run = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=60, env=ENV)
+    assert run.returncode == 4 and "BrokenPipeError" in run.stderr, run
 
 
 # ---------------------------------------------------------------- --help

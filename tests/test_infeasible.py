@@ -304,8 +304,9 @@ def test_round_up_keeps_a_printed_limit_enough():
     from relief.model.core.diagnose import _round_up, num
 
     assert _round_up(2.4999999999) == 2.5 and _round_up(2.5001) == 2.501 and _round_up(1234.2) == 1235
+    assert _round_up(2.5000004) == 2.5  # solver noise within the feasibility tolerance
     for v in (0.1234, 2.0000001, 7.77701):
-        assert float(num(_round_up(v))) >= v - 1e-9
+        assert float(num(_round_up(v))) >= v - 1e-6  # enough, up to the feasibility tolerance
 
 
 def test_one_levers_yearly_size_in_several_years_is_one_conflict(tmp_path):

@@ -501,9 +501,10 @@ def _explain_relaxation(M: _Model) -> list[Conflict] | None:
 
 def _round_up(v: float) -> float:
     """An upper limit that must be at least v, at the precision `num` prints (so the printed
-    value is enough): 2.4999999999 -> 2.5, 2.5001 -> 2.501."""
+    value is enough): 2.4999999999 -> 2.5, 2.5001 -> 2.501; within HiGHS's feasibility
+    tolerance (1e-6) of a printed value, that value (2.5000004 -> 2.5)."""
     step = 1.0 if abs(v) >= 1000 else 0.001
-    return float(np.ceil(v / step - 1e-6) * step)
+    return float(round(np.ceil((v - 1e-6) / step) * step, 3))
 
 
 class _FamilySolver:

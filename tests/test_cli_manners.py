@@ -55,8 +55,8 @@ def work(tmp_path) -> Path:
 def test_a_closed_pipe_is_not_an_error(work, command):
     run = piped(command, work)
     assert run.returncode == 0, run
-    assert "Error" not in run.stderr and "Traceback" not in run.stderr and "Broken pipe" not in run.stderr, run
-    assert "unexpected" not in run.stderr, run
+    # nothing on stderr but the tiny case's own warning (lng scores in no weighted pillar)
+    assert all(l.startswith("warning: levers.csv") for l in run.stderr.splitlines()), run
 
 
 def test_a_closed_pipe_keeps_the_exit_code_of_an_infeasible_request(work):

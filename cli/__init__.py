@@ -11,6 +11,7 @@ def run() -> None:
     or 143 from its first moment (also while its libraries are still being imported),
     never with a traceback; the commands themselves say what was or was not written."""
     signal.signal(signal.SIGTERM, on_sigterm)
+    code = 0
     try:
         import click
 
@@ -27,6 +28,19 @@ def run() -> None:
         except click.ClickException as e:
             e.show()
             code = e.exit_code
+        except SystemExit as e:
+            # click itself exits 1 when stdout's reader went away outside a command (`relief
+            # --help | head -1`), after wrapping stdout so that nothing more is said
+            from click.utils import PacifyFlushWrapper
+
+            if not isinstance(sys.stdout, PacifyFlushWrapper):
+                raise
+            code = 0 if e.code == 1 else e.code
+        sys.stdout.flush()  # a closed pipe shows here at the latest
+    except BrokenPipeError:  # `relief ... | head`: the reader has all it wanted, not an error
+        from relief.cli.errors import stdout_closed
+
+        stdout_closed()
     except KeyboardInterrupt as e:
         terminated = isinstance(e, Terminated)
         sys.stderr.write(f"relief: {'terminated' if terminated else 'interrupted'}\n")

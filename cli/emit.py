@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from relief.cli.errors import EXIT_FAILED, EXIT_INFEASIBLE, Failure
+from relief.cli.errors import EXIT_FAILED, EXIT_INFEASIBLE, Failure, note_written, say_written
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,13 +30,22 @@ def emit(
     out_dir: Path | None = None,
     tables: Callable[[], dict[str, pd.DataFrame]] | None = None,
     with_summary: bool = True,
+    written: Path | None = None,
 ) -> None:
     """Write the folder first (if --out), then print: `summary` as JSON with --json, else
     the terminal view `render()`. `tables()` gives the CSVs by file name; summary.json
     is written last (unless `with_summary` is False), so that its presence says the
-    folder is complete."""
+    folder is complete; a last line on stderr says what was written where. `written`: a
+    folder the command wrote itself (a sweep's), said the same way."""
+    names = None
     if out_dir is not None:
-        write_folder(Path(out_dir), tables() if tables is not None else {}, summary if with_summary else None)
+        files = tables() if tables is not None else {}
+        write_folder(Path(out_dir), files, summary if with_summary else None)
+        note_written(out_dir)
+        names = [*files, *(["summary.json"] if with_summary else [])]
+    elif written is not None:
+        out_dir = Path(written)
+        names = sorted(p.name for p in out_dir.iterdir() if p.is_file() and not p.name.startswith("."))
     if as_json:
         click.echo(to_json(summary))
     else:
@@ -45,6 +54,8 @@ def emit(
 
             print_case_line(console(), str(summary.get("case", "")), summary["case_path"], lead="Case: ")
         render()
+    if names is not None:
+        say_written(out_dir, names)
 
 
 def write_folder(out_dir: Path, tables: dict[str, pd.DataFrame], summary: dict | None) -> None:

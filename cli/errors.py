@@ -2,7 +2,9 @@
 `guarded`, which turns every error into a few plain lines on stderr.
 
 Exit codes: 0 solved (optimal, or a plan found at a time or gap limit, with its status
-said); 2 invalid input or usage; 3 infeasible; 4 no solution or solver failure.
+said); 2 invalid input or usage; 3 infeasible; 4 no solution or solver failure;
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM). A closed stdout (`relief solve | head`)
+is not an error: relief stops writing and exits 0.
 Errors are one or a few plain lines on stderr, never a traceback (unless --debug).
 """
 
@@ -27,6 +29,33 @@ class Failure(Exception):
         super().__init__("\n".join(self.lines))
 
 
+def stdout_is_closed() -> bool:
+    """Whether stdout's reader went away (its pipe reports an error), as opposed to a broken
+    pipe elsewhere (a worker process, a scheduler's socket), which is an error."""
+    import select
+    import sys
+
+    try:
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poll.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll (Windows) or no real stdout: trust the error
+        return True
+
+
+def stdout_closed() -> None:
+    """The reader of stdout went away (`relief solve | head -1`): not an error. Whatever is
+    still to be printed goes nowhere, so that Python's last flush cannot fail either."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor behind stdout (tests)
+        pass
+
+
 def interrupted_code(e: KeyboardInterrupt) -> int:
     return 128 + signal.SIGTERM if isinstance(e, Terminated) else 130
 
@@ -36,6 +65,16 @@ def note_written(path) -> None:
     ctx = click.get_current_context(silent=True)
     if ctx is not None and ctx.find_root().obj is not None:
         ctx.find_root().obj.setdefault("written", []).append(str(path))
+
+
+def say_written(path, entries=()) -> None:
+    """One line on stderr (stdout stays the result, pure JSON with --json): what --out wrote
+    and where, e.g. 'relief: wrote runs/base/: summary.json, roadmap.csv, ..., case/'."""
+    from pathlib import Path
+
+    path = Path(path)
+    where = f"{path}/" if path.is_dir() else str(path)
+    click.echo(f"relief: wrote {where}" + (f": {', '.join(entries)}" if entries else ""), err=True)
 
 
 def _fail(ctx: click.Context, exc: Failure):
@@ -55,6 +94,11 @@ def guarded(fn):
             return fn(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
+        except BrokenPipeError as e:
+            if not stdout_is_closed():  # another pipe (a worker's, a scheduler's): a real error
+                _fail(ctx, _failure(e, debug) or Failure(EXIT_FAILED, f"relief: {e}"))
+            stdout_closed()
+            ctx.exit(EXIT_OK)
         except Failure as e:
             _fail(ctx, e)
         except KeyboardInterrupt as e:

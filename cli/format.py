@@ -3,6 +3,7 @@ figure reads the same in every command."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 MISSING = "-"
@@ -143,3 +144,20 @@ def what_differs(plan: dict) -> str:
         plan["other_changes"],
     )
     return "; ".join(x for x in parts if x) or ("the optimum" if plan["plan"] == "optimum" else "")
+
+
+def as_typed(overrides=(), force=(), exclude=(), risk: str | None = None) -> list[str]:
+    """What was asked of a run, as the planner typed it: '--set P=V', '--force L', '--exclude L',
+    '--risk worst' (not the case.yaml overrides that --risk stands for, which `overrides` holds)."""
+    hidden: set[str] = set()
+    if risk:
+        from relief.model.core.risk import Risk
+
+        with contextlib.suppress(ValueError):  # not a measure: relief refused it before solving
+            hidden = set(Risk.parse(risk).overrides())
+    return (
+        [f"--set {o}" for o in overrides if str(o) not in hidden]
+        + [f"--force {l}" for l in force]
+        + [f"--exclude {l}" for l in exclude]
+        + ([f"--risk {risk}"] if risk else [])
+    )

@@ -83,7 +83,7 @@ def frontier(
     _chart(rows, p.label, out, summary)
     summary["frontier"] = rows
     atomic_write_json(out / "summary.json", summary)
-    emit(summary, as_json=as_json, render=lambda: render(rows, p.label, out))
+    emit(summary, as_json=as_json, render=lambda: render(rows, p.label), written=out)
     fail_on_check(summary, out)
 
 
@@ -106,7 +106,7 @@ def _chart(rows: list[dict], label: str, out, summary: dict) -> None:
         click.echo(f"relief: warning: the frontier chart could not be drawn ({type(e).__name__}: {e})", err=True)
 
 
-def render(rows: list[dict], label: str, out) -> None:
+def render(rows: list[dict], label: str) -> None:
     from rich.table import Table
 
     from relief.cli.format import number
@@ -126,4 +126,3 @@ def render(rows: list[dict], label: str, out) -> None:
             "knee" if r["knee"] else "",
         )
     con.print(t)
-    con.print(f"Results: {out}/frontier.csv, frontier.png, points.csv, summary.json")

@@ -63,7 +63,7 @@ def main(ctx, debug):
 
     A case is a folder with case.yaml and CSV tables (or one .xlsx workbook with the
     same tables as sheets). Exit codes: 0 solved, 2 invalid input, 3 infeasible,
-    4 no solution or solver failure.
+    4 no solution or solver failure, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
     """
     ctx.obj = {"debug": debug}
     # SIGTERM (kill, a scheduler's stop) ends relief like Ctrl-C: cleanly, nothing half-written

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from relief.cli.format import margin_pct, modules, share_text, thin_line, tier_path, usd
+from relief.cli.format import as_typed, margin_pct, modules, share_text, thin_line, tier_path, usd
 
 if TYPE_CHECKING:
     from relief.model.core.run import RunResult
@@ -19,10 +19,17 @@ if TYPE_CHECKING:
 LABELS = ("plan", "lever", "owner", "scenario", "track", "sector", "year", "")
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """Rich exits 1 when stdout's reader went away (`relief solve | head -1`); relief's error
+        boundary (cli/errors.py `guarded`) treats it as the end of the output instead: exit 0."""
+        raise BrokenPipeError
+
+
 def console(stderr: bool = False) -> Console:
     """Rich's own width in a terminal; 120 columns when piped to a file."""
-    c = Console(stderr=stderr)
-    return c if c.is_terminal else Console(stderr=stderr, width=120)
+    c = _Console(stderr=stderr)
+    return c if c.is_terminal else _Console(stderr=stderr, width=120)
 
 
 def table(*columns: str, left=LABELS) -> Table:
@@ -87,12 +94,8 @@ def _render_headline(result: RunResult, con: Console) -> None:
     head.append(f"  (HiGHS {out.solver.get('version', '')}, {out.solve_seconds:.2f} s{gap})", style="dim")
     con.print(head)
     print_case_line(con, case.name, case.origin)
-    if result.overrides or result.force or result.exclude:
-        bits = (
-            [f"--set {o}" for o in result.overrides]
-            + [f"--force {l}" for l in result.force]
-            + [f"--exclude {l}" for l in result.exclude]
-        )
+    bits = as_typed(result.overrides, result.force, result.exclude, result.risk_option)
+    if bits:
         con.print(Text("  as asked: " + "  ".join(bits), style="dim"))
     disc = meta["discount_rate"]
     dtxt = f"discounted at {disc:.1%}/yr" if disc else "undiscounted"

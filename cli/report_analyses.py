@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from relief.cli.errors import EXIT_INPUT, Failure
-from relief.cli.format import signed, what_differs
+from relief.cli.format import as_typed, signed, what_differs
 from relief.cli.report_sections import table as _t
 
 
@@ -284,12 +284,8 @@ def sections(folders) -> list[dict]:
     for f in folders:
         s = load(f)
         sec = RENDER[s["analysis"]](s)
-        asked = list(s.get("overrides") or (s.get("definition") or {}).get("fixed") or [])
-        asked = (
-            [f"--set {o}" for o in asked]
-            + [f"--force {l}" for l in s.get("force") or []]
-            + [f"--exclude {l}" for l in s.get("exclude") or []]
-        )
+        overrides = list(s.get("overrides") or (s.get("definition") or {}).get("fixed") or [])
+        asked = as_typed(overrides, s.get("force") or [], s.get("exclude") or [], s.get("risk_option"))
         sec["source"] = str(f) + (": " + " ".join(asked) if asked else "")
         out.append(sec)
     return out

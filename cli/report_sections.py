@@ -9,6 +9,7 @@ from relief.cli.compare import levers_changed, portfolio_rows
 from relief.cli.format import (
     REPORT_TOLERANCE,
     amount,
+    as_typed,
     margin_pct,
     modules,
     number,
@@ -236,11 +237,7 @@ def assumptions(run: Run, case) -> dict:
         return {}
     m = case.meta
     s = run.summary
-    asked = (
-        [f"--set {o}" for o in s.get("overrides") or []]
-        + [f"--force {l}" for l in s.get("force") or []]
-        + [f"--exclude {l}" for l in s.get("exclude") or []]
-    )
+    asked = as_typed(s.get("overrides") or [], s.get("force") or [], s.get("exclude") or [], s.get("risk_option"))
     facts = [
         ("Horizon", f"{m['first_year']}-{m['last_year']} (export figures of {m['data_year']})"),
         ("Discount rate", f"{m.get('discount_rate') or 0:.1%} per year"),

@@ -83,10 +83,10 @@ def risk_cmd(
     summary["analysis"] = "risk"
     atomic_write_json(out / "summary.json", summary)
     fail_on_check(summary, out)  # before printing: a risk frontier with unchecked points is not shown
-    emit(summary, as_json=as_json, render=lambda: render(rows, alpha, out))
+    emit(summary, as_json=as_json, render=lambda: render(rows, alpha), written=out)
 
 
-def render(rows: list[dict], alpha: float, out) -> None:
+def render(rows: list[dict], alpha: float) -> None:
     from rich.table import Table
 
     from relief.cli.render import console
@@ -115,4 +115,3 @@ def render(rows: list[dict], alpha: float, out) -> None:
             f"expected relief {a['expected_relief']:.2f} -> {b['expected_relief']:.2f} "
             f"({b['expected_relief'] - a['expected_relief']:+.2f})."
         )
-    con.print(f"Results: {out}/risk_frontier.csv, risk_frontier.png, points.csv, summary.json")

@@ -6,7 +6,7 @@ import click
 
 from relief.cli import options as o
 from relief.cli.emit import to_json
-from relief.cli.errors import EXIT_FAILED, EXIT_INFEASIBLE, EXIT_INPUT, Failure, guarded, note_written
+from relief.cli.errors import EXIT_FAILED, EXIT_INFEASIBLE, EXIT_INPUT, Failure, guarded, note_written, say_written
 from relief.cli.inputs import load
 
 
@@ -65,13 +65,20 @@ def solve(
         work.meta, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed, verbose=verbose
     )
     try:
-        result = run_case(work, options, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides))
+        result = run_case(
+            work, options, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides), check_force=True
+        )
     except ValueError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
     result.warn_margin(warn_margin)
+    result.risk_option = risk  # echoed as typed: --risk worst, not --set case.risk_measure=worst
     summary = result.report()
-    _write(result, summary, out_dir)
+    for note in result.notes:
+        click.echo(f"relief: note: {note}", err=True)
+    written = _write(result, summary, out_dir)
     _show(result, summary, as_json)
+    if written is not None:
+        say_written(out_dir, written)
     _exit_status(result, summary, as_json)
 
 
@@ -87,17 +94,25 @@ def risk_overrides(text) -> tuple:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
 
 
-def _write(result, summary: dict, out_dir) -> None:
-    """--out: a run folder, replaced as a whole, or one workbook."""
-    from relief.cli.output import write_run, write_run_workbook
+def _write(result, summary: dict, out_dir) -> list[str] | None:
+    """--out: a run folder, replaced as a whole, or one workbook; what it holds (None: no --out)."""
+    from relief.cli.output import RUN_ENTRIES, write_run, write_run_workbook
 
     if out_dir is None:
-        return
+        return None
     if out_dir.suffix.lower() == ".xlsx":
         write_run_workbook(out_dir, result, summary)
-    else:
-        write_run(out_dir, result, summary)
+        note_written(out_dir)
+        from openpyxl import load_workbook
+
+        book = load_workbook(out_dir, read_only=True)
+        try:
+            return [f"sheets {', '.join(book.sheetnames)}"]
+        finally:
+            book.close()
+    write_run(out_dir, result, summary)
     note_written(out_dir)
+    return [e + ("/" if (out_dir / e).is_dir() else "") for e in RUN_ENTRIES if (out_dir / e).exists()]
 
 
 def _show(result, summary: dict, as_json: bool) -> None:

@@ -286,7 +286,7 @@ def _charts(out_dir: Path, defn, summary: dict, points, done: dict) -> list[str]
     return [Path(p).name for p in made]
 
 
-def _render_summary(summary: dict, out_dir: Path) -> None:
+def _render_summary(summary: dict) -> None:
     from rich import box
     from rich.table import Table
 
@@ -331,7 +331,6 @@ def _render_summary(summary: dict, out_dir: Path) -> None:
             _render_indices(console, ind)
     if summary.get("design_note"):
         console.print(f"[dim]{summary['design_note']}[/]")
-    console.print(f"Results: {out_dir}/points.csv, summary.json" + "".join(f", {c}" for c in summary.get("charts", [])))
 
 
 def _render_indices(console, ind: dict) -> None:
@@ -472,7 +471,7 @@ def sweep(
         )
     except SweepError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
-    emit(summary, as_json=as_json, render=lambda: _render_summary(summary, out))
+    emit(summary, as_json=as_json, render=lambda: _render_summary(summary), written=out)
     if as_json:
         warn_noise(summary)
     fail_on_check(summary, out)

@@ -206,3 +206,143 @@ def test_explanation_leaves_the_engine_as_it_was(tmp_path):
     engine.refresh(set_parameters(engine.model, tiny, force=("smelter",)))
     out = engine.solve()
     assert out.status == "optimal" and out.objective == pytest.approx(1.4)  # README: --force smelter gives 1.4
+
+
+# ----------------------------------------------------------------------------------------
+# a family of limits (issue 11, item 10): every year's budget, said as one with its fix
+# ----------------------------------------------------------------------------------------
+
+
+def fix_works(case, args: tuple, fix: dict, cwd: Path) -> None:
+    """Raising the one member the fix names to its `needed` makes the request feasible (exit
+    0); a raise short of it by 0.01 does not (exit 3)."""
+    path, needed = fix["path"], fix["needed"]
+    ok = relief("solve", *case, *args, "--set", f"{path}={needed}", "--json", cwd=cwd)
+    assert ok.returncode == 0, ok.stderr
+    short = relief("solve", *case, *args, "--set", f"{path}={needed - 0.01:.4f}", "--json", cwd=cwd)
+    assert short.returncode == 3, short.stderr
+
+
+def test_every_years_budget_too_small_is_one_conflict_with_its_smallest_fix(tmp_path):
+    """Tiny: the forced smelter needs its public money, 4 x 0.5 = 2, in its commit year (2026
+    or 2027); both budgets are 0.5. The IIS names both years; the cause is the family: no
+    year's budget reaches 2. Raising one year to 2 is the smallest single change (1.5 either
+    way; the first year is named), and 1.99 is not enough."""
+    case = tiny_with(tmp_path)
+    args = ("--force", "smelter", "--set", "budget.*.public_budget_usd_bn=0.5")
+    obj, text = explain(case, *args)
+    k = by_kind(obj)
+    assert set(k) == {"forced", "year_budget"}, obj["conflicts"]
+    (budget,) = k["year_budget"]  # one conflict for the family, not one per year
+    assert budget["name"] == "every year" and budget["limit"] == 0.5 and budget["needed"] == 2
+    assert budget["family"]["limit"] == "year_budget"
+    assert budget["family"]["members"] == ["2026", "2027"] and budget["family"]["peak"] == 2
+    assert budget["smallest_fix"] == {
+        "name": "2026",
+        "year": 2026,
+        "path": "budget.2026.public_budget_usd_bn",
+        "limit": 0.5,
+        "needed": 2.0,
+    }
+    assert budget["text"] == (
+        "the yearly public budgets (USD 0.5bn a year) cannot pay for forced smelter, which needs USD 2bn of "
+        "public money in at least one year: raise the 2026 public budget to USD 2bn (the smallest single change), "
+        "or drop --force smelter"
+    )
+    assert text.count("public budget") == 2  # one sentence (it says 'public budget(s)' twice), no list of years
+    fix_works((case,), args, budget["smallest_fix"], tmp_path)
+
+
+@pytest.mark.parametrize("raised", [(), ("--set", "budget.2029.public_budget_usd_bn=2.5")])
+def test_default_case_fab_against_every_years_budget(tmp_path, raised):
+    """The issue's command: budgets at 5% (2026 0.4, later years 1); the fab's public money is
+    20 x 0.5 = 10, spread over its 4-year lead time: 2.5 a year from its commit year. The
+    IIS of the LP relaxation names 2029 and 2033 (and 2026, 2030, 2033 once 2029 is raised);
+    the real cause is every year's budget. A fab committed in 2033 spends 2.5 in the horizon
+    (the rest after it), so raising 2033 alone to 2.5 is the smallest single change (any
+    other year would need the next ones raised too); 2.49 is not enough."""
+    args = ("--force", "us_fab_module", "--set", "budget.*.public_budget_usd_bn*=0.05", *raised)
+    run = relief("solve", *args, "--json", cwd=tmp_path)
+    assert run.returncode == 3, run.stderr
+    conflicts = json.loads(run.stdout)["conflicts"]
+    (budget,) = [c for c in conflicts if c["kind"] == "year_budget"]
+    assert budget["smallest_fix"]["path"] == "budget.2033.public_budget_usd_bn"
+    assert budget["smallest_fix"]["needed"] == pytest.approx(2.5)
+    assert budget["family"]["peak"] == pytest.approx(2.5) and len(budget["family"]["in_conflict"]) >= 2
+    assert "raise the 2033 public budget to USD 2.5bn" in budget["text"]
+    assert "drop --force us_fab_module" in budget["text"]
+    if not raised:
+        assert "(USD 0.4-1bn a year)" in budget["text"]
+        fix_works((), args, budget["smallest_fix"], tmp_path)
+
+
+def test_raising_every_year_named_when_it_is_less_money(tmp_path):
+    """Tiny with smelter and chips forced, budgets 1.5 a year: each needs 2 of public money
+    in its commit year (smelter 4 x 0.5, chips 2 x 1), 4 in all against 3. The smallest
+    single change puts both in one year: 2026 raised to 4 (+2.5); raising both years by 0.5
+    (+1 in all, one lever a year) is less money, so it is said too."""
+    case = tiny_with(tmp_path)
+    args = ("--force", "smelter", "--force", "chips", "--set", "budget.*.public_budget_usd_bn=1.5")
+    obj, _ = explain(case, *args)
+    (budget,) = by_kind(obj)["year_budget"]
+    assert budget["smallest_fix"]["path"] == "budget.2026.public_budget_usd_bn"
+    assert budget["smallest_fix"]["needed"] == 4
+    assert budget["family"]["raise_every_by"] == 0.5 and budget["family"]["peak"] == 2
+    assert budget["text"].endswith(
+        "raise the 2026 public budget to USD 4bn (the smallest single change), or raise every year's public "
+        "budget by USD 0.5bn, or drop --force smelter --force chips"
+    ), budget["text"]
+    assert "need USD 2bn" in budget["text"]  # two drivers: 'forced smelter and forced chips need'
+    fix_works((case,), args, budget["smallest_fix"], tmp_path)
+    every = ("--set", "budget.*.public_budget_usd_bn=2")  # 1.5 + 0.5 in every year
+    assert relief("solve", case, *args, *every, "--json", cwd=tmp_path).returncode == 0
+    short = ("--set", "budget.*.public_budget_usd_bn=1.99")
+    assert relief("solve", case, *args, *short, "--json", cwd=tmp_path).returncode == 3
+
+
+def test_round_up_keeps_a_printed_limit_enough():
+    from relief.model.core.diagnose import _round_up, num
+
+    assert _round_up(2.4999999999) == 2.5 and _round_up(2.5001) == 2.501 and _round_up(1234.2) == 1235
+    assert _round_up(2.5000004) == 2.5  # solver noise within the feasibility tolerance
+    for v in (0.1234, 2.0000001, 7.77701):
+        assert float(num(_round_up(v))) >= v - 1e-6  # enough, up to the feasibility tolerance
+
+
+def test_one_levers_yearly_size_in_several_years_is_one_conflict(tmp_path):
+    """Tiny: chips forced at min_modules 4 (max_modules 4) with one module a year, in the two
+    years of the horizon: at most 2 fit. The IIS names max_modules_per_year in 2026 and in
+    2027; it is one number of levers.csv, and 2 a year is the least that fits 4 modules
+    (budgets raised out of the way: 4 a year of public money, 8 in all)."""
+    case = tiny_with(tmp_path)
+    args = (
+        "--force",
+        "chips",
+        "--set",
+        "levers.chips.min_modules=4",
+        "--set",
+        "levers.chips.max_modules=4",
+        "--set",
+        "levers.chips.max_modules_per_year=1",
+        "--set",
+        "budget.*.public_budget_usd_bn=10",
+        "--set",
+        "case.total_public_budget=10",
+    )
+    obj, _ = explain(case, *args)
+    k = by_kind(obj)
+    assert set(k) == {"forced", "max_modules_per_year"}, obj["conflicts"]
+    (per_year,) = k["max_modules_per_year"]  # one conflict, not one per year
+    assert per_year["family"]["in_conflict"] == ["2026", "2027"]
+    assert per_year["smallest_fix"] == {
+        "name": "chips",
+        "path": "levers.chips.max_modules_per_year",
+        "limit": 1.0,
+        "needed": 2.0,
+    }
+    assert per_year["text"] == (
+        "chips may commit at most 1 module a year (max_modules_per_year), too few for forced chips in the years "
+        "open to it: raise its max_modules_per_year to 2 (the smallest change), or drop --force chips"
+    )
+    fixed = ("--set", "levers.chips.max_modules_per_year=2")
+    assert relief("solve", case, *args, *fixed, "--json", cwd=tmp_path).returncode == 0

@@ -16,6 +16,10 @@ Two ways, in this order:
    sizes; relations and what was forced only as a last resort), and every violated
    limit becomes a conflict with its value and what it would have to be.
 
+3. Either way, when two or more members of a family (every year's public budget) conflict,
+   they are said as one conflict with the smallest change of the family that fixes it
+   (`_families`): which years an IIS names is arbitrary, the family is the cause.
+
 Which limit a row or column is, its penalty in the relaxation, where its conflicts are
 listed and their words all come from the table of limits (model/core/limits.py); each kind
 of limit has one small explainer here for each way, dispatched by the row's kind.
@@ -31,7 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from relief.model.core.limits import BOUNDS, KIND_ORDER, RELAXABLE, LimitRow, row_of
+from relief.model.core.limits import BOUNDS, KIND_ORDER, RELAXABLE, LimitRow, of_kind, row_of
 
 if TYPE_CHECKING:
     from relief.model.core.case import Case
@@ -39,6 +43,7 @@ if TYPE_CHECKING:
 IIS_TIME_LIMIT = 30.0  # seconds HiGHS may spend looking for an IIS
 NEEDED_TIME_LIMIT = 5.0  # seconds per "what would this limit have to be" solve
 NEEDED_TOTAL_TIME = 30.0  # and for all of them together
+FAMILY_TOTAL_TIME = 20.0  # seconds for the smallest fix of a family of limits (one MIP per member)
 
 # penalties per unit of violation in the feasibility relaxation: the table's (model/core/limits.py)
 X_BOUND_PENALTY = BOUNDS["x"].penalty  # per module above max_modules_per_year
@@ -57,13 +62,20 @@ class Conflict:
     text: str
     unit: str = ""  # "USD bn" or "modules" (pools: the pool's own unit, "")
     year: int | None = None
+    # a family of limits said as one (`_families`): {"limit": kind, "members": [every member's
+    # name], "in_conflict": [those the IIS named], "peak": the least its largest member must be}
+    family: dict | None = None
+    # the smallest change of the family that makes the request feasible, the rest unchanged:
+    # {"name", "year", "path", "limit", "needed"} (one member), or {"name": "every year", "path", "raise_by"}
+    smallest_fix: dict | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
         for k in ("limit", "needed"):
             d[k] = None if d[k] is None else float(d[k])
-        if d["year"] is None:
-            del d["year"]
+        for k in ("year", "family", "smallest_fix"):
+            if d[k] is None:
+                del d[k]
         return d
 
 
@@ -471,6 +483,206 @@ def _explain_relaxation(M: _Model) -> list[Conflict] | None:
     return out
 
 
+# --------------------------------------------------------------------------------------
+# 3. a family of limits: the same limit of several years, said as one with its smallest fix
+# --------------------------------------------------------------------------------------
+#
+# An IIS (or the relaxation) names *some* years' budgets, and which ones is arbitrary: with
+# a fab spending 2.5bn a year for four years against budgets of 1bn, the LP relaxation
+# fails on any set of years whose windows cover the horizon (2029 and 2033; raise 2029 and
+# it names 2026, 2030 and 2033). The real cause is the family: no year's budget is large
+# enough. So when two or more members of a family conflict, they become one conflict that
+# says so, with the smallest change that fixes it, found on the whole MIP (whole modules):
+# for each member, the least raise of that member alone (all other limits as they are);
+# the smallest of these. If no single member can fix it, the least raise of every member
+# by the same amount. And `peak`: the least the largest member must be (one budget
+# standing for every year's), what the drivers need "in one year".
+
+
+def _round_up(v: float) -> float:
+    """An upper limit that must be at least v, at the precision `num` prints (so the printed
+    value is enough): 2.4999999999 -> 2.5, 2.5001 -> 2.501; within HiGHS's feasibility
+    tolerance (1e-6) of a printed value, that value (2.5000004 -> 2.5)."""
+    step = 1.0 if abs(v) >= 1000 else 0.001
+    return float(round(np.ceil((v - 1e-6) / step) * step, 3))
+
+
+class _FamilySolver:
+    """A private copy of the whole model with a closed slack column per member row (row_i -
+    s_i <= upper_i) and one shared column; each question opens some of them and minimises."""
+
+    def __init__(self, M: _Model, members: list[int]):
+        import highspy
+
+        self.INF, self.Min, self.Opt = highspy.kHighsInf, highspy.ObjSense.kMinimize, highspy.HighsModelStatus.kOptimal
+        self.members, self.lp = members, M.lp
+        self.h = M.copy()
+        self.h.changeObjectiveSense(self.Min)
+        n, one = M.lp.num_col_, np.array([-1.0])
+        for i in members:
+            self.h.addCol(0.0, 0.0, 0.0, 1, np.array([i], dtype=np.int32), one)
+        k = len(members)
+        self.h.addCol(0.0, 0.0, 0.0, k, np.array(members, dtype=np.int32), np.full(k, -1.0))
+        self.slack = {i: n + j for j, i in enumerate(members)}
+        self.shared = n + k
+        self.deadline = time.perf_counter() + FAMILY_TOTAL_TIME
+
+    def least(self, col: int, upper_rows: dict | None = None) -> float | None:
+        """min of column `col` opened (cost 1), member rows' upper bounds as in upper_rows; None
+        if HiGHS proves no optimum in time (infeasible, or out of time)."""
+        if time.perf_counter() > self.deadline:
+            return None
+        h, saved = self.h, {}
+        for i, up in (upper_rows or {}).items():
+            saved[i] = (self.lp.row_lower_[i], self.lp.row_upper_[i])
+            h.changeRowBounds(i, self.lp.row_lower_[i], up)
+        h.changeColBounds(col, 0.0, self.INF)
+        h.changeColCost(col, 1.0)
+        try:
+            h.clearSolver()
+            h.run()
+            ok = h.getModelStatus() == self.Opt
+            return max(0.0, float(h.getInfo().objective_function_value)) if ok else None
+        finally:
+            h.changeColBounds(col, 0.0, 0.0)
+            h.changeColCost(col, 0.0)
+            for i, (lo, up) in saved.items():
+                h.changeRowBounds(i, lo, up)
+
+    def smallest_single(self) -> tuple[int, float, bool] | None:
+        """(member, least raise, every member tried) of the member whose raise alone is smallest."""
+        best, complete = None, True
+        for i in self.members:
+            if time.perf_counter() > self.deadline:
+                complete = False
+                break
+            v = self.least(self.slack[i])
+            if v is not None and (best is None or v < best[1] - 1e-9):
+                best = (i, v)
+        return None if best is None else (*best, complete)
+
+
+def _family_conflict(M: _Model, row: LimitRow, same: list[Conflict], drivers: str, need: str) -> Conflict | None:
+    """One conflict for the members `same` of `row`'s family, or None (no fix by the family alone)."""
+    members = sorted(i for i, (name, _) in M.row_name.items() if name == row.component)
+    F = _FamilySolver(M, members)
+    one = F.smallest_single()
+    by = F.least(F.shared)  # every member raised by the same amount
+    peak = F.least(F.shared, dict.fromkeys(members, 0.0))  # one level X for every member: row_i <= X
+    every = (
+        None if by is None else {"name": "every year", "path": row.path.format(index="*"), "raise_by": _round_up(by)}
+    )
+    every_text = "" if every is None else row.words.family_all.format(by=num(every["raise_by"]))
+    if one is None:
+        if every is None:
+            return None
+        fix, fix_text = every, every_text
+    else:
+        fix, fix_text = _single_fix(M, row, *one)
+        if every is not None and by * len(members) < one[1] - 1e-9:  # raising them all is less money in all
+            fix_text += f", or {every_text}"
+    limits = [float(M.lp.row_upper_[i]) for i in members]
+    low, high = num(min(limits)), num(max(limits))
+    text = row.words.family.format(
+        limits=high if low == high else f"{low}-{high}",
+        peak=num(None if peak is None else _round_up(peak)),
+        drivers=drivers,
+        need=need,
+        fix=fix_text,
+        drop=", or drop " + " ".join(f"--force {l}" for l in M.forced) if M.forced else "",
+    )
+    family = {
+        "limit": row.kind,
+        "members": [_member_name(M, row, i) for i in members],
+        "in_conflict": [c.name for c in same],  # which members the IIS (or relaxation) happened to name
+        "peak": None if peak is None else _round_up(peak),
+        "raise_every_by": None if every is None else every["raise_by"],
+    }
+    return Conflict(row.kind, "every year", max(limits), fix.get("needed"), text, row.unit, None, family, fix)
+
+
+def _member_name(M: _Model, row: LimitRow, i: int) -> str:
+    index = M.row_name[i][1]
+    return row.words.name.format(year=index[0], pool=index[0])
+
+
+def _single_fix(M: _Model, row: LimitRow, i: int, raise_by: float, complete: bool) -> tuple[dict, str]:
+    """The smallest single change: member i raised by `raise_by` (every member tried, if `complete`)."""
+    index, name, up = M.row_name[i][1], _member_name(M, row, i), float(M.lp.row_upper_[i])
+    fix = {"name": name, "path": row.path.format(index=index[0]), "limit": up, "needed": _round_up(up + raise_by)}
+    if "{year}" in row.words.name:
+        fix["year"] = int(index[0])
+    text = row.words.family_one.format(member=name, needed=num(fix["needed"]))
+    if not complete:  # out of time before every member was tried: enough, maybe not the smallest
+        text = text.replace(" (the smallest single change)", "")
+    return fix, text
+
+
+def _per_year_conflict(M: _Model, row: LimitRow, same: list[Conflict], drivers: str, need: str) -> Conflict | None:
+    """One conflict for a lever's max_modules_per_year met in several years: it is one number of
+    levers.csv, so the fix is that number raised (the least that makes the request feasible,
+    every other limit as it is), or None if raising it alone cannot."""
+    import highspy
+
+    lever = same[0].name
+    cols = M.x_cols.get(lever, [])
+    if not cols:
+        return None
+    up, INF = float(M.lp.col_upper_[cols[0]]), highspy.kHighsInf
+    h = M.copy()
+    h.changeObjectiveSense(highspy.ObjSense.kMinimize)
+    h.setOptionValue("time_limit", FAMILY_TOTAL_TIME)
+    d = M.lp.num_col_
+    h.addCol(1.0, 0.0, INF, 0, np.array([], dtype=np.int32), np.array([]))  # the raise, cost 1
+    for j in cols:  # x[l,t] <= up + raise, for every year
+        h.changeColBounds(j, M.lp.col_lower_[j], INF)
+        h.addRow(-INF, up, 2, np.array([j, d], dtype=np.int32), np.array([1.0, -1.0]))
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    raised = up + max(0.0, float(h.getInfo().objective_function_value))
+    whole = any(v.is_integer() for (l, _), v in M.m.x.items() if l == lever)
+    needed = float(np.ceil(raised - 1e-6)) if whole else _round_up(raised)
+    path = row.path.format(index=lever)
+    fix = {"name": lever, "path": path, "limit": up, "needed": needed}
+    text = row.words.family.format(
+        lever=lever,
+        limit_modules=_plural(up, "module"),
+        drivers=drivers,
+        fix=row.words.family_one.format(needed=num(needed)),
+        drop=", or drop " + " ".join(f"--force {l}" for l in M.forced) if M.forced else "",
+    )
+    family = {
+        "limit": row.kind,
+        "members": [str(M.col_name[j][1][1]) for j in cols],  # the years open to the lever
+        "in_conflict": [str(c.year) for c in same],
+    }
+    return Conflict(row.kind, lever, up, needed, text, row.unit, None, family, fix)
+
+
+def _families(M: _Model, conflicts: list[Conflict], drivers: str, need: str) -> tuple[list[Conflict], bool]:
+    """The conflicts with each family of two or more members said as one (and whether one was):
+    every year's budget (one family), or one lever's max_modules_per_year in several years."""
+    out, merged = list(conflicts), False
+    for kind in dict.fromkeys(c.kind for c in conflicts):
+        row = of_kind(kind) if kind in KIND_ORDER and kind != "model" else None
+        if row is None or row.words is None or not row.words.family:
+            continue
+        groups: dict = {}
+        for c in conflicts:
+            if c.kind == kind:
+                groups.setdefault(c.name if row.bound else None, []).append(c)
+        for same in groups.values():
+            if len(same) < 2:
+                continue
+            explain = _per_year_conflict if row.bound else _family_conflict
+            one = explain(M, row, same, drivers, need)
+            if one is not None:
+                out = [c for c in out if c not in same] + [one]
+                merged = True
+    return out, merged
+
+
 def _ordered(conflicts: list[Conflict]) -> list[Conflict]:
     """What is asked for first (forced levers, sizes, relations), then the limits it meets (the table's order)."""
     return sorted(
@@ -484,17 +696,20 @@ def explain_infeasibility(engine, case: Case) -> Diagnosis:
         M = _Model(engine, case)
         found = _iis(engine)
         if found is not None:
-            conflicts = _ordered(_explain_iis(M, *found))
+            conflicts = _explain_iis(M, *found)
             if conflicts:
+                drivers, many = _drivers(M, found[0])
+                conflicts, _ = _families(M, conflicts, drivers, "need" if many else "needs")
                 return Diagnosis(
                     "iis",
-                    conflicts,
+                    _ordered(conflicts),
                     "these limits conflict (an irreducible set: moving any one of them "
                     "as shown removes this conflict; another may remain)",
                 )
         conflicts = _explain_relaxation(M)
         if conflicts:
-            conflicts = _ordered(conflicts)
+            drivers = " and ".join(f"forced {l}" for l in M.forced) or "the plan"
+            conflicts = _ordered(_families(M, conflicts, drivers, "need" if len(M.forced) > 1 else "needs")[0])
             forced = f" (with {', '.join(M.forced)} forced)" if M.forced else ""
             return Diagnosis(
                 "feasibility_relaxation",

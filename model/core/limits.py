@@ -45,6 +45,12 @@ class Wording:
     conflict: str = ""  # in an irreducible infeasible set, with what the limit would have to be
     conflict_open: str = ""  # the same when that value could not be computed
     relaxed: str = ""  # in the feasibility relaxation: the limit would have to move to {needed}
+    # a family (the limit of every year, diagnose.py `_families`), said in one sentence: {limits} the
+    # members' range ("0.4-1"), {peak} the least the largest member must be, {fix} one of the two
+    # below, {drop} ", or drop --force LEVER"
+    family: str = ""
+    family_one: str = ""  # the smallest single change: {member} to {needed}
+    family_all: str = ""  # no single member can fix it: every member raised by {by}
 
 
 @dataclass(frozen=True)
@@ -179,6 +185,9 @@ LIMITS: tuple[LimitRow, ...] = (
             conflict="{drivers} {need} {needed_modules} of {lever} in {year}, but its max_modules_per_year is {limit}",
             conflict_open="{lever} may commit at most {limit_modules} in {year} (max_modules_per_year)",
             relaxed="{lever} would have to commit {needed_modules} in {year}, above its max_modules_per_year ({limit})",
+            family="{lever} may commit at most {limit_modules} a year (max_modules_per_year), too few for {drivers} "
+            "in the years open to it: {fix}{drop}",
+            family_one="raise its max_modules_per_year to {needed} (the smallest change)",
         ),
         penalty=1.0,  # per module above max_modules_per_year
         order=9,
@@ -257,6 +266,10 @@ LIMITS: tuple[LimitRow, ...] = (
             "but the {year} public budget is USD {limit}bn",
             conflict_open="{drivers} {need} more public money in {year} than its budget of USD {limit}bn",
             relaxed="the public budget of {year} (USD {limit}bn) would have to be USD {needed}bn",
+            family="the yearly public budgets (USD {limits}bn a year) cannot pay for {drivers}, which {need} "
+            "USD {peak}bn of public money in at least one year: {fix}{drop}",
+            family_one="raise the {member} public budget to USD {needed}bn (the smallest single change)",
+            family_all="raise every year's public budget by USD {by}bn",
         ),
         penalty=1.0,
         order=5,

@@ -8,7 +8,7 @@ explanation of an infeasibility. The session (session.py) calls it after every s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from relief.model.core.evaluate import MARGIN_TOLERANCE, Evaluation, clean_plan, evaluate_plan
@@ -62,6 +62,9 @@ class RunResult:
             for r in reached.to_dict("records")
         ]
 
+    risk_option: str | None = None  # `--risk` as typed (its case.yaml overrides are in `overrides`)
+    notes: list = field(default_factory=list)  # what a planner should know of the request ("--force X changed nothing")
+
     @property
     def conflicts(self) -> list[str]:
         """The conflicts in planner's words, one line each (empty unless infeasible)."""
@@ -85,6 +88,7 @@ class RunResult:
             "input_sha256": self.case.sha256(),
             "solver": self.outcome.solver or solver_info(),
             "overrides": [str(o) for o in self.overrides],
+            **({"risk_option": self.risk_option} if self.risk_option is not None else {}),
             "force": list(self.force),
             "exclude": list(self.exclude),
             "by_scenario": dict(ev.by_scenario) if ev else {},
@@ -101,6 +105,7 @@ class RunResult:
             },
             "warnings": [str(w) for w in self.case.warnings],
             "margin_tolerance": self.margin_tolerance,
+            "notes": list(self.notes),
         }
         margins = self.tier_margins()
         out["tier_margins"] = margins

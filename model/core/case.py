@@ -137,12 +137,12 @@ def load_case(path: str | Path) -> Case:
     if path.is_dir():
         meta, raw, problems = read_folder(path)
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
-        meta, raw, problems = read_workbook(path)
+        meta, raw, problems, prefix = read_workbook(path)
         try:
             case = validate(meta, raw, str(path), problems)
         except CaseError as e:
-            raise CaseError([in_workbook(p, path.name) for p in e.problems]) from None
-        return replace(case, warnings=tuple(in_workbook(w, path.name) for w in case.warnings))
+            raise CaseError([in_workbook(p, path.name, prefix) for p in e.problems]) from None
+        return replace(case, warnings=tuple(in_workbook(w, path.name, prefix) for w in case.warnings))
     elif path.name == "case.yaml":
         return load_case(path.parent)
     else:

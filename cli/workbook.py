@@ -78,6 +78,7 @@ COLUMN_FORMATS = {
     "rate": RATE,
     "probability": PCT,
     "commitment_credit": PCT,
+    "credit for pledges": PCT,
 }
 
 # summary.json's fields: label and unit; `{}` takes the key of a nested record
@@ -145,7 +146,9 @@ def write_run_workbook(path: Path, result, summary: dict) -> None:
     wb.remove(wb.active)
     wb.properties.creator = "relief"
     case, ev = result.case, result.evaluation
-    _sheet(wb, "summary", ["field", "value", "unit"], summary_rows(summary), _summary_formats, widths=(44, 40, 9))
+    _sheet(
+        wb, "summary", ["field", "value", "unit"], summary_rows(summary), _summary_formats, widths=(None, 40, 9), cap=60
+    )
     if ev is not None:
         _frame(wb, "roadmap", roadmap_grid(ev.roadmap, case), _grid_formats, freeze=_grid_freeze(case, ev.roadmap))
         _frame(wb, "relief by stance", relief_by_stance(ev, case), _by_column, freeze="B2")
@@ -154,7 +157,7 @@ def write_run_workbook(path: Path, result, summary: dict) -> None:
         _frame(wb, "relief", ev.relief, _by_column, freeze="E2")
         _frame(wb, "roadmap data", ev.roadmap, _by_column, freeze="C2")
     for name, df in case_sheets(case).items():
-        _frame(wb, RUN_SHEET_PREFIX + name, df, lambda col, v: "General", freeze="B2", cap=60)
+        _frame(wb, RUN_SHEET_PREFIX + name, df, lambda col, v: "General", freeze="B2", cap=45)
     lines = json.dumps(summary, indent=2, default=float).splitlines()
     _sheet(wb, "summary_json", ["summary.json"], [[line] for line in lines], lambda c, v: "General", widths=(80,))
     for name in HIDDEN:
@@ -239,7 +242,7 @@ def roadmap_grid(roadmap: pd.DataFrame, case) -> pd.DataFrame:
 
 def relief_by_stance(ev, case) -> pd.DataFrame:
     """Scenario, probability, credit for pledges, discounted relief if it comes true and
-    the same by track; a last row 'expected' weighs them by probability."""
+    the same by track (USD bn); a last row 'expected' weighs them by probability."""
     import pandas as pd
 
     sc = case.table("scenarios")
@@ -255,15 +258,15 @@ def relief_by_stance(ev, case) -> pd.DataFrame:
             row["name"] = names.get(s, "")
         row |= {
             "probability": float(r.probability),
-            "commitment_credit": float(r.commitment_credit),
-            "relief": float(ev.by_scenario.get(s, math.nan)),
+            "credit for pledges": float(r.commitment_credit),
+            "relief, USD bn": float(ev.by_scenario.get(s, math.nan)),
         }
         for track in by_track.columns:
-            row[f"relief: {track}"] = float(by_track.at[s, track]) if s in by_track.index else 0.0
+            row[f"{track}, USD bn"] = float(by_track.at[s, track]) if s in by_track.index else 0.0
         rows.append(row)
     df = pd.DataFrame(rows)
     expected = {"scenario": "expected", "probability": float(df["probability"].sum())}
-    for col in [c for c in df.columns if c == "relief" or c.startswith("relief: ")]:
+    for col in [c for c in df.columns if c.endswith("USD bn")]:
         expected[col] = float((df[col] * df["probability"]).sum())
     return pd.concat([df, pd.DataFrame([expected])], ignore_index=True)
 
@@ -304,7 +307,7 @@ def _names(df: pd.DataFrame, key: str) -> dict[str, str]:
 
 def _by_column(col: str, v) -> str:
     fmt = COLUMN_FORMATS.get(col)
-    if fmt is None and col.startswith("relief: "):
+    if fmt is None and col.endswith("USD bn"):
         fmt = USD
     if fmt == "modules":
         return _modules(v)
@@ -316,9 +319,10 @@ def _grid_formats(col: str, v) -> str:
 
 
 def _summary_formats(col: str, v, unit: str = "") -> str:
-    if col != "value" or not isinstance(v, float):
+    if col != "value" or not isinstance(v, (int, float)) or isinstance(v, bool):
         return "General"
-    return {"USD bn": USD, "%": "0.00%", "modules": _modules(v), "s": "0.00"}.get(unit, "General")
+    modules = "0" if float(v).is_integer() else "0.00"
+    return {"USD bn": USD, "%": "0.00%", "modules": modules, "s": "0.00"}.get(unit, "General")
 
 
 def _modules(v) -> str:
@@ -337,20 +341,18 @@ def _frame(wb, name: str, df: pd.DataFrame, fmt, freeze: str = "A2", cap: int = 
 
 
 def _sheet(wb, name, header, rows, fmt, freeze="A2", widths=None, cap=40) -> None:
-    """One sheet: a bold, frozen header row; each cell with its number format; columns as
-    wide as their longest text (up to `cap`, longer text wraps); landscape, one page wide."""
+    """One sheet: a bold, frozen header row (numbers' headers right-aligned); each cell with
+    its number format; columns as wide as their longest text (up to `cap`: longer text
+    wraps, and its row is made tall enough); landscape, one page wide, the header on every
+    printed page."""
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet(name[:31])
     ws.append(header)
-    bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDE4EE")
-    line = Border(bottom=Side(style="thin"))
-    for cell in ws[1]:
-        cell.font, cell.fill, cell.border = bold, fill, line
-        cell.alignment = Alignment(vertical="top", wrap_text=True)
     longest = [len(h) for h in header]
-    wrap = Alignment(vertical="top", wrap_text=True)
+    numeric = [True] * len(header)
+    cells = []
     for r, row in enumerate(rows, start=2):
         unit = row[2] if name == "summary" and len(row) > 2 else ""
         for c, v in enumerate(row, start=1):
@@ -358,15 +360,31 @@ def _sheet(wb, name, header, rows, fmt, freeze="A2", widths=None, cap=40) -> Non
             cell = ws.cell(row=r, column=c, value=v)
             if isinstance(v, str):
                 cell.data_type = "s"  # text starting with '=' stays text, never a formula
+                numeric[c - 1] = False
             col = header[c - 1]
             cell.number_format = fmt(col, v, unit) if name == "summary" else fmt(col, v)
-            text = len(str(v)) if isinstance(v, str) else (len(f"{v:,.2f}") if isinstance(v, float) else len(str(v)))
-            longest[c - 1] = max(longest[c - 1], text)
-            if isinstance(v, str) and len(v) > cap:
-                cell.alignment = wrap
-    for c, n in enumerate(longest, start=1):
-        width = widths[c - 1] if widths else min(max(n, 6) + 2, cap)
-        ws.column_dimensions[get_column_letter(c)].width = width
+            shown = len(v) if isinstance(v, str) else len(f"{v:,.2f}") if isinstance(v, float) else len(str(v))
+            longest[c - 1] = max(longest[c - 1], shown)
+            cells.append((r, c, v))
+    width = [widths[c] if widths and widths[c] else min(max(n, 7) + 3, cap) for c, n in enumerate(longest)]
+    for c, w in enumerate(width, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = w
+    font = Font(name="Calibri", size=11)
+    head = Font(name="Calibri", size=11, bold=True)
+    fill, line = PatternFill("solid", fgColor="DDE4EE"), Border(bottom=Side(style="thin"))
+    for c, cell in enumerate(ws[1]):
+        cell.font, cell.fill, cell.border = head, fill, line
+        cell.alignment = Alignment(horizontal="right" if numeric[c] and rows else "left", vertical="top")
+    top, wrap, lines = Alignment(vertical="top"), Alignment(vertical="top", wrap_text=True), {}
+    for r, c, v in cells:
+        cell = ws.cell(row=r, column=c)
+        cell.font, cell.alignment = font, top
+        room = width[c - 1] * 1.2 - 1  # text is narrower than the digit a width unit is
+        if isinstance(v, str) and len(v) > room:
+            cell.alignment = wrap
+            lines[r] = max(lines.get(r, 1), math.ceil(len(v) / room))
+    for r, n in lines.items():  # LibreOffice and Excel do not grow a row for wrapped text they did not type
+        ws.row_dimensions[r].height = 15 * n
     ws.freeze_panes = freeze
     ws.print_title_rows = "1:1"
     ws.page_setup.orientation = "landscape"

@@ -39,7 +39,7 @@ WHOLE, PART = "0;-0;;@", "0.00;-0.00;;@"  # modules: '2', '4.88', a zero left bl
 
 HIDDEN = ("summary_json",)
 RUN_SHEETS = ("summary_json", "roadmap data", "relief", "spending")  # what reading a run back needs
-TIER_FALLBACK = (
+TIER_COLUMNS = (  # people first: the margin beside the threshold
     "scenario",
     "track",
     "year",
@@ -287,13 +287,10 @@ def spending_table(spending: pd.DataFrame) -> pd.DataFrame:
 
 
 def _tiers(tiers: pd.DataFrame) -> pd.DataFrame:
-    """The evaluation's tiers with the columns of tiers.csv (cli/output.py TIER_COLUMNS, if
-    there), margins included where the evaluation has them."""
-    from relief.cli import output
-
-    wanted = list(getattr(output, "TIER_COLUMNS", TIER_FALLBACK))
-    wanted += [c for c in TIER_FALLBACK if c not in wanted]
-    return tiers[[c for c in wanted if c in tiers.columns]]
+    """The evaluation's tiers: the columns of tiers.csv, the margin of the tier reached
+    beside its threshold (where the evaluation has margins), any other column last."""
+    cols = [c for c in TIER_COLUMNS if c in tiers.columns]
+    return tiers[cols + [c for c in tiers.columns if c not in cols and not c.startswith("_")]]
 
 
 def _names(df: pd.DataFrame, key: str) -> dict[str, str]:
@@ -366,7 +363,7 @@ def _sheet(wb, name, header, rows, fmt, freeze="A2", widths=None, cap=40) -> Non
             shown = len(v) if isinstance(v, str) else len(f"{v:,.2f}") if isinstance(v, float) else len(str(v))
             longest[c - 1] = max(longest[c - 1], shown)
             cells.append((r, c, v))
-    width = [widths[c] if widths and widths[c] else min(max(n, 7) + 3, cap) for c, n in enumerate(longest)]
+    width = [widths[c] if widths and widths[c] else min(max(n, 7) + 4, cap) for c, n in enumerate(longest)]
     for c, w in enumerate(width, start=1):
         ws.column_dimensions[get_column_letter(c)].width = w
     font = Font(name="Calibri", size=11)
@@ -374,11 +371,14 @@ def _sheet(wb, name, header, rows, fmt, freeze="A2", widths=None, cap=40) -> Non
     fill, line = PatternFill("solid", fgColor="DDE4EE"), Border(bottom=Side(style="thin"))
     for c, cell in enumerate(ws[1]):
         cell.font, cell.fill, cell.border = head, fill, line
-        cell.alignment = Alignment(horizontal="right" if numeric[c] and rows else "left", vertical="top")
-    top, wrap, lines = Alignment(vertical="top"), Alignment(vertical="top", wrap_text=True), {}
+        right = numeric[c] and rows
+        cell.alignment = Alignment(horizontal="right" if right else "left", vertical="top", indent=0 if right else 1)
+    left = dict(horizontal="left", vertical="top", indent=1)
+    top, wrap, lines = Alignment(**left), Alignment(**left, wrap_text=True), {}
     for r, c, v in cells:
         cell = ws.cell(row=r, column=c)
-        cell.font, cell.alignment = font, top
+        cell.font = font
+        cell.alignment = top if isinstance(v, str) else Alignment(vertical="top")
         room = width[c - 1] * 1.2 - 1  # text is narrower than the digit a width unit is
         if isinstance(v, str) and len(v) > room:
             cell.alignment = wrap

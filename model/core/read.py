@@ -170,7 +170,13 @@ def read_folder(folder: Path) -> tuple[dict, dict, list[Problem]]:
     return meta, raw, problems
 
 
-def read_workbook(path: Path) -> tuple[dict, dict, list[Problem], str]:
+def read_workbook(path: Path) -> tuple[dict, dict, list[Problem]]:
+    """The sheets of a workbook; a workbook that cannot be read at all is its only problem."""
+    meta, raw, problems, _ = read_case_workbook(path)
+    return meta, raw, problems
+
+
+def read_case_workbook(path: Path) -> tuple[dict, dict, list[Problem], str]:
     """The case in a workbook: its fields, raw tables and problems, and the prefix of its
     sheets' names ('' in a case workbook, 'in_' in a run workbook)."""
     problems: list[Problem] = []

@@ -117,7 +117,15 @@ SUMMARY_LABELS = {
     "relief_distribution.best_scenario": ("Relief across stances: best stance", ""),
     "relief_distribution.std": ("Relief across stances: standard deviation", "USD bn"),
 }
-SHOWN_ELSEWHERE = {"schedule": "the roadmap sheet", "portfolio_by_scenario": "the roadmap sheet"}
+SUMMARY_LABELS |= {
+    "margin_tolerance": ("A tier is flagged thin below this margin", "%"),
+    "thin_tiers": ("Tiers reached with a thin margin (see the tiers sheet)", ""),
+}
+SHOWN_ELSEWHERE = {
+    "schedule": "the roadmap sheet",
+    "portfolio_by_scenario": "the roadmap sheet",
+    "tier_margins": "the tiers sheet",
+}
 ABOUT = (
     ("roadmap", "modules committed, by lever and year (a blank is none)"),
     ("relief by stance", "discounted relief if each U.S. stance comes true, by track, and the expectation"),
@@ -152,7 +160,7 @@ def write_run_workbook(path: Path, result, summary: dict) -> None:
     if ev is not None:
         _frame(wb, "roadmap", roadmap_grid(ev.roadmap, case), _grid_formats, freeze=_grid_freeze(case, ev.roadmap))
         _frame(wb, "relief by stance", relief_by_stance(ev, case), _by_column, freeze="B2")
-        _frame(wb, "tiers", _tiers(ev.tiers), _by_column, freeze="D2")
+        _frame(wb, "tiers", _tiers(ev.tiers), _by_column, freeze="D2", mark="thin")
         _frame(wb, "spending", spending_table(ev.spending), _by_column, freeze="B2")
         _frame(wb, "relief", ev.relief, _by_column, freeze="E2")
         _frame(wb, "roadmap data", ev.roadmap, _by_column, freeze="C2")
@@ -302,7 +310,12 @@ def _names(df: pd.DataFrame, key: str) -> dict[str, str]:
 # ---------------------------------------------------------------- formats and layout
 
 
+BOOL = '"TRUE";"TRUE";"FALSE"'  # LibreOffice shows a true/false cell as 1/0 under General
+
+
 def _by_column(col: str, v) -> str:
+    if isinstance(v, bool):
+        return BOOL
     fmt = COLUMN_FORMATS.get(col)
     if fmt is None and col.endswith("USD bn"):
         fmt = USD
@@ -331,17 +344,17 @@ def _grid_freeze(case, roadmap) -> str:
     return f"{chr(ord('A') + n)}2"
 
 
-def _frame(wb, name: str, df: pd.DataFrame, fmt, freeze: str = "A2", cap: int = 40) -> None:
+def _frame(wb, name: str, df: pd.DataFrame, fmt, freeze: str = "A2", cap: int = 40, mark=None) -> None:
     cols = [c for c in df.columns if c != "_row"]
     rows = [list(r) for r in df[cols].itertuples(index=False)]
-    _sheet(wb, name, [str(c) for c in cols], rows, fmt, freeze=freeze, cap=cap)
+    _sheet(wb, name, [str(c) for c in cols], rows, fmt, freeze=freeze, cap=cap, mark=mark)
 
 
-def _sheet(wb, name, header, rows, fmt, freeze="A2", widths=None, cap=40) -> None:
+def _sheet(wb, name, header, rows, fmt, freeze="A2", widths=None, cap=40, mark=None) -> None:
     """One sheet: a bold, frozen header row (numbers' headers right-aligned); each cell with
     its number format; columns as wide as their longest text (up to `cap`: longer text
     wraps, and its row is made tall enough); landscape, one page wide, the header on every
-    printed page."""
+    printed page. Rows whose `mark` column is true (a thin tier) are shaded amber."""
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
@@ -383,6 +396,12 @@ def _sheet(wb, name, header, rows, fmt, freeze="A2", widths=None, cap=40) -> Non
         if isinstance(v, str) and len(v) > room:
             cell.alignment = wrap
             lines[r] = max(lines.get(r, 1), math.ceil(len(v) / room))
+    if mark in header:
+        amber, at = PatternFill("solid", fgColor="FCE4B6"), header.index(mark)
+        for r, row in enumerate(rows, start=2):
+            if row[at] is True or row[at] == 1:
+                for c in range(1, len(header) + 1):
+                    ws.cell(row=r, column=c).fill = amber
     for r, n in lines.items():  # LibreOffice and Excel do not grow a row for wrapped text they did not type
         ws.row_dimensions[r].height = 15 * n
     ws.freeze_panes = freeze

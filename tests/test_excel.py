@@ -239,3 +239,27 @@ def test_template_needs_an_xlsx_name(tmp_path):
     p = relief("template", TINY, "--out", tmp_path / "case.csv")
     assert p.returncode == 2 and "xlsx" in p.stderr and "Traceback" not in p.stderr
     assert not (tmp_path / "case.csv").exists()
+
+
+def test_thin_tiers_are_shaded_and_margins_formatted(tmp_path):
+    """Where the evaluation has tier margins, the tiers sheet shows them beside the
+    threshold, as numbers and shares, and shades the rows of thin tiers."""
+    from relief.cli.workbook import write_run_workbook
+    from relief.model.core.case import load_case
+    from relief.model.core.options import SolveOptions
+    from relief.model.core.run import run_case
+
+    case = load_case(TINY)
+    result = run_case(case, SolveOptions.resolve(case.meta))
+    tiers = result.evaluation.tiers
+    tiers["margin"] = tiers["score"] - tiers["threshold"]
+    tiers["margin_rel"] = 0.5
+    tiers["thin"] = [i == 0 for i in range(len(tiers))]
+    write_run_workbook(tmp_path / "run.xlsx", result, result.report())
+    ws = openpyxl.load_workbook(tmp_path / "run.xlsx")["tiers"]
+    head = [c.value for c in ws[1]]
+    assert head.index("margin") == head.index("threshold") + 1 and "thin" in head
+    assert ws.cell(row=2, column=head.index("margin_rel") + 1).number_format == "0.0%"
+    assert ws.cell(row=2, column=head.index("thin") + 1).value is True
+    assert ws.cell(row=2, column=1).fill.fgColor.rgb.endswith("FCE4B6")  # thin: shaded
+    assert ws.cell(row=3, column=1).fill.fill_type is None  # not thin: plain

@@ -379,19 +379,17 @@ def _sheet(wb, name, header, rows, fmt, freeze="A2", widths=None, cap=40, mark=N
     width = [widths[c] if widths and widths[c] else min(max(n, 7) + 4, cap) for c, n in enumerate(longest)]
     for c, w in enumerate(width, start=1):
         ws.column_dimensions[get_column_letter(c)].width = w
-    font = Font(name="Calibri", size=11)
-    head = Font(name="Calibri", size=11, bold=True)
+    head = Font(name="Calibri", size=11, bold=True)  # the cells below keep the default, Calibri 11
     fill, line = PatternFill("solid", fgColor="DDE4EE"), Border(bottom=Side(style="thin"))
     for c, cell in enumerate(ws[1]):
         cell.font, cell.fill, cell.border = head, fill, line
         right = numeric[c] and rows
         cell.alignment = Alignment(horizontal="right" if right else "left", vertical="top", indent=0 if right else 1)
     left = dict(horizontal="left", vertical="top", indent=1)
-    top, wrap, lines = Alignment(**left), Alignment(**left, wrap_text=True), {}
+    top, wrap, up, lines = Alignment(**left), Alignment(**left, wrap_text=True), Alignment(vertical="top"), {}
     for r, c, v in cells:
         cell = ws.cell(row=r, column=c)
-        cell.font = font
-        cell.alignment = top if isinstance(v, str) else Alignment(vertical="top")
+        cell.alignment = top if isinstance(v, str) else up
         room = width[c - 1] * 1.2 - 1  # text is narrower than the digit a width unit is
         if isinstance(v, str) and len(v) > room:
             cell.alignment = wrap

@@ -107,6 +107,8 @@ SUMMARY_LABELS = {
     "options.threads": ("Solver setting: threads", ""),
     "options.seed": ("Solver setting: random seed", ""),
     "warnings": ("Warning", ""),
+    "conflicts": ("Conflict", ""),
+    "conflicts_found_by": ("Conflicts found by", ""),
     "risk.measure": ("Risk measure", ""),
     "risk.label": ("Risk measure, in words", ""),
     "risk.value": ("Value of the risk measure", "USD bn"),
@@ -121,6 +123,7 @@ SUMMARY_LABELS |= {
     "margin_tolerance": ("A tier is flagged thin below this margin", "%"),
     "thin_tiers": ("Tiers reached with a thin margin (see the tiers sheet)", ""),
 }
+EMPTY = {"by_scenario": "Relief by stance", "portfolio": "Modules committed"}  # an empty record (no plan)
 SHOWN_ELSEWHERE = {
     "schedule": "the roadmap sheet",
     "portfolio_by_scenario": "the roadmap sheet",
@@ -154,9 +157,8 @@ def write_run_workbook(path: Path, result, summary: dict) -> None:
     wb.remove(wb.active)
     wb.properties.creator = "relief"
     case, ev = result.case, result.evaluation
-    _sheet(
-        wb, "summary", ["field", "value", "unit"], summary_rows(summary), _summary_formats, widths=(None, 40, 9), cap=60
-    )
+    rows = summary_rows(summary, None if ev is not None else ("in_case",))
+    _sheet(wb, "summary", ["field", "value", "unit"], rows, _summary_formats, widths=(None, 40, 9), cap=60)
     if ev is not None:
         _frame(wb, "roadmap", roadmap_grid(ev.roadmap, case), _grid_formats, freeze=_grid_freeze(case, ev.roadmap))
         _frame(wb, "relief by stance", relief_by_stance(ev, case), _by_column, freeze="B2")
@@ -176,9 +178,10 @@ def write_run_workbook(path: Path, result, summary: dict) -> None:
         f.write(_without_clock(buf.getvalue()))
 
 
-def summary_rows(summary: dict) -> list[list]:
+def summary_rows(summary: dict, sheets=None) -> list[list]:
     """summary.json as [label, value, unit] rows: one fact a row (the headline figures
-    first), records flattened, lists one item a row ('none' if empty); never a Python repr."""
+    first), records flattened, lists one item a row ('none' if empty, '-' for a figure
+    without a plan); never a Python repr. Last, what each of `sheets` holds."""
     known = [k for k in dict.fromkeys(k.split(".")[0] for k in SUMMARY_LABELS) if k in summary]
     rows = []
     for key in known + [k for k in summary if k not in known]:
@@ -187,7 +190,7 @@ def summary_rows(summary: dict) -> list[list]:
             continue
         rows += _flatten((key,), summary[key])
     rows.append(["", "", ""])
-    rows += [[f"Sheet: {sheet}", text, ""] for sheet, text in ABOUT]
+    rows += [[f"Sheet: {sheet}", text, ""] for sheet, text in ABOUT if sheets is None or sheet.split(",")[0] in sheets]
     return rows
 
 
@@ -195,13 +198,13 @@ def _flatten(path: tuple, value) -> list[list]:
     label, unit = _label(path)
     if isinstance(value, dict):
         if not value:
-            return [[label.replace(": {}", "").replace(" {}", ""), "none", ""]]
+            return [[EMPTY.get(".".join(path), label.replace("{}", "each")), "none", ""]]
         return [row for k, v in value.items() for row in _flatten((*path, str(k)), v)]
     if isinstance(value, (list, tuple)):
         if not value:
             return [[label, "none", ""]]
         return [[label, _scalar(v), unit] for v in value]
-    return [[label, _scalar(value), unit]]
+    return [[label, "-" if value is None else _scalar(value), unit]]
 
 
 def _label(path: tuple) -> tuple[str, str]:
@@ -224,7 +227,10 @@ def _label(path: tuple) -> tuple[str, str]:
 
 
 def _scalar(v):
-    """A cell's value: numbers and text as they are, a record as 'key: value; ...'."""
+    """A cell's value: numbers and text as they are, a record as its `text` (a conflict's
+    sentence) or as 'key: value; ...'."""
+    if isinstance(v, dict) and isinstance(v.get("text"), str):
+        return v["text"]
     if isinstance(v, dict):
         return "; ".join(f"{k}: {_scalar(x)}" for k, x in v.items())
     if isinstance(v, (list, tuple)):
@@ -478,6 +484,9 @@ def load_run_workbook(path: Path) -> Run:
         raise CompareError(f"{path} is not a readable run workbook: {e.problems[0].message}") from None
     missing = [s for s in RUN_SHEETS if s not in sheets]
     if missing:
+        status = _status(sheets.get("summary_json"))
+        if status is not None:
+            raise CompareError(f"{path} holds no plan (status {status}): there is nothing to report or compare")
         if "case" in sheets:
             raise CompareError(
                 f"{path} is a case workbook, not a run: solve it first (relief solve {path} --out run.xlsx), "
@@ -523,6 +532,16 @@ def load_run_workbook(path: Path) -> Run:
         case=case,
         **tables,
     )
+
+
+def _status(sheet) -> str | None:
+    """The status in a summary_json sheet, or None."""
+    import json
+
+    try:
+        return str(json.loads("\n".join(str(v) for v in sheet.iloc[:, 0] if isinstance(v, str)))["status"])
+    except Exception:
+        return None
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:

@@ -263,3 +263,23 @@ def test_thin_tiers_are_shaded_and_margins_formatted(tmp_path):
     assert ws.cell(row=2, column=head.index("thin") + 1).value is True
     assert ws.cell(row=2, column=1).fill.fgColor.rgb.endswith("FCE4B6")  # thin: shaded
     assert ws.cell(row=3, column=1).fill.fill_type is None  # not thin: plain
+
+
+def test_an_infeasible_run_workbook_says_why_and_is_not_a_plan(tmp_path):
+    """No plan: the summary lists the conflicts as sentences and '-' for the figures; the
+    workbook holds the case as asked; compare and report say there is no plan."""
+    run = tmp_path / "run.xlsx"
+    p = relief("solve", KOREA, "--force", "us_fab_module", "--set", "budget.*.public_budget_usd_bn*=0.05", "--out", run)
+    assert p.returncode == 3, p.stderr
+    book = openpyxl.load_workbook(run)
+    assert book.sheetnames[:2] == ["summary", "in_case"] and "roadmap" not in book.sheetnames
+    rows = {}
+    for label, value, _ in book["summary"].iter_rows(min_row=2, values_only=True):
+        rows.setdefault(label, []).append(value)
+    assert rows["Solver status"] == ["infeasible"] and rows["Expected tariff relief, discounted"] == ["-"]
+    assert rows["Conflict"] and all("budget" in c or "forced" in c for c in rows["Conflict"])
+    assert not any(isinstance(c.value, str) and ("{'" in c.value or "kind:" in c.value) for _, c in _cells(book))
+    assert not any(str(label).startswith("Sheet: roadmap") for label in rows)  # no sheet named that is absent
+    p = relief("report", run, "--out", tmp_path / "r.html")
+    assert p.returncode == 2 and "holds no plan (status infeasible)" in p.stderr, p.stderr
+    assert not (tmp_path / "r.html").exists()

@@ -400,6 +400,11 @@ def _sheet(wb, name, header, rows, fmt, freeze="A2", widths=None, cap=40, mark=N
         if isinstance(v, str) and len(v) > room:
             cell.alignment = wrap
             lines[r] = max(lines.get(r, 1), math.ceil(len(v) / room))
+    for r, row in enumerate(rows, start=2):  # a total row ('expected') bold, under a line
+        if row and row[0] == "expected":
+            for c in range(1, len(header) + 1):
+                ws.cell(row=r, column=c).font = head
+                ws.cell(row=r, column=c).border = Border(top=Side(style="thin"))
     if mark in header:
         amber, at = PatternFill("solid", fgColor="FCE4B6"), header.index(mark)
         for r, row in enumerate(rows, start=2):

@@ -1,7 +1,7 @@
 """`relief compare`: several solved roadmaps side by side, the first as the reference.
 
-Runs are run folders (`relief solve --out DIR`), or a case solved on the fly with
-variants (`--case CASE --variant "LABEL: --set PATH=V --force L --exclude L"`). The
+Runs are run folders (`relief solve --out DIR`) or run workbooks (`--out run.xlsx`), or
+a case solved on the fly with variants (`--case CASE --variant "LABEL: --set PATH=V --force L --exclude L"`). The
 comparison itself is model/analyses/compare.py; here it is parsed, shown and written.
 """
 
@@ -51,10 +51,11 @@ LABEL_COLUMNS = ("run", "lever", "scenario", "track", "change", "levers", "year"
 def compare_cmd(runs, case, variants, time_limit, mip_gap, top, out_dir, as_json):
     """Compare solved roadmaps side by side; the first run is the reference.
 
-    RUNS are run folders written by `relief solve --out`. Or give --case (a case
+    RUNS are run folders or run workbooks (run.xlsx) written by `relief solve --out`.
+    Or give --case (a case
     folder; `--case default` for the shipped case) with --variant strings to solve on
     the fly: the case as given is the reference 'base', the variants follow, then any
-    RUNS folders.
+    RUNS.
 
     \b
     Examples:

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from relief.model.core.io import (
     atomic_dir,
     atomic_write_csv,
     atomic_write_json,
     check_out_dir,
     write_case_folder,
-    write_workbook,
 )
 
 # What relief writes into a run folder; anything else found there (a planner's notes, a
@@ -59,18 +56,7 @@ def write_run(out_dir: Path, result, summary: dict) -> None:
 
 
 def write_run_workbook(path: Path, result, summary: dict) -> None:
-    """`relief solve --out run.xlsx`: the results tables as sheets of one workbook."""
-    flat = {k: (v if not isinstance(v, (dict, list)) else str(v)) for k, v in summary.items()}
-    sheets = {"summary": pd.DataFrame([{"field": k, "value": v} for k, v in flat.items()])}
-    ev = result.evaluation
-    if ev is not None:
-        sheets.update(
-            {
-                "roadmap": ev.roadmap,
-                "tiers": ev.tiers,
-                "relief": ev.relief,
-                "spending": ev.spending,
-                "by_scenario": pd.DataFrame([{"scenario": s, "relief": v} for s, v in ev.by_scenario.items()]),
-            }
-        )
-    write_workbook(path, sheets)
+    """`relief solve --out run.xlsx`: one workbook to hand on (cli/workbook.py)."""
+    from relief.cli.workbook import write_run_workbook as write
+
+    write(path, result, summary)

@@ -1,12 +1,13 @@
 """`relief report`: one self-contained HTML file a planner can mail to a minister's office.
 
-The report reads run folders (`relief solve --out DIR`) or solves a case and its variants
-on the fly (the same `--case`/`--variant` as `relief compare`). The first run is the one
-the report is about: the question, the case's key assumptions, the roadmap as a
-timeline, spending against budget, relief by U.S. stance and track and the tier ladders.
-With several runs it adds the comparison of `relief compare` (portfolio changes, relief
-and spending side by side, the ranked attribution, tiers reached differently) and each
-other run's roadmap. The input tables with their sources close the report.
+The report reads run folders (`relief solve --out DIR`) or run workbooks (`--out
+run.xlsx`), or solves a case and its variants on the fly (the same `--case`/`--variant`
+as `relief compare`). The first run is the one the report is about: the question, the
+case's key assumptions, the roadmap as a timeline, spending against budget, relief by
+U.S. stance and track and the tier ladders. With several runs it adds the comparison of
+`relief compare` (portfolio changes, relief and spending side by side, the ranked
+attribution, tiers reached differently) and each other run's roadmap. The input tables
+with their sources close the report.
 
 Charts are matplotlib SVG inlined in the page (cli/report_charts.py); the page has no
 script and loads nothing from the network. The page is assembled from a Jinja2
@@ -44,7 +45,7 @@ def build_report(runs: list[Run], title: str | None = None, analyses=()) -> str:
     import jinja2
 
     if not runs:
-        raise Failure(EXIT_INPUT, "relief: report needs at least one run (a run folder, or --case)")
+        raise Failure(EXIT_INPUT, "relief: report needs at least one run (a run folder or workbook, or --case)")
     main_run = runs[0]
     case = main_run.case
     env = jinja2.Environment(
@@ -100,7 +101,8 @@ def build_report(runs: list[Run], title: str | None = None, analyses=()) -> str:
 def report_cmd(runs, case, variants, time_limit, mip_gap, title, analyses, out_path):
     """Write one self-contained HTML report of solved runs; the first is the main one.
 
-    RUNS are run folders written by `relief solve --out`. Or give --case (and --variant)
+    RUNS are run folders or run workbooks (run.xlsx) written by `relief solve --out`.
+    Or give --case (and --variant)
     to solve on the fly, as in `relief compare`. With several runs the report adds the
     comparison views. The file opens offline in any browser and needs no script.
 

@@ -1,4 +1,4 @@
-"""The runs `relief compare` and `relief report` read: run folders, or a case and its
+"""The runs `relief compare` and `relief report` read: run folders or run workbooks, or a case and its
 variants solved on the fly (--case CASE --variant "LABEL: --set PATH=V ...")."""
 
 from __future__ import annotations
@@ -83,7 +83,14 @@ def load_runs(runs, case, variants, time_limit, mip_gap) -> list[Run]:
     loaded: list[Run] = []
     if case is not None:
         loaded += solve_variants(None if str(case) == "default" else case, variants, time_limit, mip_gap)
-    return loaded + [load_run_folder(p) for p in runs]
+    return loaded + [load_run(p) for p in runs]
+
+
+def load_run(path: Path) -> Run:
+    """A run folder, or a run workbook (`relief solve --out run.xlsx`)."""
+    from relief.cli.workbook import is_workbook, load_run_workbook
+
+    return load_run_workbook(path) if is_workbook(path) else load_run_folder(path)
 
 
 # ---------------------------------------------------------------- run folders

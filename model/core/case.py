@@ -22,7 +22,7 @@ import pandas as pd
 
 from relief.model.core.coerce import blank
 from relief.model.core.problems import CaseError, Problem
-from relief.model.core.read import in_workbook, read_folder, read_workbook
+from relief.model.core.read import in_workbook, read_case_workbook, read_folder
 from relief.model.core.rules import CROSS_RULES, rule_solver_range
 from relief.model.core.schema import CASE_FIELDS, TABLES, Column
 from relief.model.core.validate import empty_table, validate_meta, validate_table
@@ -137,12 +137,12 @@ def load_case(path: str | Path) -> Case:
     if path.is_dir():
         meta, raw, problems = read_folder(path)
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
-        meta, raw, problems = read_workbook(path)
+        meta, raw, problems, prefix = read_case_workbook(path)
         try:
             case = validate(meta, raw, str(path), problems)
         except CaseError as e:
-            raise CaseError([in_workbook(p, path.name) for p in e.problems]) from None
-        return replace(case, warnings=tuple(in_workbook(w, path.name) for w in case.warnings))
+            raise CaseError([in_workbook(p, path.name, prefix) for p in e.problems]) from None
+        return replace(case, warnings=tuple(in_workbook(w, path.name, prefix) for w in case.warnings))
     elif path.name == "case.yaml":
         return load_case(path.parent)
     else:

@@ -247,10 +247,17 @@ def write_workbook(path: Path, sheets: dict) -> None:
 def write_case_workbook(case, path: Path) -> None:
     """A case as one workbook: a sheet per table (as `relief solve case.xlsx` reads it), a
     `case` sheet of field/value, and a `notes` sheet with every column's meaning and units."""
+    sheets = case_sheets(case)
+    sheets["notes"] = schema_notes()
+    write_workbook(path, sheets)
+
+
+def case_sheets(case) -> dict[str, pd.DataFrame]:
+    """A case as the sheets of a case workbook: `case` (field, value), then one per table
+    with the schema's columns and the columns for people (name, source, notes, ...)."""
     sheets = {"case": pd.DataFrame([{"field": k, "value": v} for k, v in case.meta.items() if v is not None])}
     for name, spec in TABLES.items():
         df = case.table(name)
         cols = [c.name for c in spec.columns] + [c for c in INFO_COLUMNS if c in df.columns]
         sheets[name] = df[cols] if len(df) else pd.DataFrame(columns=cols)
-    sheets["notes"] = schema_notes()
-    write_workbook(path, sheets)
+    return sheets

@@ -214,7 +214,48 @@ def _csv_problem(file: str, error: str) -> Problem:
 
 def read_workbook(path: Path) -> tuple[dict, dict, list[Problem]]:
     """The sheets of a workbook; a workbook that cannot be read at all is its only problem."""
+    meta, raw, problems, _ = read_case_workbook(path)
+    return meta, raw, problems
+
+
+def read_case_workbook(path: Path) -> tuple[dict, dict, list[Problem], str]:
+    """The case in a workbook: its fields, raw tables and problems, and the prefix of its
+    sheets' names ('' in a case workbook, 'in_' in a run workbook)."""
     problems: list[Problem] = []
+    sheets = workbook_sheets(path)
+    prefix = ""
+    if "case" not in sheets and RUN_SHEET_PREFIX + "case" in sheets:
+        prefix = RUN_SHEET_PREFIX
+        sheets = {k.removeprefix(prefix): v for k, v in sheets.items() if k.startswith(prefix)}
+    meta: dict = {}
+    if "case" not in sheets:
+        problems.append(Problem(f"{path.name} [case]", "sheet is missing (columns field, value)"))
+    else:
+        sheet = sheets["case"]
+        if not {"field", "value"} <= set(sheet.columns):
+            problems.append(Problem(f"{path.name} [{prefix}case]", "needs the columns field and value"))
+        else:
+            for _, r in sheet.iterrows():
+                if isinstance(r["field"], str) and r["field"].strip():
+                    v = r["value"]
+                    meta[r["field"].strip()] = None if blank(v) else v
+    raw = {}
+    for name, spec in TABLES.items():
+        if name in sheets:
+            raw[name] = sheets[name]
+        elif not spec.optional:
+            problems.append(Problem(f"{path.name} [{prefix}{name}]", "sheet is missing"))
+    return meta, raw, problems, prefix
+
+
+RUN_SHEET_PREFIX = "in_"
+"""A run workbook (`relief solve --out run.xlsx`) holds its case as sheets in_case,
+in_levers, ...: its own `tiers` sheet is a result, not the input table."""
+
+
+def workbook_sheets(path: Path) -> dict[str, pd.DataFrame]:
+    """Every sheet of a workbook as cells (objects), first row as the header, `_row` kept;
+    CaseError if the file is too big, unpacks to too much, or cannot be read at all."""
     if not path.is_file():
         raise CaseError([Problem(path.name, "is not a regular file")])
     if (big := _size_problem(path.name, path.stat().st_size)) is not None:
@@ -227,31 +268,12 @@ def read_workbook(path: Path) -> tuple[dict, dict, list[Problem]]:
     if (big := _size_problem(path.name, unpacked, what="unpacks to")) is not None:
         raise CaseError([big])
     try:
-        sheets = {
+        return {
             k: _with_header(v)
             for k, v in pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl", header=None).items()
         }
     except Exception as e:  # openpyxl raises many kinds on a damaged file
         raise CaseError([Problem(path.name, f"cannot be read as an Excel workbook ({type(e).__name__})")]) from None
-    meta: dict = {}
-    if "case" not in sheets:
-        problems.append(Problem(f"{path.name} [case]", "sheet is missing (columns field, value)"))
-    else:
-        sheet = sheets["case"]
-        if not {"field", "value"} <= set(sheet.columns):
-            problems.append(Problem(f"{path.name} [case]", "needs the columns field and value"))
-        else:
-            for _, r in sheet.iterrows():
-                if isinstance(r["field"], str) and r["field"].strip():
-                    v = r["value"]
-                    meta[r["field"].strip()] = None if blank(v) else v
-    raw = {}
-    for name, spec in TABLES.items():
-        if name in sheets:
-            raw[name] = sheets[name]
-        elif not spec.optional:
-            problems.append(Problem(f"{path.name} [{name}]", "sheet is missing"))
-    return meta, raw, problems
 
 
 def _with_header(grid: pd.DataFrame) -> pd.DataFrame:
@@ -268,9 +290,10 @@ def _with_header(grid: pd.DataFrame) -> pd.DataFrame:
     return body
 
 
-def in_workbook(p: Problem, book: str) -> Problem:
-    """A problem of a workbook's sheet names the workbook and sheet: 'case.xlsx [levers]'."""
+def in_workbook(p: Problem, book: str, prefix: str = "") -> Problem:
+    """A problem of a workbook's sheet names the workbook and sheet: 'case.xlsx [levers]'
+    (in a run workbook, 'run.xlsx [in_levers]')."""
     if p.file == "case.yaml":
-        return replace(p, file=f"{book} [case]")
+        return replace(p, file=f"{book} [{prefix}case]")
     stem = p.file.removesuffix(".csv")
-    return replace(p, file=f"{book} [{stem}]") if stem in TABLES else p
+    return replace(p, file=f"{book} [{prefix}{stem}]") if stem in TABLES else p

@@ -85,7 +85,7 @@ def test_default_case_cli(tmp_path):
     out = tmp_path / "alt"
     r = cli("alternatives", "--within", "5%", "--count", "3", "--json", "--out", out)
     assert r.exit_code == 0, r.output
-    d = json.loads(r.output)
+    d = json.loads(r.stdout)
     plans = d["plans"]
     assert plans[0]["plan"] == "optimum" and plans[0]["expected_relief"] == pytest.approx(79.4896451, rel=1e-6)
     assert 1 <= len(plans) <= 4

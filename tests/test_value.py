@@ -131,7 +131,7 @@ def test_default_case_cli(tmp_path):
     out = tmp_path / "v"
     r = cli("value", "--json", "--out", out)
     assert r.exit_code == 0, r.output
-    d = json.loads(r.output)
+    d = json.loads(r.stdout)
     assert d["recourse_problem"] == pytest.approx(79.4896451, rel=1e-6)
     assert d["evpi"] >= 0 and d["vss"] >= 0
     # the default stances' ladders differ (an ally quota only under alliance_first):

@@ -440,12 +440,13 @@ def test_overrides_keep_rows_and_validation_warnings_stay_first(clean):
     checked = with_checks(case)
     row = find_row(clean, "tiers.csv", scenario="deal", track="semis", tier="s1")
     assert [(w.check, w.row) for w in checked.warnings] == [("unreachable_tier", row)]
-    # a case.yaml field validation does not know stays a warning, listed before the checks'
-    (clean / "case.yaml").write_text(
-        (clean / "case.yaml").read_text(encoding="utf-8") + "colour: blue\n", encoding="utf-8"
-    )
+    # a column validation does not know (and that looks like none it does) stays a warning,
+    # listed before the checks'
+    levers = clean / "levers.csv"
+    lines = levers.read_text(encoding="utf-8").splitlines()
+    levers.write_text("\n".join([lines[0] + ",colour"] + [l + ",blue" for l in lines[1:]]) + "\n", encoding="utf-8")
     checked = with_checks(apply_overrides(load_case(clean), ["tiers.deal:semis:s1.threshold=11"]))
-    assert [w.file for w in checked.warnings] == ["case.yaml", "tiers.csv"]
+    assert [w.file for w in checked.warnings] == ["levers.csv", "tiers.csv"]
 
 
 def _relief(*args, cwd: Path) -> subprocess.CompletedProcess:

@@ -80,8 +80,23 @@ def key_figures(run: Run, case) -> list[tuple[str, str]]:
             if (d := s.get("relief_distribution"))
             else []
         ),
+        *knife_edge_figure(run, case),
         ("Solver status", status),
     ]
+
+
+def knife_edge_figure(run: Run, case) -> list[tuple[str, str]]:
+    """The key figure of tiers reached with less than the margin tolerance to spare (none
+    without tiers): '6 tiers below 2%' or 'none below 2%'."""
+    from relief.model.core.evaluate import MARGIN_TOLERANCE
+
+    if run.tiers is None or case is None or not len(run.tiers):
+        return []
+    tol = float(run.summary.get("margin_tolerance", MARGIN_TOLERANCE))
+    t = tier_margins(run.tiers, tol)
+    n = len({(r["scenario"], r["track"], r["tier"]) for r in t[t["thin"]].to_dict("records")})
+    text = f"{n} tier{'s' if n != 1 else ''} below {share_text(tol)}" if n else f"none below {share_text(tol)}"
+    return [("Tiers on a knife edge", text)]
 
 
 def _portfolio_rows(run: Run, case) -> list[dict]:

@@ -152,6 +152,8 @@ def test_report_flags_thin_tiers_also_for_an_older_run_folder(default_run, tmp_p
     assert "capex_<wbr>per_<wbr>module" in heads
     assert all(h.replace("_<wbr>", "_").count("<wbr>") == 0 for h in heads)
     assert "overflow-wrap: anywhere" not in html
+    # and the count is a key figure at the top, next to relief and spending
+    assert 'Tiers on a knife edge</div><div class="v">6 tiers below 2%</div>' in html
 
 
 def test_tidy_writes_a_limit_as_the_limit():

@@ -46,7 +46,8 @@ def print_case_line(con: Console, name: str, origin, lead: str = "  case: ") -> 
     from relief.cli.inputs import case_label
 
     if origin is not None and str(origin) != "<memory>":
-        con.print(Text(f"{lead}{case_label(name, origin)}", style="dim"))
+        # one line whatever its length: a path broken over two lines cannot be copied
+        con.print(Text(f"{lead}{case_label(name, origin)}", style="dim"), soft_wrap=True)
 
 
 def _year(y: int, years) -> str:

@@ -141,6 +141,13 @@ def test_the_header_names_the_folder_solved(tmp_path):
     assert r.stdout.splitlines()[1].strip() == (
         f"case: korea-2026 (the shipped default case, {SHIPPED.resolve()}; relief init DIR copies it to edit)"
     )
+    # a deep folder on a narrow terminal: the line stays whole, so the path can be copied
+    deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 4, "tiny")
+    shutil.copytree(TINY, deep)
+    r = subprocess.run(
+        [RELIEF, "solve", str(deep)], capture_output=True, text=True, timeout=120, env=dict(ENV, COLUMNS="60")
+    )
+    assert r.stdout.splitlines()[1].strip() == f"case: tiny ({deep.resolve()})"
 
 
 def test_an_analysis_names_the_folder_too(tmp_path):

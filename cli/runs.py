@@ -114,14 +114,9 @@ def _read_tables(path: Path) -> dict:
     }
     scen = pd.read_csv(path / "case" / "scenarios.csv")
     tables["probability"] = {str(s): float(p) for s, p in zip(scen["scenario"], scen["probability"])}
-    for name, cols in (
-        ("roadmap", ("lever", "year", "committed", "operating")),
-        ("relief", ("scenario", "track", "year", "discounted_relief")),
-        ("spending", ("year", "public_spend", "budget")),
-    ):
-        lacking = [c for c in cols if c not in tables[name].columns]
-        if lacking:
-            raise ValueError(f"{name}.csv lacks column(s) {', '.join(lacking)}")
+    from relief.cli.workbook import check_run_columns
+
+    check_run_columns(tables, "{name}.csv")
     tables["lever_tracks"] = lever_tracks(
         _read_optional(path / "case" / "contributions.csv"), _read_optional(path / "case" / "pillar_weights.csv")
     )

@@ -39,6 +39,23 @@ WHOLE, PART = "0;-0;;@", "0.00;-0.00;;@"  # modules: '2', '4.88', a zero left bl
 
 HIDDEN = ("summary_json",)
 RUN_SHEETS = ("summary_json", "roadmap data", "relief", "spending")  # what reading a run back needs
+# the columns a comparison or a report reads of a run's tables (a run folder's CSVs, a run workbook's sheets)
+RUN_COLUMNS = {
+    "roadmap": ("lever", "year", "committed", "operating"),
+    "relief": ("scenario", "track", "year", "discounted_relief"),
+    "spending": ("year", "public_spend", "budget"),
+}
+
+
+def check_run_columns(tables: dict, where: str) -> None:
+    """Raise ValueError naming the first table (`where` formatted with its name) that lacks a
+    column of RUN_COLUMNS."""
+    for name, cols in RUN_COLUMNS.items():
+        lacking = [c for c in cols if c not in tables[name].columns]
+        if lacking:
+            raise ValueError(f"{where.format(name=name)} lacks column(s) {', '.join(lacking)}")
+
+
 TIER_COLUMNS = (  # people first: the margin beside the threshold
     "scenario",
     "track",
@@ -509,14 +526,7 @@ def load_run_workbook(path: Path) -> Run:
         }
         scen = _typed(sheets[RUN_SHEET_PREFIX + "scenarios"])
         probability = {str(s): float(p) for s, p in zip(scen["scenario"], scen["probability"])}
-        for name, cols in (
-            ("roadmap", ("lever", "year", "committed", "operating")),
-            ("relief", ("scenario", "track", "year", "discounted_relief")),
-            ("spending", ("year", "public_spend", "budget")),
-        ):
-            lacking = [c for c in cols if c not in tables[name].columns]
-            if lacking:
-                raise ValueError(f"sheet {name} lacks column(s) {', '.join(lacking)}")
+        check_run_columns(tables, "sheet {name}")
     except Exception as e:  # unreadable JSON, missing sheets or columns
         raise CompareError(f"{path} is not a readable run workbook: {type(e).__name__}: {e}") from None
     tables["spending"] = tables["spending"].drop(columns=["headroom", "used"], errors="ignore")

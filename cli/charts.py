@@ -310,17 +310,7 @@ def line_chart(x, y, path, xlabel: str, ylabel: str, title: str) -> Path:
     fig, axes = plt.subplots(figsize=(WIDTH, 4.8), layout="constrained")
     ax = axes
     ax.plot([p[0] for p in pairs], [p[1] for p in pairs], marker="o", markersize=4, color=MAIN_COLOUR)
-    failed = [p[0] for p in pairs if math.isnan(p[1])]
-    if failed:
-        ax.plot(
-            failed,
-            [0] * len(failed),
-            "x",
-            color="grey",
-            transform=ax.get_xaxis_transform(),
-            clip_on=False,
-            label="no result",
-        )
+    if _mark_no_result(ax, [p[0] for p in pairs if math.isnan(p[1])]):
         _legend(fig, ax)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -374,17 +364,7 @@ def frontier_chart(
     ax.patch.set_visible(False)
     ax.plot(xs, ys, marker="o", markersize=4, color=MAIN_COLOUR, label=ylabel, zorder=3)
     _ring_knees(ax, xs, ys, knees)
-    failed = [a for a, b in zip(xs, ys) if math.isnan(b) and not math.isnan(a)]
-    if failed:
-        ax.plot(
-            failed,
-            [0] * len(failed),
-            "x",
-            color="grey",
-            transform=ax.get_xaxis_transform(),
-            clip_on=False,
-            label="no result",
-        )
+    _mark_no_result(ax, [a for a, b in zip(xs, ys) if math.isnan(b) and not math.isnan(a)])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=12, loc="left")
@@ -446,3 +426,18 @@ def risk_figure(
 def risk_chart(table, alpha: float, path) -> Path:
     """The risk frontier as a PNG (relief risk)."""
     return _save(risk_figure(table, alpha), path)
+
+
+def _mark_no_result(ax, failed: list) -> bool:
+    """Grey crosses on the x axis where a point has no result; whether there were any."""
+    if failed:
+        ax.plot(
+            failed,
+            [0] * len(failed),
+            "x",
+            color="grey",
+            transform=ax.get_xaxis_transform(),
+            clip_on=False,
+            label="no result",
+        )
+    return bool(failed)

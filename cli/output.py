@@ -16,7 +16,8 @@ from relief.model.core.io import (
 # report) is carried over when the folder is replaced.
 RUN_ENTRIES = ("summary.json", "roadmap.csv", "tiers.csv", "relief.csv", "spending.csv", "case")
 # The columns of tiers.csv, in order (model-spec section 4 first; the margin of the tier
-# reached, and whether it is thin, last), for the run folder and the run workbook alike.
+# reached, and whether it is thin, last). The run workbook shows the margins beside the
+# threshold instead (cli/workbook.py, its own TIER_COLUMNS).
 TIER_COLUMNS = (
     "scenario",
     "track",

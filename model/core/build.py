@@ -48,6 +48,7 @@ class Structure:
     requires: tuple[tuple[str, str], ...]  # (l, other)
     excludes: tuple[tuple[str, str], ...]  # (l, other)
     has_total_budget: bool
+    obligations: tuple[tuple[str, int], ...] = ()  # (l, by_year) of obligations.csv
     risk: str = "expected"  # risk_measure: expected | cvar | worst (model/risk.py)
 
     @staticmethod
@@ -91,6 +92,7 @@ class Structure:
             excludes=tuple((r.lever, r.other) for r in rel.itertuples(index=False) if r.relation == "excludes"),
             has_total_budget=case.meta.get("total_public_budget") is not None,
             risk=case.meta.get("risk_measure") or "expected",
+            obligations=tuple(zip(case.table("obligations")["lever"], (int(y) for y in case.table("obligations")["by_year"]))),
         )
 
 
@@ -222,6 +224,9 @@ def parameter_values(case: Case, st: Structure, force=(), exclude=()) -> dict[st
             (r.lever, r.pool): float(r.use_per_module) for r in case.table("lever_pools").itertuples(index=False)
         },
         "spend_pv": spend_pv,
+        "obligation_min": {
+            (r.lever, int(r.by_year)): float(r.min_modules) for r in case.table("obligations").itertuples(index=False)
+        },
     }
 
 
@@ -246,6 +251,7 @@ def define_sets_and_parameters(m, st: Structure, values: dict) -> None:
     m.LQ = pyo.Set(dimen=2, initialize=st.pool_uses, ordered=True)
     m.SRTK = pyo.Set(dimen=4, initialize=[(s, r, t, k) for (s, r, k) in st.tiers for t in st.years], ordered=True)
     m.SRL = pyo.Set(dimen=3, initialize=st.track_levers, ordered=True)
+    m.OB = pyo.Set(dimen=2, initialize=st.obligations, ordered=True)
     m.SLP = pyo.Set(dimen=3, initialize=[(s, l, p) for s in st.scenarios for (l, p) in st.contributions], ordered=True)
     index_of = {
         "public_per_module": m.L,
@@ -267,6 +273,7 @@ def define_sets_and_parameters(m, st: Structure, values: dict) -> None:
         "pool_limit": m.Q,
         "pool_use": m.LQ,
         "spend_pv": m.LT,
+        "obligation_min": m.OB,
     }
     if st.risk != "expected":
         index_of.update({"scenario_relief_coef": m.SRTK, "probability": m.S, "risk_weight": None, "risk_tail": None})
@@ -298,6 +305,21 @@ def define_commitments(m, st: Structure) -> None:
     m.build_min = pyo.Constraint(m.L, rule=lambda m, l: m.total_modules[l] >= m.min_used[l] * m.y[l])
     m.build_max = pyo.Constraint(m.L, rule=lambda m, l: m.total_modules[l] <= m.max_modules[l] * m.y[l])
     m.forced = pyo.Constraint(m.L, rule=lambda m, l: m.total_modules[l] >= m.forced_min[l])
+
+
+def define_obligations(m, st: Structure) -> None:
+    """obligations.csv: sum_{t <= by_year} x[l,t] >= obligation_min[l,by_year] for each obligation (l, by_year)
+    (the modules of l committed in the years up to and including by_year)."""
+    years_of: dict = {}
+    for l, t in st.lever_years:
+        years_of.setdefault(l, []).append(t)
+
+    def obligation(m, l, y):
+        committed = [m.x[l, t] for t in years_of.get(l, ()) if t <= y]
+        # no year open to l by y: validation allows only min_modules 0 (rules.rule_obligations)
+        return sum(committed) >= m.obligation_min[l, y] if committed else pyo.Constraint.Skip
+
+    m.obligation = pyo.Constraint(m.OB, rule=obligation)
 
 
 def define_scores(m, st: Structure) -> None:
@@ -457,6 +479,7 @@ def _build(case: Case, force=(), exclude=()) -> pyo.ConcreteModel:
     m.structure = st
     define_sets_and_parameters(m, st, parameter_values(case, st, force, exclude))
     define_commitments(m, st)
+    define_obligations(m, st)
     define_scores(m, st)
     define_tiers(m, st)
     define_spending(m, st)

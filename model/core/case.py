@@ -66,6 +66,10 @@ class Case:
         new.update(tables)
         return validate(dict(self.meta if meta is None else meta), new, self.origin, trusted=set(new) - set(tables))
 
+    def without_obligations(self) -> Case:
+        """This case with no obligations (relief solve --without-obligations)."""
+        return self.replaced(obligations=empty_table(TABLES["obligations"]))
+
     # --- derived structure --------------------------------------------------------
     @property
     def name(self) -> str:

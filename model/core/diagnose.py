@@ -222,6 +222,10 @@ def _drivers(M: _Model, rows: dict) -> tuple[str, bool]:
         if _kind_of_row(M, i) == "min_modules":
             l = M.row_name[i][1][0]
             parts.append(f"{l} at its min_modules of {num(M.min_modules[l])}")
+    for i in rows:
+        if _kind_of_row(M, i) == "obligation":
+            l, y = M.row_name[i][1]
+            parts.append(f"the obligation on {l} by {y}")
     if not parts:
         return "the plan", False
     return " and ".join(parts), len(parts) > 1
@@ -310,6 +314,13 @@ def _iis_min_modules(C: _Conflicting, row: LimitRow, i: int, idx: tuple) -> Conf
     return C.conflict(row, _open(v), C.M.min_modules[l], v, lever=l)
 
 
+def _iis_obligation(C: _Conflicting, row: LimitRow, i: int, idx: tuple) -> Conflict:
+    """The most modules of the lever that can be committed by by_year with the others of the conflict."""
+    l, y = idx
+    v = C.needed_row(i, True)
+    return C.conflict(row, _open(v), C.lp.row_lower_[i], v, int(y), lever=l, year=y)
+
+
 def _iis_max_modules(C: _Conflicting, row: LimitRow, i: int, idx: tuple) -> Conflict | None:
     l = idx[0]
     v = C.needed_row(i, False, C.modules_of(l))
@@ -342,6 +353,7 @@ def _iis_model(name: str, idx: tuple) -> Conflict:
 _IIS_ROW = {  # Conflict.kind of the table's row -> what that limit would have to be
     "forced": _iis_forced,
     "min_modules": _iis_min_modules,
+    "obligation": _iis_obligation,
     "max_modules": _iis_max_modules,
     "year_budget": _iis_upper_row,
     "total_budget": _iis_upper_row,
@@ -410,6 +422,11 @@ def _relaxed_min_modules(M: _Model, sol, row: LimitRow, idx: tuple, act, lo, up)
     return _worded(row, "relaxed", M.min_modules[l], total, lever=l)
 
 
+def _relaxed_obligation(M: _Model, sol, row: LimitRow, idx: tuple, act, lo, up) -> Conflict:
+    l, y = idx
+    return _worded(row, "relaxed", lo, act, int(y), lever=l, year=y)
+
+
 def _relaxed_relation(M: _Model, sol, row: LimitRow, idx: tuple, act, lo, up) -> Conflict:
     l, o = idx
     return _worded(row, "relaxed", None, None, lever=l, other=o, relation=row.component)
@@ -424,6 +441,7 @@ _RELAXED_ROW = {
     "total_budget": _relaxed_upper_row,
     "pool": _relaxed_upper_row,
     "min_modules": _relaxed_min_modules,
+    "obligation": _relaxed_obligation,
     "requires": _relaxed_relation,
     "excludes": _relaxed_relation,
     "forced": _relaxed_forced,

@@ -66,6 +66,7 @@ class Evaluation:
     spending: pd.DataFrame  # year, public_spend, budget
     violations: list = field(default_factory=list)
     committed: dict = field(default_factory=dict)  # {(lever, year): modules}, as evaluated (not tidied)
+    obligations: list = field(default_factory=list)  # one record per row of obligations.csv (check_obligations)
 
     @property
     def feasible(self) -> bool:
@@ -107,6 +108,8 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
     portfolio = {l: sum(x[(l, t)] for t in case.years) for l in lv}
     violations += check_commitments(case, lv, x, portfolio, force, exclude)
     violations += check_relations(case, portfolio)
+    obligation_rows, short = check_obligations(case, x)
+    violations += short
     spend = Spending.of(lv, x, case.years)
     spend_rows, over = check_year_budgets(case, spend)
     violations += over
@@ -130,6 +133,7 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
         spending=pd.DataFrame(spend_rows),
         violations=violations,
         committed={k: v for k, v in x.items() if v},
+        obligations=obligation_rows,
     )
 
 
@@ -201,6 +205,35 @@ def check_forced(l: str, r: dict, total: float, forced: bool) -> list[str]:
     if forced and total < max(r["min_modules"], 1.0) - _tol(1.0):
         return [f"{l}: forced but only {total:g} modules committed"]
     return []
+
+
+# --- obligations (define_obligations) ------------------------------------------------
+
+
+def check_obligations(case: Case, x: dict) -> tuple[list[dict], list[str]]:
+    """Twin of `obligation`: the modules of each obligation's lever committed in the years up to and
+    including its by_year are at least its min_modules. Returns one record per obligation (lever,
+    by_year, min_modules, committed_by_year, met, binding: committed exactly the minimum, so the
+    obligation is what holds the plan there) and the violations."""
+    rows, out = [], []
+    for r in case.table("obligations").to_dict("records"):
+        l, y, need = r["lever"], int(r["by_year"]), float(r["min_modules"])
+        done = sum(v for (ll, t), v in x.items() if ll == l and t <= y)
+        met = done >= need - _tol(need)
+        if not met:
+            out.append(f"{l}: {done:g} modules committed by {y}, short of the obligation of {need:g}")
+        done = tidy(done, need, round(done))
+        rows.append(
+            {
+                "lever": l,
+                "by_year": y,
+                "min_modules": need,
+                "committed_by_year": done,
+                "met": bool(met),
+                "binding": bool(need > 0 and abs(done - need) <= _tol(need)),
+            }
+        )
+    return rows, out
 
 
 # --- pools and relations (define_pools_and_relations) ---------------------------------

@@ -128,6 +128,29 @@ LIMITS: tuple[LimitRow, ...] = (
         violation="below min_modules",
     ),
     LimitRow(
+        "obligation",
+        "obligation",
+        "define_obligations",
+        "check_obligations",
+        "the modules of a lever committed by a year are at least what obligations.csv requires",
+        ("obligations", "min_modules"),
+        "modules",
+        "lower",
+        Wording(
+            "{lever} by {year}",
+            conflict="the obligation to commit at least {limit_modules} of {lever} by {year} (obligations.csv) "
+            "cannot be met: with the other limits of this conflict at most {needed_modules} fit",
+            conflict_open="the obligation to commit at least {limit_modules} of {lever} by {year} (obligations.csv)",
+            relaxed="the obligation to commit {limit_modules} of {lever} by {year} (obligations.csv) "
+            "would have to be {needed_modules}",
+        ),
+        penalty=10.0,  # per module short of the obligation, as a lever's min_modules
+        order=1,  # after min_modules (the same order, later in this table)
+        # raising it removes plans, but lowering it does not (a floor): plan reuse assumes the opposite
+        tightening_removes_plans=False,
+        violation="short of the obligation",
+    ),
+    LimitRow(
         "build_max",
         "max_modules",
         "define_commitments",

@@ -42,6 +42,7 @@ class RunResult:
     diagnosis: object = None  # diagnose.Diagnosis: which limits conflict, if infeasible
     integers: np.ndarray | None = None  # the plan's whole-module decisions (x, y, z), rounded (marginal values)
     margin_tolerance: float = MARGIN_TOLERANCE  # a tier reached with less to spare is flagged thin
+    without_obligations: bool = False  # obligations.csv was dropped (relief solve --without-obligations)
 
     def warn_margin(self, tolerance: float) -> None:
         """Flag tiers reached with a margin below `tolerance` (a share of the threshold)."""
@@ -91,6 +92,8 @@ class RunResult:
             **({"risk_option": self.risk_option} if self.risk_option is not None else {}),
             "force": list(self.force),
             "exclude": list(self.exclude),
+            "without_obligations": self.without_obligations,
+            "obligations": [dict(o) for o in ev.obligations] if ev else [],
             "by_scenario": dict(ev.by_scenario) if ev else {},
             "portfolio": dict(ev.portfolio.items()) if ev else {},
             "objective_bound": self.outcome.bound,

@@ -9,6 +9,7 @@ could not be read or typed, so one broken table does not hide the problems of th
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -305,6 +306,46 @@ def rule_solver_range(case: Case, problems: list[Problem]) -> None:
             )
 
 
+def rule_obligations(case: Case, problems: list[Problem]) -> None:
+    """An obligation's by_year lies within the horizon, and its min_modules can be committed at all:
+    at most max_modules, and at most max_modules_per_year in each year from earliest_year to by_year."""
+    meta, tables = case.meta, case.tables
+    ob, lv = tables.get("obligations"), tables.get("levers")
+    first, last = meta.get("first_year"), meta.get("last_year")
+    if ob is None or lv is None or not len(ob) or not isinstance(first, int) or not isinstance(last, int):
+        return
+    levers = {r["lever"]: r for r in _rows(lv)}
+    for r in _rows(ob):
+        where = {"row": r["_row"]}
+        if not first <= r["by_year"] <= last:
+            problems.append(
+                Problem("obligations.csv", f"by_year {r['by_year']} is outside the horizon {first}-{last}",
+                        column="by_year", **where)
+            )
+            continue
+        lever = levers.get(r["lever"])
+        if lever is None:
+            continue  # rule_references says so
+        years = max(0, r["by_year"] - max(first, lever["earliest_year"]) + 1)
+        per_year = math.floor(lever["max_modules_per_year"] + 1e-9) if lever["integer"] else lever["max_modules_per_year"]
+        reachable = min(lever["max_modules"], per_year * years)
+        if r["min_modules"] > reachable + 1e-9:
+            why = (
+                f"its max_modules is {lever['max_modules']:g}"
+                if lever["max_modules"] <= per_year * years
+                else f"at most {per_year:g} a year (max_modules_per_year) in the {years} year(s) "
+                f"from {max(first, lever['earliest_year'])} to {r['by_year']} give {per_year * years:g}"
+            )
+            problems.append(
+                Problem(
+                    "obligations.csv",
+                    f"{r['lever']} cannot have {r['min_modules']:g} modules committed by {r['by_year']}: {why}",
+                    column="min_modules",
+                    **where,
+                )
+            )
+
+
 CROSS_RULES = (
     rule_references,
     rule_levers,
@@ -315,5 +356,6 @@ CROSS_RULES = (
     rule_tier_requirements,
     rule_relations,
     rule_owners,
+    rule_obligations,
     rule_solver_range,
 )

@@ -175,6 +175,19 @@ TABLES: dict[str, Table] = {
             "public budget of each year",
         ),
         Table(
+            "obligations",
+            ("lever", "by_year"),
+            (
+                _id("lever", "lever the obligation is on", refers_to="levers.lever"),
+                Column("by_year", "int", "year by which (inclusive) the modules must be committed"),
+                Column("min_modules", "float", "least modules of the lever committed in the years up to by_year", min=0),
+            ),
+            "what Korea must commit (a pledge, a law): at least min_modules of the lever by by_year "
+            "(relief solve --without-obligations drops them)",
+            optional=True,
+            allow_empty=True,
+        ),
+        Table(
             "tier_requirements",
             ("scenario", "track", "tier", "pillar"),
             (

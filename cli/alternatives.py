@@ -77,7 +77,19 @@ def render(rep: dict, count: int) -> None:
 @o.solve_options
 @guarded
 def alternatives_cmd(
-    case, within, count, out_dir, overrides, force, exclude, time_limit, mip_gap, threads, seed, as_json
+    case,
+    within,
+    count,
+    out_dir,
+    overrides,
+    force,
+    exclude,
+    without_obligations,
+    time_limit,
+    mip_gap,
+    threads,
+    seed,
+    as_json,
 ):
     """Distinct roadmaps whose expected relief is within a tolerance of the optimum: room
     to negotiate. Each leaves out at least one lever of every roadmap found before it (a
@@ -95,7 +107,7 @@ def alternatives_cmd(
     from relief.model.core.run import NoPlan
 
     share = parse_within(within)
-    work, options = prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed)
+    work, options = prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, without_obligations)
     try:
         alts = near_optimal(work, options, share, count, tuple(force), tuple(exclude))
     except NoPlan as e:
@@ -106,7 +118,7 @@ def alternatives_cmd(
         "case": work.name,
         "case_path": work.origin,
         "input_sha256": work.sha256(),
-        **asked(overrides, force, exclude),
+        **asked(overrides, force, exclude, without_obligations),
         **rep,
     }
     files = {"alternatives.csv": "plans", "portfolio.csv": "portfolio", "schedule.csv": "schedule"}

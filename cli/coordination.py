@@ -221,7 +221,9 @@ def _render_sectors(con: Console, rep: dict) -> None:
     "roadmap.csv, spending.csv and violations.csv"
 )
 @guarded
-def coordination_cmd(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, as_json, out_dir):
+def coordination_cmd(
+    case, overrides, force, exclude, without_obligations, time_limit, mip_gap, threads, seed, as_json, out_dir
+):
     """Value of coordination: the joint optimum against the plan that results when each
     owner of levers (owners.csv, levers.csv owner) picks alone, with its own capacity,
     for the sectors it cares about (owner_sectors.csv).
@@ -238,7 +240,7 @@ def coordination_cmd(case, overrides, force, exclude, time_limit, mip_gap, threa
     """
     from relief.model.analyses.coordination import value_of_coordination
 
-    work, options = prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed)
+    work, options = prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, without_obligations)
     try:
         analysis = value_of_coordination(
             work, options, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides)
@@ -246,6 +248,8 @@ def coordination_cmd(case, overrides, force, exclude, time_limit, mip_gap, threa
     except ValueError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
     rep = analysis.report()
+    if without_obligations:
+        rep["without_obligations"] = True
     emit(
         rep,
         as_json=as_json,

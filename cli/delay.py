@@ -162,7 +162,20 @@ def _render_plans(con: Console, rep: dict) -> None:
 @o.solve_options
 @o.out_folder("summary.json, delays.csv, relief_lost.csv, plans.csv, roadmap.csv, spending.csv and out_of_reach.csv")
 @guarded
-def delay_cmd(case, years_text, overrides, force, exclude, time_limit, mip_gap, threads, seed, as_json, out_dir):
+def delay_cmd(
+    case,
+    years_text,
+    overrides,
+    force,
+    exclude,
+    without_obligations,
+    time_limit,
+    mip_gap,
+    threads,
+    seed,
+    as_json,
+    out_dir,
+):
     """Cost of delay: the best roadmap if no commitment can start before first_year + D,
     against acting now: relief lost in total, by scenario and by track, and what moves
     later or drops.
@@ -177,7 +190,7 @@ def delay_cmd(case, years_text, overrides, force, exclude, time_limit, mip_gap, 
     from relief.model.analyses.delay import cost_of_delay
 
     years = _parse_years(years_text)
-    work, options = prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed)
+    work, options = prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, without_obligations)
     try:
         analysis = cost_of_delay(
             work, options, years, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides)
@@ -185,6 +198,8 @@ def delay_cmd(case, years_text, overrides, force, exclude, time_limit, mip_gap, 
     except ValueError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
     rep = analysis.report()
+    if without_obligations:
+        rep["without_obligations"] = True
     emit(
         rep,
         as_json=as_json,

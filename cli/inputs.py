@@ -101,17 +101,23 @@ def check_levers(case: Case, force=(), exclude=()) -> None:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
 
 
-def prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed) -> tuple[Case, SolveOptions]:
-    """(case with the overrides applied, solve options) for a command with `solve_options`;
-    unknown levers in --force/--exclude are bad input (exit 2)."""
+def prepare(
+    case, overrides, force, exclude, time_limit, mip_gap, threads, seed, without_obligations: bool = False
+) -> tuple[Case, SolveOptions]:
+    """(case with the overrides applied, and without its obligations if asked; solve options) for a
+    command with `solve_options`; unknown levers in --force/--exclude are bad input (exit 2)."""
     from relief.model.core.options import SolveOptions
     from relief.model.core.overrides import apply_overrides
 
     work = apply_overrides(load(case), list(overrides))
+    if without_obligations:
+        work = work.without_obligations()
     check_levers(work, force, exclude)
     return work, SolveOptions.resolve(work.meta, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed)
 
 
-def asked(overrides=(), force=(), exclude=()) -> dict:
-    """What was asked of the case, as every analysis's summary.json records it."""
-    return {"overrides": list(overrides), "force": list(force), "exclude": list(exclude)}
+def asked(overrides=(), force=(), exclude=(), without_obligations: bool = False) -> dict:
+    """What was asked of the case, as every analysis's summary.json records it (without_obligations
+    only when asked: the summaries of cases without obligations stay as they were)."""
+    out = {"overrides": list(overrides), "force": list(force), "exclude": list(exclude)}
+    return {**out, "without_obligations": True} if without_obligations else out

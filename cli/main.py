@@ -18,6 +18,7 @@ from relief.cli.coordination import coordination_cmd
 from relief.cli.delay import delay_cmd
 from relief.cli.frontier import frontier
 from relief.cli.marginal import marginal_cmd
+from relief.cli.obligations import obligations_cmd
 from relief.cli.report import report_cmd
 from relief.cli.risk import risk_cmd
 from relief.cli.signals import on_sigterm
@@ -38,6 +39,7 @@ COMMANDS = [
     marginal_cmd,
     delay_cmd,
     coordination_cmd,
+    obligations_cmd,
     sweep,
     frontier,
     risk_cmd,

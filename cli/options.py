@@ -57,6 +57,17 @@ EXCLUDE_HELP = {
 }
 
 
+WITHOUT_OBLIGATIONS_HELP = {
+    SOLVE: "Drop the obligations of obligations.csv: the best roadmap if nothing is owed.",
+    ANALYSIS: "Drop the obligations of obligations.csv in every plan.",
+}
+
+
+def without_obligations(scope: str) -> Decorator:
+    """--without-obligations, passed as `without_obligations`."""
+    return click.option("--without-obligations", is_flag=True, help=WITHOUT_OBLIGATIONS_HELP[scope])
+
+
 def overrides(scope: str) -> Decorator:
     """--set PATH=VALUE (repeatable), passed as `overrides`."""
     return click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help=SET_HELP[scope])
@@ -232,6 +243,7 @@ solve_options = stack(
     overrides(ANALYSIS),
     force(ANALYSIS),
     exclude(ANALYSIS),
+    without_obligations(ANALYSIS),
     time_limit(ANALYSIS),
     mip_gap(ANALYSIS),
     threads,

@@ -96,6 +96,8 @@ def _render_headline(result: RunResult, con: Console) -> None:
     con.print(head)
     print_case_line(con, case.name, case.origin)
     bits = as_typed(result.overrides, result.force, result.exclude, result.risk_option)
+    if result.without_obligations:
+        bits = [*bits, "--without-obligations"]
     if bits:
         con.print(Text("  as asked: " + "  ".join(bits), style="dim"))
     disc = meta["discount_rate"]
@@ -109,6 +111,28 @@ def _render_headline(result: RunResult, con: Console) -> None:
             else ""
         )
         + f"; total capex USD {usd(ev.total_spend)}bn."
+    )
+    _render_obligations(result, con)
+
+
+def _render_obligations(result: RunResult, con: Console) -> None:
+    """How many obligations there are and that each is met (re-checked by the evaluator), or that they were dropped."""
+    obligations = result.evaluation.obligations
+    if result.without_obligations:
+        con.print("[yellow]Obligations dropped[/] (--without-obligations): this roadmap owes nothing.")
+    if not obligations:
+        return
+    met = sum(o["met"] for o in obligations)
+    binding = [o for o in obligations if o["binding"]]
+    con.print(
+        f"Obligations: {met} of {len(obligations)} met (re-checked from obligations.csv)"
+        + (
+            "; binding (the plan commits exactly what is owed): "
+            + ", ".join(f"{o['lever']} {modules(o['min_modules'])} by {o['by_year']}" for o in binding)
+            if binding
+            else "; none binding"
+        )
+        + "."
     )
 
 

@@ -269,6 +269,41 @@ def marginal_section(s: dict) -> dict:
     }
 
 
+def obligations_section(s: dict) -> dict:
+    plans = _t(
+        ["plan", "status", "expected relief", "public spend (discounted)"],
+        [
+            [label, w["status"], w["expected_relief"], w["discounted_public_spend"]]
+            for label, w in (("no obligation", s["none"]), ("every obligation", s["all"]))
+        ],
+        numeric=("expected relief", "public spend (discounted)"),
+    )
+    rows = [
+        [
+            f"{r['lever']} {r['min_modules']:g} by {r['by_year']}",
+            r["committed_without_obligations"],
+            signed(r["relief_cost_alone"]),
+            signed(r["spend_cost_alone"]),
+            signed(r["relief_cost_last"]),
+            signed(r["spend_cost_last"]),
+        ]
+        for r in s["obligations"]
+    ]
+    each = _t(
+        ["obligation", "modules without it", "relief lost alone", "spend alone", "relief lost last", "spend last"],
+        rows,
+        numeric=("modules without it", "relief lost alone", "spend alone", "relief lost last", "spend last"),
+    )
+    return {
+        "title": "The price of each obligation",
+        "intro": "Each obligation of obligations.csv priced alone (against no obligation) and as the last one "
+        "added (against all the others): the expected relief it costs and the discounted public spending it adds, "
+        "USD bn. 'Modules without it': what the roadmap owing nothing commits by the obligation's year.",
+        "tables": [plans, each],
+        "charts": [],
+    }
+
+
 RENDER = {
     "value": value_section,
     "marginal": marginal_section,
@@ -276,6 +311,7 @@ RENDER = {
     "risk": risk_section,
     "delay": delay_section,
     "coordination": coordination_section,
+    "obligations": obligations_section,
 }
 
 

@@ -15,6 +15,7 @@ from relief.cli.inputs import load
 @o.overrides(o.SOLVE)
 @o.force(o.SOLVE)
 @o.exclude(o.SOLVE)
+@o.without_obligations(o.SOLVE)
 @o.time_limit(o.SOLVE)
 @o.mip_gap(o.SOLVE)
 @o.threads
@@ -26,7 +27,20 @@ from relief.cli.inputs import load
 @o.verbose
 @guarded
 def solve(
-    case, overrides, force, exclude, time_limit, mip_gap, threads, seed, out_dir, as_json, risk, warn_margin, verbose
+    case,
+    overrides,
+    force,
+    exclude,
+    without_obligations,
+    time_limit,
+    mip_gap,
+    threads,
+    seed,
+    out_dir,
+    as_json,
+    risk,
+    warn_margin,
+    verbose,
 ):
     """Solve a case: the roadmap that maximises expected tariff relief, then spends
     the least public money for that relief.
@@ -46,6 +60,7 @@ def solve(
       relief solve --risk worst                  # the best relief if the worst stance comes true
       relief solve --risk cvar:0.8:0.5           # half expected relief, half the worst 20%'s mean
       relief solve --warn-margin 5%              # flag tiers reached with less than 5% to spare
+      relief solve examples/pledges --without-obligations   # as if nothing were owed
     """
     from relief.model.core.checks import with_checks
     from relief.model.core.options import SolveOptions
@@ -58,7 +73,10 @@ def solve(
         check_run_dir(out_dir)  # before solving: a folder relief would refuse to replace
     base = load(case)
     overrides = tuple(overrides) + risk_overrides(risk)
-    work = with_checks(apply_overrides(base, list(overrides)))  # the warnings go to stderr and summary.json
+    work = apply_overrides(base, list(overrides))
+    if without_obligations:
+        work = work.without_obligations()
+    work = with_checks(work)  # the warnings go to stderr and summary.json
     for w in work.warnings:
         click.echo(f"warning: {w}", err=True)
     options = SolveOptions.resolve(
@@ -71,6 +89,7 @@ def solve(
     except ValueError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
     result.warn_margin(warn_margin)
+    result.without_obligations = bool(without_obligations)
     result.risk_option = risk  # echoed as typed: --risk worst, not --set case.risk_measure=worst
     summary = result.report()
     for note in result.notes:

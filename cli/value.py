@@ -107,7 +107,9 @@ def render(v) -> None:
 @o.out_folder("value.csv, portfolio.csv, plans.csv, summary.json")
 @o.solve_options
 @guarded
-def value_cmd(case, out_dir, overrides, force, exclude, time_limit, mip_gap, threads, seed, as_json):
+def value_cmd(
+    case, out_dir, overrides, force, exclude, without_obligations, time_limit, mip_gap, threads, seed, as_json
+):
     """The value of information: the expected value of perfect information (EVPI: what
     knowing the U.S. stance before committing would be worth) and the value of the
     stochastic solution (VSS: what planning for every stance gains over planning for the
@@ -123,7 +125,7 @@ def value_cmd(case, out_dir, overrides, force, exclude, time_limit, mip_gap, thr
     from relief.model.analyses.value import value_of_information
     from relief.model.core.run import NoPlan
 
-    work, options = prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed)
+    work, options = prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, without_obligations)
     try:
         v = value_of_information(work, options, tuple(force), tuple(exclude))
     except NoPlan as e:
@@ -133,7 +135,7 @@ def value_cmd(case, out_dir, overrides, force, exclude, time_limit, mip_gap, thr
         "case": work.name,
         "case_path": work.origin,
         "input_sha256": work.sha256(),
-        **asked(overrides, force, exclude),
+        **asked(overrides, force, exclude, without_obligations),
         **v.report(),
     }
     summary["plans"] = {

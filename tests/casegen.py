@@ -51,8 +51,9 @@ COLUMNS = {
     "pools": ["pool", "limit"],
     "lever_pools": ["lever", "pool", "use_per_module"],
     "relations": ["lever", "relation", "other"],
+    "obligations": ["lever", "by_year", "min_modules"],
 }
-OPTIONAL = ("tier_requirements", "pools", "lever_pools", "relations")
+OPTIONAL = ("tier_requirements", "pools", "lever_pools", "relations", "obligations")
 
 
 # ----------------------------------------------------------------------------------
@@ -117,8 +118,14 @@ class DrawChooser:
 # ----------------------------------------------------------------------------------
 
 
-def generate(c, max_levers: int = 3, max_years: int = 3, safe_requires: bool = False) -> tuple[dict, dict]:
+def generate(
+    c, max_levers: int = 3, max_years: int = 3, safe_requires: bool = False, obligations: bool = False
+) -> tuple[dict, dict]:
     """One random valid case: (meta, tables). `c` is a chooser (see above).
+
+    obligations: sometimes (half the time) add obligations.csv, each within what its lever can
+    commit by its year (validation refuses more); drawn last, so the rest of a seed's case is the
+    same with or without them.
 
     safe_requires: the `other` lever of every `requires` relation gets min_modules >= 1,
     which steers clear of a known relief bug (a requires relation is not enforced when
@@ -267,7 +274,23 @@ def generate(c, max_levers: int = 3, max_years: int = 3, safe_requires: bool = F
                     other["max_modules"] = max(other["max_modules"], other["min_modules"])
         tables["relations"] = rel
 
+    if obligations and c.chance(0.5):
+        tables["obligations"] = _obligations(c, lever_rows, years)
+
     return meta, tables
+
+
+def _obligations(c, lever_rows: list, years: list) -> list:
+    """For some levers, at least N modules by a year, N at most what the lever can commit by then."""
+    rows = []
+    for r in lever_rows:
+        if not c.chance(0.6):
+            continue
+        by = c.pick(years)
+        open_years = max(0, by - max(years[0], r["earliest_year"]) + 1)
+        reachable = int(min(r["max_modules"], r["max_modules_per_year"] * open_years))
+        rows.append({"lever": r["lever"], "by_year": by, "min_modules": float(c.int(0, reachable))})
+    return rows
 
 
 def plan_count(meta: dict, tables: dict) -> int:
@@ -302,13 +325,19 @@ def random_case(seed: int, min_plans: int = 1, max_plans: int = 3000, accept=Non
     raise RuntimeError(f"no case with {min_plans}..{max_plans} plans for seed {seed}")
 
 
-def cases(max_levers: int = 3, max_years: int = 3, safe_requires: bool = False):
+def cases(max_levers: int = 3, max_years: int = 3, safe_requires: bool = False, obligations: bool = False):
     """Hypothesis strategy of (meta, tables)."""
     from hypothesis import strategies as st
 
     @st.composite
     def _cases(draw):
-        return generate(DrawChooser(draw), max_levers=max_levers, max_years=max_years, safe_requires=safe_requires)
+        return generate(
+            DrawChooser(draw),
+            max_levers=max_levers,
+            max_years=max_years,
+            safe_requires=safe_requires,
+            obligations=obligations,
+        )
 
     return _cases()
 

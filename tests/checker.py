@@ -9,7 +9,8 @@ for a plan {(lever, year): modules}:
   horizon, the built indicator (a used lever has min_modules <= total <= max_modules),
   yearly public budgets with capex spread evenly over max(lead_time_years, 1) years
   from the year of commitment, total_public_budget over all public spending (also what
-  falls after the horizon), pools, requires / excludes, --force / --exclude;
+  falls after the horizon), pools, requires / excludes, --force / --exclude, obligations
+  (the modules of a lever committed in the years up to by_year are at least min_modules);
 * the expected relief: per scenario, track and year, the best tier whose threshold
   the track score reaches and whose tier_requirements the pillar scores meet (the
   baseline is always reached and worth 0), valued by the rate cut on the track's
@@ -70,6 +71,7 @@ _NUM = {
     "pools": {"limit": float},
     "lever_pools": {"use_per_module": float},
     "relations": {},
+    "obligations": {"by_year": int, "min_modules": float},
 }
 
 
@@ -128,6 +130,7 @@ class SpecCase:
     pools: dict  # pool -> limit
     lever_pools: list
     relations: list
+    obligations: list = field(default_factory=list)  # obligations.csv: lever, by_year, min_modules
     # derived, filled in __post_init__
     years: list = field(default_factory=list)
     tracks: list = field(default_factory=list)
@@ -191,6 +194,7 @@ class SpecCase:
             pools={r["pool"]: r["limit"] for r in rows("pools")},
             lever_pools=rows("lever_pools"),
             relations=rows("relations"),
+            obligations=rows("obligations"),
         )
 
     @staticmethod
@@ -276,6 +280,14 @@ def check_plan(case: SpecCase, plan: dict, force=(), exclude=(), value: bool = T
             V.append(f"{a} requires {b}, which has no modules")
         elif rel["relation"] == "excludes" and a in used and b in used:
             V.append(f"{a} excludes {b}, both used")
+
+    # obligations: the modules of the lever committed in the years up to and including by_year
+    for ob in case.obligations:
+        done = sum(v for (l, t), v in x.items() if l == ob["lever"] and t <= ob["by_year"])
+        if done < ob["min_modules"] - tol(ob["min_modules"]):
+            V.append(
+                f"{ob['lever']}: {done:g} committed by {ob['by_year']}, below the obligation {ob['min_modules']:g}"
+            )
 
     # spending: capex spread evenly over max(lead, 1) years from the commitment year
     public_by_year: dict = {}

@@ -92,7 +92,9 @@ class Structure:
             excludes=tuple((r.lever, r.other) for r in rel.itertuples(index=False) if r.relation == "excludes"),
             has_total_budget=case.meta.get("total_public_budget") is not None,
             risk=case.meta.get("risk_measure") or "expected",
-            obligations=tuple(zip(case.table("obligations")["lever"], (int(y) for y in case.table("obligations")["by_year"]))),
+            obligations=tuple(
+                zip(case.table("obligations")["lever"], (int(y) for y in case.table("obligations")["by_year"]))
+            ),
         )
 
 

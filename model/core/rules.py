@@ -319,15 +319,21 @@ def rule_obligations(case: Case, problems: list[Problem]) -> None:
         where = {"row": r["_row"]}
         if not first <= r["by_year"] <= last:
             problems.append(
-                Problem("obligations.csv", f"by_year {r['by_year']} is outside the horizon {first}-{last}",
-                        column="by_year", **where)
+                Problem(
+                    "obligations.csv",
+                    f"by_year {r['by_year']} is outside the horizon {first}-{last}",
+                    column="by_year",
+                    **where,
+                )
             )
             continue
         lever = levers.get(r["lever"])
         if lever is None:
             continue  # rule_references says so
         years = max(0, r["by_year"] - max(first, lever["earliest_year"]) + 1)
-        per_year = math.floor(lever["max_modules_per_year"] + 1e-9) if lever["integer"] else lever["max_modules_per_year"]
+        per_year = (
+            math.floor(lever["max_modules_per_year"] + 1e-9) if lever["integer"] else lever["max_modules_per_year"]
+        )
         reachable = min(lever["max_modules"], per_year * years)
         if r["min_modules"] > reachable + 1e-9:
             why = (

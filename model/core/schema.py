@@ -180,7 +180,9 @@ TABLES: dict[str, Table] = {
             (
                 _id("lever", "lever the obligation is on", refers_to="levers.lever"),
                 Column("by_year", "int", "year by which (inclusive) the modules must be committed"),
-                Column("min_modules", "float", "least modules of the lever committed in the years up to by_year", min=0),
+                Column(
+                    "min_modules", "float", "least modules of the lever committed in the years up to by_year", min=0
+                ),
             ),
             "what Korea must commit (a pledge, a law): at least min_modules of the lever by by_year "
             "(relief solve --without-obligations drops them)",

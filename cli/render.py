@@ -125,9 +125,9 @@ def _render_obligations(result: RunResult, con: Console) -> None:
     met = sum(o["met"] for o in obligations)
     binding = [o for o in obligations if o["binding"]]
     con.print(
-        f"Obligations: {met} of {len(obligations)} met (re-checked from obligations.csv)"
+        f"Obligations: {met} of {len(obligations)} met (obligations.csv, re-checked)"
         + (
-            "; binding (the plan commits exactly what is owed): "
+            "; binding (exactly what is owed): "
             + ", ".join(f"{o['lever']} {modules(o['min_modules'])} by {o['by_year']}" for o in binding)
             if binding
             else "; none binding"

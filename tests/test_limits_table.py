@@ -74,6 +74,9 @@ def test_every_constraint_of_the_model_has_a_row(models):
     extra = rel.iloc[:1].assign(lever=two[0], relation="excludes", other=two[1])
     m = build_model(case.replaced(relations=pd.concat([rel, extra], ignore_index=True)))
     built |= _constraints(m)
+    # obligations: the rich case has none; one row builds them
+    owed = pd.DataFrame([{"lever": two[0], "by_year": case.meta["last_year"], "min_modules": 0.0}])
+    built |= _constraints(build_model(case.replaced(obligations=owed)))
     stale = {r.component for r in limits.CONSTRAINTS} - built
     assert not stale, f"rows of the table that no model builds: {sorted(stale)}"
 
@@ -119,6 +122,7 @@ def test_rows_are_consistent():
     assert limits.KIND_ORDER == (
         "forced",
         "min_modules",
+        "obligation",
         "requires",
         "excludes",
         "excluded",
@@ -134,6 +138,7 @@ def test_rows_are_consistent():
         "total_budget_limit": 1.0,
         "pool_limit_row": 1.0,
         "build_min": 10.0,
+        "obligation": 10.0,
         "requires": 100.0,
         "excludes": 100.0,
         "forced": 1000.0,

@@ -177,10 +177,10 @@ def _obliged_case(seed: int):
     """A seeded random case with obligations whose plans can be enumerated."""
     for attempt in range(2000):
         meta, tables = generate(SeededChooser(seed * 7919 + attempt), obligations=True)
-        if tables.get("obligations") and any(o["min_modules"] > 0 for o in tables["obligations"]):
-            if 20 <= plan_count(meta, tables) <= 3000:
-                meta["name"] = f"oblig-{seed}"
-                return meta, tables
+        owed = any(o["min_modules"] > 0 for o in tables.get("obligations", ()))
+        if owed and 20 <= plan_count(meta, tables) <= 3000:
+            meta["name"] = f"oblig-{seed}"
+            return meta, tables
     raise RuntimeError(seed)
 
 

@@ -518,6 +518,21 @@ def _(d):
     wb.save(book)
 
 
+# --- obligations (obligations.csv) ------------------------------------------------------------------
+
+
+@damage("70-obligations-by-year-outside-horizon", "an obligation on lng by 2030, after the horizon 2026-2027",
+        "obligations.csv", "obligations.csv, row 2, column by_year", "outside the horizon 2026-2027")
+def _(d):
+    (d / "obligations.csv").write_text("lever,by_year,min_modules\nlng,2030,2\n", encoding="utf-8")
+
+
+@damage("71-obligations-above-max-modules", "an obligation of 2 smelter modules, whose max_modules is 1",
+        "obligations.csv", "obligations.csv, row 2, column min_modules", "its max_modules is 1")
+def _(d):
+    (d / "obligations.csv").write_text("lever,by_year,min_modules\nsmelter,2027,2\n", encoding="utf-8")
+
+
 # --- odd but accepted (exit 0): the decisions -------------------------------------------------------
 
 

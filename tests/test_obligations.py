@@ -305,3 +305,14 @@ def test_obligations_round_trip_through_a_workbook(tmp_path):
     a = json.loads(relief("solve", PLEDGES, "--json").stdout)
     b = json.loads(relief("solve", book, "--json").stdout)
     assert b["input_sha256"] == a["input_sha256"] and b["obligations"] == a["obligations"]
+
+
+def test_a_sweep_over_an_obligation(tmp_path):
+    out = tmp_path / "sweep"
+    p = relief("sweep", PLEDGES, "--vary", "obligations.lng:2027.min_modules=0,2,4", "--out", out)
+    assert p.returncode == 0, p.stderr
+    points = pd.read_csv(out / "points.csv").sort_values("obligations.lng:2027.min_modules")
+    assert list(points["status"]) == ["optimal"] * 3
+    assert list(points["expected_relief"]) == pytest.approx([2.2, 2.2, 1.2])
+    assert list(points["public_spend"]) == pytest.approx([4.0, 5.0, 4.0])
+    assert list(points["lng"]) == [0, 2, 4]

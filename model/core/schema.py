@@ -449,6 +449,9 @@ def reference_markdown() -> str:
         "- every year of the horizon has a public budget (years outside it are ignored);",
         "- min_modules <= max_modules; keys are unique; keys that name other tables' rows exist;",
         "- a relation is `requires` or `excludes`, between two different levers;",
+        "- an obligation's by_year lies within the horizon, and its min_modules is at most what its lever can "
+        "commit by then: its max_modules, and max_modules_per_year in each year from earliest_year (or first_year) "
+        "to by_year;",
         "- an owner's kind is `company` or `government`; the owner `government` exists without a row and, "
         "if listed, is of kind government;",
         "- the government cares about every sector, so owner_sectors.csv lists the sectors of companies "

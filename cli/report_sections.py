@@ -75,6 +75,7 @@ def key_figures(run: Run, case) -> list[tuple[str, str]]:
         ),
         ("Total capex (public and private)", f"USD {amount(s.get('total_spend'))}bn"),
         ("Levers used", f"{len(chosen)} of {len(_portfolio_rows(run, case))}"),
+        *obligations_figure(run),
         *(
             [("Worst stance", f"USD {amount(d['worst'])}bn ({d['worst_scenario']})")]
             if (d := s.get("relief_distribution"))
@@ -83,6 +84,20 @@ def key_figures(run: Run, case) -> list[tuple[str, str]]:
         *knife_edge_figure(run, case),
         ("Solver status", status),
     ]
+
+
+def obligations_figure(run: Run) -> list[tuple[str, str]]:
+    """The key figure of the obligations (obligations.csv): how many are met and which bind, or that
+    they were dropped (none for a run without any)."""
+    s = run.summary
+    if s.get("without_obligations"):
+        return [("Obligations", "dropped (--without-obligations)")]
+    owed = s.get("obligations") or []
+    if not owed:
+        return []
+    binding = [f"{o['lever']} {o['min_modules']:g} by {o['by_year']}" for o in owed if o.get("binding")]
+    text = f"{sum(bool(o.get('met')) for o in owed)} of {len(owed)} met"
+    return [("Obligations", text + (f"; binding: {', '.join(binding)}" if binding else ""))]
 
 
 def knife_edge_figure(run: Run, case) -> list[tuple[str, str]]:

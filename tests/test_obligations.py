@@ -292,7 +292,9 @@ def test_cli_without_obligations_and_obligations_json_out(tmp_path):
     report = tmp_path / "report.html"
     p = relief("report", "--case", PLEDGES, "--analysis", out, "--out", report)
     assert p.returncode == 0, p.stderr
-    assert "The price of each obligation" in report.read_text(encoding="utf-8")
+    html = report.read_text(encoding="utf-8")
+    assert "The price of each obligation" in html
+    assert "2 of 2 met; binding: lng 2 by 2027" in html  # the run's key figure
 
 
 def test_obligations_round_trip_through_a_workbook(tmp_path):

@@ -135,7 +135,14 @@ def render(report: dict, top: int = 10) -> None:
     con = console()
     for w in report.get("warnings", []):
         con.print(f"[yellow]warning: {w}[/]", highlight=False)
-    for part in (_render_runs, _render_portfolio, _render_spending, _render_scenarios, _render_tracks_and_sectors):
+    for part in (
+        _render_runs,
+        _render_obligations,
+        _render_portfolio,
+        _render_spending,
+        _render_scenarios,
+        _render_tracks_and_sectors,
+    ):
         part(con, report)
     _render_tiers(con, report, top)
     _render_why(con, report, top)
@@ -154,6 +161,25 @@ def _render_runs(con: Console, report: dict) -> None:
             number(r["public_spend"], "{:.3f}"),
             number(r["total_spend"], "{:.3f}"),
         )
+    con.print(t)
+
+
+def _render_obligations(con: Console, report: dict) -> None:
+    """Modules committed by each obligation's year, run by run (only when some run has obligations)."""
+    records = report.get("obligations") or []
+    if not records:
+        return
+    labels = [r["run"] for r in report["runs"]]
+    _heading(con, "Obligations (obligations.csv): modules committed by the year, · = not owed in that run")
+    t = _table("obligation", *labels)
+    by = {(ob["run"], ob["lever"], ob["by_year"]): ob for ob in records}
+    for key in dict.fromkeys((ob["lever"], ob["by_year"], ob["min_modules"]) for ob in records):
+        lever, year, need = key
+        cells = []
+        for lab in labels:
+            ob = by.get((lab, lever, year))
+            cells.append("·" if ob is None else f"{ob['committed_by_year']:g}" + ("" if ob["met"] else " (short)"))
+        t.add_row(f"{lever} {need:g} by {year}", *cells)
     con.print(t)
 
 

@@ -318,3 +318,18 @@ def test_a_sweep_over_an_obligation(tmp_path):
     assert list(points["expected_relief"]) == pytest.approx([2.2, 2.2, 1.2])
     assert list(points["public_spend"]) == pytest.approx([4.0, 5.0, 4.0])
     assert list(points["lng"]) == [0, 2, 4]
+
+
+def test_compare_shows_the_obligations_of_each_run(tmp_path):
+    for name, extra in (("with", ()), ("without", ("--without-obligations",))):
+        p = relief("solve", PLEDGES, "--out", tmp_path / name, *extra)
+        assert p.returncode == 0, p.stderr
+    p = relief("compare", tmp_path / "with", tmp_path / "without", "--json")
+    assert p.returncode == 0, p.stderr
+    rep = json.loads(p.stdout)
+    assert [(o["run"], o["lever"], o["committed_by_year"], o["met"]) for o in rep["obligations"]] == [
+        ("with", "lng", 2.0, True),
+        ("with", "chips", 2.0, True),
+    ]
+    p = relief("compare", tmp_path / "with", tmp_path / "without")
+    assert "lng 2 by 2027" in p.stdout and "Obligations" in p.stdout

@@ -223,9 +223,20 @@ def compare(runs: list[Run]) -> dict:
         "attribution": attribution,
         "attribution_by_scenario": attribution_scen,
         "tiers": _tier_records(runs),
+        "obligations": _obligation_records(runs),
         "warnings": comparability(runs),
         "definitions": DEFINITIONS,
     }
+
+
+def _obligation_records(runs: list[Run]) -> list[dict]:
+    """Each run's obligations (obligations.csv) and what its plan commits by each one's year; a run
+    solved --without-obligations has none."""
+    return [
+        {"run": r.label, **{k: o.get(k) for k in ("lever", "by_year", "min_modules", "committed_by_year", "met")}}
+        for r in runs
+        for o in r.summary.get("obligations") or []
+    ]
 
 
 def _unique_labels(runs: list[Run]) -> None:

@@ -333,3 +333,18 @@ def test_compare_shows_the_obligations_of_each_run(tmp_path):
     ]
     p = relief("compare", tmp_path / "with", tmp_path / "without")
     assert "lng 2 by 2027" in p.stdout and "Obligations" in p.stdout
+
+
+def test_an_obligation_infeasible_only_in_whole_modules_is_named(pledges):
+    """chips at least 2 once used (public 4) against a total budget of 3, owing 1 chip module by 2027:
+    the LP relaxation fits (half a lever), whole modules do not; the feasibility relaxation says the
+    budget would have to be 4, and the explanation says what is owed."""
+    case = apply_overrides(
+        pledges,
+        ["levers.chips.min_modules=2", "case.total_public_budget=3", "obligations.lng:2027.min_modules=0"],
+    )
+    res = run_case(case, OPTIONS)
+    assert res.status == "infeasible" and res.diagnosis.method == "feasibility_relaxation"
+    assert "owing 1 of chips by 2027" in res.diagnosis.note
+    budget = next(c for c in res.diagnosis.conflicts if c.kind == "total_budget")
+    assert budget.needed == pytest.approx(4.0)

@@ -708,6 +708,13 @@ def _ordered(conflicts: list[Conflict]) -> list[Conflict]:
     )
 
 
+def _owed(M: _Model) -> str:
+    """' (owing 2 of lng by 2027, ...)': the obligations in force, which the relaxation may leave as they are."""
+    owed = [(l, y, M.m.obligation_min[l, y].value) for (l, y) in getattr(M.m, "OB", ())]
+    owed = [f"{num(v)} of {l} by {y}" for l, y, v in owed if v > 0]
+    return f" (owing {', '.join(owed)}: obligations.csv)" if owed else ""
+
+
 def explain_infeasibility(engine, case: Case) -> Diagnosis:
     """Which limits conflict, with their values and what they would have to be."""
     try:
@@ -729,6 +736,7 @@ def explain_infeasibility(engine, case: Case) -> Diagnosis:
             drivers = " and ".join(f"forced {l}" for l in M.forced) or "the plan"
             conflicts = _ordered(_families(M, conflicts, drivers, "need" if len(M.forced) > 1 else "needs")[0])
             forced = f" (with {', '.join(M.forced)} forced)" if M.forced else ""
+            forced += _owed(M)
             return Diagnosis(
                 "feasibility_relaxation",
                 conflicts,

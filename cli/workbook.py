@@ -140,6 +140,10 @@ SUMMARY_LABELS |= {
     "margin_tolerance": ("A tier is flagged thin below this margin", "%"),
     "thin_tiers": ("Tiers reached with a thin margin (see the tiers sheet)", ""),
 }
+SUMMARY_LABELS |= {
+    "without_obligations": ("Obligations dropped (--without-obligations)", ""),
+    "obligations": ("Obligation (obligations.csv) and what the plan commits by its year", ""),
+}
 EMPTY = {"by_scenario": "Relief by stance", "portfolio": "Modules committed"}  # an empty record (no plan)
 SHOWN_ELSEWHERE = {
     "schedule": "the roadmap sheet",

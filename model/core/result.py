@@ -112,7 +112,12 @@ class RunResult:
             ev.duty_summary
             if ev and ev.duty_summary
             else dict.fromkeys(
-                ("expected_duty_paid", "expected_duty_no_delivery", "expected_duty_current", "expected_relief_vs_current")
+                (
+                    "expected_duty_paid",
+                    "expected_duty_no_delivery",
+                    "expected_duty_current",
+                    "expected_relief_vs_current",
+                )
             )
         )
         out.setdefault("duty_by_scenario", {})

@@ -248,6 +248,25 @@ def rule_dated_tariffs(case: Case, problems: list[Problem]) -> None:
             )
 
 
+def rule_current_rates(case: Case, problems: list[Problem]) -> None:
+    """sectors.csv's current_rate is given for every sector or for none (duty at current
+    rates is a sum over all sectors)."""
+    sectors = case.tables.get("sectors")
+    if sectors is None or "current_rate" not in sectors.columns or not len(sectors):
+        return
+    given = sectors["current_rate"].notna()
+    if given.any() and not given.all():
+        for r in _rows(sectors[~given]):
+            problems.append(
+                Problem(
+                    "sectors.csv",
+                    f"no current_rate for sector '{r['sector']}': give it for every sector or for none",
+                    row=r["_row"],
+                    column="current_rate",
+                )
+            )
+
+
 def rule_tier_requirements(case: Case, problems: list[Problem]) -> None:
     """Tier requirements name tiers that exist."""
     tables = case.tables
@@ -368,6 +387,7 @@ CROSS_RULES = (
     rule_ladders,
     rule_tariffs,
     rule_dated_tariffs,
+    rule_current_rates,
     rule_tier_requirements,
     rule_relations,
     rule_owners,

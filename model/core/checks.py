@@ -250,7 +250,7 @@ def _rates_by_year(case: Case) -> dict:
 def _year_pairs(rate: dict, a: tuple, b: tuple):
     """The rows of two schedules in force in the same year, year by year."""
     ra, rb = rate.get(a, {}), rate.get(b, {})
-    return [(ra[t], rb[t]) for t in sorted(ra) if t in rb]
+    return [(ra[t], rb[t], t) for t in sorted(ra) if t in rb]
 
 
 def check_ladder_rates(case: Case) -> list[CaseWarning]:
@@ -275,9 +275,9 @@ def check_ladder_rates(case: Case) -> list[CaseWarning]:
             for lower in (t for t in ladder if t["threshold"] == max(below)):
                 worse = []
                 for j in sectors.get(r, ()):
-                    for hi, lo in _year_pairs(rate, (s, r, upper["tier"], j), (s, r, lower["tier"], j)):
+                    for hi, lo, year in _year_pairs(rate, (s, r, upper["tier"], j), (s, r, lower["tier"], j)):
                         if hi["rate"] > lo["rate"] + 1e-12:
-                            worse.append((j, hi, lo))
+                            worse.append((j + ("" if year == case.meta["first_year"] else f" in {year}"), hi, lo))
                             break  # one warning per sector: the first year it happens
                 if not worse:
                     continue

@@ -162,8 +162,8 @@ ABOUT = (
     ("tiers", "the tier reached on each track, its score against the threshold and the margin"),
     ("spending", "public spending against each year's budget, and the headroom left"),
     ("relief", "relief by stance, track, sector and year (relief.csv of a run folder)"),
-    ("duty", "duty paid, under no delivery and at current rates, by stance, year and sector, undiscounted (duty.csv)"),
     ("roadmap data", "the roadmap as a table (roadmap.csv of a run folder)"),
+    ("duty", "duty paid, under no delivery and at current rates, by stance, year and sector, undiscounted (duty.csv)"),
     ("in_case, in_...", "the case as solved, with its sources and notes; `relief solve` reads them again"),
 )
 
@@ -193,9 +193,9 @@ def write_run_workbook(path: Path, result, summary: dict) -> None:
         _frame(wb, "tiers", _tiers(ev.tiers), _by_column, freeze="D2", mark="thin")
         _frame(wb, "spending", spending_table(ev.spending), _by_column, freeze="B2")
         _frame(wb, "relief", ev.relief, _by_column, freeze="E2")
+        _frame(wb, "roadmap data", ev.roadmap, _by_column, freeze="C2")
         if len(ev.duty):
             _frame(wb, "duty", ev.duty, _by_column, freeze="E2")
-        _frame(wb, "roadmap data", ev.roadmap, _by_column, freeze="C2")
     for name, df in case_sheets(case).items():
         _frame(wb, RUN_SHEET_PREFIX + name, df, lambda col, v: "General", freeze="B2", cap=45)
     lines = json.dumps(summary, indent=2, default=float).splitlines()

@@ -130,7 +130,7 @@ def test_a_rate_must_be_in_force_at_first_year(tmp_path):
 def test_two_blank_from_years_are_a_duplicate_key(tmp_path):
     with pytest.raises(CaseError) as e:
         load_case(_tiny_copy(tmp_path, "deal,general,t1,autos,0.05,\n"))
-    assert any("appears more than once" in p.message and p.row == 10 for p in e.value.problems)
+    assert any("appears more than once" in p.message and (p.row, p.column) == (10, "sector") for p in e.value.problems)
 
 
 def test_ladder_warning_compares_rates_year_by_year(tmp_path):

@@ -151,9 +151,10 @@ def validate_table(spec: Table, df: pd.DataFrame, problems: list[Problem]) -> pd
     # keys are unique
     dup = typed.duplicated(list(spec.key), keep="first")
     for i in typed.index[dup]:
-        key = ":".join(str(typed.at[i, k]) for k in spec.key if not blank(typed.at[i, k]))
+        given = [k for k in spec.key if not blank(typed.at[i, k])]  # a blank from_year is no part of the key
+        key = ":".join(str(typed.at[i, k]) for k in given)
         problems.append(
-            Problem(spec.file, f"key '{key}' appears more than once", row=int(typed.at[i, "_row"]), column=spec.key[-1])
+            Problem(spec.file, f"key '{key}' appears more than once", row=int(typed.at[i, "_row"]), column=given[-1])
         )
     return typed
 

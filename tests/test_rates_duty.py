@@ -304,3 +304,17 @@ def test_compare_and_report_read_runs_without_duty(tmp_path):
     assert p.returncode == 0, p.stderr
     html = (tmp_path / "r.html").read_text()
     assert "Expected relief against current rates" in html and "Duty paid, and relief against two references" in html
+
+
+def test_expected_value_stance_of_dated_rates(tmp_path):
+    """relief value's mean stance weighs the rates in force year by year: general t1 autos is
+    0.6 x 0.15 + 0.4 x 0.20 = 0.17 in 2026 and 0.6 x 0.05 + 0.4 x 0.20 = 0.11 in 2027."""
+    from relief.model.analyses.value import expected_value_case
+    from relief.model.core.rates import yearly_rates
+
+    ev, how = expected_value_case(load_case(_tiny_copy(tmp_path, DATED_ROW)))
+    rate = yearly_rates(ev)
+    assert how == "mean"
+    assert rate[(ev.scenarios[0], "general", "t1", "autos", 2026)] == pytest.approx(0.17)
+    assert rate[(ev.scenarios[0], "general", "t1", "autos", 2027)] == pytest.approx(0.11)
+    assert rate[(ev.scenarios[0], "general", "base", "autos", 2027)] == pytest.approx(0.25)

@@ -120,13 +120,16 @@ def close_name(name: object, known, cutoff: float = 0.8) -> str | None:
     return by_text[match[0]] if match else None
 
 
+_PEOPLE = ("description", "source", "notes")  # fields for people, named once in the message
+
+
 def _unknown_field(key: object) -> str:
     near = close_name(key, CASE_FIELDS)
     if near is not None:
         return f"unknown field '{key}': did you mean {near}?"
     return (
-        f"unknown field '{key}' (known: {', '.join(CASE_FIELDS)}; words for people go in description, "
-        "source or notes, or after a #)"
+        f"unknown field '{key}' (known: {', '.join(f for f in CASE_FIELDS if f not in _PEOPLE)}; words for "
+        "people go in description, source or notes, or after a #)"
     )
 
 

@@ -318,3 +318,18 @@ def test_expected_value_stance_of_dated_rates(tmp_path):
     assert rate[(ev.scenarios[0], "general", "t1", "autos", 2026)] == pytest.approx(0.17)
     assert rate[(ev.scenarios[0], "general", "t1", "autos", 2027)] == pytest.approx(0.11)
     assert rate[(ev.scenarios[0], "general", "base", "autos", 2027)] == pytest.approx(0.25)
+
+
+def test_example_tiny_dated_by_hand():
+    """examples/tiny-dated/README.md's table: the optimum 2.8, duty by stance and in expectation."""
+    case = load_case(TINY.parent / "tiny-dated")
+    rep = run_case(case, OPTIONS).report()
+    assert rep["expected_relief"] == pytest.approx(2.8)
+    assert rep["duty_by_scenario"]["deal"] == pytest.approx(
+        {"duty_paid": 3.0, "duty_no_delivery": 7.0, "duty_current": 3.0, "relief": 4.0, "relief_vs_current": 0.0}
+    )
+    assert rep["duty_by_scenario"]["hard"] == pytest.approx(
+        {"duty_paid": 1.414, "duty_no_delivery": 2.414, "duty_current": 3.0, "relief": 1.0, "relief_vs_current": 1.586}
+    )
+    assert (rep["expected_duty_paid"], rep["expected_duty_no_delivery"]) == pytest.approx((2.3656, 5.1656))
+    assert rep["expected_relief_vs_current"] == pytest.approx(0.6344)

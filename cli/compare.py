@@ -151,16 +151,23 @@ def render(report: dict, top: int = 10) -> None:
 def _render_runs(con: Console, report: dict) -> None:
     ref = report["reference"]
     _heading(con, f"Runs (reference: {ref})")
-    t = _table("run", "status", "expected relief", "vs ref", "public spend", "total spend")
+    duty = any(r.get("expected_duty_paid") is not None for r in report["runs"])
+    current = any(r.get("expected_relief_vs_current") is not None for r in report["runs"])
+    cols = ["run", "status", "expected relief", "vs ref"]
+    cols += ["vs current rates", "vs ref"] if current else []
+    cols += ["duty paid", "vs ref"] if duty else []
+    t = _table(*cols, "public spend", "total spend")
     for r in report["runs"]:
-        t.add_row(
-            r["run"],
-            str(r["status"]),
-            number(r["expected_relief"], "{:.3f}"),
-            "" if r["run"] == ref else signed(r["difference"]),
-            number(r["public_spend"], "{:.3f}"),
-            number(r["total_spend"], "{:.3f}"),
-        )
+        is_ref = r["run"] == ref
+        cells = [r["run"], str(r["status"]), number(r["expected_relief"], "{:.3f}")]
+        cells.append("" if is_ref else signed(r["difference"]))
+        if current:
+            cells.append(number(r.get("expected_relief_vs_current"), "{:.3f}"))
+            cells.append("" if is_ref else signed(r.get("relief_vs_current_difference")))
+        if duty:
+            cells.append(number(r.get("expected_duty_paid"), "{:.3f}"))
+            cells.append("" if is_ref else signed(r.get("duty_paid_difference")))
+        t.add_row(*cells, number(r["public_spend"], "{:.3f}"), number(r["total_spend"], "{:.3f}"))
     con.print(t)
 
 

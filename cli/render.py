@@ -90,6 +90,8 @@ def _render_headline(result: RunResult, con: Console) -> None:
     head = Text()
     head.append(f"{case.name}", style="bold")
     head.append(f"  {meta['first_year']}-{meta['last_year']}  ")
+    if meta.get("as_of"):
+        head.append(f"as of {meta['as_of']}  ")
     head.append(f"status {out.status}", style="green" if out.status == "optimal" else "yellow")
     gap = "" if out.mip_gap is None else f", gap {out.mip_gap:.2g}"
     head.append(f"  (HiGHS {out.solver.get('version', '')}, {out.solve_seconds:.2f} s{gap})", style="dim")
@@ -112,6 +114,9 @@ def _render_headline(result: RunResult, con: Console) -> None:
         )
         + f"; total capex USD {usd(ev.total_spend)}bn."
     )
+    line = duty_line(ev.expected_relief, ev.duty_summary, meta)
+    if line:
+        con.print(line)
     _render_obligations(result, con)
 
 
@@ -133,6 +138,29 @@ def _render_obligations(result: RunResult, con: Console) -> None:
             else "; none binding"
         )
         + "."
+    )
+
+
+def duty_line(relief: float, duty: dict, meta: dict) -> str:
+    """The two reliefs and the duty paid, in expectation (discounted over the horizon)."""
+    if not duty or duty.get("expected_duty_paid") is None:
+        return ""
+    vs = duty.get("expected_relief_vs_current")
+    against = (
+        f", {usd(vs)} against current rates" + (f" (as of {meta['as_of']})" if meta.get("as_of") else "")
+        if vs is not None
+        else " (no current rates in sectors.csv)"
+    )
+    return (
+        f"Expected relief {usd(relief)} against no delivery{against}; expected duty paid "
+        f"{usd(duty['expected_duty_paid'])} of {usd(duty['expected_duty_no_delivery'])} under no delivery"
+        + (
+            f", {usd(duty['expected_duty_current'])} at current rates"
+            if duty.get("expected_duty_current") is not None
+            else ""
+        )
+        + f" (USD bn, {'discounted' if meta['discount_rate'] else 'undiscounted'}, "
+        f"{meta['first_year']}-{meta['last_year']})."
     )
 
 

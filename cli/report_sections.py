@@ -73,6 +73,7 @@ def key_figures(run: Run, case) -> list[tuple[str, str]]:
             "Public spending",
             f"USD {amount(s.get('public_spend'))}bn" + (f" of a USD {amount(float(cap), 0)}bn cap" if cap else ""),
         ),
+        *duty_figures(s),
         ("Total capex (public and private)", f"USD {amount(s.get('total_spend'))}bn"),
         ("Levers used", f"{len(chosen)} of {len(_portfolio_rows(run, case))}"),
         *obligations_figure(run),
@@ -98,6 +99,54 @@ def obligations_figure(run: Run) -> list[tuple[str, str]]:
     binding = [f"{o['lever']} {o['min_modules']:g} by {o['by_year']}" for o in owed if o.get("binding")]
     text = f"{sum(bool(o.get('met')) for o in owed)} of {len(owed)} met"
     return [("Obligations", text + (f"; binding: {', '.join(binding)}" if binding else ""))]
+
+
+def duty_figures(s: dict) -> list[tuple[str, str]]:
+    """Relief against current rates and the duty paid, in expectation (none in a run from before
+    they were reported)."""
+    out = []
+    if s.get("expected_relief_vs_current") is not None:
+        when = f" (as of {s['as_of']})" if s.get("as_of") else ""
+        out.append(("Expected relief against current rates" + when, f"USD {amount(s['expected_relief_vs_current'])}bn"))
+    if s.get("expected_duty_paid") is not None:
+        out.append(
+            (
+                "Expected duty paid",
+                f"USD {amount(s['expected_duty_paid'])}bn of USD {amount(s.get('expected_duty_no_delivery'))}bn "
+                "under no delivery"
+                + (
+                    f", USD {amount(s['expected_duty_current'])}bn at current rates"
+                    if s.get("expected_duty_current") is not None
+                    else ""
+                ),
+            )
+        )
+    return out
+
+
+def duty_table(run: Run) -> dict | None:
+    """Duty by stance, discounted (summary.json's duty_by_scenario), and the expectation."""
+    by = run.summary.get("duty_by_scenario") or {}
+    if not by:
+        return None
+    cols = ["duty_paid", "duty_no_delivery", "duty_current", "relief", "relief_vs_current"]
+    rows = [[sc, run.probability.get(sc, 0.0), *[d.get(c) for c in cols]] for sc, d in by.items()]
+    s = run.summary
+    rows.append(
+        [
+            "expected",
+            1.0,
+            s.get("expected_duty_paid"),
+            s.get("expected_duty_no_delivery"),
+            s.get("expected_duty_current"),
+            s.get("expected_relief"),
+            s.get("expected_relief_vs_current"),
+        ]
+    )
+    rows = [[("-" if v is None else v) for v in r] for r in rows]
+    head = ["scenario", "probability", "duty paid", "duty, no delivery", "duty, current rates"]
+    head += ["relief vs no delivery", "relief vs current"]
+    return table(head, rows, numeric=tuple(head[1:]))
 
 
 def knife_edge_figure(run: Run, case) -> list[tuple[str, str]]:
@@ -200,6 +249,8 @@ def run_sections(run: Run, case) -> dict:
     out["relief"] = table(
         ["scenario", "probability", *tracks, "total"], rows, numeric=("probability", *tracks, "total")
     )
+    out["duty"] = duty_table(run)
+    out["as_of"] = run.summary.get("as_of")
     if run.tiers is not None and case is not None and len(run.tiers):
         out.update(ladder_sections(run, case))
     return out

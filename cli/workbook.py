@@ -93,6 +93,10 @@ COLUMN_FORMATS = {
     "discounted_relief": USD,
     "base_rate": RATE,
     "rate": RATE,
+    "exports": USD,
+    "duty_paid": USD,
+    "duty_no_delivery": USD,
+    "duty_current": USD,
     "probability": PCT,
     "commitment_credit": PCT,
     "credit for pledges": PCT,
@@ -137,6 +141,11 @@ SUMMARY_LABELS = {
     "relief_distribution.std": ("Relief across stances: standard deviation", "USD bn"),
 }
 SUMMARY_LABELS |= {
+    "expected_relief_vs_current": ("Expected relief against current rates, discounted (can be negative)", "USD bn"),
+    "expected_duty_paid": ("Expected duty paid under the plan, discounted", "USD bn"),
+    "expected_duty_no_delivery": ("Expected duty under no delivery, discounted", "USD bn"),
+    "expected_duty_current": ("Expected duty at current rates, discounted", "USD bn"),
+    "as_of": ("Current rates as of", ""),
     "margin_tolerance": ("A tier is flagged thin below this margin", "%"),
     "thin_tiers": ("Tiers reached with a thin margin (see the tiers sheet)", ""),
 }
@@ -149,6 +158,7 @@ SHOWN_ELSEWHERE = {
     "schedule": "the roadmap sheet",
     "portfolio_by_scenario": "the roadmap sheet",
     "tier_margins": "the tiers sheet",
+    "duty_by_scenario": "the duty sheet (and its sums in the report)",
 }
 ABOUT = (
     ("roadmap", "modules committed, by lever and year (a blank is none)"),
@@ -157,6 +167,7 @@ ABOUT = (
     ("spending", "public spending against each year's budget, and the headroom left"),
     ("relief", "relief by stance, track, sector and year (relief.csv of a run folder)"),
     ("roadmap data", "the roadmap as a table (roadmap.csv of a run folder)"),
+    ("duty", "duty paid, under no delivery and at current rates, by stance, year and sector, undiscounted (duty.csv)"),
     ("in_case, in_...", "the case as solved, with its sources and notes; `relief solve` reads them again"),
 )
 
@@ -187,6 +198,8 @@ def write_run_workbook(path: Path, result, summary: dict) -> None:
         _frame(wb, "spending", spending_table(ev.spending), _by_column, freeze="B2")
         _frame(wb, "relief", ev.relief, _by_column, freeze="E2")
         _frame(wb, "roadmap data", ev.roadmap, _by_column, freeze="C2")
+        if len(ev.duty):
+            _frame(wb, "duty", ev.duty, _by_column, freeze="E2")
     for name, df in case_sheets(case).items():
         _frame(wb, RUN_SHEET_PREFIX + name, df, lambda col, v: "General", freeze="B2", cap=45)
     lines = json.dumps(summary, indent=2, default=float).splitlines()
@@ -450,7 +463,7 @@ def _cell(v):
 
     if hasattr(v, "item"):
         v = v.item()
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+    if v is None or type(v).__name__ == "NAType" or (isinstance(v, float) and not math.isfinite(v)):
         return None
     if isinstance(v, str):
         return ILLEGAL_CHARACTERS_RE.sub("", v)

@@ -274,6 +274,7 @@ def generate(
                     other["max_modules"] = max(other["max_modules"], other["min_modules"])
         tables["relations"] = rel
 
+    dated_rates_and_current(c, meta, tables, years)  # drawn last: the earlier draws are unchanged
     if obligations and c.chance(0.5):
         tables["obligations"] = _obligations(c, lever_rows, years)
 
@@ -291,6 +292,24 @@ def _obligations(c, lever_rows: list, years: list) -> list:
         reachable = int(min(r["max_modules"], r["max_modules_per_year"] * open_years))
         rows.append({"lever": r["lever"], "by_year": by, "min_modules": float(c.int(0, reachable))})
     return rows
+
+
+def dated_rates_and_current(c, meta: dict, tables: dict, years: list) -> None:
+    """Sometimes date some rates (tariffs.csv from_year: a second rate from a later year of the
+    horizon) and give every sector a current_rate (with case.yaml's as_of)."""
+    if len(years) > 1 and c.chance(0.35):
+        extra = []
+        for row in tables["tariffs"]:
+            if c.chance(0.4):
+                fy = c.pick(years[1:])
+                extra.append({**row, "rate": c.pick([0.0, 0.05, 0.1, 0.25, 0.5]), "from_year": fy})
+                if c.chance(0.3):
+                    row["from_year"] = years[0]  # written out, the same as blank
+        tables["tariffs"] = tables["tariffs"] + extra
+    if c.chance(0.35):
+        meta["as_of"] = "2026-03-15"
+        for j in tables["sectors"]:
+            j["current_rate"] = c.pick([0.0, 0.1, 0.15, 0.25])
 
 
 def plan_count(meta: dict, tables: dict) -> int:
@@ -356,15 +375,28 @@ def write_case(folder, meta: dict, tables: dict) -> Path:
     for name, cols in COLUMNS.items():
         if name not in tables:
             continue
+        cols = columns_of(name, tables[name])
         with open(folder / f"{name}.csv", "w", encoding="utf-8", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(cols)
             for row in tables[name]:
-                w.writerow([_cell(row[c]) for c in cols])
+                w.writerow([_cell(row.get(c)) for c in cols])
     return folder
 
 
+# optional columns a generated table may carry (dated rates, current rates)
+EXTRA_COLUMNS = {"tariffs": ["from_year"], "sectors": ["current_rate"]}
+
+
+def columns_of(name: str, rows: list) -> list:
+    """The table's columns, with the optional ones some row of it has."""
+    extra = [c for c in EXTRA_COLUMNS.get(name, ()) if any(c in r for r in rows)]
+    return COLUMNS[name] + extra
+
+
 def _cell(v) -> str:
+    if v is None:
+        return ""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
@@ -377,4 +409,4 @@ def frames(tables: dict) -> dict:
     bare empty list carries no column names)."""
     import pandas as pd
 
-    return {name: pd.DataFrame(rows, columns=COLUMNS[name]) for name, rows in tables.items()}
+    return {name: pd.DataFrame(rows, columns=columns_of(name, rows)) for name, rows in tables.items()}

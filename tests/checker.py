@@ -14,7 +14,12 @@ for a plan {(lever, year): modules}:
 * the expected relief: per scenario, track and year, the best tier whose threshold
   the track score reaches and whose tier_requirements the pillar scores meet (the
   baseline is always reached and worth 0), valued by the rate cut on the track's
-  sectors with grown exports, discounted to first_year and weighted by probability.
+  sectors with grown exports, discounted to first_year and weighted by probability;
+  a rate applies from its row's from_year (blank: first_year) until the next from_year
+  of the same (scenario, track, tier, sector);
+* duty (`duty_of`): per scenario, discounted over the horizon, grown exports times the
+  rate of the tier reached (paid), of the baseline (no delivery) and sectors.csv's
+  current_rate (current rates, when every sector has one).
 
 Semantics chosen where the formulation's algebra leaves room (a planner's reading):
 "lever l requires other" means other is really in the plan (some modules of it) when
@@ -109,6 +114,20 @@ def _typed(name: str, rows) -> list[dict]:
     return out
 
 
+def _opt_float(v):
+    return None if v is None or (isinstance(v, float) and v != v) or str(v).strip() in ("", "<NA>", "nan") else float(v)
+
+
+def _schedules(rows: list) -> dict:
+    out: dict = {}
+    for r in rows:
+        fy = _opt_float(r.get("from_year"))
+        out.setdefault((r["scenario"], r["track"], r["tier"], r["sector"]), []).append(
+            (None if fy is None else int(fy), r["rate"])
+        )
+    return out
+
+
 @dataclass
 class SpecCase:
     """A case as the spec describes it, in plain Python structures."""
@@ -124,7 +143,7 @@ class SpecCase:
     scenarios: dict  # scenario -> row
     weights: list
     tiers: list
-    rates: dict  # (s, r, k, j) -> rate
+    rates: dict  # (s, r, k, j) -> [(from_year, rate)], any order (blank from_year = first)
     budget: dict  # year -> public budget
     requirements: list
     pools: dict  # pool -> limit
@@ -154,13 +173,18 @@ class SpecCase:
                     self.values[(s, r, t, k)] = sum(
                         j["exports_usd_bn"]
                         * (1 + j["growth_rate"]) ** (t - self.data_year)
-                        * (self.rates[(s, r, b, j["sector"])] - self.rates[(s, r, k, j["sector"])])
+                        * (self.rate(s, r, b, j["sector"], t) - self.rate(s, r, k, j["sector"], t))
                         for j in self.sectors
                         if j["track"] == r
                     )
 
     def discount(self, year: int) -> float:
         return (1 + self.discount_rate) ** -(year - self.first)
+
+    def rate(self, s, r, k, j, year: int) -> float:
+        """The rate whose from_year is the latest on or before `year`."""
+        dated = [(self.first if fy is None else fy, v) for fy, v in self.rates[(s, r, k, j)]]
+        return max((p for p in dated if p[0] <= year), key=lambda p: p[0])[1]
 
     @staticmethod
     def from_tables(meta: dict, tables: dict) -> SpecCase:
@@ -188,7 +212,7 @@ class SpecCase:
             scenarios={r["scenario"]: r for r in rows("scenarios")},
             weights=rows("pillar_weights"),
             tiers=rows("tiers"),
-            rates={(r["scenario"], r["track"], r["tier"], r["sector"]): r["rate"] for r in rows("tariffs")},
+            rates=_schedules(rows("tariffs")),
             budget={r["year"]: r["public_budget_usd_bn"] for r in rows("budget")},
             requirements=rows("tier_requirements"),
             pools={r["pool"]: r["limit"] for r in rows("pools")},
@@ -360,6 +384,32 @@ def relief_of(case: SpecCase, x: dict):
     return expected, by_scenario, tiers
 
 
+def duty_of(case: SpecCase, tiers: dict) -> dict:
+    """{scenario: {duty_paid, duty_no_delivery, duty_current (None without current rates),
+    relief, relief_vs_current}} discounted over the horizon, for the tiers reached
+    {(s, r, t): tier} (relief_of's third result)."""
+    current = {j["sector"]: _opt_float(j.get("current_rate")) for j in case.sectors}
+    has_current = all(v is not None for v in current.values())
+    out = {}
+    for s in case.scenarios:
+        paid = none = cur = 0.0
+        for j in case.sectors:
+            r = j["track"]
+            for t in case.years:
+                e = j["exports_usd_bn"] * (1 + j["growth_rate"]) ** (t - case.data_year) * case.discount(t)
+                paid += e * case.rate(s, r, tiers[(s, r, t)], j["sector"], t)
+                none += e * case.rate(s, r, case.base[(s, r)], j["sector"], t)
+                cur += e * (current[j["sector"]] or 0.0)
+        out[s] = {
+            "duty_paid": paid,
+            "duty_no_delivery": none,
+            "duty_current": cur if has_current else None,
+            "relief": none - paid,
+            "relief_vs_current": cur - paid if has_current else None,
+        }
+    return out
+
+
 # ----------------------------------------------------------------------------------
 # Brute force
 # ----------------------------------------------------------------------------------
@@ -455,8 +505,34 @@ def check_run_folder(run_dir, case_dir=None, force=None, exclude=None) -> Report
         for l, n in rep.portfolio.items():
             if not close(float(summary["portfolio"].get(l, 0.0)), n):
                 problems.append(f"portfolio[{l}] {summary['portfolio'].get(l)!r} != {n!r}")
+    if "expected_duty_paid" in summary:
+        problems += _duty_problems(case, rep, summary, run_dir)
     assert not problems, "run folder disagrees with the independent check:\n  " + "\n  ".join(problems)
     return rep
+
+
+def _duty_problems(case: SpecCase, rep: Report, summary: dict, run_dir: Path) -> list[str]:
+    """summary.json's duty figures and duty.csv's rows against duty_of."""
+    duty = duty_of(case, rep.tiers)
+    prob = {s: case.scenarios[s]["probability"] for s in case.scenarios}
+    problems = []
+    for name, key in (("expected_duty_paid", "duty_paid"), ("expected_relief_vs_current", "relief_vs_current")):
+        if any(d[key] is None for d in duty.values()):
+            if summary.get(name) is not None:
+                problems.append(f"{name} {summary[name]!r} given without current rates")
+            continue
+        want = sum(prob[s] * d[key] for s, d in duty.items())
+        if summary.get(name) is None or not close(float(summary[name]), want):
+            problems.append(f"{name} {summary.get(name)!r} != recomputed {want!r}")
+    path = run_dir / "duty.csv"
+    if path.exists():
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.DictReader(f))
+        for s, d in duty.items():
+            got = sum(float(r["duty_paid"]) * case.discount(_to_int(r["year"])) for r in rows if r["scenario"] == s)
+            if not close(got, d["duty_paid"]):
+                problems.append(f"duty.csv duty_paid of {s} {got!r} != recomputed {d['duty_paid']!r}")
+    return problems
 
 
 def plan_of_roadmap(roadmap) -> dict:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pytest
 from casegen import SeededChooser, frames, random_case, write_case
-from checker import SpecCase, brute_force, check_plan, close, plan_of_roadmap
+from checker import SpecCase, brute_force, check_plan, close, duty_of, plan_of_roadmap
 
 from relief.model.core.case import Case, load_case
 from relief.model.core.options import SolveOptions
@@ -69,12 +69,31 @@ def compare(case, spec: SpecCase, force=(), exclude=()):
     assert close(rep.public_spend, ev.public_spend), (
         f"{where}: public_spend {ev.public_spend!r} != {rep.public_spend!r}"
     )
+    _same_duty(spec, rep, ev, where)
     assert close(rep.discounted_public_spend, bf.min_spend_at_best), (
         f"{where}: plan {plan} spends {rep.discounted_public_spend!r} (discounted), but a plan with the same relief "
         f"spends {bf.min_spend_at_best!r}: "
         f"{[p for p, r in bf.best_plans if close(r.discounted_public_spend, bf.min_spend_at_best)][:2]}"
     )
     return res, bf
+
+
+def _same_duty(spec: SpecCase, rep, ev, where: str) -> None:
+    """Duty paid, under no delivery and at current rates, by stance, as the checker computes them."""
+    duty = duty_of(spec, rep.tiers)
+    for s, d in duty.items():
+        got = ev.duty_summary["duty_by_scenario"][s]
+        for k, v in d.items():
+            assert (got[k] is None) == (v is None), f"{where}: {s} {k} {got[k]!r} vs {v!r}"
+            if v is not None:
+                assert close(got[k], v), f"{where}: {s} {k} {got[k]!r} != checker {v!r}"
+
+
+def test_some_cases_have_dated_rates_and_current_rates():
+    """Guard on the generator: the brute-force cases exercise dated rates and current rates."""
+    made = [make_case(s) for s in range(N_CASES)]
+    assert sum(any(r.get("from_year") for r in t["tariffs"]) for _, t in made) >= 3
+    assert sum("current_rate" in t["sectors"][0] for _, t in made) >= 3
 
 
 @pytest.mark.parametrize("seed", range(N_CASES))

@@ -111,7 +111,9 @@ def test_solve_out_folder_says_what_it_wrote(work):
     assert run.returncode == 0, run.stderr
     json.loads(run.stdout)  # stdout stays one JSON object
     line = next(l for l in run.stderr.splitlines() if l.startswith("relief: wrote"))
-    assert line == "relief: wrote runs/base/: summary.json, roadmap.csv, tiers.csv, relief.csv, spending.csv, case/"
+    assert line == (
+        "relief: wrote runs/base/: summary.json, roadmap.csv, tiers.csv, relief.csv, spending.csv, duty.csv, case/"
+    )
     for name in line.split(": ", 2)[2].split(", "):
         assert (work / "runs" / "base" / name.rstrip("/")).exists(), name
 

@@ -148,6 +148,13 @@ DEFINITIONS = {
         "null where the reference has no such stance"
     ),
     "relief_by_scenario.weighted_relief": "probability x relief: the stance's part of the expected relief",
+    "runs.duty_paid_difference": (
+        "expected duty paid under the run's plan minus the reference's (discounted); null where a run has none "
+        "(a run folder from before duty was reported)"
+    ),
+    "runs.relief_vs_current_difference": (
+        "expected relief against current rates of the run minus the reference's; null without current rates"
+    ),
     "attribution.difference": (
         "probability-weighted: the cell's contribution to the difference in expected relief "
         "(run probability x run relief - reference probability x reference relief); the cells add up to "
@@ -160,6 +167,10 @@ DEFINITIONS = {
         "added up); not the difference if that stance comes true, which is relief_by_scenario.relief_change"
     ),
 }
+
+
+# the duty figures of summary.json (None in a run from before they were reported)
+DUTY_KEYS = ("expected_duty_paid", "expected_duty_no_delivery", "expected_duty_current", "expected_relief_vs_current")
 
 
 def comparability(runs: list[Run]) -> list[str]:
@@ -311,6 +322,7 @@ def _relief_records(runs: list[Run], cells: dict) -> tuple[list[dict], list[dict
                 "public_spend": r.summary.get("public_spend"),
                 "total_spend": r.summary.get("total_spend"),
                 "reported_expected_relief": r.summary.get("expected_relief"),
+                **{k: r.summary.get(k) for k in DUTY_KEYS},
             }
         )
         for s in sorted(set(scen) | set(r.probability)):
@@ -331,6 +343,12 @@ def _relief_records(runs: list[Run], cells: dict) -> tuple[list[dict], list[dict
     ref = runs[0].label
     for o in overview:
         o["difference"] = o["expected_relief"] - overview[0]["expected_relief"]
+        for key, diff in (
+            ("expected_duty_paid", "duty_paid_difference"),
+            ("expected_relief_vs_current", "relief_vs_current_difference"),
+        ):
+            a, b = o.get(key), overview[0].get(key)
+            o[diff] = None if a is None or b is None else a - b
     ref_scen = {x["scenario"]: x for x in by_scen if x["run"] == ref}
     for x in by_scen:
         b = ref_scen.get(x["scenario"])

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from relief.model.core.evaluate import evaluate_plan
+from relief.model.core.rates import is_dated, yearly_rates
 from relief.model.core.result import NoPlan, RunResult
 from relief.model.core.schema import tables_referring_to
 from relief.model.core.session import Session, check_levers
@@ -91,13 +92,29 @@ def expected_value_case(case: Case) -> tuple[Case, str]:
         ],
         "pillar_weights": mean(t["pillar_weights"], ["track", "pillar"], "weight"),
         "tiers": mean(t["tiers"], ["track", "tier"], "threshold"),
-        "tariffs": mean(t["tariffs"], ["track", "tier", "sector"], "rate"),
+        "tariffs": _mean_rates(case, prob)
+        if is_dated(case)
+        else mean(t["tariffs"], ["track", "tier", "sector"], "rate"),
     }
     if "tier_requirements" in t and len(t["tier_requirements"]):
         tables["tier_requirements"] = mean(t["tier_requirements"], ["track", "tier", "pillar"], "min_score")
     elif "tier_requirements" in t:
         tables["tier_requirements"] = t["tier_requirements"].iloc[0:0].copy()
     return case.replaced(**tables), "mean"
+
+
+def _mean_rates(case: Case, prob: dict) -> pd.DataFrame:
+    """Dated rates (tariffs.csv from_year): the probability-weighted mean rate of each
+    (track, tier, sector) in each year, one row per year (V is linear in the rates, year by year)."""
+    rate = yearly_rates(case)
+    acc: dict = {}
+    for (s, r, k, j, t), v in rate.items():
+        acc[(r, k, j, t)] = acc.get((r, k, j, t), 0.0) + prob[s] * v
+    rows = [
+        {"scenario": EV_SCENARIO, "track": r, "tier": k, "sector": j, "rate": v, "from_year": t}
+        for (r, k, j, t), v in acc.items()
+    ]
+    return pd.DataFrame(rows)
 
 
 @dataclass

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import pyomo.environ as pyo
 
+from relief.model.core.rates import yearly_rates
+
 if TYPE_CHECKING:
     from relief.model.core.case import Case
 
@@ -120,9 +122,10 @@ def discount_factor(case: Case, year: int) -> float:
 
 
 def tier_relief(case: Case, st: Structure) -> dict:
-    """V[s,r,t,k] = sum_j exports_j (1+g_j)^(t - data_year) (rate[s,r,base,j] - rate[s,r,k,j])."""
+    """V[s,r,t,k] = sum_j exports_j (1+g_j)^(t - data_year) (rate[s,r,base,j,t] - rate[s,r,k,j,t]),
+    rate[...,t] the rate in force in year t (tariffs.csv's from_year, model/core/rates.py)."""
     sectors = case.table("sectors")
-    rate = {(r.scenario, r.track, r.tier, r.sector): r.rate for r in case.table("tariffs").itertuples(index=False)}
+    rate = yearly_rates(case)
     by_track: dict[str, list] = {}
     for j in sectors.itertuples(index=False):
         by_track.setdefault(j.track, []).append(j)
@@ -134,7 +137,7 @@ def tier_relief(case: Case, st: Structure) -> dict:
             out[(s, r, t, k)] = sum(
                 j.exports_usd_bn
                 * (1.0 + j.growth_rate) ** (t - data_year)
-                * (rate[(s, r, b, j.sector)] - rate[(s, r, k, j.sector)])
+                * (rate[(s, r, b, j.sector, t)] - rate[(s, r, k, j.sector, t)])
                 for j in by_track.get(r, ())
             )
     return out

@@ -112,21 +112,33 @@ class Case:
         """Hash of the model-relevant content, independent of file format and row order."""
         h = hashlib.sha256()
         for key in sorted(self.meta):
+            if key in _LATER_FIELDS and self.meta[key] is None:
+                continue  # a field added later, not set: cases without it keep their hash
             if key not in ("description", "source", "notes"):
                 h.update(f"{key}={self.meta[key]!r};".encode())
         for name in sorted(self.tables):
             spec = TABLES[name]
             if spec.used_by and not len(self.tables[name]):
                 continue  # an empty analysis-only table (owners): cases without one keep the hash they had
-            cols = [c.name for c in spec.columns if not (c.used_by and _all_default(self.tables[name], c))]
+            cols = [
+                c.name
+                for c in spec.columns
+                if not ((c.used_by or (name, c.name) in _LATER_COLUMNS) and _all_default(self.tables[name], c))
+            ]
             df = (
-                self.tables[name][cols].sort_values(list(spec.key))
+                self.tables[name][cols].sort_values([k for k in spec.key if k in cols])
                 if len(self.tables[name])
                 else self.tables[name][cols]
             )
             h.update(name.encode())
             h.update(df.to_csv(index=False).encode())
         return h.hexdigest()
+
+
+# Columns and fields added after runs were first hashed: left out (blank), a case keeps the
+# input_sha256 it had (dated rates, current rates and as_of, docs/inputs.md).
+_LATER_COLUMNS = frozenset({("tariffs", "from_year"), ("sectors", "current_rate")})
+_LATER_FIELDS = frozenset({"as_of"})
 
 
 def _all_default(df: pd.DataFrame, col: Column) -> bool:

@@ -228,13 +228,38 @@ def check_unscored_levers(case: Case) -> list[CaseWarning]:
 # ----------------------------------------------------------------------------------
 
 
+def _rates_by_year(case: Case) -> dict:
+    """(scenario, track, tier, sector) -> {year: the tariffs.csv row in force} (dated rates)."""
+    from relief.model.core.rates import effective_from
+
+    first = case.meta.get("first_year")
+    rows: dict = {}
+    for r in _records(case, "tariffs"):
+        rows.setdefault((r["scenario"], r["track"], r["tier"], r["sector"]), []).append(r)
+    out = {}
+    for key, rs in rows.items():
+        rs = sorted(rs, key=lambda r: effective_from(r.get("from_year"), first))
+        out[key] = {
+            t: next(r for r in reversed(rs) if effective_from(r.get("from_year"), first) <= t)
+            for t in case.years
+            if effective_from(rs[0].get("from_year"), first) <= t
+        }
+    return out
+
+
+def _year_pairs(rate: dict, a: tuple, b: tuple):
+    """The rows of two schedules in force in the same year, year by year."""
+    ra, rb = rate.get(a, {}), rate.get(b, {})
+    return [(ra[t], rb[t], t) for t in sorted(ra) if t in rb]
+
+
 def check_ladder_rates(case: Case) -> list[CaseWarning]:
     """Ladders in which a tier with a higher threshold has a higher rate on some sector
     than the tier just below it (the highest threshold below; all of them if tied). A
     higher tier normally lowers every rate, so this is usually two rates swapped or a
     tier put on the wrong rung. One warning per pair of tiers, on the tariffs.csv rows of
     the higher tier; a non-monotone ladder always shows in some such adjacent pair."""
-    rate = {(r["scenario"], r["track"], r["tier"], r["sector"]): r for r in _records(case, "tariffs")}
+    rate = _rates_by_year(case)
     sectors: dict = {}
     for j in _records(case, "sectors"):
         sectors.setdefault(j["track"], []).append(j["sector"])
@@ -250,9 +275,10 @@ def check_ladder_rates(case: Case) -> list[CaseWarning]:
             for lower in (t for t in ladder if t["threshold"] == max(below)):
                 worse = []
                 for j in sectors.get(r, ()):
-                    hi, lo = rate.get((s, r, upper["tier"], j)), rate.get((s, r, lower["tier"], j))
-                    if hi is not None and lo is not None and hi["rate"] > lo["rate"] + 1e-12:
-                        worse.append((j, hi, lo))
+                    for hi, lo, year in _year_pairs(rate, (s, r, upper["tier"], j), (s, r, lower["tier"], j)):
+                        if hi["rate"] > lo["rate"] + 1e-12:
+                            worse.append((j + ("" if year == case.meta["first_year"] else f" in {year}"), hi, lo))
+                            break  # one warning per sector: the first year it happens
                 if not worse:
                     continue
                 what = "; ".join(f"{j} {_num(hi['rate'])} > {_num(lo['rate'])}" for j, hi, lo in worse)

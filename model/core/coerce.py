@@ -20,8 +20,8 @@ _FALSE = {"false", "0", "no", "n", "f"}
 
 
 def blank(v: object) -> bool:
-    """An empty cell: None, NaN (pandas' empty) or only white space."""
-    if v is None:
+    """An empty cell: None, NaN or pandas.NA (pandas' empties) or only white space."""
+    if v is None or type(v).__name__ == "NAType":
         return True
     if isinstance(v, float) and math.isnan(v):
         return True

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from relief.model.core.rates import yearly_rates
+
 if TYPE_CHECKING:
     from relief.model.core.case import Case
 
@@ -67,6 +69,8 @@ class Evaluation:
     violations: list = field(default_factory=list)
     committed: dict = field(default_factory=dict)  # {(lever, year): modules}, as evaluated (not tidied)
     obligations: list = field(default_factory=list)  # one record per row of obligations.csv (check_obligations)
+    duty: pd.DataFrame = field(default_factory=pd.DataFrame)  # duty.csv: yearly, undiscounted, USD bn
+    duty_summary: dict = field(default_factory=dict)  # expected_duty_* and duty_by_scenario (duty_summary())
 
     @property
     def feasible(self) -> bool:
@@ -119,6 +123,7 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
     roadmap = roadmap_rows(lv, x, case.years, spend)
     by_scenario, tier_rows, relief_rows = relief_by_scenario(case, roadmap)
     disc_public = sum(v * discount(meta, u) for (l, u), v in spend.public.items())
+    duty_rows, duty = duty_paid(case, relief_rows)
     # every number below is written (terminal, --json, CSVs, report): tidied once, here
     return Evaluation(
         expected_relief=tidy(expected_relief(case, by_scenario)),
@@ -134,6 +139,8 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
         violations=violations,
         committed={k: v for k, v in x.items() if v},
         obligations=obligation_rows,
+        duty=pd.DataFrame(duty_rows),
+        duty_summary=duty,
     )
 
 
@@ -376,7 +383,7 @@ class Ladders:
     contributions: list
     weights: dict[tuple[str, str], list[tuple[str, float]]]  # (scenario, track) -> [(pillar, weight)]
     sectors: list
-    rate: dict[tuple[str, str, str, str], float]  # (scenario, track, tier, sector) -> rate
+    rate: dict[tuple[str, str, str, str, int], float]  # (scenario, track, tier, sector, year) -> rate in force
     # (scenario, track, tier) -> [(pillar, min_score)]
     requirements: dict[tuple[str, str, str], list[tuple[str, float]]]
     ladders: dict[tuple[str, str], list[tuple[str, float]]]  # (scenario, track) -> [(tier, threshold)]
@@ -393,10 +400,7 @@ class Ladders:
         ladders: dict = {}
         for r in case.table("tiers").to_dict("records"):
             ladders.setdefault((r["scenario"], r["track"]), []).append((r["tier"], r["threshold"]))
-        rate = {
-            (r["scenario"], r["track"], r["tier"], r["sector"]): r["rate"]
-            for r in case.table("tariffs").to_dict("records")
-        }
+        rate = yearly_rates(case)
         return Ladders(
             {r["scenario"]: r for r in case.table("scenarios").to_dict("records")},
             case.table("contributions").to_dict("records"),
@@ -452,7 +456,7 @@ def tier_value(L: Ladders, track: Track, tier: str, t: int) -> float:
     return sum(
         j["exports_usd_bn"]
         * (1 + j["growth_rate"]) ** (t - L.data_year)
-        * (L.rate[(s, r, base, j["sector"])] - L.rate[(s, r, tier, j["sector"])])
+        * (L.rate[(s, r, base, j["sector"], t)] - L.rate[(s, r, tier, j["sector"], t)])
         for j in track.sectors
     )
 
@@ -507,11 +511,11 @@ def _track_year(L: Ladders, case: Case, track: Track, t: int, pillar: dict, tier
     score = tidy(score, best_thr)  # reached within the tolerance: written as the threshold
     margin, margin_rel = tier_margin(score, best_thr, best != base)
     nxt = next(((name, thr) for name, thr in track.ladder if thr > best_thr), (None, None))
-    rate = L.rate
+    rate = {(k, j["sector"]): L.rate[(s, r, k, j["sector"], t)] for k in (base, best) for j in track_sectors}
     changes = "; ".join(
-        f"{j['sector']} {rate[(s, r, base, j['sector'])]:.4g}->{rate[(s, r, best, j['sector'])]:.4g}"
+        f"{j['sector']} {rate[(base, j['sector'])]:.4g}->{rate[(best, j['sector'])]:.4g}"
         for j in track_sectors
-        if rate[(s, r, base, j["sector"])] != rate[(s, r, best, j["sector"])]
+        if rate[(base, j["sector"])] != rate[(best, j["sector"])]
     )
     tier_rows.append(
         {
@@ -535,7 +539,7 @@ def _track_year(L: Ladders, case: Case, track: Track, t: int, pillar: dict, tier
         rel = (
             j["exports_usd_bn"]
             * (1 + j["growth_rate"]) ** (t - L.data_year)
-            * (rate[(s, r, base, j["sector"])] - rate[(s, r, best, j["sector"])])
+            * (rate[(base, j["sector"])] - rate[(best, j["sector"])])
         )
         relief_rows.append(
             {
@@ -545,11 +549,82 @@ def _track_year(L: Ladders, case: Case, track: Track, t: int, pillar: dict, tier
                 "year": t,
                 "relief": tidy(rel),
                 "discounted_relief": tidy(discount(case.meta, t) * rel),
-                "base_rate": rate[(s, r, base, j["sector"])],
-                "rate": rate[(s, r, best, j["sector"])],
+                "base_rate": rate[(base, j["sector"])],
+                "rate": rate[(best, j["sector"])],
             }
         )
     return best_val
+
+
+# --- duty paid, and relief against two references (reported, not optimised) ---------------
+
+
+def duty_paid(case: Case, relief_rows: list[dict]) -> tuple[list[dict], dict]:
+    """Duty by scenario, year, track and sector (exports grown since data_year times the rate of
+    the tier reached; under no delivery, the baseline tier's rate; at current rates, sectors.csv's
+    current_rate, the same in every stance), undiscounted; and the discounted sums over the
+    horizon by scenario and in expectation. relief = duty_no_delivery - duty_paid (the
+    objective); relief_vs_current = duty_current - duty_paid, which differs from it by a constant
+    (duty_no_delivery - duty_current does not depend on the plan). The duty at current rates is
+    None unless every sector has a current_rate."""
+    sectors = {j["sector"]: j for j in case.table("sectors").to_dict("records")}
+    current = {k: j.get("current_rate") for k, j in sectors.items()}
+    has_current = bool(current) and all(v is not None and v == v for v in current.values())
+    data_year = case.meta["data_year"]
+    rows: list[dict] = []
+    sums: dict[str, dict] = {}
+    for rr in relief_rows:
+        j = sectors[rr["sector"]]
+        exports = j["exports_usd_bn"] * (1 + j["growth_rate"]) ** (rr["year"] - data_year)
+        paid, none = exports * rr["rate"], exports * rr["base_rate"]
+        cur = exports * current[rr["sector"]] if has_current else None
+        rows.append(
+            {
+                "scenario": rr["scenario"],
+                "year": rr["year"],
+                "track": rr["track"],
+                "sector": rr["sector"],
+                "exports": tidy(exports),
+                "rate": rr["rate"],
+                "duty_paid": tidy(paid),
+                "duty_no_delivery": tidy(none),
+                "duty_current": tidy(cur),
+            }
+        )
+        d = discount(case.meta, rr["year"])
+        acc = sums.setdefault(rr["scenario"], {"duty_paid": 0.0, "duty_no_delivery": 0.0, "duty_current": 0.0})
+        acc["duty_paid"] += d * paid
+        acc["duty_no_delivery"] += d * none
+        acc["duty_current"] += d * (cur or 0.0)
+    return rows, _duty_summary(case, sums, has_current)
+
+
+def _duty_summary(case: Case, sums: dict, has_current: bool) -> dict:
+    prob = {r["scenario"]: r["probability"] for r in case.table("scenarios").to_dict("records")}
+    by = {}
+    for s, a in sums.items():
+        by[s] = {
+            "duty_paid": tidy(a["duty_paid"]),
+            "duty_no_delivery": tidy(a["duty_no_delivery"]),
+            "duty_current": tidy(a["duty_current"]) if has_current else None,
+            "relief": tidy(a["duty_no_delivery"] - a["duty_paid"]),
+            "relief_vs_current": tidy(a["duty_current"] - a["duty_paid"]) if has_current else None,
+        }
+
+    def expect(name: str):
+        if not has_current and name in ("duty_current", "relief_vs_current"):
+            return None
+        raw = {"relief": lambda a: a["duty_no_delivery"] - a["duty_paid"]}
+        raw["relief_vs_current"] = lambda a: a["duty_current"] - a["duty_paid"]
+        return tidy(sum(prob[s] * (raw[name](a) if name in raw else a[name]) for s, a in sums.items()))
+
+    return {
+        "expected_duty_paid": expect("duty_paid"),
+        "expected_duty_no_delivery": expect("duty_no_delivery"),
+        "expected_duty_current": expect("duty_current"),
+        "expected_relief_vs_current": expect("relief_vs_current"),
+        "duty_by_scenario": by,
+    }
 
 
 def expected_relief(case: Case, by_scenario: dict) -> float:

@@ -67,6 +67,8 @@ def resolve_path(case: Case, path: str):
             f"'{path}': {table} has no settable column '{column}' (columns: {', '.join(spec.value_columns)})"
         )
     parts = key.split(":")
+    if len(parts) == len(spec.key) - 1 and not spec.column(spec.key[-1]).required:
+        parts.append("*")  # tariffs.S:R:K:J.rate: every dated row of it (add :YEAR for one)
     if len(parts) != len(spec.key):
         raise OverrideError(
             f"'{path}': the key of {table} has {len(spec.key)} part(s) ({':'.join(spec.key)}), '{key}' has {len(parts)}"
@@ -76,12 +78,21 @@ def resolve_path(case: Case, path: str):
     for part, col in zip(parts, spec.key):
         if part == "*":
             continue
-        vals = [str(v) for v in df[col]]
+        vals = [_key_text(case, table, col, v) for v in df[col]]
         match = [m and v == part for m, v in zip(match, vals)]
     rows = [i for i, m in enumerate(match) if m]
     if not rows:
         raise OverrideError(f"'{path}': no row of {table} has the key '{key}'")
     return table, column, rows
+
+
+def _key_text(case: Case, table: str, col: str, v) -> str:
+    """A key cell as a path names it; a blank from_year is first_year (tariffs.S:R:K:J:2026)."""
+    if col == "from_year" and table == "tariffs":
+        from relief.model.core.rates import effective_from
+
+        return str(effective_from(v, case.meta["first_year"]))
+    return str(v)
 
 
 def apply_overrides(case: Case, overrides) -> Case:

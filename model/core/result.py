@@ -110,6 +110,20 @@ class RunResult:
             "margin_tolerance": self.margin_tolerance,
             "notes": list(self.notes),
         }
+        out["as_of"] = self.case.meta.get("as_of")
+        out.update(
+            ev.duty_summary
+            if ev and ev.duty_summary
+            else dict.fromkeys(
+                (
+                    "expected_duty_paid",
+                    "expected_duty_no_delivery",
+                    "expected_duty_current",
+                    "expected_relief_vs_current",
+                )
+            )
+        )
+        out.setdefault("duty_by_scenario", {})
         margins = self.tier_margins()
         out["tier_margins"] = margins
         out["thin_tiers"] = sum(m["thin"] for m in margins)

@@ -194,6 +194,80 @@ def rule_tariffs(case: Case, problems: list[Problem]) -> None:
             )
 
 
+def rule_dated_tariffs(case: Case, problems: list[Problem]) -> None:
+    """A from_year lies within the horizon; no two rows of one (scenario, track, tier, sector)
+    apply from the same year (blank = first_year; two blanks are a duplicate key already);
+    each has a rate in force at first_year."""
+    tables, meta = case.tables, case.meta
+    first, last = meta.get("first_year"), meta.get("last_year")
+    if "tariffs" not in tables or not isinstance(first, int) or not isinstance(last, int):
+        return
+    from relief.model.core.coerce import blank
+
+    seen: dict[tuple, dict] = {}
+    starts: dict[tuple, list] = {}
+    for r in _rows(tables["tariffs"]):
+        key = (r["scenario"], r["track"], r["tier"], r["sector"])
+        fy = r.get("from_year")
+        dated = not blank(fy)
+        year = int(fy) if dated else first
+        if dated and not first <= year <= last:
+            problems.append(
+                Problem(
+                    "tariffs.csv",
+                    f"from_year {year} is outside the horizon {first}-{last} (a rate before first_year is given "
+                    "without from_year)",
+                    row=r["_row"],
+                    column="from_year",
+                )
+            )
+            continue
+        other = seen.get(key + (year,))
+        if other is not None and (dated or not blank(other.get("from_year"))):
+            problems.append(
+                Problem(
+                    "tariffs.csv",
+                    f"a second rate for scenario '{key[0]}', track '{key[1]}', tier '{key[2]}', sector '{key[3]}' "
+                    f"from {year} (row {other['_row']}; a blank from_year means first_year {first})",
+                    row=r["_row"],
+                    column="from_year",
+                )
+            )
+        seen.setdefault(key + (year,), r)
+        starts.setdefault(key, []).append((year, r["_row"]))
+    for key, rows in starts.items():
+        if min(y for y, _ in rows) > first:
+            problems.append(
+                Problem(
+                    "tariffs.csv",
+                    f"no rate in force in first_year {first} for scenario '{key[0]}', track '{key[1]}', tier "
+                    f"'{key[2]}', sector '{key[3]}': its rows start in {min(y for y, _ in rows)} (leave one "
+                    "row's from_year blank)",
+                    row=min(rows)[1],
+                    column="from_year",
+                )
+            )
+
+
+def rule_current_rates(case: Case, problems: list[Problem]) -> None:
+    """sectors.csv's current_rate is given for every sector or for none (duty at current
+    rates is a sum over all sectors)."""
+    sectors = case.tables.get("sectors")
+    if sectors is None or "current_rate" not in sectors.columns or not len(sectors):
+        return
+    given = sectors["current_rate"].notna()
+    if given.any() and not given.all():
+        for r in _rows(sectors[~given]):
+            problems.append(
+                Problem(
+                    "sectors.csv",
+                    f"no current_rate for sector '{r['sector']}': give it for every sector or for none",
+                    row=r["_row"],
+                    column="current_rate",
+                )
+            )
+
+
 def rule_tier_requirements(case: Case, problems: list[Problem]) -> None:
     """Tier requirements name tiers that exist."""
     tables = case.tables
@@ -359,6 +433,8 @@ CROSS_RULES = (
     rule_budget,
     rule_ladders,
     rule_tariffs,
+    rule_dated_tariffs,
+    rule_current_rates,
     rule_tier_requirements,
     rule_relations,
     rule_owners,

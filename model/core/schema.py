@@ -115,6 +115,16 @@ TABLES: dict[str, Table] = {
                 _id("track", "tariff track whose rates apply to the sector"),
                 Column("exports_usd_bn", "float", "exports to the U.S. in data_year, USD bn", min=0),
                 Column("growth_rate", "float", "yearly growth of those exports", min=-1, min_exclusive=True),
+                Column(
+                    "current_rate",
+                    "float",
+                    "tariff rate in force on the sector on case.yaml's as_of date, the reference of duty at current "
+                    "rates (blank: no such reference)",
+                    min=0,
+                    max=1,
+                    required=False,
+                    default=None,
+                ),
             ),
             "export sectors, the tariff track of each, and their exports",
         ),
@@ -155,15 +165,24 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "tariffs",
-            ("scenario", "track", "tier", "sector"),
+            ("scenario", "track", "tier", "sector", "from_year"),
             (
                 _id("scenario", "scenario", refers_to="scenarios.scenario"),
                 _id("track", "tariff track", refers_to="sectors.track"),
                 _id("tier", "tier", refers_to="tiers.tier"),
                 _id("sector", "export sector", refers_to="sectors.sector"),
                 Column("rate", "float", "tariff rate on the sector at this tier", min=0),
+                Column(
+                    "from_year",
+                    "int",
+                    "first year the rate applies; it holds until a later from_year of the same scenario, track, "
+                    "tier and sector (blank: from first_year). A part year is given as the year's effective rate: "
+                    "docs/formulation.md, Dated rates",
+                    required=False,
+                    default=None,
+                ),
             ),
-            "tariff rate of each sector at each tier",
+            "tariff rate of each sector at each tier, optionally dated",
         ),
         Table(
             "budget",
@@ -364,6 +383,14 @@ CASE_FIELDS: dict[str, Field] = {
             min=0,
             max=1,
         ),
+        Field(
+            "as_of",
+            "str",
+            "date (YYYY-MM-DD) on which sectors.csv's current_rate is in force",
+            required=False,
+            default=None,
+            nullable=True,
+        ),
         Field("description", "str", "what the case represents", required=False, default=None, nullable=True),
         Field("source", "str", "where the case comes from", required=False, default=None, nullable=True),
         Field("notes", "str", "notes", required=False, default=None, nullable=True),
@@ -446,6 +473,9 @@ def reference_markdown() -> str:
         "with exactly one baseline tier of threshold 0;",
         "- every tier of every ladder has a rate for every sector of its track, "
         "and a sector is rated only under its own track;",
+        "- a dated rate (tariffs.csv's from_year) lies within the horizon; no two rows of the same scenario, track, "
+        "tier and sector apply from the same year (a blank from_year is first_year); each has a rate in force "
+        "at first_year;",
         "- every year of the horizon has a public budget (years outside it are ignored);",
         "- min_modules <= max_modules; keys are unique; keys that name other tables' rows exist;",
         "- a relation is `requires` or `excludes`, between two different levers;",

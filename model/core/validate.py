@@ -29,9 +29,15 @@ _BAD_ID = re.compile(r"[:*]")
 _DTYPES = {"str": object, "int": "int64", "float": "float64", "bool": bool}
 
 
+def _dtype(col) -> object:
+    """A column's pandas type; an int column that may be blank without a default (tariffs.csv's
+    from_year) is a nullable integer."""
+    return "Int64" if col.kind == "int" and not col.required and col.default is None else _DTYPES[col.kind]
+
+
 def empty_table(spec: Table) -> pd.DataFrame:
     """An optional table left out: no rows, the schema's columns and types."""
-    return pd.DataFrame({c.name: pd.Series([], dtype=_DTYPES[c.kind]) for c in spec.columns})
+    return pd.DataFrame({c.name: pd.Series([], dtype=_dtype(c)) for c in spec.columns})
 
 
 def validate_meta(meta_raw: dict, problems: list[Problem]) -> dict:
@@ -71,6 +77,10 @@ def validate_meta(meta_raw: dict, problems: list[Problem]) -> dict:
         problems.append(
             Problem("case.yaml", "must be below 1 (0.8 = the worst 20% of probability)", column="risk_alpha")
         )
+    if meta.get("as_of") is not None and not _is_date(meta["as_of"]):
+        problems.append(
+            Problem("case.yaml", f"'{meta['as_of']}' is not a date: write YYYY-MM-DD, e.g. 2026-03-15", column="as_of")
+        )
     if isinstance(meta.get("first_year"), int) and isinstance(meta.get("last_year"), int):
         if meta["last_year"] < meta["first_year"]:
             problems.append(
@@ -85,6 +95,19 @@ def validate_meta(meta_raw: dict, problems: list[Problem]) -> dict:
     return meta
 
 
+def _is_date(text: str) -> bool:
+    """YYYY-MM-DD, a real day (YAML reads an unquoted date as a date, which coerces to this text)."""
+    import datetime
+
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(text)):
+        return False
+    try:
+        datetime.date.fromisoformat(str(text))
+    except ValueError:
+        return False
+    return True
+
+
 def close_name(name: object, known, cutoff: float = 0.8) -> str | None:
     """The known name `name` is most probably a misspelling of (case, spaces, '-' and a
     letter or two apart), or None: difflib's ratio of at least `cutoff`."""
@@ -97,13 +120,16 @@ def close_name(name: object, known, cutoff: float = 0.8) -> str | None:
     return by_text[match[0]] if match else None
 
 
+_PEOPLE = ("description", "source", "notes")  # fields for people, named once in the message
+
+
 def _unknown_field(key: object) -> str:
     near = close_name(key, CASE_FIELDS)
     if near is not None:
         return f"unknown field '{key}': did you mean {near}?"
     return (
-        f"unknown field '{key}' (known: {', '.join(CASE_FIELDS)}; words for people go in description, "
-        "source or notes, or after a #)"
+        f"unknown field '{key}' (known: {', '.join(f for f in CASE_FIELDS if f not in _PEOPLE)}; words for "
+        "people go in description, source or notes, or after a #)"
     )
 
 
@@ -124,13 +150,14 @@ def validate_table(spec: Table, df: pd.DataFrame, problems: list[Problem]) -> pd
         return None
     typed = pd.DataFrame(out)
     for col in spec.columns:
-        typed[col.name] = typed[col.name].astype(_DTYPES[col.kind])
+        typed[col.name] = typed[col.name].astype(_dtype(col))
     # keys are unique
     dup = typed.duplicated(list(spec.key), keep="first")
     for i in typed.index[dup]:
-        key = ":".join(str(typed.at[i, k]) for k in spec.key)
+        given = [k for k in spec.key if not blank(typed.at[i, k])]  # a blank from_year is no part of the key
+        key = ":".join(str(typed.at[i, k]) for k in given)
         problems.append(
-            Problem(spec.file, f"key '{key}' appears more than once", row=int(typed.at[i, "_row"]), column=spec.key[-1])
+            Problem(spec.file, f"key '{key}' appears more than once", row=int(typed.at[i, "_row"]), column=given[-1])
         )
     return typed
 

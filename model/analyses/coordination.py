@@ -104,7 +104,8 @@ def owner_alone(case: Case, owner: str) -> Case:
     """The case as one owner sees it alone: only its levers may be committed (for the others
     min_modules = max_modules = 0), and only the relief of the sectors it cares about counts
     (exports_usd_bn = 0 for the others, so V_srtk is the relief of its own sectors). Budgets,
-    pools and relations are kept: alone, an owner sees the whole public budget."""
+    pools and relations are kept: alone, an owner sees the whole public budget. Obligations
+    (obligations.csv) on its own levers are kept; those on other owners' levers are theirs."""
     owners = owners_of(case)
     if owner not in owners:
         raise ValueError(f"unknown owner '{owner}' (owners: {', '.join(owners)})")
@@ -115,7 +116,9 @@ def owner_alone(case: Case, owner: str) -> Case:
     lv.loc[others, "max_modules"] = 0.0
     sec = case.table("sectors").copy()
     sec.loc[~sec["sector"].isin(set(owners[owner].sectors)), "exports_usd_bn"] = 0.0
-    return case.replaced(levers=lv, sectors=sec)
+    ob = case.table("obligations")
+    ob = ob[ob["lever"].isin(mine)].reset_index(drop=True)  # an owner alone owes what is owed on its levers
+    return case.replaced(levers=lv, sectors=sec, obligations=ob)
 
 
 def sector_relief(ev: Evaluation, case: Case, sectors) -> float:

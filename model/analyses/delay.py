@@ -38,12 +38,16 @@ def delay_case(case: Case, years: int) -> Case:
     """No commitment before first_year + years: earliest_year_l = max(earliest_year_l, first_year + years).
 
     Budgets, the horizon and everything else stay as they are, so the relief of the first
-    years is what the delay loses."""
+    years is what the delay loses. Obligations (obligations.csv) fall due as many years later,
+    by_year + years, never after last_year: a delay postpones what is owed with the rest."""
     if years < 0:
         raise ValueError(f"a delay is a number of years >= 0, not {years}")
     lv = case.table("levers").copy()
     lv["earliest_year"] = lv["earliest_year"].clip(lower=case.meta["first_year"] + years).astype("int64")
-    return case.replaced(levers=lv)
+    ob = case.table("obligations").copy()
+    if len(ob):  # what is owed is owed as many years later (never beyond the horizon)
+        ob["by_year"] = (ob["by_year"] + years).clip(upper=case.meta["last_year"]).astype("int64")
+    return case.replaced(levers=lv, obligations=ob)
 
 
 def levers_out_of_reach(case: Case, force=()) -> list[dict]:

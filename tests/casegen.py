@@ -51,8 +51,16 @@ COLUMNS = {
     "pools": ["pool", "limit"],
     "lever_pools": ["lever", "pool", "use_per_module"],
     "relations": ["lever", "relation", "other"],
+    "envelopes": ["envelope", "total_usd_bn"],
 }
-OPTIONAL = ("tier_requirements", "pools", "lever_pools", "relations")
+OPTIONAL = ("tier_requirements", "pools", "lever_pools", "relations", "envelopes")
+# optional columns, written only when a generated table uses them
+EXTRA_COLUMNS = {"levers": ["envelope"], "budget": ["envelope"]}
+
+
+def columns_of(name: str, rows: list) -> list[str]:
+    """The columns of a generated table: its own, and its optional ones where its rows have them."""
+    return COLUMNS[name] + [c for c in EXTRA_COLUMNS.get(name, ()) if rows and c in rows[0]]
 
 
 # ----------------------------------------------------------------------------------
@@ -267,7 +275,32 @@ def generate(c, max_levers: int = 3, max_years: int = 3, safe_requires: bool = F
                     other["max_modules"] = max(other["max_modules"], other["min_modules"])
         tables["relations"] = rel
 
+    if c.chance(0.3):  # drawn last: the draws above (and the cases of existing seeds) stay as they were
+        _envelopes(c, tables, levers, years)
     return meta, tables
+
+
+def _envelopes(c, tables: dict, levers: list, years: list) -> None:
+    """Funding envelopes: each lever draws on `public` (the budget rows drawn above) or `e2`,
+    whose yearly budgets (budget.csv) and total (envelopes.csv) are drawn, at least one of them;
+    sometimes `public` gets a total too."""
+    for r in tables["levers"]:
+        r["envelope"] = c.pick(["public", "e2"])
+    tables["levers"][-1]["envelope"] = "e2"  # e2 is used, so it is no warning
+    for r in tables["budget"]:
+        r["envelope"] = "public"
+    yearly = c.chance(0.6)
+    if yearly:
+        tables["budget"] += [
+            {"envelope": "e2", "year": t, "public_budget_usd_bn": c.pick([0.0, 1.0, 1.5, 2.0, 3.0])} for t in years
+        ]
+    totals = []
+    if not yearly or c.chance(0.5):
+        totals.append({"envelope": "e2", "total_usd_bn": c.pick([0.0, 1.0, 2.0, 3.0, 5.0])})
+    if c.chance(0.3):
+        totals.append({"envelope": "public", "total_usd_bn": c.pick([1.0, 2.0, 4.0])})
+    if totals:
+        tables["envelopes"] = totals
 
 
 def plan_count(meta: dict, tables: dict) -> int:
@@ -324,9 +357,10 @@ def write_case(folder, meta: dict, tables: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "case.yaml", "w", encoding="utf-8") as f:
         yaml.safe_dump(meta, f, sort_keys=False)
-    for name, cols in COLUMNS.items():
+    for name in COLUMNS:
         if name not in tables:
             continue
+        cols = columns_of(name, tables[name])
         with open(folder / f"{name}.csv", "w", encoding="utf-8", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(cols)
@@ -348,4 +382,4 @@ def frames(tables: dict) -> dict:
     bare empty list carries no column names)."""
     import pandas as pd
 
-    return {name: pd.DataFrame(rows, columns=COLUMNS[name]) for name, rows in tables.items()}
+    return {name: pd.DataFrame(rows, columns=columns_of(name, rows)) for name, rows in tables.items()}

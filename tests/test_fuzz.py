@@ -32,7 +32,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from casegen import COLUMNS, _cell, cases
+from casegen import _cell, cases, columns_of
 from checker import check_run_folder
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, note, settings
@@ -175,7 +175,8 @@ def csv_bytes(rows: list[list[str]]) -> bytes:
 def as_files(meta: dict, tables: dict) -> dict[str, bytes]:
     files = {"case.yaml": yaml.safe_dump(meta, sort_keys=False).encode("utf-8")}
     for name, rows in tables.items():
-        files[f"{name}.csv"] = csv_bytes([COLUMNS[name]] + [[_cell(r[c]) for c in COLUMNS[name]] for r in rows])
+        cols = columns_of(name, rows)
+        files[f"{name}.csv"] = csv_bytes([cols] + [[_cell(r[c]) for c in cols] for r in rows])
     return files
 
 

@@ -304,7 +304,8 @@ def check_plan(case: SpecCase, plan: dict, force=(), exclude=(), value: bool = T
     for (e, t), cap in case.budget.items():
         spent = by_envelope.get((e, t), 0.0)
         if case.first <= t <= case.last and spent > cap + tol(cap):
-            V.append(f"public spending {spent:.6g} of envelope {e} in {t} above its budget {cap:.6g}")
+            whose = "" if e == "public" else f" of envelope {e}"
+            V.append(f"public spending {spent:.6g}{whose} in {t} above the budget {cap:.6g}")
     for e, cap in case.envelope_totals.items():
         spent = sum(v for (ee, _), v in by_envelope.items() if ee == e)
         if spent > cap + tol(cap):

@@ -236,6 +236,20 @@ def test_cli_infeasible_envelope_year_is_explained(tmp_path):
     assert "the cash envelope's 2026 budget (USD 1.5bn) would have to be USD 2bn" in run.stderr
 
 
+def test_an_envelopes_yearly_budgets_conflict_as_one_family(case):
+    """Two chip modules forced (min_modules 2) against cash's 1.5 a year: no year fits one
+    module (2), so both years of the cash envelope conflict, said as one family with its fix."""
+    sets = ["levers.chips.min_modules=2", "budget.cash:2027.public_budget_usd_bn=1.5"]
+    res = run_case(apply_overrides(case, sets), OPTIONS, force=("chips",))
+    assert res.status == "infeasible"
+    (fam,) = [c for c in res.diagnosis.conflicts if c.kind == "envelope_budget"]
+    assert fam.name == "every year of cash"
+    assert fam.family["members"] == ["2026", "2027"] and fam.family["peak"] == 2.0
+    assert fam.family["raise_every_by"] == 0.5  # 2 a year
+    assert fam.smallest_fix["path"] == "budget.cash:2026.public_budget_usd_bn"
+    assert "the cash envelope's yearly budgets (USD 1.5bn a year) cannot pay for forced chips" in fam.text
+
+
 # --------------------------------------------------------------------------------------
 # marginal values of an envelope's budgets and total
 # --------------------------------------------------------------------------------------

@@ -617,7 +617,8 @@ def _family_conflict(M: _Model, row: LimitRow, same: list[Conflict], drivers: st
         "peak": None if peak is None else _round_up(peak),
         "raise_every_by": None if every is None else every["raise_by"],
     }
-    return Conflict(row.kind, "every year", max(limits), fix.get("needed"), text, row.unit, None, family, fix)
+    name = "every year" if envelope is None else f"every year of {envelope}"
+    return Conflict(row.kind, name, max(limits), fix.get("needed"), text, row.unit, None, family, fix)
 
 
 def _member_name(M: _Model, row: LimitRow, i: int) -> str:

@@ -14,7 +14,16 @@ from relief.model.core.io import (
 
 # What relief writes into a run folder; anything else found there (a planner's notes, a
 # report) is carried over when the folder is replaced.
-RUN_ENTRIES = ("summary.json", "roadmap.csv", "tiers.csv", "relief.csv", "spending.csv", "duty.csv", "case")
+RUN_ENTRIES = (
+    "summary.json",
+    "roadmap.csv",
+    "tiers.csv",
+    "relief.csv",
+    "spending.csv",
+    "envelope_spending.csv",  # only with several funding envelopes
+    "duty.csv",
+    "case",
+)
 # The columns of duty.csv (yearly, undiscounted USD bn; docs/outputs.md).
 DUTY_COLUMNS = (
     "scenario",
@@ -54,7 +63,8 @@ def check_run_dir(out_dir: Path) -> None:
 
 
 def write_run(out_dir: Path, result, summary: dict) -> None:
-    """summary.json, roadmap.csv, tiers.csv, relief.csv, spending.csv, duty.csv and case/ (the case
+    """summary.json, roadmap.csv, tiers.csv, relief.csv, spending.csv (with several funding
+    envelopes also envelope_spending.csv: envelope, year, public_spend, budget), duty.csv and case/ (the case
     as solved, overrides applied), written into a new folder that then replaces out_dir
     in one step: after an interrupt, out_dir is the previous run or the complete new one."""
     with atomic_dir(Path(out_dir), "summary.json", RUN_ENTRIES) as tmp:
@@ -65,6 +75,8 @@ def write_run(out_dir: Path, result, summary: dict) -> None:
             atomic_write_csv(tmp / "relief.csv", ev.relief)
             atomic_write_csv(tmp / "spending.csv", ev.spending)
             atomic_write_csv(tmp / "duty.csv", duty_table(ev))
+            if ev.envelope_spending["envelope"].nunique() > 1:
+                atomic_write_csv(tmp / "envelope_spending.csv", ev.envelope_spending)
         write_case_folder(result.case, tmp / "case")
         atomic_write_json(tmp / "summary.json", summary)
 

@@ -269,8 +269,17 @@ def _render_spending(result: RunResult, con: Console) -> None:
     shown = [r for r in sp.itertuples() if r.year in years or r.public_spend]
     for r in shown:
         t.add_column(_year(r.year, [x.year for x in shown]), justify="right")
+    sp_e = result.evaluation.envelope_spending
+    several = sp_e is not None and len(sp_e) > 0 and sp_e["envelope"].nunique() > 1
     t.add_row("spend", *[usd(r.public_spend) for r in shown])
-    t.add_row("budget", *["" if r.budget is None or r.budget != r.budget else usd(r.budget) for r in shown])
+    t.add_row(
+        "budgets" if several else "budget",  # several envelopes: the sum of the yearly budgets there are
+        *["" if r.budget is None or r.budget != r.budget else usd(r.budget) for r in shown],
+    )
+    if several:  # a share of a sum that leaves out envelopes without yearly limits means little
+        con.print(t)
+        _render_envelopes(result, con, [r.year for r in shown])
+        return
     t.add_row(
         "used",
         *[
@@ -278,6 +287,33 @@ def _render_spending(result: RunResult, con: Console) -> None:
             for r in shown
         ],
     )
+    con.print(t)
+
+
+def _render_envelopes(result: RunResult, con: Console, years: list) -> None:
+    """With several funding envelopes: each envelope's spending against its yearly budget
+    (blank: no yearly limit) and against its total (envelopes.csv), under the table of all."""
+    sp = result.evaluation.envelope_spending
+    if sp is None or len(sp) == 0 or sp["envelope"].nunique() < 2:
+        return
+    con.print(Text("By funding envelope, USD bn (budget blank: no yearly limit)", style="bold"))
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    t.add_column("envelope")
+    t.add_column("")
+    for y in years:
+        t.add_column(_year(y, years), justify="right")
+    t.add_column("all years", justify="right")
+    totals = dict(zip(result.case.table("envelopes")["envelope"], result.case.table("envelopes")["total_usd_bn"]))
+    spent_all = result.evaluation.envelope_totals
+    for e, g in sp.groupby("envelope", sort=False):
+        by = {int(r.year): r for r in g.itertuples()}
+        spend = [usd(by[y].public_spend) if y in by else usd(0.0) for y in years]
+        budget = [
+            "" if y not in by or by[y].budget != by[y].budget or by[y].budget is None else usd(by[y].budget)
+            for y in years
+        ]
+        t.add_row(e, "spend", *spend, usd(spent_all.get(e, 0.0)))
+        t.add_row("", "budget", *budget, usd(totals[e]) if e in totals else "")
     con.print(t)
 
 

@@ -165,6 +165,7 @@ ABOUT = (
     ("relief by stance", "discounted relief if each U.S. stance comes true, by track, and the expectation"),
     ("tiers", "the tier reached on each track, its score against the threshold and the margin"),
     ("spending", "public spending against each year's budget, and the headroom left"),
+    ("envelope spending", "with several funding envelopes: each envelope's spending against its yearly budget"),
     ("relief", "relief by stance, track, sector and year (relief.csv of a run folder)"),
     ("roadmap data", "the roadmap as a table (roadmap.csv of a run folder)"),
     ("duty", "duty paid, under no delivery and at current rates, by stance, year and sector, undiscounted (duty.csv)"),
@@ -196,6 +197,8 @@ def write_run_workbook(path: Path, result, summary: dict) -> None:
         _frame(wb, "relief by stance", relief_by_stance(ev, case), _by_column, freeze="B2")
         _frame(wb, "tiers", _tiers(ev.tiers), _by_column, freeze="D2", mark="thin")
         _frame(wb, "spending", spending_table(ev.spending), _by_column, freeze="B2")
+        if ev.envelope_spending["envelope"].nunique() > 1:  # several funding envelopes: each against its budgets
+            _frame(wb, "envelope spending", spending_table(ev.envelope_spending), _by_column, freeze="C2")
         _frame(wb, "relief", ev.relief, _by_column, freeze="E2")
         _frame(wb, "roadmap data", ev.roadmap, _by_column, freeze="C2")
         if len(ev.duty):

@@ -52,8 +52,9 @@ COLUMNS = {
     "lever_pools": ["lever", "pool", "use_per_module"],
     "relations": ["lever", "relation", "other"],
     "obligations": ["lever", "by_year", "min_modules"],
+    "envelopes": ["envelope", "total_usd_bn"],
 }
-OPTIONAL = ("tier_requirements", "pools", "lever_pools", "relations", "obligations")
+OPTIONAL = ("tier_requirements", "pools", "lever_pools", "relations", "obligations", "envelopes")
 
 
 # ----------------------------------------------------------------------------------
@@ -278,6 +279,8 @@ def generate(
     if obligations and c.chance(0.5):
         tables["obligations"] = _obligations(c, lever_rows, years)
 
+    if c.chance(0.3):  # drawn last: the draws above (and the cases of existing seeds) stay as they were
+        _envelopes(c, tables, levers, years)
     return meta, tables
 
 
@@ -310,6 +313,29 @@ def dated_rates_and_current(c, meta: dict, tables: dict, years: list) -> None:
         meta["as_of"] = "2026-03-15"
         for j in tables["sectors"]:
             j["current_rate"] = c.pick([0.0, 0.1, 0.15, 0.25])
+
+
+def _envelopes(c, tables: dict, levers: list, years: list) -> None:
+    """Funding envelopes: each lever draws on `public` (the budget rows drawn above) or `e2`,
+    whose yearly budgets (budget.csv) and total (envelopes.csv) are drawn, at least one of them;
+    sometimes `public` gets a total too."""
+    for r in tables["levers"]:
+        r["envelope"] = c.pick(["public", "e2"])
+    tables["levers"][-1]["envelope"] = "e2"  # e2 is used, so it is no warning
+    for r in tables["budget"]:
+        r["envelope"] = "public"
+    yearly = c.chance(0.6)
+    if yearly:
+        tables["budget"] += [
+            {"envelope": "e2", "year": t, "public_budget_usd_bn": c.pick([0.0, 1.0, 1.5, 2.0, 3.0])} for t in years
+        ]
+    totals = []
+    if not yearly or c.chance(0.5):
+        totals.append({"envelope": "e2", "total_usd_bn": c.pick([0.0, 1.0, 2.0, 3.0, 5.0])})
+    if c.chance(0.3):
+        totals.append({"envelope": "public", "total_usd_bn": c.pick([1.0, 2.0, 4.0])})
+    if totals:
+        tables["envelopes"] = totals
 
 
 def plan_count(meta: dict, tables: dict) -> int:
@@ -372,7 +398,7 @@ def write_case(folder, meta: dict, tables: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "case.yaml", "w", encoding="utf-8") as f:
         yaml.safe_dump(meta, f, sort_keys=False)
-    for name, cols in COLUMNS.items():
+    for name in COLUMNS:
         if name not in tables:
             continue
         cols = columns_of(name, tables[name])
@@ -385,7 +411,7 @@ def write_case(folder, meta: dict, tables: dict) -> Path:
 
 
 # optional columns a generated table may carry (dated rates, current rates)
-EXTRA_COLUMNS = {"tariffs": ["from_year"], "sectors": ["current_rate"]}
+EXTRA_COLUMNS = {"tariffs": ["from_year"], "sectors": ["current_rate"], "levers": ["envelope"], "budget": ["envelope"]}
 
 
 def columns_of(name: str, rows: list) -> list:

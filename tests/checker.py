@@ -11,6 +11,10 @@ for a plan {(lever, year): modules}:
   from the year of commitment, total_public_budget over all public spending (also what
   falls after the horizon), pools, requires / excludes, --force / --exclude, obligations
   (the modules of a lever committed in the years up to by_year are at least min_modules);
+  funding envelopes (levers.csv's and budget.csv's `envelope`, blank or absent: `public`):
+  each envelope with rows in budget.csv bounds its own levers' public spending in each
+  horizon year by its row for that year; envelopes.csv's total_usd_bn bounds all public
+  spending of its levers (also after the horizon);
 * the expected relief: per scenario, track and year, the best tier whose threshold
   the track score reaches and whose tier_requirements the pillar scores meet (the
   baseline is always reached and worth 0), valued by the rate cut on the track's
@@ -72,6 +76,7 @@ _NUM = {
     "tiers": {"threshold": float},
     "tariffs": {"rate": float},
     "budget": {"year": int, "public_budget_usd_bn": float},
+    "envelopes": {"total_usd_bn": float},
     "tier_requirements": {"min_score": float},
     "pools": {"limit": float},
     "lever_pools": {"use_per_module": float},
@@ -110,6 +115,11 @@ def _typed(name: str, rows) -> list[dict]:
         for col in ("lever", "pillar", "sector", "track", "scenario", "tier", "pool", "relation", "other"):
             if col in r:
                 r[col] = str(r[col]).strip()
+        if name in ("levers", "budget"):  # the funding envelope: `public` unless named
+            e = r.get("envelope")
+            r["envelope"] = "public" if e is None or str(e).strip() == "" else str(e).strip()
+        if name == "envelopes":
+            r["envelope"] = str(r["envelope"]).strip()
         out.append(r)
     return out
 
@@ -144,12 +154,13 @@ class SpecCase:
     weights: list
     tiers: list
     rates: dict  # (s, r, k, j) -> [(from_year, rate)], any order (blank from_year = first)
-    budget: dict  # year -> public budget
+    budget: dict  # (envelope, year) -> public budget of that envelope's levers
     requirements: list
     pools: dict  # pool -> limit
     lever_pools: list
     relations: list
     obligations: list = field(default_factory=list)  # obligations.csv: lever, by_year, min_modules
+    envelope_totals: dict = field(default_factory=dict)  # envelope -> total over all years
     # derived, filled in __post_init__
     years: list = field(default_factory=list)
     tracks: list = field(default_factory=list)
@@ -213,12 +224,13 @@ class SpecCase:
             weights=rows("pillar_weights"),
             tiers=rows("tiers"),
             rates=_schedules(rows("tariffs")),
-            budget={r["year"]: r["public_budget_usd_bn"] for r in rows("budget")},
+            budget={(r["envelope"], r["year"]): r["public_budget_usd_bn"] for r in rows("budget")},
             requirements=rows("tier_requirements"),
             pools={r["pool"]: r["limit"] for r in rows("pools")},
             lever_pools=rows("lever_pools"),
             relations=rows("relations"),
             obligations=rows("obligations"),
+            envelope_totals={r["envelope"]: r["total_usd_bn"] for r in rows("envelopes")},
         )
 
     @staticmethod
@@ -315,6 +327,7 @@ def check_plan(case: SpecCase, plan: dict, force=(), exclude=(), value: bool = T
 
     # spending: capex spread evenly over max(lead, 1) years from the commitment year
     public_by_year: dict = {}
+    by_envelope: dict = {}  # (envelope, year) -> public spending of its levers
     disc_spend = 0.0
     for (l, t), v in x.items():
         r = case.levers[l]
@@ -322,11 +335,17 @@ def check_plan(case: SpecCase, plan: dict, force=(), exclude=(), value: bool = T
         per_year = v * r["capex_per_module"] * r["public_share"] / n_years
         for u in range(t, t + n_years):
             public_by_year[u] = public_by_year.get(u, 0.0) + per_year
+            by_envelope[(r["envelope"], u)] = by_envelope.get((r["envelope"], u), 0.0) + per_year
             disc_spend += per_year * case.discount(u)
-    for t in case.years:
-        spent, cap = public_by_year.get(t, 0.0), case.budget[t]
+    for (e, t), cap in case.budget.items():
+        spent = by_envelope.get((e, t), 0.0)
+        if case.first <= t <= case.last and spent > cap + tol(cap):
+            whose = "" if e == "public" else f" of envelope {e}"
+            V.append(f"public spending {spent:.6g}{whose} in {t} above the budget {cap:.6g}")
+    for e, cap in case.envelope_totals.items():
+        spent = sum(v for (ee, _), v in by_envelope.items() if ee == e)
         if spent > cap + tol(cap):
-            V.append(f"public spending {spent:.6g} in {t} above the budget {cap:.6g}")
+            V.append(f"public spending {spent:.6g} of envelope {e} above its total {cap:.6g}")
     public_total = sum(public_by_year.values())
     if case.total_public_budget is not None and public_total > case.total_public_budget + tol(case.total_public_budget):
         V.append(f"public spending {public_total:.6g} above total_public_budget {case.total_public_budget:.6g}")

@@ -30,6 +30,7 @@ from relief.model.sweeps import runner
 
 ROOT = Path(__file__).resolve().parents[1]
 RICH = ROOT / "examples" / "metals-alliance"  # pools, relations, tier requirements, total budget
+ENVELOPES = ROOT / "examples" / "two-envelopes"  # yearly budgets and a total per funding envelope
 
 
 def _models():
@@ -127,7 +128,9 @@ def test_rows_are_consistent():
         "excludes",
         "excluded",
         "year_budget",
+        "envelope_budget",
         "total_budget",
+        "envelope_total",
         "pool",
         "max_modules",
         "max_modules_per_year",
@@ -136,6 +139,8 @@ def test_rows_are_consistent():
     assert limits.RELAXABLE == {
         "year_budget": 1.0,
         "total_budget_limit": 1.0,
+        "envelope_year_budget": 1.0,
+        "envelope_total_limit": 1.0,
         "pool_limit_row": 1.0,
         "build_min": 10.0,
         "obligation": 10.0,
@@ -165,6 +170,7 @@ def test_marginal_values_and_plan_reuse_read_the_table():
     assert {
         ("case", "total_public_budget"),
         ("budget", "public_budget_usd_bn"),
+        ("envelopes", "total_usd_bn"),
         ("pools", "limit"),
         ("levers", "max_modules"),
         ("levers", "max_modules_per_year"),
@@ -194,9 +200,7 @@ def solved():
     return case, result.evaluation
 
 
-def test_tightening_an_upper_limit_makes_its_twin_report_it(solved):
-    case, ev = solved
-    tried = set()
+def _tighten_each(case, ev, tried: set) -> None:
     for lim in marginal.limits_of(case, ev, all_levers=True):
         if lim.use <= 1e-6:
             continue
@@ -205,6 +209,19 @@ def test_tightening_an_upper_limit_makes_its_twin_report_it(solved):
         word = lim.row.violation
         assert any(word in v for v in violations), (lim.key, word, violations)
         tried.add(lim.row.component)
+
+
+def test_tightening_an_upper_limit_makes_its_twin_report_it(solved):
+    case, ev = solved
+    tried: set = set()
+    _tighten_each(case, ev, tried)
+    # the envelopes' limits: the smelter uses the fund's total; with cash's 2026 budget raised,
+    # two chip modules use the cash envelope's yearly budgets
+    envelopes = load_case(ENVELOPES)
+    for sets in ((), ("budget.cash:2026.public_budget_usd_bn=2",)):
+        variant = apply_overrides(envelopes, sets)
+        result = run_case(variant, SolveOptions(time_limit=60, threads=1, seed=0, mip_gap=0))
+        _tighten_each(variant, result.evaluation, tried)
     assert tried == {r.component for r in limits.MARGINAL}, tried
 
 

@@ -130,8 +130,10 @@ def limits_of(
             continue
         rows = [r for r in limit_table.MARGINAL if r.marginal.family == family]
         values = [limit_table.case_values(case, r, exclude) for r in rows]
-        for index in values[0]:
+        for index in dict.fromkeys(i for v in values for i in v):  # rows of a family may share indexes
             for row, value in zip(rows, values):
+                if index not in value:
+                    continue
                 lim = _limit(case, ev, row, index, value[index], steps)
                 if lim is not None and (all_levers or not row.marginal.binding_only or lim.status != "slack"):
                     out.append(lim)
@@ -151,6 +153,8 @@ def _limit(case: Case, ev, row: limit_table.LimitRow, index, value: float, steps
         r = next(r for r in case.table("pools").to_dict("records") if r["pool"] == index)
         unit = str(r.get("unit") or "").strip() or "units"
     fill = {"index": index}
+    if isinstance(index, tuple):  # an envelope's yearly budget: (envelope, year)
+        fill = {"index": ":".join(str(i) for i in index), "envelope": index[0], "year": index[1]}
     return Limit(
         spec.key.format(**fill),
         spec.kind,
@@ -170,8 +174,13 @@ def _limit(case: Case, ev, row: limit_table.LimitRow, index, value: float, steps
 
 def _used(case: Case, ev, kind: str, index):
     """What the evaluated plan uses of a limit: the spending, pool use or modules its twin checks."""
-    if kind == "year_budget":
-        return float(dict(zip(ev.spending["year"], ev.spending["public_spend"])).get(index, 0.0))
+    if kind in ("year_budget", "envelope_budget"):
+        e, t = ("public", index) if kind == "year_budget" else index
+        sp = ev.envelope_spending
+        got = sp[(sp["envelope"] == e) & (sp["year"] == t)]["public_spend"]
+        return float(got.iloc[0]) if len(got) else 0.0
+    if kind == "envelope_total":
+        return float(ev.envelope_totals.get(index, 0.0))
     if kind == "total_budget":
         return float(ev.public_spend)
     if kind == "pool":
@@ -815,7 +824,7 @@ def marginal_values(
 def _amount(lim: Limit, sign: int) -> str:
     """'one more USD bn of public budget in 2027', 'room for one module fewer of us_fab_module a year (1 -> 0)'."""
     new = lim.value + sign * lim.step
-    if lim.kind in ("year_budget", "total_budget", "pool"):
+    if lim.kind in ("year_budget", "total_budget", "pool", "envelope_budget", "envelope_total"):
         n = "one" if lim.step == 1 else f"{lim.step:g}"
         return f"{n} more {lim.unit} of {lim.name}" if sign > 0 else f"{n} {lim.unit} less of {lim.name}"
     if lim.divisible:

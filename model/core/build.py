@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import pyomo.environ as pyo
 
 from relief.model.core.rates import yearly_rates
+from relief.model.core.schema import PUBLIC
 
 if TYPE_CHECKING:
     from relief.model.core.case import Case
@@ -52,6 +53,12 @@ class Structure:
     has_total_budget: bool
     obligations: tuple[tuple[str, int], ...] = ()  # (l, by_year) of obligations.csv
     risk: str = "expected"  # risk_measure: expected | cvar | worst (model/risk.py)
+    # funding envelopes (docs/formulation.md, Envelopes): each lever's, the (envelope, year) rows of
+    # budget.csv other than `public`'s (whose yearly rows are year_budget's), envelopes.csv's totals
+    envelope_of: tuple[tuple[str, str], ...] = ()  # (lever, envelope)
+    public_yearly: bool = True  # the envelope `public` has yearly budgets
+    envelope_years: tuple[tuple[str, int], ...] = ()
+    envelope_totals: tuple[str, ...] = ()  # risk_measure: expected | cvar | worst (model/risk.py)
 
     @staticmethod
     def of(case: Case) -> Structure:
@@ -97,7 +104,20 @@ class Structure:
             obligations=tuple(
                 zip(case.table("obligations")["lever"], (int(y) for y in case.table("obligations")["by_year"]))
             ),
+            **_envelopes(case, years),
         )
+
+
+def _envelopes(case: Case, years) -> dict:
+    """The envelope fields of a Structure."""
+    lv, b = case.table("levers"), case.table("budget")
+    budgeted = [(e, int(t)) for e, t in zip(b["envelope"], b["year"]) if int(t) in years]
+    return {
+        "envelope_of": tuple(zip(lv["lever"], lv["envelope"])),
+        "public_yearly": any(e == PUBLIC for e, _ in budgeted),
+        "envelope_years": tuple((e, t) for e, t in budgeted if e != PUBLIC),
+        "envelope_totals": tuple(case.table("envelopes")["envelope"]),
+    }
 
 
 def _track_levers(case: Case, weights) -> tuple:
@@ -141,6 +161,18 @@ def tier_relief(case: Case, st: Structure) -> dict:
                 for j in by_track.get(r, ())
             )
     return out
+
+
+def _budget_values(case: Case, st: Structure, disc: dict) -> dict:
+    """The Params of define_spending's limits: `public`'s yearly budgets, the other envelopes'
+    yearly budgets, the envelopes' totals and total_public_budget."""
+    rows = [(r.envelope, int(r.year), float(r.public_budget_usd_bn)) for r in case.table("budget").itertuples()]
+    return {
+        "budget": {t: v for e, t, v in rows if t in disc and e == PUBLIC},
+        "envelope_budget": {(e, t): v for e, t, v in rows if t in disc and e != PUBLIC},
+        "envelope_total": {r.envelope: float(r.total_usd_bn) for r in case.table("envelopes").itertuples()},
+        "total_budget": {None: float(case.meta["total_public_budget"]) if st.has_total_budget else 0.0},
+    }
 
 
 class _Columns:
@@ -218,12 +250,7 @@ def parameter_values(case: Case, st: Structure, force=(), exclude=()) -> dict[st
             for r in case.table("tier_requirements").itertuples(index=False)
         },
         "relief_coef": {(s_, r_, t, k): probability[s_] * disc[t] * v for (s_, r_, t, k), v in V.items()},
-        "budget": {
-            int(r.year): float(r.public_budget_usd_bn)
-            for r in case.table("budget").itertuples(index=False)
-            if int(r.year) in disc
-        },
-        "total_budget": {None: float(case.meta["total_public_budget"]) if st.has_total_budget else 0.0},
+        **_budget_values(case, st, disc),
         "pool_limit": {r.pool: float(r.limit) for r in case.table("pools").itertuples(index=False)},
         "pool_use": {
             (r.lever, r.pool): float(r.use_per_module) for r in case.table("lever_pools").itertuples(index=False)
@@ -258,6 +285,8 @@ def define_sets_and_parameters(m, st: Structure, values: dict) -> None:
     m.SRL = pyo.Set(dimen=3, initialize=st.track_levers, ordered=True)
     m.OB = pyo.Set(dimen=2, initialize=st.obligations, ordered=True)
     m.SLP = pyo.Set(dimen=3, initialize=[(s, l, p) for s in st.scenarios for (l, p) in st.contributions], ordered=True)
+    m.EY = pyo.Set(dimen=2, initialize=st.envelope_years, ordered=True)
+    m.E_TOTAL = pyo.Set(initialize=st.envelope_totals, ordered=True)
     index_of = {
         "public_per_module": m.L,
         "public_per_year": m.L,
@@ -275,6 +304,8 @@ def define_sets_and_parameters(m, st: Structure, values: dict) -> None:
         "relief_coef": m.SRTK,
         "budget": m.T,
         "total_budget": None,
+        "envelope_budget": m.EY,
+        "envelope_total": m.E_TOTAL,
         "pool_limit": m.Q,
         "pool_use": m.LQ,
         "spend_pv": m.LT,
@@ -392,15 +423,37 @@ def define_tiers(m, st: Structure) -> None:
 
 
 def define_spending(m, st: Structure) -> None:
-    """public_spend[t] = sum_l public_share_l capex_l / max(lead_l,1) * sum_{u: u <= t < u+max(lead_l,1)} x[l,u]
-    <= budget[t];  sum_{l,u} public_share_l capex_l x[l,u] <= total_public_budget.
+    """public_spend[t] = sum_l public_share_l capex_l / max(lead_l,1) * sum_{u: u <= t < u+max(lead_l,1)} x[l,u];
+    per envelope e (levers L_e): spend[e,t] = the same sum over l in L_e <= budget[e,t] (envelopes with
+    yearly rows in budget.csv; `public`'s rows are year_budget[t], the others envelope_year_budget[e,t]);
+    sum_{l in L_e,u} public_share_l capex_l x[l,u] <= total[e] (envelopes.csv);
+    sum_{l,u} public_share_l capex_l x[l,u] <= total_public_budget.
     (public_per_year = public_share capex / max(lead,1) and public_per_module = public_share capex are Params.)"""
+    envelope = dict(st.envelope_of)
 
-    def spend(m, t):
-        return sum(m.public_per_year[l] * m.x[l, u] for (l, u) in m.LT if u <= t < u + st.spread[l])
+    def spend(m, t, e=None):
+        return sum(
+            m.public_per_year[l] * m.x[l, u]
+            for (l, u) in m.LT
+            if u <= t < u + st.spread[l] and (e is None or envelope[l] == e)
+        )
 
+    def total(m, e):
+        terms = [m.public_per_module[l] * m.x[l, u] for (l, u) in m.LT if envelope[l] == e]
+        return sum(terms) <= m.envelope_total[e] if terms else pyo.Constraint.Skip
+
+    used = set(envelope.values())
     m.public_spend = pyo.Expression(m.T, rule=spend)
-    m.year_budget = pyo.Constraint(m.T, rule=lambda m, t: m.public_spend[t] <= m.budget[t])
+    m.year_budget = pyo.Constraint(
+        m.T,
+        rule=lambda m, t: (
+            spend(m, t, PUBLIC) <= m.budget[t] if st.public_yearly and PUBLIC in used else pyo.Constraint.Skip
+        ),
+    )
+    m.envelope_year_budget = pyo.Constraint(
+        m.EY, rule=lambda m, e, t: spend(m, t, e) <= m.envelope_budget[e, t] if e in used else pyo.Constraint.Skip
+    )
+    m.envelope_total_limit = pyo.Constraint(m.E_TOTAL, rule=total)
     m.all_public_spend = pyo.Expression(expr=sum(m.public_per_module[l] * m.x[l, u] for (l, u) in m.LT))
     if st.has_total_budget:
         m.total_budget_limit = pyo.Constraint(expr=m.all_public_spend <= m.total_budget)

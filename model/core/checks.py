@@ -35,6 +35,7 @@ SCALE_COLUMNS = {
     "tiers": ("threshold",),
     "tariffs": ("rate",),
     "budget": ("public_budget_usd_bn",),
+    "envelopes": ("total_usd_bn",),
     "tier_requirements": ("min_score",),
     "pools": ("limit",),
     "lever_pools": ("use_per_module",),
@@ -385,12 +386,35 @@ def check_coefficient_range(case: Case) -> list[CaseWarning]:
     ]
 
 
+def check_unused_envelopes(case: Case) -> list[CaseWarning]:
+    """An envelope of budget.csv or envelopes.csv that no lever draws on limits nothing."""
+    used = set(case.table("levers")["envelope"])
+    out = []
+    for name in ("budget", "envelopes"):
+        rows: dict = {}
+        for r in _records(case, name):
+            if r["envelope"] not in used:
+                rows.setdefault(r["envelope"], []).append(r["_row"])
+        for e, rs in rows.items():
+            out.append(
+                _warning(
+                    "unused_envelope",
+                    f"{name}.csv",
+                    rs,
+                    "envelope",
+                    f"no lever draws on envelope '{e}' (levers.csv, column envelope): its limits change nothing",
+                )
+            )
+    return out
+
+
 CHECKS = (
     check_unreachable_tiers,
     check_unscored_levers,
     check_ladder_rates,
     check_late_levers,
     check_coefficient_range,
+    check_unused_envelopes,
 )
 
 

@@ -336,6 +336,9 @@ def _iis_upper_row(C: _Conflicting, row: LimitRow, i: int, idx: tuple) -> Confli
     if row.kind == "year_budget":
         t = int(idx[0])
         return C.conflict(row, _open(v), up, v, t, year=t)
+    if row.kind == "envelope_budget":
+        t = int(idx[1])
+        return C.conflict(row, _open(v), up, v, t, envelope=idx[0], year=t)
     return C.conflict(row, _open(v), up, v, pool=idx[0] if idx else None)
 
 
@@ -357,6 +360,8 @@ _IIS_ROW = {  # Conflict.kind of the table's row -> what that limit would have t
     "max_modules": _iis_max_modules,
     "year_budget": _iis_upper_row,
     "total_budget": _iis_upper_row,
+    "envelope_budget": _iis_upper_row,
+    "envelope_total": _iis_upper_row,
     "pool": _iis_upper_row,
     "requires": _iis_relation,
     "excludes": _iis_relation,
@@ -413,6 +418,9 @@ def _relaxed_upper_row(M: _Model, sol, row: LimitRow, idx: tuple, act, lo, up) -
     if row.kind == "year_budget":
         t = int(idx[0])
         return _worded(row, "relaxed", up, act, t, year=t)
+    if row.kind == "envelope_budget":
+        t = int(idx[1])
+        return _worded(row, "relaxed", up, act, t, envelope=idx[0], year=t)
     return _worded(row, "relaxed", up, act, pool=idx[0] if idx else None)
 
 
@@ -437,6 +445,8 @@ def _relaxed_forced(M: _Model, sol, row: LimitRow, idx: tuple, act, lo, up) -> C
 
 
 _RELAXED_ROW = {
+    "envelope_budget": _relaxed_upper_row,
+    "envelope_total": _relaxed_upper_row,
     "year_budget": _relaxed_upper_row,
     "total_budget": _relaxed_upper_row,
     "pool": _relaxed_upper_row,
@@ -580,17 +590,25 @@ class _FamilySolver:
         return None if best is None else (*best, complete)
 
 
+def _envelope_of(M: _Model, row: LimitRow, i: int) -> str | None:
+    """The envelope of an envelope_year_budget row (None for any other row)."""
+    return M.row_name[i][1][0] if row.kind == "envelope_budget" else None
+
+
 def _family_conflict(M: _Model, row: LimitRow, same: list[Conflict], drivers: str, need: str) -> Conflict | None:
-    """One conflict for the members `same` of `row`'s family, or None (no fix by the family alone)."""
-    members = sorted(i for i, (name, _) in M.row_name.items() if name == row.component)
+    """One conflict for the members `same` of `row`'s family, or None (no fix by the family alone).
+    An envelope's yearly budgets are a family of their own, envelope by envelope."""
+    envelope = same[0].name.rsplit(" ", 1)[0] if row.kind == "envelope_budget" else None
+    members = sorted(
+        i for i, (name, _) in M.row_name.items() if name == row.component and _envelope_of(M, row, i) == envelope
+    )
     F = _FamilySolver(M, members)
     one = F.smallest_single()
     by = F.least(F.shared)  # every member raised by the same amount
     peak = F.least(F.shared, dict.fromkeys(members, 0.0))  # one level X for every member: row_i <= X
-    every = (
-        None if by is None else {"name": "every year", "path": row.path.format(index="*"), "raise_by": _round_up(by)}
-    )
-    every_text = "" if every is None else row.words.family_all.format(by=num(every["raise_by"]))
+    every_path = row.path.format(index="*" if envelope is None else f"{envelope}:*")
+    every = None if by is None else {"name": "every year", "path": every_path, "raise_by": _round_up(by)}
+    every_text = "" if every is None else row.words.family_all.format(by=num(every["raise_by"]), envelope=envelope)
     if one is None:
         if every is None:
             return None
@@ -602,6 +620,7 @@ def _family_conflict(M: _Model, row: LimitRow, same: list[Conflict], drivers: st
     limits = [float(M.lp.row_upper_[i]) for i in members]
     low, high = num(min(limits)), num(max(limits))
     text = row.words.family.format(
+        envelope=envelope,
         limits=high if low == high else f"{low}-{high}",
         peak=num(None if peak is None else _round_up(peak)),
         drivers=drivers,
@@ -616,21 +635,25 @@ def _family_conflict(M: _Model, row: LimitRow, same: list[Conflict], drivers: st
         "peak": None if peak is None else _round_up(peak),
         "raise_every_by": None if every is None else every["raise_by"],
     }
-    return Conflict(row.kind, "every year", max(limits), fix.get("needed"), text, row.unit, None, family, fix)
+    name = "every year" if envelope is None else f"every year of {envelope}"
+    return Conflict(row.kind, name, max(limits), fix.get("needed"), text, row.unit, None, family, fix)
 
 
 def _member_name(M: _Model, row: LimitRow, i: int) -> str:
     index = M.row_name[i][1]
+    if row.kind == "envelope_budget":  # a member of one envelope's family: its year
+        return str(index[1])
     return row.words.name.format(year=index[0], pool=index[0])
 
 
 def _single_fix(M: _Model, row: LimitRow, i: int, raise_by: float, complete: bool) -> tuple[dict, str]:
     """The smallest single change: member i raised by `raise_by` (every member tried, if `complete`)."""
     index, name, up = M.row_name[i][1], _member_name(M, row, i), float(M.lp.row_upper_[i])
-    fix = {"name": name, "path": row.path.format(index=index[0]), "limit": up, "needed": _round_up(up + raise_by)}
+    path = row.path.format(index=":".join(str(v) for v in index))
+    fix = {"name": name, "path": path, "limit": up, "needed": _round_up(up + raise_by)}
     if "{year}" in row.words.name:
-        fix["year"] = int(index[0])
-    text = row.words.family_one.format(member=name, needed=num(fix["needed"]))
+        fix["year"] = int(index[-1])
+    text = row.words.family_one.format(member=name, needed=num(fix["needed"]), envelope=_envelope_of(M, row, i))
     if not complete:  # out of time before every member was tried: enough, maybe not the smallest
         text = text.replace(" (the smallest single change)", "")
     return fix, text
@@ -688,8 +711,9 @@ def _families(M: _Model, conflicts: list[Conflict], drivers: str, need: str) -> 
             continue
         groups: dict = {}
         for c in conflicts:
-            if c.kind == kind:
-                groups.setdefault(c.name if row.bound else None, []).append(c)
+            if c.kind == kind:  # a lever's years; an envelope's years (name 'ENVELOPE YEAR'); all years
+                group = c.name if row.bound else c.name.rsplit(" ", 1)[0] if kind == "envelope_budget" else None
+                groups.setdefault(group, []).append(c)
         for same in groups.values():
             if len(same) < 2:
                 continue

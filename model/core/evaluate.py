@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from relief.model.core.rates import yearly_rates
+from relief.model.core.schema import PUBLIC
 
 if TYPE_CHECKING:
     from relief.model.core.case import Case
@@ -65,12 +66,15 @@ class Evaluation:
     roadmap: pd.DataFrame
     tiers: pd.DataFrame
     relief: pd.DataFrame
-    spending: pd.DataFrame  # year, public_spend, budget
+    spending: pd.DataFrame  # year, public_spend, budget (all envelopes)
     violations: list = field(default_factory=list)
     committed: dict = field(default_factory=dict)  # {(lever, year): modules}, as evaluated (not tidied)
     obligations: list = field(default_factory=list)  # one record per row of obligations.csv (check_obligations)
     duty: pd.DataFrame = field(default_factory=pd.DataFrame)  # duty.csv: yearly, undiscounted, USD bn
     duty_summary: dict = field(default_factory=dict)  # expected_duty_* and duty_by_scenario (duty_summary())
+    # by funding envelope: envelope, year, public_spend, budget (None: no yearly limit); and all years
+    envelope_spending: pd.DataFrame = field(default_factory=pd.DataFrame)
+    envelope_totals: dict = field(default_factory=dict)  # envelope -> all public spending of its levers
 
     @property
     def feasible(self) -> bool:
@@ -117,6 +121,10 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
     spend = Spending.of(lv, x, case.years)
     spend_rows, over = check_year_budgets(case, spend)
     violations += over
+    envelope_rows, over = check_envelope_budgets(case, lv, spend)
+    violations += over
+    by_envelope, over = check_envelope_totals(case, lv, spend)
+    violations += over
     public_total = sum(spend.public.values())
     violations += check_total_budget(meta, public_total)
     violations += check_pools(case, portfolio)
@@ -141,6 +149,8 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
         obligations=obligation_rows,
         duty=pd.DataFrame(duty_rows),
         duty_summary=duty,
+        envelope_spending=pd.DataFrame(envelope_rows, columns=["envelope", "year", "public_spend", "budget"]),
+        envelope_totals=by_envelope,
     )
 
 
@@ -307,26 +317,73 @@ class Spending:
         return Spending(spend_years, capex_by, public_by)
 
 
-def check_year_budgets(case: Case, spend: Spending) -> tuple[list[dict], list[str]]:
-    """Twin of year_budget: public spending of each year of the horizon is at most its
-    budget. Returns the spending rows (year, public_spend, capex_spend, budget) too."""
+def yearly_budgets(case: Case) -> dict:
+    """{(envelope, year): budget} of budget.csv, the horizon's years only."""
     first, last = case.meta["first_year"], case.meta["last_year"]
-    budget = dict(zip(case.table("budget")["year"], case.table("budget")["public_budget_usd_bn"]))
+    b = case.table("budget")
+    return {
+        (e, int(t)): float(v)
+        for e, t, v in zip(b["envelope"], b["year"], b["public_budget_usd_bn"])
+        if first <= int(t) <= last
+    }
+
+
+def check_year_budgets(case: Case, spend: Spending) -> tuple[list[dict], list[str]]:
+    """Twin of year_budget: public spending of the levers of the envelope `public` in each year
+    of the horizon is at most its budget. Returns the spending rows of all envelopes together
+    (year, public_spend, capex_spend, budget: the yearly budgets of the envelopes that have the year)."""
+    budgets = yearly_budgets(case)
+    envelope = dict(zip(case.table("levers")["lever"], case.table("levers")["envelope"]))
     rows, out = [], []
     for t in sorted(spend.years):
         spent = sum(v for (l, u), v in spend.public.items() if u == t)
-        b = budget.get(t) if first <= t <= last else None
-        if b is not None and spent > b + _tol(b):
-            out.append(f"public spending of {spent:.6g} in {t} exceeds the budget {b:.6g}")
+        own = sum(v for (l, u), v in spend.public.items() if u == t and envelope[l] == PUBLIC)
+        b = budgets.get((PUBLIC, t))
+        if b is not None and own > b + _tol(b):
+            out.append(f"public spending of {own:.6g} in {t} exceeds the budget {b:.6g}")
+        year_total = [v for (e, u), v in budgets.items() if u == t]
+        b_all = sum(year_total) if year_total else None
         rows.append(
             {
                 "year": t,
-                "public_spend": tidy(spent, b),
+                "public_spend": tidy(spent, b_all),
                 "capex_spend": tidy(sum(v for (l, u), v in spend.capex.items() if u == t)),
-                "budget": b,
+                "budget": b_all,
             }
         )
     return rows, out
+
+
+def check_envelope_budgets(case: Case, lv: dict, spend: Spending) -> tuple[list[dict], list[str]]:
+    """Twin of envelope_year_budget: public spending of the levers of each envelope other than
+    `public` in each year of the horizon is at most its budget.csv row for the year, where it
+    has rows. Returns the rows (envelope, year, public_spend, budget) of every envelope a lever
+    uses, for every year money is spent (budget None where the envelope has no limit that year)."""
+    budgets = yearly_budgets(case)
+    rows, out = [], []
+    for e in dict.fromkeys(r["envelope"] for r in lv.values()):
+        for t in sorted(spend.years):
+            spent = sum(v for (l, u), v in spend.public.items() if u == t and lv[l]["envelope"] == e)
+            b = budgets.get((e, t))
+            if e != PUBLIC and b is not None and spent > b + _tol(b):
+                out.append(f"public spending of envelope {e} of {spent:.6g} in {t} exceeds its budget {b:.6g}")
+            rows.append({"envelope": e, "year": t, "public_spend": tidy(spent, b), "budget": b})
+    return rows, out
+
+
+def check_envelope_totals(case: Case, lv: dict, spend: Spending) -> tuple[dict, list[str]]:
+    """Twin of envelope_total_limit: all public spending of each envelope's levers (also after
+    the horizon) is at most its total_usd_bn (envelopes.csv). Returns {envelope: spending}."""
+    by: dict = {}
+    for (l, _), v in spend.public.items():
+        by[lv[l]["envelope"]] = by.get(lv[l]["envelope"], 0.0) + v
+    totals = dict(zip(case.table("envelopes")["envelope"], case.table("envelopes")["total_usd_bn"]))
+    out = [
+        f"public spending of envelope {e} of {by.get(e, 0.0):.6g} in all exceeds its total {cap:.6g}"
+        for e, cap in totals.items()
+        if by.get(e, 0.0) > cap + _tol(cap)
+    ]
+    return {e: tidy(v, totals.get(e)) for e, v in by.items()}, out
 
 
 def check_total_budget(meta: dict, public_total: float) -> list[str]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from relief.model.core.schema import TABLES
+from relief.model.core.schema import PUBLIC, TABLES
 
 if TYPE_CHECKING:
     from relief.model.core.case import Case
@@ -322,6 +322,58 @@ LIMITS: tuple[LimitRow, ...] = (
         marginal=MarginalSpec("total_budget", "total", "total_budget", "total public budget", "row", "money"),
         violation="total_public_budget",
     ),
+    LimitRow(
+        "envelope_year_budget",
+        "envelope_budget",
+        "define_spending",
+        "check_envelope_budgets",
+        "public spending of an envelope's levers in a year is at most the envelope's budget for that year",
+        ("budget", "public_budget_usd_bn"),
+        "USD bn",
+        "upper",
+        Wording(
+            "{envelope} {year}",
+            conflict="{drivers} {need} USD {needed}bn of the {envelope} envelope in {year}, "
+            "but the {envelope} envelope's {year} budget is USD {limit}bn",
+            conflict_open="{drivers} {need} more of the {envelope} envelope in {year} than its budget of USD {limit}bn",
+            relaxed="the {envelope} envelope's {year} budget (USD {limit}bn) would have to be USD {needed}bn",
+            family="the {envelope} envelope's yearly budgets (USD {limits}bn a year) cannot pay for {drivers}, "
+            "which {need} USD {peak}bn of it in at least one year: {fix}{drop}",
+            family_one="raise the {envelope} envelope's {member} budget to USD {needed}bn (the smallest single change)",
+            family_all="raise every year's budget of the {envelope} envelope by USD {by}bn",
+        ),
+        penalty=1.0,
+        order=5,
+        tightening_removes_plans=True,
+        marginal=MarginalSpec(
+            "envelope_budget", "budget", "budget:{index}", "{envelope} envelope's budget in {year}", "row", "money"
+        ),
+        violation="exceeds its budget",
+    ),
+    LimitRow(
+        "envelope_total_limit",
+        "envelope_total",
+        "define_spending",
+        "check_envelope_totals",
+        "all public spending of an envelope's levers is at most the envelope's total (envelopes.csv)",
+        ("envelopes", "total_usd_bn"),
+        "USD bn",
+        "upper",
+        Wording(
+            "{pool}",
+            conflict="{drivers} {need} USD {needed}bn of the {pool} envelope in all, "
+            "but the {pool} envelope's total is USD {limit}bn",
+            conflict_open="{drivers} {need} more of the {pool} envelope than its total of USD {limit}bn",
+            relaxed="the {pool} envelope's total (USD {limit}bn) would have to be USD {needed}bn",
+        ),
+        penalty=1.0,
+        order=6,
+        tightening_removes_plans=True,
+        marginal=MarginalSpec(
+            "envelope_total", "total", "envelope_total:{index}", "total of the {index} envelope", "row", "money"
+        ),
+        violation="in all exceeds its total",
+    ),
     # --- pools and relations (define_pools_and_relations) ------------------------------
     LimitRow(
         "pool_limit_row",
@@ -429,19 +481,28 @@ def of_marginal_kind(kind: str) -> LimitRow:
 def case_values(case: Case, row: LimitRow, exclude=()) -> dict:
     """{index: value} of a row's case path: one entry (index None) for a case.yaml field, if
     set; one per row of its table otherwise, as the model has them (budgets of the horizon's
-    years only), leaving out the levers in `exclude`."""
+    years only; an envelope's limits only where some lever not in `exclude` draws on it:
+    year_budget by year for the envelope `public`, envelope_year_budget by (envelope, year)
+    for the others), leaving out the levers in `exclude`."""
     table, column = row.source
     if table == "case":
         v = case.meta.get(column)
         return {} if v is None else {None: float(v)}
     df = case.table(table)
+    if table in ("budget", "envelopes"):
+        lv = case.table("levers")
+        used = {e for l, e in zip(lv["lever"], lv["envelope"]) if l not in exclude}
+        if table == "envelopes":
+            return {e: float(v) for e, v in zip(df["envelope"], df[column]) if e in used}
+        public = row.component == "year_budget"
+        return {
+            (int(t) if public else (e, int(t))): float(v)
+            for e, t, v in zip(df["envelope"], df["year"], df[column])
+            if int(t) in case.years and e in used and (e == PUBLIC) == public
+        }
     (key,) = TABLES[table].key
     out = {}
     for index, v in zip(df[key], df[column]):
-        if table == "budget":
-            index = int(index)
-            if index not in case.years:  # the model has no budget row outside the horizon
-                continue
         if table == "levers" and index in exclude:
             continue
         out[index] = float(v)

@@ -14,7 +14,7 @@ from relief.model.core.case import Case, CaseError, validate
 from relief.model.core.checks import CaseWarning
 from relief.model.core.coerce import coerce
 from relief.model.core.rules import COEFFICIENT_FIELDS, COEFFICIENT_TABLES
-from relief.model.core.schema import CASE_FIELDS, TABLES
+from relief.model.core.schema import CASE_FIELDS, PUBLIC, TABLES
 
 
 class OverrideError(ValueError):
@@ -67,6 +67,8 @@ def resolve_path(case: Case, path: str):
             f"'{path}': {table} has no settable column '{column}' (columns: {', '.join(spec.value_columns)})"
         )
     parts = key.split(":")
+    if table == "budget" and len(parts) == 1:  # budget.2027.COLUMN: the envelope `public` (docs/sweeps.md)
+        parts = [PUBLIC, *parts]
     if len(parts) == len(spec.key) - 1 and not spec.column(spec.key[-1]).required:
         parts.append("*")  # tariffs.S:R:K:J.rate: every dated row of it (add :YEAR for one)
     if len(parts) != len(spec.key):

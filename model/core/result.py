@@ -75,6 +75,18 @@ class RunResult:
     def status(self) -> str:
         return self.outcome.status
 
+    def _envelopes(self) -> dict:
+        """With several funding envelopes: {"public_spend_by_envelope": {envelope: all its public
+        spending}} (every envelope a lever uses); nothing with one, so such a case's JSON is as before."""
+        ev = self.evaluation
+        if ev is None or ev.envelope_spending["envelope"].nunique() < 2:
+            return {}
+        return {
+            "public_spend_by_envelope": {
+                e: ev.envelope_totals.get(e, 0.0) for e in ev.envelope_spending["envelope"].unique()
+            }
+        }
+
     def report(self) -> dict:
         """The JSON object of `relief solve --json` (model-spec section 4)."""
         ev = self.evaluation
@@ -99,6 +111,7 @@ class RunResult:
             "objective_bound": self.outcome.bound,
             "discounted_public_spend": ev.discounted_public_spend if ev else None,
             "total_spend": ev.total_spend if ev else None,
+            **self._envelopes(),
             "spend_stage_status": self.outcome.stage2,
             "options": {
                 "time_limit": self.options.time_limit,

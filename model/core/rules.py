@@ -16,7 +16,15 @@ import pandas as pd
 
 from relief.model.core.limits import coefficient_sources
 from relief.model.core.problems import Problem
-from relief.model.core.schema import GOVERNMENT, MAX_COEFFICIENT, OWNER_KINDS, RELATIONS, TABLES, power_of_ten
+from relief.model.core.schema import (
+    GOVERNMENT,
+    MAX_COEFFICIENT,
+    OWNER_KINDS,
+    PUBLIC,
+    RELATIONS,
+    TABLES,
+    power_of_ten,
+)
 
 if TYPE_CHECKING:
     from relief.model.core.case import Case
@@ -80,22 +88,45 @@ def rule_probabilities(case: Case, problems: list[Problem]) -> None:
 
 
 def rule_budget(case: Case, problems: list[Problem]) -> None:
-    """Every horizon year has a public budget."""
+    """Every horizon year has a public budget, in each envelope that has rows in budget.csv."""
     meta, tables = case.meta, case.tables
     b = tables.get("budget")
     if b is None or not isinstance(meta.get("first_year"), int) or not isinstance(meta.get("last_year"), int):
         return
-    have = set(b["year"])
-    missing = [y for y in range(meta["first_year"], meta["last_year"] + 1) if y not in have]
-    if missing:
-        problems.append(
-            Problem(
-                "budget.csv",
-                f"no public budget for year(s) {_year_ranges(missing)} "
-                f"of the horizon {meta['first_year']}-{meta['last_year']}",
-                column="year",
+    envelopes = list(dict.fromkeys(b["envelope"])) if "envelope" in b else [PUBLIC]
+    for e in envelopes or [PUBLIC]:
+        have = set(b["year"][b["envelope"] == e]) if "envelope" in b else set(b["year"])
+        missing = [y for y in range(meta["first_year"], meta["last_year"] + 1) if y not in have]
+        if missing:
+            whose = "public budget" if e == PUBLIC else f"budget of envelope {e}"
+            problems.append(
+                Problem(
+                    "budget.csv",
+                    f"no {whose} for year(s) {_year_ranges(missing)} "
+                    f"of the horizon {meta['first_year']}-{meta['last_year']}",
+                    column="year",
+                )
             )
-        )
+
+
+def rule_envelopes(case: Case, problems: list[Problem]) -> None:
+    """A lever's envelope is named in budget.csv or envelopes.csv."""
+    lv, b, env = (case.tables.get(n) for n in ("levers", "budget", "envelopes"))
+    if lv is None or "envelope" not in lv:
+        return
+    known = set() if b is None or "envelope" not in b else set(b["envelope"])
+    known |= set() if env is None or "envelope" not in env else set(env["envelope"])
+    for r in _rows(lv):
+        if r["envelope"] not in known:
+            problems.append(
+                Problem(
+                    "levers.csv",
+                    f"unknown envelope '{r['envelope']}': name it in budget.csv (yearly budgets) "
+                    "or envelopes.csv (a total)",
+                    row=r["_row"],
+                    column="envelope",
+                )
+            )
 
 
 def _year_ranges(years: list[int]) -> str:
@@ -431,6 +462,7 @@ CROSS_RULES = (
     rule_levers,
     rule_probabilities,
     rule_budget,
+    rule_envelopes,
     rule_ladders,
     rule_tariffs,
     rule_dated_tariffs,

@@ -16,6 +16,8 @@ INFO_COLUMNS = ("name", "unit", "source", "notes", "description")
 
 # The owner of a lever when levers.csv names none; it exists without a row in owners.csv.
 GOVERNMENT = "government"
+# The funding envelope of a lever or budget row that names none (docs/formulation.md, Envelopes).
+PUBLIC = "public"
 # Limits of safe reading (docs/inputs.md, "Reading a case safely").
 DEFAULT_MAX_FILE_MB = 50  # one input file, or what a workbook unpacks to
 MAX_FILE_MB_VARIABLE = "RELIEF_MAX_FILE_MB"  # sets another limit, in MB
@@ -92,6 +94,13 @@ TABLES: dict[str, Table] = {
                     default=GOVERNMENT,
                     refers_to="owners.owner",
                     used_by="relief coordination",
+                ),
+                Column(
+                    "envelope",
+                    "str",
+                    "funding envelope the lever's public money comes from (named in budget.csv or envelopes.csv)",
+                    required=False,
+                    default=PUBLIC,
                 ),
             ),
             "contribution levers and their size, cost and timing",
@@ -186,12 +195,35 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "budget",
-            ("year",),
+            ("envelope", "year"),
             (
+                Column(
+                    "envelope",
+                    "str",
+                    "funding envelope whose yearly budget this is (an envelope without rows has no yearly limit)",
+                    required=False,
+                    default=PUBLIC,
+                ),
                 Column("year", "int", "year of the roadmap"),
                 Column("public_budget_usd_bn", "float", "public money available that year, USD bn", min=0),
             ),
-            "public budget of each year",
+            "public budget of each year, by funding envelope",
+        ),
+        Table(
+            "envelopes",
+            ("envelope",),
+            (
+                _id("envelope", "funding envelope (a fund, a budget line) that levers draw public money from"),
+                Column(
+                    "total_usd_bn",
+                    "float",
+                    "public money of the envelope over all years (also what falls after the horizon), USD bn",
+                    min=0,
+                ),
+            ),
+            "total of each funding envelope over all years",
+            optional=True,
+            allow_empty=True,
         ),
         Table(
             "obligations",
@@ -476,7 +508,10 @@ def reference_markdown() -> str:
         "- a dated rate (tariffs.csv's from_year) lies within the horizon; no two rows of the same scenario, track, "
         "tier and sector apply from the same year (a blank from_year is first_year); each has a rate in force "
         "at first_year;",
-        "- every year of the horizon has a public budget (years outside it are ignored);",
+        "- every year of the horizon has a public budget in each envelope that has rows in budget.csv "
+        "(years outside it are ignored); an envelope without rows has no yearly limit;",
+        "- a lever's envelope is named in budget.csv or envelopes.csv (the default `public` too, "
+        "once some lever uses it); an envelope no lever uses is a warning;",
         "- min_modules <= max_modules; keys are unique; keys that name other tables' rows exist;",
         "- a relation is `requires` or `excludes`, between two different levers;",
         "- an obligation's by_year lies within the horizon, and its min_modules is at most what its lever can "

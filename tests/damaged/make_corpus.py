@@ -518,6 +518,21 @@ def _(d):
     wb.save(book)
 
 
+@damage("65-levers-unknown-envelope", "levers.csv gets an envelope column; chips draw on 'masga', named nowhere",
+        "levers.csv", "levers.csv, row 3, column envelope", "unknown envelope 'masga'")
+def _(d):
+    table = rows(d, "levers.csv")
+    write_rows(d, "levers.csv", [r + [("envelope" if i == 0 else "masga" if r[0] == "chips" else "")]
+                                 for i, r in enumerate(table)])
+
+
+@damage("66-budget-envelope-missing-year", "budget.csv gets an envelope column and a 'cash' envelope with 2026 only",
+        "budget.csv", "budget.csv, column year", "no budget of envelope cash for year(s) 2027")
+def _(d):
+    table = rows(d, "budget.csv")
+    write_rows(d, "budget.csv", [["envelope"] + table[0]] + [["public"] + r for r in table[1:]] + [["cash", "2026", "1", ""]])
+
+
 # --- obligations (obligations.csv) ------------------------------------------------------------------
 
 

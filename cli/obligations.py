@@ -48,11 +48,13 @@ def render_obligations(rep: dict) -> None:
         f"All {rep['count']} together cost {number(rep['relief_cost_all'])} of relief and "
         f"{number(rep['spend_cost_all'])} more public spending (discounted)."
     )
-    t = table("obligation", "without it", "relief lost alone", "spend alone", "relief lost last", "spend last", "binds")
+    t = table(
+        "obligation", "owing nothing", "relief lost alone", "spend alone", "relief lost last", "spend last", "binds"
+    )
     for r in rep["obligations"]:
         t.add_row(
             f"{r['lever']} {modules(r['min_modules'])} by {r['by_year']}",
-            number(r["committed_without_obligations"], "{:g}"),
+            "-" if r["committed_without_obligations"] is None else modules(r["committed_without_obligations"]),
             number(r["relief_cost_alone"]),
             number(r["spend_cost_alone"]),
             number(r["relief_cost_last"]),
@@ -61,7 +63,7 @@ def render_obligations(rep: dict) -> None:
         )
     con.print(t)
     con.print(
-        "  alone: against no obligation; last: against every other obligation; without it: modules committed by "
+        "  alone: against no obligation; last: against every other obligation; owing nothing: modules committed by "
         "its year when nothing is owed; binds: fewer than it requires."
     )
     for label, w in (("every obligation", rep["all"]), ("no obligation", rep["none"])):

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from relief.model.core.run import RunResult
 
 # the columns of a record table read as labels (left), every other one as a number (right)
-LABELS = ("plan", "lever", "owner", "scenario", "track", "sector", "year", "")
+LABELS = ("plan", "lever", "owner", "scenario", "track", "sector", "year", "obligation", "")
 
 
 class _Console(Console):
@@ -263,7 +263,11 @@ def _least_margin(g) -> str:
 
 def _render_spending(result: RunResult, con: Console) -> None:
     years, sp = result.case.years, result.evaluation.spending
-    con.print(Text("Public spending against the budget, USD bn", style="bold"))
+    con.print(
+        Text("Public spending against the budget, USD bn", style="bold")
+        if not _several_envelopes(result)
+        else Text("Public spending, all funding envelopes, USD bn", style="bold")
+    )
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     t.add_column("")
     shown = [r for r in sp.itertuples() if r.year in years or r.public_spend]
@@ -272,10 +276,11 @@ def _render_spending(result: RunResult, con: Console) -> None:
     sp_e = result.evaluation.envelope_spending
     several = sp_e is not None and len(sp_e) > 0 and sp_e["envelope"].nunique() > 1
     t.add_row("spend", *[usd(r.public_spend) for r in shown])
-    t.add_row(
-        "budgets" if several else "budget",  # several envelopes: the sum of the yearly budgets there are
-        *["" if r.budget is None or r.budget != r.budget else usd(r.budget) for r in shown],
-    )
+    if any(r.budget is not None and r.budget == r.budget for r in shown):
+        t.add_row(
+            "budgets" if several else "budget",  # several envelopes: the sum of their yearly budgets
+            *["" if r.budget is None or r.budget != r.budget else usd(r.budget) for r in shown],
+        )
     if several:  # a share of a sum that leaves out envelopes without yearly limits means little
         con.print(t)
         _render_envelopes(result, con, [r.year for r in shown])
@@ -288,6 +293,11 @@ def _render_spending(result: RunResult, con: Console) -> None:
         ],
     )
     con.print(t)
+
+
+def _several_envelopes(result: RunResult) -> bool:
+    sp_e = result.evaluation.envelope_spending
+    return sp_e is not None and len(sp_e) > 0 and sp_e["envelope"].nunique() > 1
 
 
 def _render_envelopes(result: RunResult, con: Console, years: list) -> None:

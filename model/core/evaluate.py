@@ -331,7 +331,8 @@ def yearly_budgets(case: Case) -> dict:
 def check_year_budgets(case: Case, spend: Spending) -> tuple[list[dict], list[str]]:
     """Twin of year_budget: public spending of the levers of the envelope `public` in each year
     of the horizon is at most its budget. Returns the spending rows of all envelopes together
-    (year, public_spend, capex_spend, budget: the yearly budgets of the envelopes that have the year)."""
+    (year, public_spend, capex_spend, budget: the sum of the yearly budgets of the envelopes the
+    levers draw on, None where one of them has no yearly limit that year)."""
     budgets = yearly_budgets(case)
     envelope = dict(zip(case.table("levers")["lever"], case.table("levers")["envelope"]))
     rows, out = [], []
@@ -341,8 +342,10 @@ def check_year_budgets(case: Case, spend: Spending) -> tuple[list[dict], list[st
         b = budgets.get((PUBLIC, t))
         if b is not None and own > b + _tol(b):
             out.append(f"public spending of {own:.6g} in {t} exceeds the budget {b:.6g}")
-        year_total = [v for (e, u), v in budgets.items() if u == t]
-        b_all = sum(year_total) if year_total else None
+        # one budget for all envelopes together only where every envelope a lever draws on has one
+        # that year (else the sum would leave out money without a yearly limit, and look broken)
+        year_total = [budgets.get((e, t)) for e in set(envelope.values())]
+        b_all = sum(year_total) if None not in year_total else None
         rows.append(
             {
                 "year": t,

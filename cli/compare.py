@@ -206,7 +206,7 @@ def _render_spending(con: Console, report: dict) -> None:
     sp = {(s["run"], s["year"]): s for s in report["spending"]}
     t = _table("year", *labels, "budget")
     for y in years:
-        budgets = {sp[(lab, y)]["budget"] for lab in labels if (lab, y) in sp}
+        budgets = {sp[(lab, y)]["budget"] for lab in labels if (lab, y) in sp} - {None}
         t.add_row(
             str(y),
             *[number(sp[(lab, y)]["public_spend"]) if (lab, y) in sp else "-" for lab in labels],

@@ -388,6 +388,7 @@ def comparison_sections(runs: list[Run]) -> dict:
     years = sorted({s["year"] for s in rep["spending"]})
     sp = {(s["run"], s["year"]): s for s in rep["spending"]}
     ref_budget = [sp[(ref, y)]["budget"] if (ref, y) in sp else 0.0 for y in years]
+    ref_budget = [float("nan") if b is None else b for b in ref_budget]  # no common yearly budget: no line
     spending_chart = ch.grouped_bars(
         [str(y) for y in years],
         {lab: [sp[(lab, y)]["public_spend"] if (lab, y) in sp else 0.0 for y in years] for lab in labels},

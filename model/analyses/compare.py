@@ -297,9 +297,10 @@ def _spending_records(runs: list[Run]) -> list[dict]:
                 "year": int(s.year),
                 "public_spend": float(s.public_spend),
                 "capex_spend": float(getattr(s, "capex_spend", float("nan"))),
-                "budget": float(s.budget),
+                "budget": None if s.budget is None or s.budget != s.budget else float(s.budget),
             }
-            row["headroom"] = row["budget"] - row["public_spend"]
+            # no common yearly budget (several funding envelopes): no headroom either
+            row["headroom"] = None if row["budget"] is None else row["budget"] - row["public_spend"]
             spending.append(row)
     return spending
 

@@ -143,7 +143,7 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
         roadmap=pd.DataFrame(tidy_roadmap(roadmap, lv)),
         tiers=pd.DataFrame(tier_rows),
         relief=pd.DataFrame(relief_rows),
-        spending=pd.DataFrame(spend_rows),
+        spending=pd.DataFrame(spend_rows).astype({"budget": float}),  # no common yearly budget: NaN, as read back
         violations=violations,
         committed={k: v for k, v in x.items() if v},
         obligations=obligation_rows,

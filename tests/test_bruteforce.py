@@ -15,9 +15,13 @@ For each seeded random case (tests/casegen.py) the independent checker
 
 from __future__ import annotations
 
+import json
+import subprocess
+
 import pytest
-from casegen import SeededChooser, frames, random_case, write_case
-from checker import SpecCase, brute_force, check_plan, close, duty_of, plan_of_roadmap
+from casegen import SeededChooser, frames, generate, plan_count, random_case, write_case
+from checker import SpecCase, brute_force, check_plan, check_run_folder, close, duty_of, plan_of_roadmap
+from cliutil import ENV, relief_exe
 
 from relief.model.core.case import Case, load_case
 from relief.model.core.options import SolveOptions
@@ -123,3 +127,67 @@ def test_generated_cases_are_not_all_trivial():
     stats = [brute_force(SpecCase.from_tables(*make_case(s))) for s in range(N_CASES)]
     assert sum(b.best_relief > 0 for b in stats) >= N_CASES * 2 // 3
     assert sum(b.n_feasible >= 5 for b in stats) >= N_CASES // 2
+
+
+# ------------------------------------------------------------ all three tables of issue 12 at once
+
+
+def _all_three(meta, tables) -> bool:
+    """Obligations that owe something, a second funding envelope, and a dated rate, together."""
+    owed = any(o["min_modules"] > 0 for o in tables.get("obligations", ()))
+    envelopes = any(r.get("envelope") == "e2" for r in tables["levers"])
+    dated = any(r.get("from_year") for r in tables["tariffs"])
+    return owed and envelopes and dated
+
+
+def unseen_case(seed: int):
+    """A random case that uses obligations.csv, funding envelopes and tariffs.csv's from_year
+    at once, small enough to enumerate; drawn by the same generator, never stored."""
+    for attempt in range(20000):
+        meta, tables = generate(SeededChooser(seed * 104729 + attempt), obligations=True)
+        if _all_three(meta, tables) and 20 <= plan_count(meta, tables) <= 3000:
+            meta["name"] = f"unseen-{seed}"
+            return meta, tables
+    raise RuntimeError(f"no case with all three tables for seed {seed}")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cli_optimum_on_unseen_cases_with_obligations_envelopes_and_dated_rates(seed, tmp_path):
+    """Issue 12: `relief solve --mip-gap 0 --json --out` on cases that use the three new tables
+    is the true optimum (brute force over every plan, by the independent checker) and the
+    written plan meets every obligation and envelope (checker.check_run_folder re-reads it)."""
+    meta, tables = unseen_case(seed)
+    folder = write_case(tmp_path / "case", meta, tables)
+    bf = brute_force(SpecCase.from_tables(meta, tables))
+    r = subprocess.run(
+        [relief_exe(), "solve", str(folder), "--mip-gap", "0", "--json", "--out", str(tmp_path / "run")],
+        capture_output=True, text=True, env=ENV, timeout=120,
+    )  # fmt: skip
+    if bf.best_relief is None:
+        assert r.returncode == 3, r.stderr
+        return
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["status"] == "optimal"
+    assert close(summary["expected_relief"], bf.best_relief), (summary["expected_relief"], bf.best_relief)
+    rep = check_run_folder(tmp_path / "run", folder)
+    assert rep.feasible and not rep.violations, rep.violations
+    assert close(rep.discounted_public_spend, bf.min_spend_at_best)
+    assert all(o["met"] for o in summary["obligations"]) and summary["obligations"]
+
+
+def test_unseen_cases_are_not_trivial():
+    """Guard: in some of the cases above the obligations or the envelopes change the optimum."""
+    changed = 0
+    for seed in range(6):
+        meta, tables = unseen_case(seed)
+        loose = {k: v for k, v in tables.items() if k not in ("obligations", "envelopes")}
+        loose["levers"] = [{k: v for k, v in r.items() if k != "envelope"} for r in tables["levers"]]
+        loose["budget"] = [
+            {k: v for k, v in r.items() if k != "envelope"}
+            for r in tables["budget"]
+            if r.get("envelope", "public") == "public"
+        ]
+        a, b = brute_force(SpecCase.from_tables(meta, tables)), brute_force(SpecCase.from_tables(meta, loose))
+        changed += a.best_relief != b.best_relief or a.min_spend_at_best != b.min_spend_at_best
+    assert changed >= 2, changed

@@ -87,7 +87,10 @@ def test_default_case_cli(tmp_path):
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
     plans = d["plans"]
-    assert plans[0]["plan"] == "optimum" and plans[0]["expected_relief"] == pytest.approx(79.4896451, rel=1e-6)
+    # relief solve's 71.5368 on the case of issue 12 (README of korea-2026; measured with
+    # `relief alternatives --within 5% --count 3 --json`: three alternatives, each without the
+    # refining lines, keep the same relief for 0.30 to 0.84 more public money)
+    assert plans[0]["plan"] == "optimum" and plans[0]["expected_relief"] == pytest.approx(71.5367706, rel=1e-6)
     assert 1 <= len(plans) <= 4
     sets = [frozenset(p["levers"].split(",")) for p in plans]
     for i, s in enumerate(sets[1:], 1):

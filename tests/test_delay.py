@@ -168,15 +168,17 @@ def test_delay_never_raises_relief_and_relief_falls_with_the_delay(generated):
 
 
 def test_default_case_cost_of_delay():
-    """Stored values (HiGHS 1.16, gap 0): acting now 79.4896 (README of korea-2026); a year
-    late 69.4487 (lost 10.04, mostly the general track), two years late 57.5674 (lost 21.92)."""
+    """Stored values (HiGHS 1.16, gap 0; measured with `relief delay --json` on the case of
+    issue 12, obligations falling due as many years later): acting now 71.5368 (README of
+    korea-2026); a year late 64.9819 (lost 6.55, 4.61 of it on the general track), two years
+    late 53.9280 (lost 17.61, 11.26 on the general track). Every stance loses by the delay."""
     r = relief("delay", "--json")
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)
-    assert rep["now"]["expected_relief"] == pytest.approx(79.4896, abs=1e-4)
+    assert rep["now"]["expected_relief"] == pytest.approx(71.5368, abs=1e-4)
     d1, d2 = rep["delays"]
-    assert d1["expected_relief"] == pytest.approx(69.4487, abs=1e-3)
-    assert d2["expected_relief"] == pytest.approx(57.5674, abs=1e-3)
+    assert d1["expected_relief"] == pytest.approx(64.9819, abs=1e-3)
+    assert d2["expected_relief"] == pytest.approx(53.9280, abs=1e-3)
     assert max(d1["lost_by_track"], key=d1["lost_by_track"].get) == "general"
     assert all(v >= -1e-9 for d in (d1, d2) for v in d["lost_by_scenario"].values())
 

@@ -262,6 +262,16 @@ def test_default_case_fab_against_every_years_budget(tmp_path, raised):
     (the rest after it), so raising 2033 alone to 2.5 is the smallest single change (any
     other year would need the next ones raised too); 2.49 is not enough."""
     args = ("--force", "us_fab_module", "--set", "budget.*.public_budget_usd_bn*=0.05", *raised)
+    if raised:
+        # With the default case's obligations (issue 12) and 2029 raised, HiGHS's IIS of the LP
+        # relaxation comes back as a warning (not valid), so relief explains by the feasibility
+        # relaxation, which still names the one change that works:
+        plain = relief("solve", *args, "--json", cwd=tmp_path)
+        assert plain.returncode == 3, plain.stderr
+        (only,) = json.loads(plain.stdout)["conflicts"]
+        assert only["text"] == "the public budget of 2033 (USD 1bn) would have to be USD 2.5bn"
+        # the family of yearly budgets, as a planner's question without the pledges:
+        args = (*args, "--without-obligations")
     run = relief("solve", *args, "--json", cwd=tmp_path)
     assert run.returncode == 3, run.stderr
     conflicts = json.loads(run.stdout)["conflicts"]

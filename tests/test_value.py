@@ -132,14 +132,27 @@ def test_default_case_cli(tmp_path):
     r = cli("value", "--json", "--out", out)
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
-    assert d["recourse_problem"] == pytest.approx(79.4896451, rel=1e-6)
+    # measured with `relief value --json` on the case of issue 12 (README of korea-2026: 71.54);
+    # the roadmap is now each stance's own optimum at once (WS = RP, EVPI 0), and planning for
+    # the modal stance alone loses VSS 5.95 (EEV 65.59)
+    assert d["recourse_problem"] == pytest.approx(71.5367706, rel=1e-6)
     assert d["evpi"] >= 0 and d["vss"] >= 0
+    assert d["evpi"] == pytest.approx(0.0, abs=1e-6)
+    assert d["expected_value_solution"] == pytest.approx(65.5892748, rel=1e-6)
     # the default stances' ladders differ (an ally quota only under alliance_first):
     # no mean stance exists, the most probable stance stands in, and the output says so
     assert d["expected_value_scenario"] == "modal: deal_restored"
     assert d["wait_and_see"] == pytest.approx(sum(d["probability"][s] * d["alone"][s] for s in d["probability"]))
     t = pd.read_csv(out / "value.csv")
-    assert set(t["plan"]) == {"stochastic", "ev", "deal_restored", "hardline_301", "alliance_first", "chip_phase2"}
+    assert set(t["plan"]) == {
+        "stochastic",
+        "ev",
+        "deal_restored",
+        "hardline_301",
+        "alliance_first",
+        "chip_phase2",
+        "lapse",
+    }
     exp = t[(t["plan"] == "stochastic") & (t["scenario"] == "expected")]["relief"].iloc[0]
     assert exp == pytest.approx(d["recourse_problem"], rel=1e-9)
     assert (out / "portfolio.csv").is_file() and (out / "plans.csv").is_file()

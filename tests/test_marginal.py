@@ -39,6 +39,8 @@ from relief.model.core.session import Session as Resolver
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "examples" / "tiny"
 DEFAULT = ROOT / "inputs" / "korea-2026"
+# The pre-issue-12 default case with 5, then 13 a year of public money: see `default` below.
+TIGHT = ROOT / "examples" / "tight-budget"
 OPTIONS = SolveOptions(mip_gap=0, threads=1, seed=0, time_limit=60)
 AGREE = 1e-6
 
@@ -176,13 +178,24 @@ def test_spending_dual_by_hand():
 
 
 # ----------------------------------------------------------------------------------------
-# The default case: duals against the MILP re-solved at a small step (a few re-solves)
+# A full-size case (examples/tight-budget): duals against the MILP re-solved at a small step
 # ----------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def default():
-    case = load_case(DEFAULT)
+    """A full-size case with binding yearly budgets whose spending duals are real.
+
+    Since issue 12 the default case (inputs/korea-2026) pays MASGA, defence and the LNG premium
+    from their own envelopes, which have no yearly budgets, and its MOU cash is slack (10.32 of
+    200; every budget, envelope and pool has a spending dual of 0, measured with
+    `fixed_integer_duals`; only the max_per_year column bounds of MASGA, LNG and defence have
+    one, and no range). examples/tight-budget is the pre-issue-12 default case with 5, then 13 a
+    year: budget:2026 binds with a dual of -13.47 (range 4.92 to 5.10), budget:2027 -0.046,
+    max_modules:lng_purchases -0.137 (range 6 to 9.00), max_per_year:lng_purchases -11.26, the
+    pool masga is slack (measured the same way); the same kinds of limit the test checked on the
+    old default case."""
+    case = load_case(TIGHT)
     solver = Resolver(case, OPTIONS)
     base = solver.solve(case)
     limits = {l.key: l for l in limits_of(case, base.evaluation)}
@@ -196,8 +209,12 @@ CHECKED = {
     "budget:2026": (+1, -1),
     "budget:2027": (+1,),
     "pool:masga": (+1,),
-    "max_modules:lng_purchases": (+1, -1),
-    "max_per_year:lng_purchases": (+1,),
+    # upward only: on examples/tight-budget its dual's range is 6 to 9.00, so 6 (the value) is
+    # where the basis changes and below it the derivative is another (-5.77, measured)
+    "max_modules:lng_purchases": (+1,),
+    # downward only on examples/tight-budget: 3 a year is a breakpoint, raising it changes
+    # nothing (MILP derivative 0), lowering it agrees with the dual -11.26 (measured)
+    "max_per_year:lng_purchases": (-1,),
 }
 
 

@@ -80,8 +80,8 @@ def frontier_definition(
 def default_high(case: Case, path: str, force=(), exclude=(), overrides=()) -> float:
     """Upper end of a frontier's default range: for the total public budget, 1.5 times what
     the optimal plan spends with no total cap (the yearly budgets still apply; beyond that
-    spend relief cannot grow), to 2 significant digits (110 for the default case, whose
-    optimum spends 73.5); otherwise twice the parameter's value in the case. docs/sweeps.md
+    spend relief cannot grow), to 2 significant digits (150 for the default case, whose
+    optimum spends 98.5); otherwise twice the parameter's value in the case. docs/sweeps.md
     and `relief frontier --help` say the same."""
     from relief.model.core.options import SolveOptions
     from relief.model.core.overrides import apply_overrides, resolve_path

@@ -246,9 +246,7 @@ def check_scheduler(scheduler: str, timeout: float = SCHEDULER_TIMEOUT) -> None:
     try:
         from distributed import Client
     except ImportError:
-        raise SweepError(
-            "--scheduler needs the Dask distributed package (pip install distributed)"
-        ) from None
+        raise SweepError("--scheduler needs the Dask distributed package (pip install distributed)") from None
     try:
         with Client(scheduler, timeout=timeout):
             pass

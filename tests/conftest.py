@@ -4,7 +4,14 @@
 from __future__ import annotations
 
 # the files that take longest, measured with --durations on 2 cores (README walkthrough ~3 min)
-LONG_FIRST = ("test_readme.py", "test_sweep.py", "test_report.py", "test_infeasible.py", "test_risk.py")
+LONG_FIRST = (
+    "test_readme.py",
+    "test_readme_sweeps.py",
+    "test_sweep.py",
+    "test_report.py",
+    "test_infeasible.py",
+    "test_risk.py",
+)
 
 
 def pytest_collection_modifyitems(session, config, items):

@@ -70,14 +70,23 @@ def test_the_walkthrough_has_the_blocks_a_planner_reads():
             made.add(c.split()[2])
 
 
-def test_every_block_runs_as_written_in_order(tmp_path):
+def sweep_block(blocks: list[str]) -> int:
+    """The index of the sweeps block: it reads nothing an earlier block made (checked by
+    test_the_walkthrough_has_the_blocks_a_planner_reads), so tests/test_readme_sweeps.py runs it in
+    its own fresh copy, on the other test process, while this file runs the rest in order."""
+    (i,) = [i for i, b in enumerate(blocks) if any(c.startswith("relief sweep ") for c in commands(b))]
+    return i
+
+
+def run_blocks(tmp_path, pick) -> Path:
+    """Run the walkthrough blocks `pick(blocks)` chooses, in order, in a fresh copy of the checkout."""
     clone = tmp_path / "clone"
     shutil.copytree(ROOT, clone, ignore=not_in_a_clone)
     bindir = str(Path(relief_exe()).parent)
     env = dict(ENV, PATH=bindir + os.pathsep + ENV.get("PATH", ""))
     blocks = walkthrough_blocks((clone / "README.md").read_text(encoding="utf-8"))
     assert blocks
-    for i, block in enumerate(blocks, 1):
+    for i, block in pick(blocks):
         for line in commands(block):
             run = subprocess.run(
                 ["bash", "-o", "pipefail", "-c", line],
@@ -93,8 +102,26 @@ def test_every_block_runs_as_written_in_order(tmp_path):
                     f"README walkthrough block {i}: {line!r} exited {run.returncode}\n"
                     f"stdout (tail): {run.stdout[-1500:]}\nstderr (tail): {run.stderr[-1500:]}"
                 )
+    return clone
+
+
+def test_the_sweeps_block_reads_nothing_made_before_it():
+    """What lets tests/test_readme_sweeps.py run the sweeps block on its own: none of its lines
+    reads a folder or file an earlier block writes."""
+    blocks = walkthrough_blocks((ROOT / "README.md").read_text(encoding="utf-8"))
+    k = sweep_block(blocks)
+    made = {o for b in blocks[:k] for c in commands(b) for o in re.findall(r"--out (\S+)", c)}
+    made |= {c.split()[2] for b in blocks[:k] for c in commands(b) if c.startswith("relief init ")}
+    for c in commands(blocks[k]):
+        assert not [m for m in made if re.search(rf"(?<![\w/-]){re.escape(m)}(?![\w.-])", c)], c
+
+
+def test_every_block_runs_as_written_in_order(tmp_path):
+    """Every block but the sweeps block (tests/test_readme_sweeps.py), in order, in one fresh copy."""
+    clone = run_blocks(
+        tmp_path, lambda blocks: [(i, b) for i, b in enumerate(blocks, 1) if i - 1 != sweep_block(blocks)]
+    )
     # what the blocks promise to leave behind is there
-    for made in ("my-case/case.yaml", "my-case/README.md", "runs/base/summary.json", "runs/no-smelter/summary.json",
-                 "runs/value", "my-case.xlsx", "run.xlsx", "base.html", "cmp.html", "full.html", "run.html",
-                 "sweeps/budget/points.csv"):  # fmt: skip
-        assert (clone / made).exists(), made
+    made = ("my-case/case.yaml", "my-case/README.md", "runs/base/summary.json", "runs/no-smelter/summary.json",
+            "runs/value", "my-case.xlsx", "run.xlsx", "base.html", "cmp.html", "full.html", "run.html")  # fmt: skip
+    assert [m for m in made if not (clone / m).exists()] == []

@@ -189,6 +189,32 @@ def _portfolio_rows(run: Run, case) -> list[dict]:
     return rows
 
 
+def envelope_table(run: Run, case) -> dict | None:
+    """With several funding envelopes: each one's public spending by year (roadmap.csv) against
+    its yearly budget (blank: no yearly limit), and in all (summary.json's public_spend_by_envelope,
+    also after the horizon) against its total (envelopes.csv, blank: none). None otherwise."""
+    if case is None:
+        return None
+    lv = case.table("levers")
+    envelope = dict(zip(lv["lever"], lv["envelope"])) if "envelope" in lv.columns else {}
+    in_all = run.summary.get("public_spend_by_envelope") or {}
+    if len(set(envelope.values())) < 2 or not in_all:
+        return None
+    years = sorted(int(y) for y in run.spending["year"])
+    b = case.table("budget")
+    budget = {(e, int(t)): float(v) for e, t, v in zip(b["envelope"], b["year"], b["public_budget_usd_bn"])}
+    env_t = case.table("envelopes") if "envelopes" in case.tables else None
+    total = {} if env_t is None else dict(zip(env_t["envelope"], env_t["total_usd_bn"]))
+    rm = run.roadmap.assign(envelope=run.roadmap["lever"].map(envelope))
+    spend = rm.groupby(["envelope", "year"])["public_spend"].sum().to_dict()
+    rows = []
+    for e in dict.fromkeys(envelope.values()):
+        rows.append([e, "spend", *[spend.get((e, t), 0.0) for t in years], in_all.get(e, 0.0)])
+        rows.append(["", "budget", *[budget.get((e, t), "") for t in years], total.get(e, "")])
+    cols = ["envelope", "", *[str(t) for t in years], "all years"]
+    return table(cols, rows, numeric=tuple(cols[2:]))
+
+
 def run_sections(run: Run, case) -> dict:
     """Charts and tables of one run, as template context."""
     from relief.cli import report_charts as ch
@@ -216,6 +242,7 @@ def run_sections(run: Run, case) -> dict:
         ),
         "unused": unused,
         "spending_chart": ch.spending_vs_budget(run.spending),
+        "envelopes": envelope_table(run, case),
         "spending": table(
             ["year", "public spending", "budget", "headroom", "total capex"],
             [

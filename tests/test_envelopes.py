@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -322,3 +323,25 @@ def test_a_looser_envelope_never_lowers_relief(mt, factor, yearly):
     assert more.evaluation.expected_relief >= base.evaluation.expected_relief - 1e-6 * max(
         1.0, base.evaluation.expected_relief
     )
+
+
+def test_report_shows_each_envelope_against_its_budgets(tmp_path):
+    """The report's spending section gets one spend row and one budget row per envelope, from the
+    run's roadmap.csv and the case: on two-envelopes chips (cash) spend 2 in 2026, the smelter
+    (fund: no yearly rows, total 2.5) 2 in 2026 and 2 in all; a one-envelope run has no such table."""
+    assert _relief("solve", CASE, "--mip-gap", "0", "--out", tmp_path / "run", cwd=tmp_path).returncode == 0
+    r = _relief("report", tmp_path / "run", "--out", tmp_path / "r.html", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    section = html[html.index("By funding envelope") :]
+    section = section[: section.index("</table>")]
+    cells = [c.strip() for c in re.findall(r"<t[dh](?:\s[^>]*)?>(.*?)</t[dh]>", section, flags=re.S)]
+    assert cells[:5] == ["envelope", "", "2026", "2027", "all years"]
+    rows = [cells[i : i + 5] for i in range(5, len(cells), 5)]
+    fund = rows[[r[0] for r in rows].index("fund")]
+    assert fund == ["fund", "spend", "2.00", "0.00", "2.00"]
+    assert rows[[r[0] for r in rows].index("fund") + 1] == ["", "budget", "", "", "2.50"]
+    tiny = ROOT / "examples" / "tiny"
+    assert _relief("solve", tiny, "--out", tmp_path / "one", cwd=tmp_path).returncode == 0
+    assert _relief("report", tmp_path / "one", "--out", tmp_path / "one.html", cwd=tmp_path).returncode == 0
+    assert "By funding envelope" not in (tmp_path / "one.html").read_text(encoding="utf-8")

@@ -118,6 +118,14 @@ warn_margin = click.option(
     "PCT x threshold): a plan on a knife edge. Written as 5% or 0.05.",
 )
 
+reveal = click.option(
+    "--reveal",
+    type=int,
+    metavar="YEAR",
+    help="An adaptive roadmap: commitments before YEAR are the same in every U.S. stance, from YEAR on each "
+    "stance has its own (sets case.reveal_year; docs/formulation.md, Adaptive).",
+)
+
 # ---------------------------------------------------------------- the solver
 
 # The engine spends one time limit on both stages of a solve (relief, then spending).

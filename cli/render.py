@@ -174,36 +174,81 @@ def _roadmap_cell(committed: float, operating: float, cumulative: float) -> str:
     return "[dim]…[/]" if cumulative else ""
 
 
-def _render_roadmap(result: RunResult, con: Console) -> None:
-    """Lever by year: +n committed, … under construction, ● all operating, ◐ partly."""
-    case, ev = result.case, result.evaluation
-    years, rm = case.years, ev.roadmap
-    chosen = [l for l, v in ev.portfolio.items() if v > 0]
-    con.print(
-        Text(
-            "Roadmap: +n = modules committed that year, … = under construction, ● = all operating, ◐ = partly",
-            style="bold",
-        )
-    )
+ROADMAP_KEY = "+n = modules committed that year, … = under construction, ● = all operating, ◐ = partly"
+
+
+def _roadmap_table(rm, portfolio: dict, years: list, all_years: list) -> Table | None:
+    """Lever by year of one roadmap (rows of roadmap.csv), the levers with modules only."""
+    chosen = [l for l, v in portfolio.items() if v > 0]
+    if not chosen:
+        return None
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     t.add_column("lever", no_wrap=True)
     t.add_column("total", justify="right")
     for y in years:
-        t.add_column(_year(y, years), justify="right", no_wrap=True)
-    lv = case.table("levers").set_index("lever")
+        t.add_column(_year(y, all_years), justify="right", no_wrap=True)
     for l in chosen:
         rows = rm[rm["lever"] == l].set_index("year")
         cells = [
             _roadmap_cell(rows.at[y, "committed"], rows.at[y, "operating"], rows.at[y, "cumulative"]) for y in years
         ]
-        t.add_row(l, modules(ev.portfolio[l]), *cells)
-    if chosen:
+        t.add_row(l, modules(portfolio[l]), *cells)
+    return t
+
+
+def _render_roadmap(result: RunResult, con: Console) -> None:
+    """Lever by year: +n committed, … under construction, ● all operating, ◐ partly."""
+    case, ev = result.case, result.evaluation
+    if ev.adaptive:
+        _render_tree(result, con)
+        return
+    years, rm = case.years, ev.roadmap
+    con.print(Text(f"Roadmap: {ROADMAP_KEY}", style="bold"))
+    t = _roadmap_table(rm, ev.portfolio, years, years)
+    if t is not None:
         con.print(t)
     else:
         con.print("[yellow]No lever is worth committing: no tier is reachable within the limits.[/]")
-    unused = [l for l in lv.index if l not in chosen]
+    unused = [l for l in case.levers if not ev.portfolio.get(l)]
     if unused:
         con.print(Text("  not used: " + ", ".join(unused), style="dim"))
+
+
+def _render_tree(result: RunResult, con: Console) -> None:
+    """An adaptive roadmap: the first moves every stance shares, then each branch's continuation
+    (the stances of a branch share one roadmap; `reveal` in --json says what is known when)."""
+    case, ev = result.case, result.evaluation
+    years, rm, reveal = case.years, ev.roadmap, ev.reveal
+    shared = [y for y in years if y in reveal["first_moves_years"]]
+    later = [y for y in years if y not in shared]
+    first = case.scenarios[0]
+    con.print(Text(f"Adaptive roadmap: {ROADMAP_KEY}", style="bold"))
+    if shared:
+        con.print(
+            Text(
+                f"First moves, {_span(shared)}: the same whatever the U.S. stance (committed before it is known)",
+                style="bold",
+            )
+        )
+        t = _roadmap_table(rm[rm["scenario"] == first], ev.portfolio, shared, years)
+        con.print(t if t is not None else Text("  nothing committed before the stance is known", style="dim"))
+    else:
+        con.print(Text("No first moves: every stance is known from the first year (wait and see).", style="dim"))
+    prob = dict(zip(case.table("scenarios")["scenario"], case.table("scenarios")["probability"]))
+    for label, stances in reveal["branches"].items():
+        p = sum(prob[s] for s in stances)
+        who = label if stances == [label] else f"{label} ({', '.join(stances)})"
+        con.print(Text(f"Then, if {who} (probability {p:.0%}), {_span(later)}:", style="bold"))
+        s = stances[0]
+        later_modules = {
+            l: sum(v for (ll, t), v in ev.plan_by_scenario[s].items() if ll == l and t in later) for l in case.levers
+        }
+        t = _roadmap_table(rm[rm["scenario"] == s], later_modules, later, years)
+        con.print(t if t is not None else Text("  nothing more committed", style="dim"))
+
+
+def _span(years: list) -> str:
+    return str(years[0]) if len(years) == 1 else f"{years[0]}-{years[-1]}"
 
 
 def _render_relief(result: RunResult, con: Console) -> None:
@@ -261,7 +306,46 @@ def _least_margin(g) -> str:
     return f"[bold yellow]{text}![/]" if bool(low["thin"]) else f"{text} "
 
 
+def _render_spending_tree(result: RunResult, con: Console) -> None:
+    """An adaptive roadmap's public spending: one row per branch, and the budget."""
+    years, sp, ev = result.case.years, result.evaluation.spending, result.evaluation
+    con.print(Text("Public spending by branch, USD bn (all funding envelopes)", style="bold"))
+    shown = sorted({int(r.year) for r in sp.itertuples() if r.year in years or r.public_spend})
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    t.add_column("")
+    for y in shown:
+        t.add_column(_year(y, shown), justify="right")
+    t.add_column("all", justify="right")
+    for label, stances in ev.reveal["branches"].items():
+        g = sp[sp["scenario"] == stances[0]].set_index("year")
+        t.add_row(
+            label,
+            *[usd(g.at[y, "public_spend"]) if y in g.index else "" for y in shown],
+            usd(ev.public_spend_by_scenario[stances[0]]),
+        )
+    g = sp[sp["scenario"] == result.case.scenarios[0]].set_index("year")
+    if any(b == b and b is not None for b in g["budget"]):
+        t.add_row(
+            "budget",
+            *[
+                "" if y not in g.index or g.at[y, "budget"] != g.at[y, "budget"] else usd(g.at[y, "budget"])
+                for y in shown
+            ],
+            "",
+        )
+    con.print(t)
+    con.print(
+        Text(
+            f"  expected public spending USD {usd(ev.public_spend)}bn; by envelope: envelope_spending.csv (--out)",
+            style="dim",
+        )
+    )
+
+
 def _render_spending(result: RunResult, con: Console) -> None:
+    if result.evaluation.adaptive:
+        _render_spending_tree(result, con)
+        return
     years, sp = result.case.years, result.evaluation.spending
     con.print(
         Text("Public spending against the budget, USD bn", style="bold")

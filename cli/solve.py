@@ -23,6 +23,7 @@ from relief.cli.inputs import load
 @o.out_run
 @o.as_json()
 @o.risk()
+@o.reveal
 @o.warn_margin
 @o.verbose
 @guarded
@@ -39,6 +40,7 @@ def solve(
     out_dir,
     as_json,
     risk,
+    reveal,
     warn_margin,
     verbose,
 ):
@@ -60,6 +62,7 @@ def solve(
       relief solve --risk worst                  # the best relief if the worst stance comes true
       relief solve --risk cvar:0.8:0.5           # half expected relief, half the worst 20%'s mean
       relief solve --warn-margin 5%              # flag tiers reached with less than 5% to spare
+      relief solve --reveal 2027                 # commit 2026 now, adapt to the stance from 2027
       relief solve examples/pledges --without-obligations   # as if nothing were owed
     """
     from relief.model.core.checks import with_checks
@@ -72,7 +75,7 @@ def solve(
 
         check_run_dir(out_dir)  # before solving: a folder relief would refuse to replace
     base = load(case)
-    overrides = tuple(overrides) + risk_overrides(risk)
+    overrides = tuple(overrides) + risk_overrides(risk) + ((f"case.reveal_year={reveal}",) if reveal is not None else ())
     work = apply_overrides(base, list(overrides))
     if without_obligations:
         work = work.without_obligations()

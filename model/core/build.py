@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import pyomo.environ as pyo
 
+from relief.model.core.information import Information, scenarios_only
 from relief.model.core.rates import yearly_rates
 from relief.model.core.schema import PUBLIC
 
@@ -532,10 +533,20 @@ def build_model(case: Case, force=(), exclude=()) -> pyo.ConcreteModel:
 
 
 def _build(case: Case, force=(), exclude=()) -> pyo.ConcreteModel:
+    info = Information.of(case)
+    if not info.static:
+        return _build_tree(case, info, force, exclude)
     st = Structure.of(case)
     m = pyo.ConcreteModel(name=case.name)
     m.structure = st
-    define_sets_and_parameters(m, st, parameter_values(case, st, force, exclude))
+    _define_blocks(m, st, parameter_values(case, st, force, exclude))
+    define_risk(m, st)
+    return m
+
+
+def _define_blocks(m, st: Structure, values: dict) -> None:
+    """The formulation of one roadmap (model-spec section 3) on `m`, a model or a branch's block."""
+    define_sets_and_parameters(m, st, values)
     define_commitments(m, st)
     define_obligations(m, st)
     define_scores(m, st)
@@ -543,7 +554,75 @@ def _build(case: Case, force=(), exclude=()) -> pyo.ConcreteModel:
     define_spending(m, st)
     define_pools_and_relations(m, st)
     define_objectives(m, st)
-    define_risk(m, st)
+
+
+# ----------------------------------------------------------------------------------
+# Adaptive roadmaps: one block per branch, tied where the stances cannot yet be told apart
+# ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TreeStructure:
+    """The structure of an adaptive model: the groups of stances in each year (model/core/
+    information.py) and each branch's Structure (its stances only)."""
+
+    groups: tuple
+    branches: tuple[Structure, ...]
+
+
+def branch_cases(case: Case, info: Information) -> list:
+    """Each branch's case: its stances only, their probabilities rescaled to sum to 1."""
+    return [scenarios_only(case, stances) for stances in info.branches]
+
+
+def structure_of(case: Case) -> Structure | TreeStructure:
+    info = Information.of(case)
+    if info.static:
+        return Structure.of(case)
+    return TreeStructure(info.groups, tuple(Structure.of(c) for c in branch_cases(case, info)))
+
+
+def _build_tree(case: Case, info: Information, force=(), exclude=()) -> pyo.ConcreteModel:
+    """Adaptive: branch b (a group of stances of the last year, probability w_b) has its own
+    x_b, y_b, z_b and every limit (budgets, envelopes, pools, sizes, relations, obligations);
+    its relief is the expected relief of its stances at their probabilities given b. Then
+        x_b[l,t] = x_{rep(b,t)}[l,t]  where rep(b,t) is the first branch sharing b's group in year t
+    (non-anticipativity), expected_relief = sum_b w_b relief_b, and the spending stage
+    minimises sum_b w_b discounted_public_spend_b."""
+    if (case.meta.get("risk_measure") or "expected") != "expected":
+        raise ValueError("a risk measure with a reveal (reveal_year, information.csv) is not supported yet")
+    subs = branch_cases(case, info)
+    m = pyo.ConcreteModel(name=case.name)
+    m.structure = TreeStructure(info.groups, tuple(Structure.of(c) for c in subs))
+    m.information = info
+    m.B = pyo.Set(initialize=range(len(subs)), ordered=True)
+    m.branch = pyo.Block(m.B)
+    for b, (sub, st) in enumerate(zip(subs, m.structure.branches)):
+        blk = m.branch[b]
+        _define_blocks(blk, st, parameter_values(sub, st, force, exclude))
+        blk.max_relief.deactivate()
+    m.branch_weight = pyo.Param(m.B, initialize={b: info.weight(b) for b in m.B}, mutable=True)
+    ties = [
+        (b, l, t, info.representative(b, t))
+        for b in m.B
+        for (l, t) in m.structure.branches[b].lever_years
+        if info.representative(b, t) != b
+    ]
+    m.NA = pyo.Set(dimen=4, initialize=ties, ordered=True)
+    m.nonanticipativity = pyo.Constraint(
+        m.NA, rule=lambda m, b, l, t, rep: m.branch[b].x[l, t] == m.branch[rep].x[l, t]
+    )
+    m.expected_relief = pyo.Expression(expr=sum(m.branch_weight[b] * m.branch[b].expected_relief for b in m.B))
+    m.discounted_public_spend = pyo.Expression(
+        expr=sum(m.branch_weight[b] * m.branch[b].discounted_public_spend for b in m.B)
+    )
+    m.relief_floor = pyo.Param(initialize=0.0, mutable=True)
+    m.max_relief = pyo.Objective(expr=m.expected_relief, sense=pyo.maximize)
+    m.min_spend = pyo.Objective(expr=m.discounted_public_spend, sense=pyo.minimize)
+    m.min_spend.deactivate()
+    m.keep_relief = pyo.Constraint(expr=m.expected_relief >= m.relief_floor)
+    m.keep_relief.deactivate()
+    m.lexicographic_stages = [("relief", m.expected_relief, "max"), ("spend", m.discounted_public_spend, "min")]
     return m
 
 
@@ -554,12 +633,24 @@ class StructureChanged(ValueError):
 def set_parameters(m, case: Case, force=(), exclude=()) -> list:
     """Put a case's values into the mutable Params of a model built for the same structure.
     Returns the Param entries whose value changed (what a persistent solver must push)."""
-    if Structure.of(case) != m.structure:
+    if structure_of(case) != m.structure:
         raise StructureChanged(
-            "the case's structure (levers, years, ladders, lead times ...) differs from the built model's"
+            "the case's structure (levers, years, ladders, lead times, what is known when ...) differs from the "
+            "built model's"
         )
+    if isinstance(m.structure, TreeStructure):
+        info = Information.of(case)
+        m.information = info
+        changed = _set_values(m, {"branch_weight": {b: info.weight(b) for b in m.B}})
+        for b, sub in enumerate(branch_cases(case, info)):
+            changed += _set_values(m.branch[b], parameter_values(sub, m.structure.branches[b], force, exclude))
+        return changed
+    return _set_values(m, parameter_values(case, m.structure, force, exclude))
+
+
+def _set_values(m, values: dict) -> list:
     changed = []
-    for name, vals in parameter_values(case, m.structure, force, exclude).items():
+    for name, vals in values.items():
         comp = getattr(m, name)
         if not comp.is_indexed():
             if comp.value != vals[None]:

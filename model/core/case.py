@@ -118,7 +118,7 @@ class Case:
                 h.update(f"{key}={self.meta[key]!r};".encode())
         for name in sorted(self.tables):
             spec = TABLES[name]
-            if spec.used_by and not len(self.tables[name]):
+            if (spec.used_by or name in _LATER_TABLES) and not len(self.tables[name]):
                 continue  # an empty analysis-only table (owners): cases without one keep the hash they had
             cols = [
                 c.name
@@ -138,7 +138,8 @@ class Case:
 # Columns and fields added after runs were first hashed: left out (blank), a case keeps the
 # input_sha256 it had (dated rates, current rates and as_of, docs/inputs.md).
 _LATER_COLUMNS = frozenset({("tariffs", "from_year"), ("sectors", "current_rate")})
-_LATER_FIELDS = frozenset({"as_of"})
+_LATER_FIELDS = frozenset({"as_of", "reveal_year"})
+_LATER_TABLES = frozenset({"information"})  # added later: absent or empty, a case keeps its hash
 
 
 def _all_default(df: pd.DataFrame, col: Column) -> bool:

@@ -423,6 +423,14 @@ class HighsEngine:
         return float(self.last_solution[self.col_of[id(var)]])
 
     def plan(self) -> dict:
-        """{(lever, year): modules} of the last solution."""
+        """{(lever, year): modules} of the last solution; of an adaptive model (one block per
+        branch, build._build_tree), {(lever, year, stance): modules} for every stance."""
         m = self.model
+        if hasattr(m, "branch"):
+            return {
+                (l, t, s): self.value(m.branch[b].x[l, t])
+                for b, stances in enumerate(m.information.branches)
+                for s in stances
+                for (l, t) in m.branch[b].LT
+            }
         return {(l, t): self.value(m.x[l, t]) for (l, t) in m.LT}

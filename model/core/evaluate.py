@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from relief.model.core.information import Information
 from relief.model.core.rates import yearly_rates
 from relief.model.core.schema import PUBLIC
 
@@ -75,6 +76,16 @@ class Evaluation:
     # by funding envelope: envelope, year, public_spend, budget (None: no yearly limit); and all years
     envelope_spending: pd.DataFrame = field(default_factory=pd.DataFrame)
     envelope_totals: dict = field(default_factory=dict)  # envelope -> all public spending of its levers
+    # an adaptive plan (evaluate_tree): each stance's {(lever, year): modules}, and the information
+    # structure (Information.report()); `committed` and `portfolio` then hold the first moves only
+    plan_by_scenario: dict = field(default_factory=dict)
+    reveal: dict = field(default_factory=dict)
+    portfolio_by_scenario: dict = field(default_factory=dict)  # stance -> {lever: modules}
+    public_spend_by_scenario: dict = field(default_factory=dict)  # stance -> all public spending of its roadmap
+
+    @property
+    def adaptive(self) -> bool:
+        return bool(self.plan_by_scenario)
 
     @property
     def feasible(self) -> bool:
@@ -93,22 +104,31 @@ class Evaluation:
 
 
 def clean_plan(case: Case, plan: dict) -> dict:
-    """Round whole-module levers and drop solver noise: {(lever, year): modules > 0}."""
+    """Round whole-module levers and drop solver noise: {(lever, year): modules > 0}
+    ({(lever, year, stance): ...} for an adaptive plan)."""
     integer = dict(zip(case.table("levers")["lever"], case.table("levers")["integer"]))
     out = {}
-    for (l, t), v in plan.items():
+    for key, v in plan.items():
         v = float(v or 0.0)
-        v = float(round(v)) if integer[l] else (0.0 if abs(v) < 1e-9 else v)
+        v = float(round(v)) if integer[key[0]] else (0.0 if abs(v) < 1e-9 else v)
         if v != 0.0:
-            out[(l, int(t))] = v
+            out[(key[0], int(key[1]), *key[2:])] = v
     return out
+
+
+def is_adaptive(plan: dict) -> bool:
+    """A plan keyed (lever, year, stance): one roadmap per stance."""
+    return any(len(k) == 3 for k in plan)
 
 
 def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
     """Recompute value and feasibility of `plan` ({(lever, year): modules}) from the tables.
 
     Each block of the model has its checker here, named in the table of limits
-    (model/core/limits.py) as the twin of its constraints."""
+    (model/core/limits.py) as the twin of its constraints. An adaptive plan ({(lever, year,
+    stance): modules}) is evaluated by `evaluate_tree`."""
+    if is_adaptive(plan):
+        return evaluate_tree(case, plan, force, exclude)
     meta = case.meta
     lv = {r["lever"]: r for r in case.table("levers").to_dict("records")}
     violations: list[str] = []
@@ -691,3 +711,135 @@ def expected_relief(case: Case, by_scenario: dict) -> float:
     """Twin of keep_relief (and of the first stage's objective): sum_s probability_s relief_s."""
     probability = {r["scenario"]: r["probability"] for r in case.table("scenarios").to_dict("records")}
     return sum(probability[s] * v for s, v in by_scenario.items())
+
+
+# --- adaptive plans (build._build_tree) ---------------------------------------------------
+
+
+def stance_plans(case: Case, plan: dict) -> dict:
+    """{stance: {(lever, year): modules}} of an adaptive plan (every stance, even with nothing)."""
+    out: dict = {s: {} for s in case.scenarios}
+    for (l, t, s), v in plan.items():
+        out[s][(l, t)] = v
+    return out
+
+
+def check_nonanticipativity(case: Case, plans: dict) -> list[str]:
+    """Twin of `nonanticipativity`: stances that cannot yet be told apart in year t (case.yaml's
+    reveal_year, information.csv) commit the same modules of every lever in year t."""
+    info = Information.of(case)
+    out = []
+    for t in info.years:
+        for group in info.groups[info.years.index(t)]:
+            first = group[0]
+            for s in group[1:]:
+                for l in case.levers:
+                    a, b = plans[first].get((l, t), 0.0), plans[s].get((l, t), 0.0)
+                    if abs(a - b) > _tol(max(abs(a), abs(b))):
+                        out.append(
+                            f"{l} {t}: stance {s} commits {b:g} modules but {first}, which cannot yet be told "
+                            f"apart from it, commits {a:g}"
+                        )
+    return out
+
+
+def evaluate_tree(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
+    """An adaptive plan: each stance's roadmap evaluated as a static one (every limit binds
+    every branch), its relief counted in its own stance only; spending in expectation over
+    the stances; `portfolio` and `committed` are the first moves (the years every stance shares)."""
+    info = Information.of(case)
+    prob = dict(zip(info.scenarios, info.probability))
+    plans = stance_plans(case, plan)
+    evaluated: dict = {}
+    per: dict = {}
+    for s, p in plans.items():
+        key = tuple(sorted(p.items()))
+        if key not in evaluated:
+            evaluated[key] = evaluate_plan(case, p, force, exclude)
+        per[s] = evaluated[key]
+    violations = check_nonanticipativity(case, plans)
+    for key, ev in evaluated.items():
+        users = [s for s in info.scenarios if per[s] is ev]
+        violations += [f"roadmap of {', '.join(users)}: {v}" for v in ev.violations]
+    shared = set(info.shared_years)
+    first = info.scenarios[0]
+    moves = {k: v for k, v in plans[first].items() if k[1] in shared}
+
+    def expect(name: str) -> float:
+        return tidy(sum(prob[s] * getattr(per[s], name) for s in info.scenarios))
+
+    def own(name: str) -> pd.DataFrame:
+        parts = [getattr(per[s], name) for s in info.scenarios]
+        parts = [df[df["scenario"] == s] for s, df in zip(info.scenarios, parts) if len(df)]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    def stacked(name: str) -> pd.DataFrame:
+        parts = [getattr(per[s], name).assign(scenario=s) for s in info.scenarios]
+        out = pd.concat(parts, ignore_index=True)
+        return out[["scenario", *(c for c in out.columns if c != "scenario")]]
+
+    by_scenario = {s: per[s].by_scenario[s] for s in info.scenarios}
+    return Evaluation(
+        expected_relief=tidy(sum(prob[s] * v for s, v in by_scenario.items())),
+        by_scenario=by_scenario,
+        public_spend=expect("public_spend"),
+        total_spend=expect("total_spend"),
+        discounted_public_spend=expect("discounted_public_spend"),
+        portfolio={l: tidy(sum(v for (ll, _), v in moves.items() if ll == l)) for l in case.levers},
+        roadmap=stacked("roadmap"),
+        tiers=own("tiers"),
+        relief=own("relief"),
+        spending=stacked("spending"),
+        violations=violations,
+        committed=moves,
+        obligations=_tree_obligations(info, per),
+        duty=own("duty"),
+        duty_summary=_tree_duty(info, per),
+        envelope_spending=stacked("envelope_spending"),
+        envelope_totals={
+            e: tidy(sum(prob[s] * per[s].envelope_totals.get(e, 0.0) for s in info.scenarios))
+            for e in per[first].envelope_totals
+        },
+        plan_by_scenario={s: dict(per[s].committed) for s in info.scenarios},
+        reveal=info.report(),
+        portfolio_by_scenario={s: dict(per[s].portfolio) for s in info.scenarios},
+        public_spend_by_scenario={s: per[s].public_spend for s in info.scenarios},
+    )
+
+
+def _tree_obligations(info: Information, per: dict) -> list[dict]:
+    """Each obligation met in every stance's roadmap; committed_by_year the least of them."""
+    first = per[info.scenarios[0]].obligations
+    out = []
+    for i, rec in enumerate(first):
+        recs = [per[s].obligations[i] for s in info.scenarios]
+        out.append(
+            {
+                **rec,
+                "committed_by_year": min(r["committed_by_year"] for r in recs),
+                "met": all(r["met"] for r in recs),
+                "binding": any(r["binding"] for r in recs),
+                "committed_by_scenario": {s: r["committed_by_year"] for s, r in zip(info.scenarios, recs)},
+            }
+        )
+    return out
+
+
+def _tree_duty(info: Information, per: dict) -> dict:
+    """expected_duty_* and duty_by_scenario, each stance under its own roadmap."""
+    if not per[info.scenarios[0]].duty_summary:
+        return {}
+    by = {s: per[s].duty_summary["duty_by_scenario"][s] for s in info.scenarios}
+    prob = dict(zip(info.scenarios, info.probability))
+
+    def expect(name: str):
+        vals = [by[s][name] for s in info.scenarios]
+        return None if any(v is None for v in vals) else tidy(sum(prob[s] * v for s, v in zip(info.scenarios, vals)))
+
+    return {
+        "expected_duty_paid": expect("duty_paid"),
+        "expected_duty_no_delivery": expect("duty_no_delivery"),
+        "expected_duty_current": expect("duty_current"),
+        "expected_relief_vs_current": expect("relief_vs_current"),
+        "duty_by_scenario": by,
+    }

@@ -87,6 +87,26 @@ class RunResult:
             }
         }
 
+    def _tree(self) -> dict:
+        """The roadmap as a tree (docs/formulation.md, Adaptive): `portfolio` is then the first
+        moves (the years every stance shares), `portfolio_by_scenario` each stance's whole
+        roadmap, `reveal` what is known when. A static plan: every stance has `portfolio`."""
+        from relief.model.core.information import Information
+
+        ev = self.evaluation
+        if ev is None:
+            return {"portfolio_by_scenario": {}, "reveal": Information.of(self.case).report()}
+        if ev.adaptive:
+            return {
+                "portfolio_by_scenario": ev.portfolio_by_scenario,
+                "public_spend_by_scenario": ev.public_spend_by_scenario,
+                "reveal": ev.reveal,
+            }
+        return {
+            "portfolio_by_scenario": {s: dict(ev.portfolio) for s in self.case.scenarios},
+            "reveal": Information.of(self.case).report(),
+        }
+
     def report(self) -> dict:
         """The JSON object of `relief solve --json` (model-spec section 4)."""
         ev = self.evaluation
@@ -152,12 +172,15 @@ class RunResult:
         out["relief_distribution"] = (
             distribution(dict(ev.by_scenario), prob, risk.alpha if risk.kind == "cvar" else 0.8) if ev else {}
         )
+        out.update(self._tree())
         if ev:
-            out["schedule"] = {
-                l: {int(r.year): r.committed for r in ev.roadmap.itertuples() if r.lever == l and r.committed}
-                for l in ev.portfolio
-                if ev.portfolio[l]
-            }
+            rm = ev.roadmap
+            if ev.adaptive:  # the first moves; then each stance's whole roadmap
+                first = rm[(rm["scenario"] == self.case.scenarios[0]) & rm["year"].isin(ev.reveal["first_moves_years"])]
+                out["schedule"] = schedule(first)
+                out["schedule_by_scenario"] = {s: schedule(rm[rm["scenario"] == s]) for s in self.case.scenarios}
+            else:
+                out["schedule"] = schedule(rm)
         if self.diagnosis is not None:
             d = self.diagnosis
             out["conflicts"] = [c.to_dict() for c in d.conflicts] or [
@@ -165,6 +188,15 @@ class RunResult:
             ]
             out["conflicts_found_by"] = d.method
         return out
+
+
+def schedule(roadmap) -> dict:
+    """{lever: {year: modules committed}} of a roadmap table, the levers and years with modules only."""
+    out: dict = {}
+    for r in roadmap.itertuples():
+        if r.committed:
+            out.setdefault(r.lever, {})[int(r.year)] = r.committed
+    return out
 
 
 def finish_run(case: Case, engine, outcome: SolveOutcome, options, force=(), exclude=(), overrides=()) -> RunResult:

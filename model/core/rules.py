@@ -457,6 +457,68 @@ def rule_obligations(case: Case, problems: list[Problem]) -> None:
             )
 
 
+def rule_information(case: Case, problems: list[Problem]) -> None:
+    """case.yaml's reveal_year is not before first_year; information.csv's years lie within the
+    horizon, each lists every stance once, and groups only split from one listed year to the
+    next (what is learnt is not forgotten)."""
+    meta, tables = case.meta, case.tables
+    first, last = meta.get("first_year"), meta.get("last_year")
+    if not isinstance(first, int) or not isinstance(last, int):
+        return
+    reveal = meta.get("reveal_year")
+    if isinstance(reveal, int) and reveal < first:
+        problems.append(
+            Problem("case.yaml", f"reveal_year {reveal} is before first_year {first}", column="reveal_year")
+        )
+    info, sc = tables.get("information"), tables.get("scenarios")
+    if info is None or sc is None or not len(info):
+        return
+    stances = list(sc["scenario"])
+    by_year: dict[int, list[dict]] = {}
+    for r in _rows(info):
+        if not first <= r["year"] <= last:
+            problems.append(
+                Problem(
+                    "information.csv",
+                    f"year {r['year']} is outside the horizon {first}-{last}",
+                    row=r["_row"],
+                    column="year",
+                )
+            )
+            continue
+        by_year.setdefault(r["year"], []).append(r)
+    before = dict.fromkeys(stances, "all")
+    for year in sorted(by_year):
+        rows = by_year[year]
+        missing = [s for s in stances if s not in {r["scenario"] for r in rows}]
+        if missing:
+            problems.append(
+                Problem(
+                    "information.csv",
+                    f"year {year} does not place stance(s) {', '.join(missing)} in a group: list every stance "
+                    "in each year that has rows",
+                    row=rows[0]["_row"],
+                    column="scenario",
+                )
+            )
+            continue
+        now = {r["scenario"]: r["group"] for r in rows}
+        for r in rows:
+            mixed = {before[s] for s in now if now[s] == r["group"]}
+            if len(mixed) > 1:
+                problems.append(
+                    Problem(
+                        "information.csv",
+                        f"group {r['group']} of {year} joins stances that an earlier year already told apart: "
+                        "groups may only split as years pass",
+                        row=r["_row"],
+                        column="group",
+                    )
+                )
+                break
+        before = {s: (before[s], now[s]) for s in stances}
+
+
 CROSS_RULES = (
     rule_references,
     rule_levers,
@@ -471,5 +533,6 @@ CROSS_RULES = (
     rule_relations,
     rule_owners,
     rule_obligations,
+    rule_information,
     rule_solver_range,
 )

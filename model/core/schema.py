@@ -241,6 +241,19 @@ TABLES: dict[str, Table] = {
             allow_empty=True,
         ),
         Table(
+            "information",
+            ("year", "scenario"),
+            (
+                Column("year", "int", "from this year on (until a later listed year) the grouping holds"),
+                _id("scenario", "scenario", refers_to="scenarios.scenario"),
+                _id("group", "stances in one group cannot be told apart and share their commitments"),
+            ),
+            "what is known when (partial revelation): from each listed year, the stances of a group share their "
+            "commitments; before the first listed year all share (docs/formulation.md, Adaptive)",
+            optional=True,
+            allow_empty=True,
+        ),
+        Table(
             "tier_requirements",
             ("scenario", "track", "tier", "pillar"),
             (
@@ -419,6 +432,15 @@ CASE_FIELDS: dict[str, Field] = {
             "as_of",
             "str",
             "date (YYYY-MM-DD) on which sectors.csv's current_rate is in force",
+            required=False,
+            default=None,
+            nullable=True,
+        ),
+        Field(
+            "reveal_year",
+            "int",
+            "year from which each stance has its own commitments (an adaptive roadmap: the years before it are "
+            "the same in every stance); none or after last_year: one roadmap for all (docs/formulation.md, Adaptive)",
             required=False,
             default=None,
             nullable=True,

@@ -1,0 +1,154 @@
+"""What is known when: the information structure of an adaptive roadmap (docs/formulation.md, Adaptive).
+
+Seoul commits a first tranche before Washington's stance shows, and adapts once it does.
+In year t the stances fall into groups that cannot yet be told apart: stances of one group
+share their commitments of year t (non-anticipativity). Before case.yaml's `reveal_year`
+(and before the first year listed in information.csv) all stances share; from
+`reveal_year` on each stance is its own group; information.csv gives partial revelation in
+between. Groups only ever split (what is learnt is not forgotten): checked by validation.
+
+The *branches* are the groups of the last year: each branch has one roadmap, the same as
+another branch's in every year in which their stances still share a group. With one
+branch the roadmap is static, and the model is the one of model-spec section 3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from relief.model.core.schema import TABLES, tables_referring_to
+
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
+
+ALL = "all"  # the label of the one group before anything is revealed
+
+
+@dataclass(frozen=True)
+class Information:
+    """The groups of stances in each year of the horizon, in the case's stance order."""
+
+    years: tuple[int, ...]
+    scenarios: tuple[str, ...]
+    probability: tuple[float, ...]  # by stance, aligned with `scenarios`
+    groups: tuple[tuple[tuple[str, ...], ...], ...]  # by year: the groups, each its stances
+    labels: tuple[tuple[str, ...], ...]  # by year: each group's label (a lone stance: its name)
+    reveal_year: int | None = None
+    listed: tuple[int, ...] = ()  # the years of information.csv
+
+    @staticmethod
+    def of(case: Case) -> Information:
+        years = tuple(case.years)
+        scenarios = tuple(case.scenarios)
+        prob = dict(zip(case.table("scenarios")["scenario"], case.table("scenarios")["probability"]))
+        rows = case.tables.get("information")
+        label_at: dict[int, dict[str, str]] = {}
+        if rows is not None:
+            for r in rows.itertuples(index=False):
+                label_at.setdefault(int(r.year), {})[r.scenario] = str(r.group)
+        listed = tuple(sorted(label_at))
+        reveal = case.meta.get("reveal_year")
+        groups, labels = [], []
+        for t in years:
+            known = [y for y in listed if y <= t]
+            base = label_at[known[-1]] if known else {}
+            revealed = reveal is not None and t >= reveal
+            key = {s: (base.get(s, ALL), s if revealed else None) for s in scenarios}
+            order: dict = {}
+            for s in scenarios:
+                order.setdefault(key[s], []).append(s)
+            groups.append(tuple(tuple(g) for g in order.values()))
+            labels.append(tuple(g[0] if len(g) == 1 and (revealed or k[0] != ALL) else k[0] for k, g in order.items()))
+        return Information(
+            years=years,
+            scenarios=scenarios,
+            probability=tuple(float(prob[s]) for s in scenarios),
+            groups=tuple(groups),
+            labels=tuple(labels),
+            reveal_year=None if reveal is None else int(reveal),
+            listed=listed,
+        )
+
+    # --- the tree -------------------------------------------------------------------------
+    @property
+    def static(self) -> bool:
+        """One roadmap for every stance (nothing is learnt within the horizon)."""
+        return len(self.branches) == 1
+
+    @property
+    def branches(self) -> tuple[tuple[str, ...], ...]:
+        """The groups of the last year: one roadmap each."""
+        return self.groups[-1]
+
+    @property
+    def branch_labels(self) -> tuple[str, ...]:
+        return self.labels[-1]
+
+    def branch_of(self, scenario: str) -> int:
+        return next(b for b, g in enumerate(self.branches) if scenario in g)
+
+    def weight(self, b: int) -> float:
+        """The probability of branch b: the sum of its stances'."""
+        p = dict(zip(self.scenarios, self.probability))
+        return sum(p[s] for s in self.branches[b])
+
+    def group_at(self, t: int, scenario: str) -> tuple[str, ...]:
+        """The stances that share `scenario`'s commitments of year t."""
+        return next(g for g in self.groups[self.years.index(t)] if scenario in g)
+
+    def representative(self, b: int, t: int) -> int:
+        """The first branch whose stances share branch b's commitments of year t (b itself
+        where b is the first): non-anticipativity ties b's year-t decisions to it."""
+        group = self.group_at(t, self.branches[b][0])
+        return next(i for i, g in enumerate(self.branches) if g[0] in group)
+
+    @property
+    def shared_years(self) -> tuple[int, ...]:
+        """The years in which every stance shares one roadmap: the first moves."""
+        return tuple(t for t, g in zip(self.years, self.groups) if len(g) == 1)
+
+    def report(self) -> dict:
+        """The `reveal` object of --json: when each grouping starts and the branches."""
+        changes, last = [], None
+        for t, g, lab in zip(self.years, self.groups, self.labels):
+            if g != last:
+                changes.append({"year": t, "groups": {k: list(v) for k, v in zip(lab, g)}})
+                last = g
+        return {
+            "reveal_year": self.reveal_year,
+            "information_years": list(self.listed),
+            "static": self.static,
+            "first_moves_years": list(self.shared_years),
+            "from": changes,
+            "branches": {k: list(v) for k, v in zip(self.branch_labels, self.branches)},
+        }
+
+
+# the tables with a row per stance: those whose rows name a scenario (schema.py)
+SCENARIO_TABLES = tables_referring_to("scenarios.scenario")
+
+
+def scenarios_only(case: Case, stances) -> Case:
+    """The case with only `stances`, their probabilities rescaled to sum to 1 (equal where
+    they are all 0), and one static roadmap (no reveal_year, no information.csv)."""
+    from relief.model.core.validate import empty_table
+
+    keep = set(stances)
+    t = case.tables
+    sc = t["scenarios"][t["scenarios"]["scenario"].isin(keep)].copy()
+    total = float(sc["probability"].sum())
+    sc["probability"] = sc["probability"] / total if total > 0 else 1.0 / len(sc)
+    kept = {name: t[name][t[name]["scenario"].isin(keep)].copy() for name in SCENARIO_TABLES if name in t}
+    kept["information"] = empty_table(TABLES["information"])
+    meta = {**case.meta, "reveal_year": None}
+    return case.replaced(meta, scenarios=sc, **kept)
+
+
+def static_case(case: Case) -> Case:
+    """The case with one roadmap for every stance (no reveal_year, no information.csv)."""
+    from relief.model.core.validate import empty_table
+
+    if case.meta.get("reveal_year") is None and not len(case.tables.get("information", ())):
+        return case
+    return case.replaced({**case.meta, "reveal_year": None}, information=empty_table(TABLES["information"]))

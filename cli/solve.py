@@ -75,7 +75,9 @@ def solve(
 
         check_run_dir(out_dir)  # before solving: a folder relief would refuse to replace
     base = load(case)
-    overrides = tuple(overrides) + risk_overrides(risk) + ((f"case.reveal_year={reveal}",) if reveal is not None else ())
+    overrides = tuple(overrides) + risk_overrides(risk)
+    if reveal is not None:
+        overrides += (f"case.reveal_year={reveal}",)
     work = apply_overrides(base, list(overrides))
     if without_obligations:
         work = work.without_obligations()

@@ -561,3 +561,65 @@ def plan_of_roadmap(roadmap) -> dict:
         if float(r["committed"]) != 0:
             plan[(str(r["lever"]), int(r["year"]))] = float(r["committed"])
     return plan
+
+
+# ----------------------------------------------------------------------------------
+# Adaptive roadmaps (issue 13): brute force over a two-level tree, from the contract only
+# ----------------------------------------------------------------------------------
+
+
+@dataclass
+class AdaptiveBruteForce:
+    best_relief: float | None  # the best expected relief of an adaptive roadmap
+    min_spend_at_best: float | None  # least expected discounted public spending among the best
+    static_relief: float | None  # the best one roadmap for every stance
+    wait_and_see: float | None  # sum_s p_s max_x R_s(x)
+
+
+def brute_force_adaptive(case: SpecCase, year: int, groups, rel: float = 1e-9) -> AdaptiveBruteForce:
+    """Commitments of the years before `year` are one first move F shared by every stance; from
+    `year` on, the stances of each group in `groups` (a list of lists of stances; singletons =
+    each stance revealed) share one continuation. Every feasible plan is enumerated once; the
+    best adaptive relief is max_F sum_g max_{plans P starting with F} sum_{s in g} p_s R_s(P),
+    and the spending stage takes, in each group, the cheapest P at that group's best."""
+    feasible = []
+    for plan in all_plans(case):
+        rep = check_plan(case, plan, value=False)
+        if rep.feasible:
+            _, rep.by_scenario, _ = relief_of(case, {k: float(v) for k, v in plan.items()})
+            feasible.append((plan, rep))
+    if not feasible:
+        return AdaptiveBruteForce(None, None, None, None)
+    p = {s: case.scenarios[s]["probability"] for s in case.scenarios}
+    by_prefix: dict = {}
+    for plan, rep in feasible:
+        prefix = tuple(sorted((k, v) for k, v in plan.items() if k[1] < year and v))
+        by_prefix.setdefault(prefix, []).append(rep)
+    best, spend = None, None
+    for reps in by_prefix.values():
+        value, cost = 0.0, 0.0
+        for g in groups:
+            worth = [sum(p[s] * r.by_scenario[s] for s in g) for r in reps]
+            top = max(worth)
+            at = [r for r, w in zip(reps, worth) if w >= top - rel * max(1.0, abs(top))]
+            value += top
+            cost += sum(p[s] for s in g) * min(r.discounted_public_spend for r in at)
+        if best is None or value > best + rel * max(1.0, abs(best)):
+            best, spend = value, cost
+        elif abs(value - best) <= rel * max(1.0, abs(best)):
+            spend = min(spend, cost)
+    static = max(sum(p[s] * r.by_scenario[s] for s in p) for _, r in feasible)
+    ws = sum(p[s] * max(r.by_scenario[s] for _, r in feasible) for s in p)
+    return AdaptiveBruteForce(best, spend, static, ws)
+
+
+def read_adaptive_plans(roadmap_csv) -> dict:
+    """{stance: {(lever, year): committed}} from an adaptive roadmap.csv (its `scenario` column)."""
+    plans: dict = {}
+    with open(roadmap_csv, newline="", encoding="utf-8-sig") as f:
+        for row in csv.DictReader(f):
+            plan = plans.setdefault(row["scenario"].strip(), {})
+            v = float(row["committed"])
+            if v != 0:
+                plan[(row["lever"].strip(), _to_int(row["year"]))] = v
+    return plans

@@ -758,7 +758,7 @@ def evaluate_tree(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
             evaluated[key] = evaluate_plan(case, p, force, exclude)
         per[s] = evaluated[key]
     violations = check_nonanticipativity(case, plans)
-    for key, ev in evaluated.items():
+    for ev in evaluated.values():
         users = [s for s in info.scenarios if per[s] is ev]
         violations += [f"roadmap of {', '.join(users)}: {v}" for v in ev.violations]
     shared = set(info.shared_years)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from relief.model.core.case import Case
 
+DUTY_KEYS = ("expected_duty_paid", "expected_duty_no_delivery", "expected_duty_current", "expected_relief_vs_current")
 CHECK_TOLERANCE = 1e-6  # relative gap allowed between the solver's relief and the re-computed one
 
 
@@ -144,18 +145,7 @@ class RunResult:
             "notes": list(self.notes),
         }
         out["as_of"] = self.case.meta.get("as_of")
-        out.update(
-            ev.duty_summary
-            if ev and ev.duty_summary
-            else dict.fromkeys(
-                (
-                    "expected_duty_paid",
-                    "expected_duty_no_delivery",
-                    "expected_duty_current",
-                    "expected_relief_vs_current",
-                )
-            )
-        )
+        out.update(ev.duty_summary if ev and ev.duty_summary else dict.fromkeys(DUTY_KEYS))
         out.setdefault("duty_by_scenario", {})
         margins = self.tier_margins()
         out["tier_margins"] = margins

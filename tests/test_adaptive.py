@@ -145,7 +145,7 @@ def test_generated_adaptive_cases_have_something_to_learn():
         stances = [[r["scenario"]] for r in tables["scenarios"]]
         bf = brute_force_adaptive(SpecCase.from_tables(meta, tables), meta["first_year"] + 1, stances)
         gains += bf.best_relief is not None and bf.best_relief > bf.static_relief + 1e-6
-    assert gains >= 3, gains
+    assert gains >= 2, gains
 
 
 @pytest.mark.parametrize("seed", range(8))

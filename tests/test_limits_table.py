@@ -78,6 +78,12 @@ def test_every_constraint_of_the_model_has_a_row(models):
     # obligations: the rich case has none; one row builds them
     owed = pd.DataFrame([{"lever": two[0], "by_year": case.meta["last_year"], "min_modules": 0.0}])
     built |= _constraints(build_model(case.replaced(obligations=owed)))
+    # an adaptive roadmap: one block per branch, tied by non-anticipativity
+    tree = build_model(case.replaced({**case.meta, "reveal_year": case.meta["first_year"] + 1}))
+    local = {c.local_name for c in tree.component_objects(pyo.Constraint)}
+    missing = local - {r.component for r in limits.CONSTRAINTS}
+    assert not missing and "nonanticipativity" in local, sorted(missing)
+    built |= local
     stale = {r.component for r in limits.CONSTRAINTS} - built
     assert not stale, f"rows of the table that no model builds: {sorted(stale)}"
 

@@ -602,16 +602,7 @@ def _build_tree(case: Case, info: Information, force=(), exclude=()) -> pyo.Conc
         _define_blocks(blk, st, parameter_values(sub, st, force, exclude))
         blk.max_relief.deactivate()
     m.branch_weight = pyo.Param(m.B, initialize={b: info.weight(b) for b in m.B}, mutable=True)
-    ties = [
-        (b, l, t, info.representative(b, t))
-        for b in m.B
-        for (l, t) in m.structure.branches[b].lever_years
-        if info.representative(b, t) != b
-    ]
-    m.NA = pyo.Set(dimen=4, initialize=ties, ordered=True)
-    m.nonanticipativity = pyo.Constraint(
-        m.NA, rule=lambda m, b, l, t, rep: m.branch[b].x[l, t] == m.branch[rep].x[l, t]
-    )
+    define_nonanticipativity(m, info)
     m.expected_relief = pyo.Expression(expr=sum(m.branch_weight[b] * m.branch[b].expected_relief for b in m.B))
     m.discounted_public_spend = pyo.Expression(
         expr=sum(m.branch_weight[b] * m.branch[b].discounted_public_spend for b in m.B)
@@ -624,6 +615,21 @@ def _build_tree(case: Case, info: Information, force=(), exclude=()) -> pyo.Conc
     m.keep_relief.deactivate()
     m.lexicographic_stages = [("relief", m.expected_relief, "max"), ("spend", m.discounted_public_spend, "min")]
     return m
+
+
+def define_nonanticipativity(m, info: Information) -> None:
+    """x_b[l,t] = x_{rep(b,t)}[l,t] for every branch b and year t where rep(b,t), the first branch
+    whose stances share b's group in year t (case.yaml reveal_year, information.csv), is not b."""
+    ties = [
+        (b, l, t, info.representative(b, t))
+        for b in m.B
+        for (l, t) in m.structure.branches[b].lever_years
+        if info.representative(b, t) != b
+    ]
+    m.NA = pyo.Set(dimen=4, initialize=ties, ordered=True)
+    m.nonanticipativity = pyo.Constraint(
+        m.NA, rule=lambda m, b, l, t, rep: m.branch[b].x[l, t] == m.branch[rep].x[l, t]
+    )
 
 
 class StructureChanged(ValueError):

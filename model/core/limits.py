@@ -428,6 +428,15 @@ LIMITS: tuple[LimitRow, ...] = (
         order=3,
         violation="but both are in the plan",
     ),
+    # --- adaptive roadmaps (define_nonanticipativity) ------------------------------------
+    LimitRow(
+        "nonanticipativity",
+        "model",
+        "define_nonanticipativity",
+        "check_nonanticipativity",
+        "stances that cannot yet be told apart commit the same modules in a year (reveal_year, information.csv)",
+        ("information", "group"),
+    ),
     # --- the lexicographic stage (define_objectives) and risk (define_risk) ------------
     LimitRow(
         "keep_relief",

@@ -141,6 +141,7 @@ def _failure(e: Exception, debug: bool) -> Failure | None:
     """The plain words for a model's error; None: re-raise it (--debug shows the traceback)."""
     from relief.model.analyses.compare import CompareError
     from relief.model.core.case import CaseError
+    from relief.model.core.information import OneRoadmapOnly
     from relief.model.core.io import FolderInUse
     from relief.model.core.overrides import OverrideError
     from relief.model.core.run import CheckError
@@ -149,6 +150,8 @@ def _failure(e: Exception, debug: bool) -> Failure | None:
         return Failure(EXIT_INPUT, f"relief: {e}")
     if isinstance(e, FolderInUse):
         return Failure(EXIT_INPUT, f"relief: --out {e}")
+    if isinstance(e, OneRoadmapOnly):
+        return Failure(EXIT_INPUT, f"relief: {e}")
     if debug:
         return None
     if isinstance(e, CaseError):

@@ -59,6 +59,10 @@ def risk_cmd(
     from relief.model.sweeps.spec import SweepError
 
     try:
+        from relief.model.core.information import require_static
+        from relief.model.core.overrides import apply_overrides
+
+        require_static(apply_overrides(load(case), list(overrides)), "relief risk")
         base = risk_case(load(case), alpha)
         check_levers(base, force, exclude)
         defn, p = risk_definition(steps, force, exclude, overrides)

@@ -40,7 +40,18 @@ def tables(v) -> dict:
         for lab in labels
         for (l, y), m in sorted(v.plans[lab].items())
     ]
-    return {"value.csv": pd.DataFrame(rows), "portfolio.csv": pd.DataFrame(port), "plans.csv": pd.DataFrame(plans)}
+    adaptive = [
+        {k: val for k, val in a.report().items() if k not in ("first_moves", "by_scenario")} for a in v.adaptive
+    ]
+    for row, a in zip(adaptive, v.adaptive):
+        row["first_moves_years"] = " ".join(str(y) for y in a.first_moves_years)
+        row["first_moves"] = "; ".join(f"{l} {m:g}" for l, m in a.first_moves.items() if m)
+    return {
+        "value.csv": pd.DataFrame(rows),
+        "portfolio.csv": pd.DataFrame(port),
+        "plans.csv": pd.DataFrame(plans),
+        "adaptive.csv": pd.DataFrame(adaptive),
+    }
 
 
 def render(v) -> None:
@@ -65,7 +76,16 @@ def render(v) -> None:
     )
     t.add_row("EEV", f"{v.eev:.3f}", f"the roadmap optimal for {ev}, valued over all stances")
     t.add_row("VSS = RP - EEV", f"{v.vss:.3f}", "what planning for every stance gains over planning for one")
+    if v.adaptive:
+        a = v.adaptive[0]
+        when = f"known from {a.reveal_year}" if a.reveal_year is not None else "revealed as information.csv says"
+        t.add_row("AR", f"{a.relief:.3f}", f"adaptive: commit first moves now, adapt once the stance is {when}")
+        t.add_row(
+            "flexibility = AR - RP", f"{a.value_of_flexibility:.3f}", "what keeping the later years open is worth"
+        )
     con.print(t)
+    if v.adaptive:
+        _render_adaptive(v, con)
     labels = _labels(v)
     con.print()
     con.print("[bold]Each plan if each stance comes true[/]")
@@ -102,13 +122,77 @@ def render(v) -> None:
     con.print(t)
 
 
+def _render_adaptive(v, con) -> None:
+    """The adaptive roadmap for each reveal year: relief, flexibility, the cost of learning late."""
+    from rich import box
+    from rich.table import Table
+
+    from relief.cli.format import usd
+
+    con.print()
+    con.print("[bold]Adaptive roadmaps: the stance learnt in year R[/] (RP <= AR <= WS)")
+    t = Table(box=box.SIMPLE_HEAD, show_edge=False)
+    for col in ("reveal", "AR", "flexibility", "learning late", "public spend", "saved", "first moves"):
+        t.add_column(col, justify="left" if col in ("reveal", "first moves") else "right")
+    for a in v.adaptive:
+        moves = ", ".join(f"{l} {modules(m)}" for l, m in a.first_moves.items() if m) or "nothing (wait)"
+        if not a.first_moves_years:
+            moves = "none (every stance known from the start)"
+        t.add_row(
+            str(a.reveal_year) if a.reveal_year is not None else "information.csv",
+            f"{a.relief:.3f}",
+            f"{a.value_of_flexibility:.3f}",
+            f"{a.cost_of_learning_late:.3f}",
+            usd(a.public_spend),
+            usd(a.public_spend_saved),
+            moves,
+        )
+    con.print(t)
+    con.print(
+        "  flexibility = AR - RP; learning late = WS - AR, what learning the stance in R rather than before "
+        "committing costs; public spend: expected over the stances, USD bn; saved: against the static roadmap's.",
+        style="dim",
+    )
+
+
+class _Years(click.ParamType):
+    name = "YEARS"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        try:
+            return tuple(int(y) for y in str(value).split(","))
+        except ValueError:
+            self.fail(f"{value!r} is not a comma-separated list of years, e.g. 2027,2028,2029", param, ctx)
+
+
 @click.command("value")
 @o.case_argument
-@o.out_folder("value.csv, portfolio.csv, plans.csv, summary.json")
+@click.option(
+    "--reveal-years",
+    type=_Years(),
+    default=None,
+    metavar="YEARS",
+    help="Value an adaptive roadmap with the stance learnt in each of these years (e.g. 2027,2028,2029): "
+    "what each later revelation is worth. Default: the case's reveal_year or information.csv, else the second year.",
+)
+@o.out_folder("value.csv, portfolio.csv, plans.csv, adaptive.csv, summary.json")
 @o.solve_options
 @guarded
 def value_cmd(
-    case, out_dir, overrides, force, exclude, without_obligations, time_limit, mip_gap, threads, seed, as_json
+    case,
+    reveal_years,
+    out_dir,
+    overrides,
+    force,
+    exclude,
+    without_obligations,
+    time_limit,
+    mip_gap,
+    threads,
+    seed,
+    as_json,
 ):
     """The value of information: the expected value of perfect information (EVPI: what
     knowing the U.S. stance before committing would be worth) and the value of the
@@ -121,13 +205,14 @@ def value_cmd(
     Examples:
       relief value
       relief value --set 'budget.*.public_budget_usd_bn*=0.5' --out runs/value-half
+      relief value --reveal-years 2027,2028,2029      # what learning the stance later costs
     """
     from relief.model.analyses.value import value_of_information
     from relief.model.core.run import NoPlan
 
     work, options = prepare(case, overrides, force, exclude, time_limit, mip_gap, threads, seed, without_obligations)
     try:
-        v = value_of_information(work, options, tuple(force), tuple(exclude))
+        v = value_of_information(work, options, tuple(force), tuple(exclude), reveal_years or ())
     except NoPlan as e:
         raise Failure(EXIT_FAILED, f"relief: value of information: {e}") from None
     summary = {

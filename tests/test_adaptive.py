@@ -307,3 +307,60 @@ def test_information_csv_is_read_from_a_case_folder(tmp_path):
     back = load_case(folder)
     assert Information.of(back).branches == (("deal",), ("hard",))
     assert back.sha256() != load_case(TINY).sha256()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_learning_earlier_never_lowers_relief(seed):
+    """Property: the adaptive optimum with the stance learnt in year R never exceeds the one with
+    it learnt earlier, and lies between the static optimum and wait-and-see."""
+    meta, tables = _two_stance_case(seed)
+    case = Case.from_tables(meta, frames(tables))
+    years = case.years
+    values = [run_case(_with(case, reveal_year=r), OPTIONS).evaluation.expected_relief for r in [*years, years[-1] + 1]]
+    assert all(a >= b - 1e-9 for a, b in zip(values, values[1:])), values
+    assert close(values[-1], run_case(case, OPTIONS).evaluation.expected_relief)
+
+
+def test_cli_value_tabulates_each_reveal_year(tmp_path):
+    """relief value --reveal-years: examples/adaptive's hand-worked 30 / 20 / 15 (README), the
+    value of flexibility 5 against the static 15, and adaptive.csv."""
+    out = tmp_path / "value"
+    r = subprocess.run(
+        [relief_exe(), "value", ADAPTIVE, "--reveal-years", "2027,2026,2028", "--json", "--out", str(out)],
+        capture_output=True, text=True, env=ENV, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    v = json.loads(r.stdout)
+    assert v["recourse_problem"] == 15 and v["wait_and_see"] == 30
+    assert v["adaptive"] == 20 and v["value_of_flexibility"] == 5 and v["reveal_year"] == 2027
+    rows = {a["reveal_year"]: a for a in v["by_reveal_year"]}
+    assert {y: a["adaptive"] for y, a in rows.items()} == {2027: 20, 2026: 30, 2028: 15}
+    assert rows[2028]["cost_of_learning_late"] == 15 and rows[2028]["first_moves"] in ({"chips": 1}, {"ships": 1})
+    with open(out / "adaptive.csv", newline="") as f:
+        assert [int(row["reveal_year"]) for row in csv.DictReader(f)] == [2027, 2026, 2028]
+    bad = subprocess.run(
+        [relief_exe(), "value", ADAPTIVE, "--reveal-years", "2027,soon"], capture_output=True, text=True, env=ENV
+    )
+    assert bad.returncode == 2 and "comma-separated list of years" in bad.stderr
+
+
+@pytest.mark.parametrize("command", ["alternatives", "marginal", "delay", "coordination", "risk"])
+def test_analyses_of_one_roadmap_refuse_an_adaptive_case(command):
+    r = subprocess.run(
+        [relief_exe(), command, ADAPTIVE, "--set", "case.reveal_year=2027"],
+        capture_output=True, text=True, env=ENV, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert "one roadmap for every U.S. stance" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_an_infeasible_adaptive_case_is_explained():
+    """Every limit binds every branch: the adaptive case is infeasible exactly when one roadmap is,
+    and the conflict is explained the same way (exit 3)."""
+    r = subprocess.run(
+        [relief_exe(), "solve", ADAPTIVE, "--reveal", "2027", "--force", "chips",
+         "--set", "budget.*.public_budget_usd_bn=0"],
+        capture_output=True, text=True, env=ENV, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 3, r.stderr
+    assert "forced chips" in r.stdout + r.stderr

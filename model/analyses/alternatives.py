@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from relief.model.analyses.compare import compare, run_from_result
 from relief.model.analyses.value import risk_neutral
+from relief.model.core.information import require_static
 from relief.model.core.result import NoPlan, RunResult
 from relief.model.core.session import Session
 
@@ -95,6 +96,7 @@ def lever_set(result: RunResult) -> frozenset:
 def near_optimal(
     case: Case, options: SolveOptions, within: float = 0.05, count: int = 5, force=(), exclude=()
 ) -> Alternatives:
+    require_static(case, "relief alternatives")
     case = risk_neutral(case)
     session = Session(case, options, force, exclude)
     best = session.solve(case)

@@ -24,6 +24,7 @@ from relief.model.analyses.common import (
     worst_status,
 )
 from relief.model.core.evaluate import evaluate_plan
+from relief.model.core.information import require_static
 from relief.model.core.schema import GOVERNMENT
 from relief.model.core.session import Session, check_levers
 
@@ -380,6 +381,7 @@ def value_of_coordination(
     """Coordinated: the joint optimum of the case with the owners' capacities as pools.
     Fragmented: each owner alone (`owner_alone`) picks its levers; the union of the picks
     is evaluated in the same case with `evaluate_plan`, joint limits and all."""
+    require_static(case, "relief coordination")
     check_levers(case, force, exclude)
     full = with_owner_capacities(case)
     # one session for the case with the owners' capacities: each owner alone changes only

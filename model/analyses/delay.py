@@ -21,6 +21,7 @@ from relief.model.analyses.common import (
     worst_status,
 )
 from relief.model.core.build import MIN_DIVISIBLE
+from relief.model.core.information import require_static
 from relief.model.core.session import Session, check_levers
 
 if TYPE_CHECKING:
@@ -228,6 +229,7 @@ def cost_of_delay(
     case: Case, options: SolveOptions, delays=(1, 2), force=(), exclude=(), overrides=()
 ) -> DelayAnalysis:
     """Solve the case as it is (acting now) and once per delay d in `delays` (delay_case)."""
+    require_static(case, "relief delay")
     delays = list(dict.fromkeys(int(d) for d in delays))
     if not delays or min(delays) < 1:
         raise ValueError("delays are whole numbers of years >= 1, e.g. 1,2")

@@ -34,6 +34,7 @@ import numpy as np
 from relief.model.analyses.value import risk_neutral
 from relief.model.core import limits as limit_table
 from relief.model.core.case import Case
+from relief.model.core.information import require_static
 from relief.model.core.options import RELIEF_TOLERANCE, RELIEF_TOLERANCE_ABS, SolveOptions
 from relief.model.core.overrides import OverrideError, apply_overrides
 from relief.model.core.result import CheckError, RunResult
@@ -765,6 +766,7 @@ def marginal_values(
     also re-solve the MILP with each limit that has a dual moved by +-check_step.
     `on_progress(done, total, name)`: once when the limits are known (0, name None), then
     after each limit's moves (its planner's name)."""
+    require_static(case, "relief marginal")
     progress = on_progress or (lambda done, total, name: None)
     t0 = time.perf_counter()
     neutral = risk_neutral(case)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from relief.model.analyses.common import run_header, worst_status
 from relief.model.core.evaluate import tidy
+from relief.model.core.information import require_static
 from relief.model.core.session import Session, check_levers
 
 if TYPE_CHECKING:
@@ -125,6 +126,7 @@ def price_obligations(
     case: Case, options: SolveOptions, force=(), exclude=(), overrides=()
 ) -> ObligationsAnalysis | None:
     """Solve the case with no, all, each alone and all but each of its obligations (None: it has none)."""
+    require_static(case, "relief obligations")
     n = len(case.table("obligations"))
     if n == 0:
         return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from relief.model.core.information import require_static
 from relief.model.sweeps.frontier import solved_points
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ COLUMNS = ["weight", "expected_relief", "cvar", "worst", "worst_scenario", "publ
 def risk_case(case: Case, alpha: float) -> Case:
     """The case measured by CVaR at `alpha` with weight 0: the risk rows belong to the base
     case, so that every point of the sweep re-uses one model."""
+    require_static(case, "relief risk")
     from relief.model.core.overrides import apply_overrides
     from relief.model.core.risk import Risk
 

@@ -12,7 +12,11 @@ With RP the optimum of the case (the roadmap committed before the stance is know
   baseline tier, on each track, else
   the most probable scenario stands in for it and the result says so);
 - EEV = sum_s p_s R_s(x_EV), VSS = RP - EEV >= 0: what solving the stochastic problem gains
-  over planning for the average stance.
+  over planning for the average stance;
+- AR(R), the adaptive recourse value: the optimum when commitments before year R are shared by
+  every stance and each stance has its own from R on (case.yaml reveal_year, docs/formulation.md
+  Adaptive); value of flexibility = AR - RP >= 0, and RP <= AR <= WS always. For several R
+  (`--reveal-years`), WS - AR(R) is the cost of learning at R rather than before committing.
 
 Every plan is valued by `evaluate_plan` on the full case. All analyses here transform the
 case (pure functions Case -> Case) and solve in one `Session`: one build/solve path.
@@ -26,6 +30,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from relief.model.core.evaluate import evaluate_plan
+from relief.model.core.information import Information, static_case
 from relief.model.core.rates import is_dated, yearly_rates
 from relief.model.core.result import NoPlan, RunResult
 from relief.model.core.schema import tables_referring_to
@@ -118,6 +123,50 @@ def _mean_rates(case: Case, prob: dict) -> pd.DataFrame:
 
 
 @dataclass
+class Adaptive:
+    """The adaptive roadmap with the stance known from `reveal_year` (None: the case's own
+    information.csv), against the static roadmap (RP) and wait-and-see (WS)."""
+
+    reveal_year: int | None
+    relief: float
+    value_of_flexibility: float  # relief - RP
+    cost_of_learning_late: float  # WS - relief
+    public_spend: float  # expected over the stances
+    public_spend_saved: float  # the static roadmap's public spending less the expected one here
+    first_moves: dict  # lever -> modules committed before the stance is known
+    first_moves_years: list
+    by_scenario: dict
+    status: str
+
+    def report(self) -> dict:
+        return {
+            "reveal_year": self.reveal_year,
+            "adaptive": self.relief,
+            "value_of_flexibility": self.value_of_flexibility,
+            "cost_of_learning_late": self.cost_of_learning_late,
+            "expected_public_spend": self.public_spend,
+            "public_spend_saved": self.public_spend_saved,
+            "first_moves_years": self.first_moves_years,
+            "first_moves": {l: v for l, v in self.first_moves.items() if v},
+            "by_scenario": self.by_scenario,
+            "status": self.status,
+        }
+
+
+def reveal_cases(case: Case, reveal_years=()) -> list[tuple[int | None, Case]]:
+    """The adaptive cases to value: each of `reveal_years`; without them, the case's own
+    information structure if it adapts, else the stance known from the second year on (commit
+    the first year's tranche, then adapt), or nothing with a one-year horizon."""
+    base = static_case(case)
+    if reveal_years:
+        return [(int(r), base.replaced({**base.meta, "reveal_year": int(r)})) for r in reveal_years]
+    if not Information.of(case).static:
+        return [(case.meta.get("reveal_year"), case)]
+    first, last = case.meta["first_year"], case.meta["last_year"]
+    return [(first + 1, base.replaced({**base.meta, "reveal_year": first + 1}))] if last > first else []
+
+
+@dataclass
 class ValueOfInformation:
     rp: float  # the case's optimum (expected relief)
     ws: float  # wait-and-see
@@ -134,9 +183,15 @@ class ValueOfInformation:
     expected: dict[str, float]  # label -> expected relief of that plan in the full case
     portfolio: dict[str, dict[str, float]]  # label -> {lever: modules}
     statuses: dict = field(default_factory=dict)
+    adaptive: list = field(default_factory=list)  # one Adaptive per reveal year asked
 
     def report(self) -> dict:
+        main = self.adaptive[0] if self.adaptive else None
         return {
+            "adaptive": main.relief if main else None,
+            "value_of_flexibility": main.value_of_flexibility if main else None,
+            "reveal_year": main.reveal_year if main else None,
+            "by_reveal_year": [a.report() for a in self.adaptive],
             "recourse_problem": self.rp,
             "wait_and_see": self.ws,
             "evpi": self.evpi,
@@ -153,8 +208,11 @@ class ValueOfInformation:
         }
 
 
-def value_of_information(case: Case, options: SolveOptions, force=(), exclude=()) -> ValueOfInformation:
-    case = risk_neutral(case)
+def value_of_information(
+    case: Case, options: SolveOptions, force=(), exclude=(), reveal_years=()
+) -> ValueOfInformation:
+    adaptive_cases = reveal_cases(risk_neutral(case), reveal_years)
+    case = static_case(risk_neutral(case))
     prob = {
         str(s): float(p) for s, p in zip(case.table("scenarios")["scenario"], case.table("scenarios")["probability"])
     }
@@ -172,7 +230,8 @@ def value_of_information(case: Case, options: SolveOptions, force=(), exclude=()
         plans[label] = r.evaluation.plan
         return r
 
-    rp = solve("stochastic", case).evaluation.expected_relief
+    rp_ev = solve("stochastic", case).evaluation
+    rp = rp_ev.expected_relief
     alone = {}
     for s in prob:
         alone[s] = solve(s, scenario_alone(case, s)).evaluation.expected_relief
@@ -186,7 +245,9 @@ def value_of_information(case: Case, options: SolveOptions, force=(), exclude=()
         values[label], expected[label], portfolio[label] = dict(e.by_scenario), e.expected_relief, dict(e.portfolio)
     ws = sum(prob[s] * alone[s] for s in prob)
     eev = expected["ev"]
+    adaptive = [_adaptive(session, r, c, (rp, rp_ev.public_spend), ws, statuses) for r, c in adaptive_cases]
     return ValueOfInformation(
+        adaptive=adaptive,
         rp=rp,
         ws=ws,
         evpi=ws - rp,
@@ -201,4 +262,31 @@ def value_of_information(case: Case, options: SolveOptions, force=(), exclude=()
         expected=expected,
         portfolio=portfolio,
         statuses=statuses,
+    )
+
+
+def _adaptive(session: Session, reveal_year, case: Case, static: tuple, ws: float, statuses: dict) -> Adaptive:
+    """Solve the adaptive case; RP <= AR <= WS is checked (a tolerance of the solver's).
+    `static`: (RP, the static roadmap's public spending)."""
+    rp, rp_spend = static
+    r = session.solve(case)
+    label = f"adaptive {reveal_year}" if reveal_year is not None else "adaptive"
+    statuses[label] = r.status
+    if r.evaluation is None:
+        raise NoPlan(f"{label}: no plan (status {r.status})")
+    ev = r.evaluation
+    tol = 1e-6 * max(1.0, abs(ws))
+    if not rp - tol <= ev.expected_relief <= ws + tol:
+        raise NoPlan(f"{label}: relief {ev.expected_relief:.9g} lies outside static {rp:.9g} .. wait-and-see {ws:.9g}")
+    return Adaptive(
+        reveal_year=reveal_year,
+        relief=ev.expected_relief,
+        value_of_flexibility=max(0.0, ev.expected_relief - rp),
+        cost_of_learning_late=max(0.0, ws - ev.expected_relief),
+        public_spend=ev.public_spend,
+        public_spend_saved=rp_spend - ev.public_spend,
+        first_moves=dict(ev.portfolio),
+        first_moves_years=list(ev.reveal.get("first_moves_years", case.years)) if ev.adaptive else list(case.years),
+        by_scenario=dict(ev.by_scenario),
+        status=r.status,
     )

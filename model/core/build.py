@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pyomo.environ as pyo
 
-from relief.model.core.information import Information, scenarios_only
+from relief.model.core.information import Information, OneRoadmapOnly, scenarios_only
 from relief.model.core.rates import yearly_rates
 from relief.model.core.schema import PUBLIC
 
@@ -590,7 +590,10 @@ def _build_tree(case: Case, info: Information, force=(), exclude=()) -> pyo.Conc
     (non-anticipativity), expected_relief = sum_b w_b relief_b, and the spending stage
     minimises sum_b w_b discounted_public_spend_b."""
     if (case.meta.get("risk_measure") or "expected") != "expected":
-        raise ValueError("a risk measure with a reveal (reveal_year, information.csv) is not supported yet")
+        raise OneRoadmapOnly(
+            "a risk measure (risk_measure, --risk) works on one roadmap for every U.S. stance, and this case adapts "
+            "(reveal_year, information.csv): the adaptive roadmap maximises expected relief"
+        )
     subs = branch_cases(case, info)
     m = pyo.ConcreteModel(name=case.name)
     m.structure = TreeStructure(info.groups, tuple(Structure.of(c) for c in subs))

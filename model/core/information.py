@@ -25,6 +25,22 @@ if TYPE_CHECKING:
 ALL = "all"  # the label of the one group before anything is revealed
 
 
+class OneRoadmapOnly(ValueError):
+    """An analysis that values one roadmap for every stance was asked of an adaptive case."""
+
+
+def require_static(case: Case, what: str) -> None:
+    """OneRoadmapOnly unless `case` has one roadmap for every stance (no reveal within the horizon)."""
+    info = Information.of(case)
+    if info.static:
+        return
+    how = f"reveal_year {info.reveal_year}" if info.reveal_year is not None else "information.csv"
+    raise OneRoadmapOnly(
+        f"{what} works on one roadmap for every U.S. stance, and this case adapts ({how}); run it on the case "
+        "without reveal_year and information.csv (relief value compares the two)"
+    )
+
+
 @dataclass(frozen=True)
 class Information:
     """The groups of stances in each year of the horizon, in the case's stance order."""

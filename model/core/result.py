@@ -195,6 +195,15 @@ def finish_run(case: Case, engine, outcome: SolveOutcome, options, force=(), exc
     if outcome.status == "infeasible":
         from relief.model.core.diagnose import explain_infeasibility
 
+        if hasattr(engine.model, "branch"):
+            # every limit binds every branch alike: an adaptive case is infeasible exactly when one
+            # roadmap for all stances is, and that is what is explained
+            from relief.model.core.build import build_model
+            from relief.model.core.engine import HighsEngine
+            from relief.model.core.information import static_case
+
+            case = static_case(case)
+            engine = HighsEngine(build_model(case, force, exclude), options)
         result.diagnosis = explain_infeasibility(engine, case)
         return result
     if not outcome.has_solution:

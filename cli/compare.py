@@ -197,6 +197,23 @@ def _render_portfolio(con: Console, report: dict) -> None:
     for row in portfolio_rows(report):
         t.add_row(*row)
     con.print(t)
+    from rich.text import Text
+
+    for label, tree in (report.get("adaptive") or {}).items():
+        years = tree["first_moves_years"]
+        moves = ", ".join(f"{l} {modules(v)}" for l, v in tree["first_moves"].items()) or "nothing"
+        when = f" ({years[0]}-{years[-1]})" if len(years) > 1 else f" ({years[0]})" if years else ""
+        con.print(
+            Text(
+                f"  {label} is adaptive (reveal {tree['reveal_year']}): its modules and spending are expected over the "
+                f"stances (probability-weighted); first moves{when}: {moves}; each stance: "
+                + "; ".join(
+                    f"{s} " + (", ".join(f"{l} {modules(v)}" for l, v in p.items()) or "nothing")
+                    for s, p in tree["portfolio_by_scenario"].items()
+                ),
+                style="dim",
+            )
+        )
 
 
 def _render_spending(con: Console, report: dict) -> None:

@@ -25,6 +25,7 @@ from relief.cli.format import modules as format_modules  # noqa: E402
 
 WIDTH = 9.0  # inches: the report's text column is about 1,100 px wide
 OPERATING, BUILDING, COMMIT = "#1f4e79", "#9ecae1", "#d95f02"
+SHARED = "#f2efe6"  # the first moves of an adaptive roadmap (the years every stance shares)
 THIN = "#e08214"  # a tier held with less than the margin tolerance to spare
 PALETTE = ["#1f4e79", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
 
@@ -65,18 +66,15 @@ def _years_axis(ax, years):
     ax.tick_params(axis="x", length=0)
 
 
-def roadmap_timeline(roadmap, years, names: dict | None = None) -> str | None:
-    """One row per lever used: a light bar while modules are committed but not yet
-    operating, a dark bar while they operate, and a marker with '+n' in each year of a
-    new commitment. None when the plan commits nothing."""
-    rm = roadmap.copy()
+def _used_levers(rm) -> list:
     used = rm.groupby("lever", sort=False)["committed"].sum()
     levers = [l for l in used.index if used[l] > 1e-9]
-    if not levers:
-        return None
     first = {l: rm[(rm["lever"] == l) & (rm["committed"] > 1e-9)]["year"].min() for l in levers}
-    levers.sort(key=lambda l: (first[l], l))
-    fig, ax = plt.subplots(figsize=(WIDTH, 0.9 + 0.42 * len(levers)))
+    return sorted(levers, key=lambda l: (first[l], l))
+
+
+def _draw_timeline(ax, rm, years, levers) -> None:
+    """The bars and commitment markers of one roadmap on `ax`, one row per lever."""
     for i, lever in enumerate(levers):
         g = rm[rm["lever"] == lever].set_index("year")
         for y in years:
@@ -100,21 +98,60 @@ def roadmap_timeline(roadmap, years, names: dict | None = None) -> str | None:
     _years_axis(ax, years)
     ax.grid(axis="x", color="#eeeeee")
     ax.set_axisbelow(True)
+
+
+def _timeline_legend(ax, shared: bool = False) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    handles = [
+        Line2D([], [], marker="v", color=COMMIT, linestyle="", label="+n modules committed"),
+        Patch(color=BUILDING, label="under construction"),
+        Patch(color=OPERATING, label="operating (modules)"),
+    ]
+    if shared:
+        handles.append(Patch(color=SHARED, label="first moves (every stance)"))
     ax.legend(
-        handles=[
-            Line2D([], [], marker="v", color=COMMIT, linestyle="", label="+n modules committed"),
-            Patch(color=BUILDING, label="under construction"),
-            Patch(color=OPERATING, label="operating (modules)"),
-        ],
-        loc="lower center",
-        bbox_to_anchor=(0.5, 1.0),
-        ncol=3,
-        frameon=False,
-        fontsize=9,
+        handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(handles), frameon=False, fontsize=9
     )
+
+
+def roadmap_timeline(roadmap, years, names: dict | None = None) -> str | None:
+    """One row per lever used: a light bar while modules are committed but not yet
+    operating, a dark bar while they operate, and a marker with '+n' in each year of a
+    new commitment. None when the plan commits nothing."""
+    rm = roadmap.copy()
+    levers = _used_levers(rm)
+    if not levers:
+        return None
+    fig, ax = plt.subplots(figsize=(WIDTH, 0.9 + 0.42 * len(levers)))
+    _draw_timeline(ax, rm, years, levers)
+    _timeline_legend(ax)
+    return to_svg(fig)
+
+
+def tree_timeline(roadmap, years, reveal: dict, probability: dict) -> str | None:
+    """An adaptive roadmap as small multiples: one timeline per branch (its stances and
+    probability in the title), the years every stance shares shaded as the first moves."""
+    branches = reveal.get("branches") or {}
+    shared = [y for y in years if y in (reveal.get("first_moves_years") or [])]
+    parts = [
+        (label, stances, roadmap[roadmap["scenario"].astype(str) == stances[0]]) for label, stances in branches.items()
+    ]
+    levers = _used_levers(roadmap)
+    if not levers or not parts:
+        return None
+    height = 0.55 + 0.42 * len(levers)
+    fig, axes = plt.subplots(len(parts), 1, figsize=(WIDTH, 0.6 + height * len(parts)), sharex=True, squeeze=False)
+    for ax, (label, stances, rm) in zip(axes[:, 0], parts):
+        if shared:
+            ax.axvspan(min(shared), max(shared) + 1, color=SHARED, zorder=0)
+        _draw_timeline(ax, rm, years, levers)
+        p = sum(probability.get(s, 0.0) for s in stances)
+        who = label if stances == [label] else f"{label} ({', '.join(stances)})"
+        ax.set_title(f"if {who}, probability {p:.0%}", fontsize=9, loc="left")
+    _timeline_legend(axes[0, 0], shared=bool(shared))
+    fig.tight_layout()
     return to_svg(fig)
 
 

@@ -224,7 +224,9 @@ def run_sections(run: Run, case) -> dict:
     used = [p for p in port if p["modules"] > TOL]
     unused = [p["lever"] for p in port if p["modules"] <= TOL]
     out = {
-        "timeline": ch.roadmap_timeline(run.roadmap, years),
+        "timeline": ch.tree_timeline(run.roadmap_by_scenario, years, run.summary.get("reveal", {}), run.probability)
+        if run.adaptive
+        else ch.roadmap_timeline(run.roadmap, years),
         "portfolio": table(
             ["lever", "what", "modules", "commitments", "first operating", "public spend, USD bn"],
             [

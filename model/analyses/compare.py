@@ -42,6 +42,40 @@ class Run:
     lever_tracks: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # the cells a lever scores in
     tiers: pd.DataFrame | None = None  # [scenario, track, year, tier, base_tier, ...] (tiers.csv), if present
     case: Case | None = None  # the case as solved (the run folder's case/), for the report; None if unreadable
+    # an adaptive run (roadmap.csv with a `scenario` column): its roadmap and spending by stance, as
+    # written; `roadmap` and `spending` then hold the expectation over the stances (what compare sets
+    # side by side with a static run)
+    roadmap_by_scenario: pd.DataFrame | None = None
+    spending_by_scenario: pd.DataFrame | None = None
+
+    def __post_init__(self):
+        if "scenario" in self.roadmap.columns and self.roadmap_by_scenario is None:
+            self.roadmap_by_scenario = self.roadmap
+            self.roadmap = expected_over_stances(self.roadmap, ["lever", "year"], self.probability)
+        if "scenario" in self.spending.columns and self.spending_by_scenario is None:
+            self.spending_by_scenario = self.spending
+            self.spending = expected_over_stances(self.spending, ["year"], self.probability, keep=("budget",))
+
+    @property
+    def adaptive(self) -> bool:
+        return self.roadmap_by_scenario is not None
+
+
+def expected_over_stances(df: pd.DataFrame, keys: list[str], probability: dict, keep=()) -> pd.DataFrame:
+    """An adaptive run's table by stance as its probability-weighted expectation (columns in `keep`
+    are the same in every stance and kept as they are)."""
+    import pandas as pd
+
+    w = df["scenario"].astype(str).map(probability).fillna(0.0)
+    values = [c for c in df.columns if c not in (*keys, "scenario", *keep)]
+    weighted = df[keys].copy()
+    for c in values:
+        weighted[c] = pd.to_numeric(df[c], errors="coerce") * w
+    out = weighted.groupby(keys, sort=False, as_index=False)[values].sum()
+    for c in keep:
+        if c in df.columns:
+            out[c] = df.groupby(keys, sort=False)[c].first().to_numpy()
+    return out
 
 
 # ---------------------------------------------------------------- loading
@@ -237,6 +271,21 @@ def compare(runs: list[Run]) -> dict:
         "obligations": _obligation_records(runs),
         "warnings": comparability(runs),
         "definitions": DEFINITIONS,
+        "adaptive": {r.label: _tree_record(r) for r in runs if r.adaptive},
+    }
+
+
+def _tree_record(run: Run) -> dict:
+    """An adaptive run's first moves (modules per lever in the years every stance shares) and
+    each stance's modules per lever: its portfolio and spending above are expectations."""
+    reveal = run.summary.get("reveal") or {}
+    return {
+        "reveal_year": reveal.get("reveal_year"),
+        "first_moves_years": reveal.get("first_moves_years", []),
+        "first_moves": {l: v for l, v in (run.summary.get("portfolio") or {}).items() if v},
+        "portfolio_by_scenario": {
+            s: {l: v for l, v in p.items() if v} for s, p in (run.summary.get("portfolio_by_scenario") or {}).items()
+        },
     }
 
 

@@ -364,3 +364,34 @@ def test_an_infeasible_adaptive_case_is_explained():
     )  # fmt: skip
     assert r.returncode == 3, r.stderr
     assert "forced chips" in r.stdout + r.stderr
+
+
+def test_compare_report_and_workbook_show_the_tree(tmp_path):
+    """An adaptive run next to a static one: compare gives expected modules and says the first
+    moves and each stance's roadmap; the report draws one timeline per branch with the first moves
+    marked; a run workbook of an adaptive run is read back the same."""
+    static, tree, book = tmp_path / "static", tmp_path / "tree", tmp_path / "tree.xlsx"
+    for args in ([ADAPTIVE, "--out", str(static)], [ADAPTIVE, "--reveal", "2027", "--out", str(tree)],
+                 [ADAPTIVE, "--reveal", "2027", "--out", str(book)]):  # fmt: skip
+        r = subprocess.run([relief_exe(), "solve", *args], capture_output=True, text=True, env=ENV, timeout=120)
+        assert r.returncode == 0, r.stderr
+    r = subprocess.run(
+        [relief_exe(), "compare", str(static), str(tree), str(book), "--json"],
+        capture_output=True, text=True, env=ENV, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert set(rep["adaptive"]) == {"tree", "tree.xlsx"} or len(rep["adaptive"]) == 2
+    one = next(iter(rep["adaptive"].values()))
+    assert one["first_moves"] == {} and one["portfolio_by_scenario"] == {
+        "chips_first": {"chips": 1.0},
+        "ships_first": {"ships": 1.0},
+    }
+    port = {(p["run"], p["lever"]): p["modules"] for p in rep["portfolio"]}
+    assert port[(rep["runs"][1]["run"], "chips")] == 0.5  # expected over the two stances
+    out = tmp_path / "report.html"
+    r = subprocess.run([relief_exe(), "report", str(tree), "--out", str(out)], capture_output=True, text=True, env=ENV)
+    assert r.returncode == 0, r.stderr
+    html = out.read_text()
+    assert "if chips_first, probability 50%" in html and "if ships_first, probability 50%" in html
+    assert "first moves (every stance)" in html

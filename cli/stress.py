@@ -189,7 +189,7 @@ def stress_cmd(run, slips, raise_by, credit, overrides, as_json, out_dir):
         asked = None
         if parsed or raise_by or credit is not None or overrides:
             p = Perturbation(parsed, raise_by or 0.0, 1.0 if credit is None else credit, tuple(overrides))
-            asked = [p]
+            asked = [] if p.empty else [p]  # --credit 1 or a raise of 0%: as planned only
         s = run.summary
         test = stress_test(
             case,

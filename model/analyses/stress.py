@@ -209,7 +209,8 @@ def value_plans(case: Case, plans: dict[str, dict], force=(), exclude=(), limits
         by[s] = ev.by_scenario[s]
         for r in ev.tiers[ev.tiers["scenario"] == s].to_dict("records"):
             tiers[(s, r["track"], int(r["year"]))] = (r["tier"], float(r["relief"]))
-            if r["tier"] != r["base_tier"]:
+            m = r["margin_rel"]
+            if r["tier"] != r["base_tier"] and m is not None and m == m:  # a tier at threshold 0 has no margin
                 margins.append(r)
     if len(evals) == 1:  # one plan: exactly the evaluator's expected relief
         expected = next(iter(evals.values())).expected_relief
@@ -242,7 +243,7 @@ class StressRow:
     tiers_lost: list[dict]
     tiers_gained: list[dict]
 
-    def record(self, planned: Valued, prob: dict) -> dict:
+    def record(self, planned: Valued) -> dict:
         v = self.valued
         lost = tidy(planned.expected_relief - v.expected_relief)
         return {
@@ -288,8 +289,8 @@ class StressTest:
             str(s): float(p)
             for s, p in zip(self.case.table("scenarios")["scenario"], self.case.table("scenarios")["probability"])
         }
-        rows = [StressRow(Perturbation(), self.planned, [], []).record(self.planned, prob)]
-        rows += [r.record(self.planned, prob) for r in self.rows]
+        rows = [StressRow(Perturbation(), self.planned, [], []).record(self.planned)]
+        rows += [r.record(self.planned) for r in self.rows]
         return {
             "analysis": "stress",
             "adaptive": self.adaptive,

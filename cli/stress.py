@@ -162,6 +162,7 @@ def _load(run_path: Path):
 @click.option(
     "--credit",
     type=click.FloatRange(min=0),
+    metavar="FACTOR",
     help="Multiply every stance's commitment credit by FACTOR (capped at 1), e.g. 0.8.",
 )
 @o.overrides(o.STRESS)

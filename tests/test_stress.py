@@ -114,6 +114,7 @@ def test_the_battery_and_what_breaks_first(tiny1):
     fb = rep["first_break"]
     # credit x0.8: deal's 2026 score 0.4 x 10 = 4 < 5: 0.6 lost, as the raises; the first of the ties
     assert fb["most_relief_lost"] == {"perturbation": "thresholds +5%", "relief_lost": 0.6, "tiers_lost_count": 1}
+    assert fb["perturbation"] == "thresholds +5%"  # the headline
     assert fb["mildest_tier_lost"]["perturbation"] == "slip smelter +1y"
     assert fb["threshold_break"]["raise"] == 0.0  # deal's 2026 t1 is reached exactly at 5
     assert (fb["threshold_break"]["scenario"], fb["threshold_break"]["year"]) == ("deal", 2026)

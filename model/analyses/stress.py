@@ -303,7 +303,8 @@ class StressTest:
 
 
 def first_break(rows: list[dict], planned: Valued) -> dict:
-    """What breaks the roadmap first: the perturbation losing the most expected relief; the mildest
+    """What breaks the roadmap first: the perturbation losing the most expected relief (also at the top
+    level: perturbation, relief_lost, tiers_lost_count; None if none loses anything); the mildest
     one losing a tier (the least expected relief lost among those that lose any tier; ties: the
     first asked); and the smallest raise of the thresholds that loses a tier (the least margin of a
     tier reached, exact: no other perturbation is needed to know it)."""
@@ -327,7 +328,14 @@ def first_break(rows: list[dict], planned: Valued) -> dict:
             "score": least["score"],
             "threshold": least["threshold"],
         }
-    return {"most_relief_lost": brief(most), "mildest_tier_lost": brief(mildest), "threshold_break": threshold}
+    # the headline (top level): the perturbation losing the most; then each reading in full
+    head = brief(most) or {"perturbation": None, "relief_lost": 0.0, "tiers_lost_count": 0}
+    return {
+        **head,
+        "most_relief_lost": brief(most),
+        "mildest_tier_lost": brief(mildest),
+        "threshold_break": threshold,
+    }
 
 
 def stress_test(

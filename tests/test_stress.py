@@ -239,6 +239,24 @@ def test_perturbations_never_raise_relief(cp, years, share, factor):
                 assert now.tiers[key][1] <= rel + 1e-12, (p.label(), key)
 
 
+def test_the_property_cases_are_not_trivial():
+    """On seeded cases of the same generator, the perturbations do lose relief now and then (so the
+    property above could fail), and about half the ladders are monotone (so `assume` keeps many)."""
+    from casegen import random_case
+
+    drops = kept = 0
+    for seed in range(20):
+        meta, tables = random_case(seed)
+        case = Case.from_tables(meta, frames(tables))
+        kept += monotone(case)
+        plan = {(r["lever"], t): r["max_modules_per_year"] for r in tables["levers"] for t in case.years}
+        plans = dict.fromkeys(case.scenarios, {k: v for k, v in plan.items() if v})
+        planned = value_plans(case, plans).expected_relief
+        for p in (Perturbation(slips=(("all", 1),)), Perturbation(raise_thresholds=0.5), Perturbation(credit=0.5)):
+            drops += value_plans(perturbed(case, p), plans).expected_relief < planned - 1e-9
+    assert drops >= 3 and kept >= 5, (drops, kept)
+
+
 def test_a_slip_that_delays_nothing_changes_nothing():
     """A slip of a lever the plan does not use loses nothing (examples/tiny: lng is never committed)."""
     case = load_case(TINY)

@@ -23,6 +23,7 @@ from relief.cli.report import report_cmd
 from relief.cli.risk import risk_cmd
 from relief.cli.signals import on_sigterm
 from relief.cli.solve import solve
+from relief.cli.stress import stress_cmd
 from relief.cli.sweep import sweep
 from relief.cli.value import value_cmd
 
@@ -43,6 +44,7 @@ COMMANDS = [
     sweep,
     frontier,
     risk_cmd,
+    stress_cmd,
 ]
 
 

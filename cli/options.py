@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     Decorator = Callable[[Callable], Callable]
 
 SOLVE, ANALYSIS, RUNS, SWEEP, MARGINAL = "solve", "analysis", "runs", "sweep", "marginal"
+STRESS = "stress"
 
 
 def stack(*options: Decorator) -> Decorator:
@@ -44,6 +45,8 @@ SET_HELP = {
     ANALYSIS: "Change a number first, as in relief solve: case.FIELD=V or TABLE.KEY.COLUMN=V; PATH*=F "
     "scales. Repeatable.",
     SWEEP: "Change a number at every point (as in relief solve).",
+    STRESS: "Perturb any other number of the run's case (as in relief solve: case.FIELD=V, TABLE.KEY.COLUMN=V, "
+    "PATH*=F); the plan is re-evaluated, not re-solved. Repeatable.",
 }
 FORCE_HELP = {
     SOLVE: "Commit at least max(min_modules, 1) module(s) of LEVER. Repeatable.",
@@ -237,6 +240,9 @@ case_to_solve = click.option(
     help="Solve this case on the fly as the first run ('base'), with --variant runs after it; `--case "
     "default` for the shipped case.",
 )
+run_argument = click.argument("run", type=click.Path(path_type=Path))
+"""RUN: one run folder (`relief solve --out DIR`) or run workbook (`relief solve --out run.xlsx`)."""
+
 variants = click.option(
     "--variant",
     "variants",

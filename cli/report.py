@@ -89,8 +89,8 @@ def build_report(runs: list[Run], title: str | None = None, analyses=()) -> str:
     "analyses",
     multiple=True,
     type=click.Path(path_type=Path, file_okay=False),
-    help="The --out folder of relief value, alternatives, risk, delay, coordination or marginal: adds "
-    "its section. Repeatable.",
+    help="The --out folder of relief value, alternatives, risk, delay, coordination, marginal, obligations or "
+    "stress: adds its section. Repeatable.",
 )
 @o.out_file(
     "The HTML file to write (atomically: an interrupted run leaves the previous file).",

@@ -1,5 +1,5 @@
 """The decision analyses in `relief report`: each `--analysis DIR` (the --out folder of
-relief value, alternatives, risk, delay, coordination or marginal) becomes one section of
+relief value, alternatives, risk, delay, coordination, marginal, obligations or stress) becomes one section of
 charts and tables, read from that folder's summary.json. Presentation only: nothing is
 solved here."""
 
@@ -21,7 +21,7 @@ def load(folder: Path) -> dict:
         raise Failure(
             EXIT_INPUT,
             f"relief: --analysis {folder}: no summary.json (give the --out folder of relief value, "
-            "alternatives, risk, delay, coordination or marginal)",
+            "alternatives, risk, delay, coordination, marginal, obligations or stress)",
         ) from None
     except (OSError, ValueError) as e:
         raise Failure(
@@ -304,6 +304,56 @@ def obligations_section(s: dict) -> dict:
     }
 
 
+def stress_section(s: dict) -> dict:
+    from relief.cli import report_charts as ch
+
+    rows = []
+    for r in s["rows"]:
+        lost = [f"{x['scenario']} {x['track']} {x['year']} {x['tier']}→{x['now']}" for x in r["tiers_lost"]]
+        rows.append(
+            [
+                r["perturbation"],
+                r["expected_relief"],
+                r["relief_lost"],
+                "" if r["share_lost"] is None else f"{r['share_lost']:.1%}",
+                r["tiers_lost_count"],
+                "; ".join(lost[:4]) + (f"; and {len(lost) - 4} more" if len(lost) > 4 else ""),
+            ]
+        )
+    table = _t(
+        ["perturbation", "expected relief", "lost", "share lost", "tiers lost", "which (stance track year: tier)"],
+        rows,
+        numeric=("expected relief", "lost", "share lost", "tiers lost"),
+    )
+    chart = ch.grouped_bars(
+        [r["perturbation"] for r in s["rows"][1:]],
+        {"expected relief lost": [r["relief_lost"] for r in s["rows"][1:]]},
+        "expected relief lost, USD bn",
+        horizontal=True,
+    )
+    fb = s["first_break"]
+    said = []
+    if fb.get("most_relief_lost"):
+        m = fb["most_relief_lost"]
+        said.append(f"Most relief lost: {m['perturbation']} ({m['relief_lost']:.2f}).")
+    if fb.get("mildest_tier_lost"):
+        m = fb["mildest_tier_lost"]
+        said.append(f"The mildest that loses a tier: {m['perturbation']} ({m['relief_lost']:.2f}).")
+    if fb.get("threshold_break"):
+        t = fb["threshold_break"]
+        said.append(
+            f"Any raise of the thresholds above {t['raise']:.2%} loses {t['scenario']} {t['track']} {t['year']} "
+            f"{t['tier']}."
+        )
+    return {
+        "title": "Stress test of the roadmap",
+        "intro": f"The roadmap of {s['run']} re-evaluated, not re-solved, under each perturbation: expected "
+        "relief lost and the tiers lost (discounted USD bn). " + " ".join(said),
+        "tables": [table],
+        "charts": [chart],
+    }
+
+
 RENDER = {
     "value": value_section,
     "marginal": marginal_section,
@@ -312,6 +362,7 @@ RENDER = {
     "delay": delay_section,
     "coordination": coordination_section,
     "obligations": obligations_section,
+    "stress": stress_section,
 }
 
 

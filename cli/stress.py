@@ -194,7 +194,7 @@ def stress_cmd(run, slips, raise_by, credit, overrides, as_json, out_dir):
         s = run.summary
         test = stress_test(
             case,
-            run.roadmap,
+            run.roadmap_by_scenario if run.adaptive else run.roadmap,  # an adaptive run: each stance's own
             s.get("expected_relief"),
             asked,
             tuple(s.get("force") or ()),

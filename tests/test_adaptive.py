@@ -395,3 +395,22 @@ def test_compare_report_and_workbook_show_the_tree(tmp_path):
     html = out.read_text()
     assert "if chips_first, probability 50%" in html and "if ships_first, probability 50%" in html
     assert "first moves (every stance)" in html
+
+
+def test_stress_reads_an_adaptive_run(tmp_path):
+    """relief stress on an adaptive run re-evaluates each stance's own roadmap: as planned it
+    reproduces the run's 20 exactly; thresholds +5% lose every tier (scores 1 against 1)."""
+    run = tmp_path / "tree"
+    r = subprocess.run(
+        [relief_exe(), "solve", ADAPTIVE, "--reveal", "2027", "--out", str(run)],
+        capture_output=True, text=True, env=ENV, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run(
+        [relief_exe(), "stress", str(run), "--json"], capture_output=True, text=True, env=ENV, timeout=120
+    )
+    assert r.returncode == 0, r.stderr
+    rows = {x["perturbation"]: x for x in json.loads(r.stdout)["rows"]}
+    assert rows["as planned"]["expected_relief"] == 20
+    assert rows["as planned"]["by_scenario"] == {"chips_first": 20, "ships_first": 20}
+    assert rows["thresholds +5%"]["expected_relief"] == 0

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from relief.model.core.information import Information
+from relief.model.core.information import Information, scenarios_only
 from relief.model.core.rates import yearly_rates
 from relief.model.core.schema import PUBLIC
 
@@ -750,13 +750,16 @@ def evaluate_tree(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
     info = Information.of(case)
     prob = dict(zip(info.scenarios, info.probability))
     plans = stance_plans(case, plan)
+    users: dict = {}  # each distinct roadmap -> the stances that follow it
+    for s, p in plans.items():
+        users.setdefault(tuple(sorted(p.items())), []).append(s)
     evaluated: dict = {}
     per: dict = {}
-    for s, p in plans.items():
-        key = tuple(sorted(p.items()))
-        if key not in evaluated:
-            evaluated[key] = evaluate_plan(case, p, force, exclude)
-        per[s] = evaluated[key]
+    for key, stances in users.items():
+        # on the case of its own stances: the limits do not depend on the stance, its relief does
+        ev = evaluated[key] = evaluate_plan(scenarios_only(case, stances), dict(key), force, exclude)
+        for s in stances:
+            per[s] = ev
     violations = check_nonanticipativity(case, plans)
     for ev in evaluated.values():
         users = [s for s in info.scenarios if per[s] is ev]

@@ -16,6 +16,7 @@ from relief.cli.inputs import load
 @o.force(o.SOLVE)
 @o.exclude(o.SOLVE)
 @o.without_obligations(o.SOLVE)
+@o.margin(o.SOLVE)
 @o.time_limit(o.SOLVE)
 @o.mip_gap(o.SOLVE)
 @o.threads
@@ -60,6 +61,7 @@ def solve(
       relief solve --risk worst                  # the best relief if the worst stance comes true
       relief solve --risk cvar:0.8:0.5           # half expected relief, half the worst 20%'s mean
       relief solve --warn-margin 5%              # flag tiers reached with less than 5% to spare
+      relief solve --margin 5%                   # a plan whose tiers all keep 5% above their thresholds
       relief solve examples/pledges --without-obligations   # as if nothing were owed
     """
     from relief.model.core.checks import with_checks

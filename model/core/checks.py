@@ -145,10 +145,11 @@ def check_unreachable_tiers(case: Case) -> list[CaseWarning]:
     last = case.meta["last_year"]
     track_ub, pillar_ub = score_upper_bounds(case, last)
     base = {(r["scenario"], r["track"]): r["tier"] for r in _records(case, "tiers") if r["threshold"] == 0}
+    margin = float(case.meta.get("tier_margin") or 0.0)  # a tier counts at threshold x (1 + margin)
     out = []
     for t in _records(case, "tiers"):
         s, r, k = t["scenario"], t["track"], t["tier"]
-        if k != base.get((s, r)) and _unreachable(track_ub.get((s, r), 0.0), t["threshold"]):
+        if k != base.get((s, r)) and _unreachable(track_ub.get((s, r), 0.0), t["threshold"] * (1 + margin)):
             out.append(
                 _warning(
                     "unreachable_tier",
@@ -157,7 +158,8 @@ def check_unreachable_tiers(case: Case) -> list[CaseWarning]:
                     "threshold",
                     f"{s}/{r}/{k} is unreachable: the highest possible score by {last} is "
                     f"{_num(track_ub.get((s, r), 0.0))} (every lever at max_modules, as early as allowed), "
-                    f"below the threshold {_num(t['threshold'])}",
+                    f"below the threshold {_num(t['threshold'])}"
+                    + (f" raised by the {margin:.4g} tier_margin ({_num(t['threshold'] * (1 + margin))})" if margin else ""),
                 )
             )
     for q in _records(case, "tier_requirements"):

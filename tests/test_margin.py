@@ -166,7 +166,7 @@ def test_margin_zero_is_exactly_the_answer_without_the_field(seed):
 MARGINS = (0.0, 0.05, 0.1, 0.25, 0.5)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases(max_levers=2, max_years=2))
 def test_a_larger_margin_never_raises_relief_model_and_checker(mt):
     """On one session (the margin is a mutable Param: no rebuild), margins 0 .. 50%: the optimum

@@ -53,8 +53,9 @@ class RunResult:
     def tier_margins(self) -> list[dict]:
         """Every tier reached above the baseline, with its margin: score - threshold, and that as
         a share of the threshold; `thin` where the share is below the margin tolerance. Under a
-        tier_margin the score required is threshold x (1 + tier_margin) (tiers.csv's `required_score`;
-        `tier_margin` in the report) and the margin is still measured against the threshold itself, so a margin plan shows its slack."""
+        tier_margin the score required is threshold x (1 + tier_margin) (tiers.csv's
+        `required_score`; `tier_margin` in the report) and the margin is still measured against
+        the threshold itself, so a margin plan shows its slack."""
         ev = self.evaluation
         if ev is None or not len(ev.tiers):
             return []

@@ -280,3 +280,18 @@ def test_frontier_draws_relief_against_the_margin(tmp_path):
     assert all(a >= b - 1e-9 for a, b in zip(relief_, relief_[1:])), relief_
     # by hand: 2 modules (score 20) meet 20 x 1.0 only; a third does not fit the budget of 2.5
     assert relief_ == pytest.approx([2.5, 0, 0, 0, 0])
+
+
+def test_a_tier_the_margin_puts_out_of_reach_is_warned_about():
+    """Two modules at most: 20 points reach the threshold 20, never 20 x 1.05 = 21."""
+    from relief.model.core.checks import with_checks
+
+    meta, tables = knife_edge()
+    tables["levers"][0]["max_modules"] = 2.0
+    plain = with_checks(Case.from_tables(meta, frames(tables))).warnings
+    assert not [w for w in plain if "unreachable" in str(w)], plain
+    raised = [str(w) for w in with_checks(Case.from_tables({**meta, "tier_margin": 0.05}, frames(tables))).warnings]
+    assert any(
+        "s/r/deal is unreachable" in w and "below the threshold 20 raised by the 0.05 tier_margin to 21" in w
+        for w in raised
+    ), raised

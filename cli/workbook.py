@@ -63,7 +63,6 @@ TIER_COLUMNS = (  # people first: the margin beside the threshold
     "tier",
     "score",
     "threshold",
-    "required_score",
     "margin",
     "margin_rel",
     "thin",
@@ -72,6 +71,7 @@ TIER_COLUMNS = (  # people first: the margin beside the threshold
     "base_tier",
     "next_tier",
     "next_threshold",
+    "required_score",
 )
 
 # number format by column name, for the tables relief writes (the same columns as the CSVs)

@@ -222,6 +222,7 @@ def test_solve_margin_json_shows_the_override_and_the_checker_reads_the_run(tmp_
     assert s["expected_relief"] == pytest.approx(2.5) and s["portfolio"] == {"L": 3.0}
     rep = check_run_folder(tmp_path / "run")  # the case as solved (case/case.yaml holds the margin)
     assert rep.feasible and rep.portfolio == {"L": 3.0}
+    assert SpecCase.from_folder(tmp_path / "run" / "case").tier_margin == 0.05
     tiers = (tmp_path / "run" / "tiers.csv").read_text().splitlines()
     head = tiers[0].split(",")
     row = dict(zip(head, tiers[1].split(",")))

@@ -296,3 +296,11 @@ def test_a_tier_the_margin_puts_out_of_reach_is_warned_about():
         "s/r/deal is unreachable" in w and "below the threshold 20 raised by the 0.05 tier_margin to 21" in w
         for w in raised
     ), raised
+
+
+def test_a_case_without_a_margin_keeps_its_input_hash():
+    """tier_margin 0 (or absent) leaves input_sha256 as it was before the field existed; a margin changes it."""
+    meta, tables = knife_edge()
+    plain = Case.from_tables(meta, frames(tables)).sha256()
+    assert Case.from_tables({**meta, "tier_margin": 0.0}, frames(tables)).sha256() == plain
+    assert Case.from_tables({**meta, "tier_margin": 0.05}, frames(tables)).sha256() != plain

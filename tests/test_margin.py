@@ -304,3 +304,15 @@ def test_a_case_without_a_margin_keeps_its_input_hash():
     plain = Case.from_tables(meta, frames(tables)).sha256()
     assert Case.from_tables({**meta, "tier_margin": 0.0}, frames(tables)).sha256() == plain
     assert Case.from_tables({**meta, "tier_margin": 0.05}, frames(tables)).sha256() != plain
+
+
+def test_the_margin_frontier_defaults_to_0_to_20pct():
+    """Without --range the frontier over case.tier_margin spans 0 to 20% (twice the case's own
+    margin if that is more, never 1 or above): not 'twice the case's value', which is 0."""
+    from relief.model.sweeps.frontier import default_high, frontier_definition
+
+    assert default_high(_case(), "case.tier_margin") == 0.2
+    assert default_high(_case(0.3), "case.tier_margin") == 0.6
+    assert default_high(_case(0.9), "case.tier_margin") == 0.95
+    defn, p = frontier_definition(_case(), "case.tier_margin", None)
+    assert p.values[0] == 0 and p.values[-1] == pytest.approx(0.2) and len(p.values) == 21

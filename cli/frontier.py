@@ -28,7 +28,7 @@ from relief.cli.sweep import default_out, execute, fail_on_check, solver_options
     metavar="START:STOP:STEPS",
     help="Values of the parameter (default, 21 steps from 0: for the total public budget up to 1.5x what the "
     "optimum spends without that cap (yearly budgets still apply), to 2 significant digits; for a factor up to 2; "
-    "otherwise up to twice the case's value).",
+    "for case.tier_margin up to 20%; otherwise up to twice the case's value).",
 )
 @o.sweep_options
 @guarded
@@ -59,6 +59,7 @@ def frontier(
       relief frontier --range 0:300:61 --workers 2
       relief frontier --param 'budget.*.public_budget_usd_bn*' --range 0.25:2:15
       relief frontier --param budget.2027.public_budget_usd_bn --range 0:40:21
+      relief frontier --param case.tier_margin --range 0:0.1:5   # relief against a margin above every threshold
 
     Output: frontier.csv (value, expected relief, public spend, marginal relief, knee),
     frontier.png, and the sweep's own points.csv and summary.json.

@@ -10,6 +10,7 @@ wordings sit side by side in one table here, so that they cannot drift apart uns
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -110,6 +111,31 @@ class Share(click.ParamType):
         if not 0.0 <= v < 1.0:
             self.fail(f"{value!r}: must be at least 0% and below 100%", param, ctx)
         return v
+
+
+MARGIN_HELP = {
+    SOLVE: "Count a tier only where the track score reaches its threshold x (1 + PCT): a plan that keeps PCT "
+    "to spare on every tier it reaches (5% or 0.05; sets case.tier_margin, shown in overrides).",
+    ANALYSIS: "Count a tier only where the track score reaches its threshold x (1 + PCT), in every plan "
+    "(5% or 0.05; sets case.tier_margin).",
+}
+
+
+def margin(scope: str) -> Decorator:
+    """--margin PCT (a `Share`, read as `alternatives --within` reads its share), given to the
+    command as one more `--set case.tier_margin=V` at the end of `overrides`: the command's
+    signature does not change, and the margin shows in `overrides` like any other change."""
+
+    def apply(fn):
+        @functools.wraps(fn)
+        def with_margin(*args, margin=None, **kwargs):
+            if margin is not None:
+                kwargs["overrides"] = (*kwargs.get("overrides", ()), f"case.tier_margin={margin!r}")
+            return fn(*args, **kwargs)
+
+        return click.option("--margin", type=Share(), metavar="PCT", help=MARGIN_HELP[scope])(with_margin)
+
+    return apply
 
 
 warn_margin = click.option(
@@ -258,6 +284,7 @@ solve_options = stack(
     force(ANALYSIS),
     exclude(ANALYSIS),
     without_obligations(ANALYSIS),
+    margin(ANALYSIS),
     time_limit(ANALYSIS),
     mip_gap(ANALYSIS),
     threads,

@@ -46,6 +46,7 @@ TIER_COLUMNS = (
     "tier",
     "score",
     "threshold",
+    "required_score",
     "rate_changes",
     "relief",
     "base_tier",

@@ -117,7 +117,17 @@ def _render_headline(result: RunResult, con: Console) -> None:
     line = duty_line(ev.expected_relief, ev.duty_summary, meta)
     if line:
         con.print(line)
+    if meta.get("tier_margin"):
+        con.print(margin_line(meta["tier_margin"]))
     _render_obligations(result, con)
+
+
+def margin_line(margin: float) -> str:
+    """What case.tier_margin (relief solve --margin) means for the plan shown."""
+    return (
+        f"[yellow]Tiers count only with a {margin * 100:g}% margin above their thresholds[/] "
+        f"(tier_margin {margin:g}: score >= threshold x {1 + margin:g}; margins below are against the thresholds)."
+    )
 
 
 def _render_obligations(result: RunResult, con: Console) -> None:

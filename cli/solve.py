@@ -16,6 +16,7 @@ from relief.cli.inputs import load
 @o.force(o.SOLVE)
 @o.exclude(o.SOLVE)
 @o.without_obligations(o.SOLVE)
+@o.margin(o.SOLVE)
 @o.time_limit(o.SOLVE)
 @o.mip_gap(o.SOLVE)
 @o.threads
@@ -63,6 +64,7 @@ def solve(
       relief solve --risk cvar:0.8:0.5           # half expected relief, half the worst 20%'s mean
       relief solve --warn-margin 5%              # flag tiers reached with less than 5% to spare
       relief solve --reveal 2027                 # commit 2026 now, adapt to the stance from 2027
+      relief solve --margin 5%                   # a plan whose tiers all keep 5% above their thresholds
       relief solve examples/pledges --without-obligations   # as if nothing were owed
     """
     from relief.model.core.checks import with_checks

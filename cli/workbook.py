@@ -71,6 +71,7 @@ TIER_COLUMNS = (  # people first: the margin beside the threshold
     "base_tier",
     "next_tier",
     "next_threshold",
+    "required_score",
 )
 
 # number format by column name, for the tables relief writes (the same columns as the CSVs)
@@ -87,6 +88,7 @@ COLUMN_FORMATS = {
     "score": SCORE,
     "threshold": SCORE,
     "next_threshold": SCORE,
+    "required_score": SCORE,
     "margin": SCORE,
     "margin_rel": PCT,
     "relief": USD,

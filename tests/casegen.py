@@ -120,13 +120,21 @@ class DrawChooser:
 
 
 def generate(
-    c, max_levers: int = 3, max_years: int = 3, safe_requires: bool = False, obligations: bool = False
+    c,
+    max_levers: int = 3,
+    max_years: int = 3,
+    safe_requires: bool = False,
+    obligations: bool = False,
+    margins: bool = False,
 ) -> tuple[dict, dict]:
     """One random valid case: (meta, tables). `c` is a chooser (see above).
 
     obligations: sometimes (half the time) add obligations.csv, each within what its lever can
     commit by its year (validation refuses more); drawn last, so the rest of a seed's case is the
     same with or without them.
+
+    margins: sometimes (60% of the time) a case.yaml tier_margin (5%, 10%, 25% or 50%), drawn
+    after everything else, so the rest of a seed's case is the same with or without it.
 
     safe_requires: the `other` lever of every `requires` relation gets min_modules >= 1,
     which steers clear of a known relief bug (a requires relation is not enforced when
@@ -281,6 +289,8 @@ def generate(
 
     if c.chance(0.3):  # drawn last: the draws above (and the cases of existing seeds) stay as they were
         _envelopes(c, tables, levers, years)
+    if margins and c.chance(0.6):  # after everything: the rest of the case is that of margins=False
+        meta["tier_margin"] = c.pick([0.05, 0.1, 0.25, 0.5])
     return meta, tables
 
 
@@ -370,7 +380,9 @@ def random_case(seed: int, min_plans: int = 1, max_plans: int = 3000, accept=Non
     raise RuntimeError(f"no case with {min_plans}..{max_plans} plans for seed {seed}")
 
 
-def cases(max_levers: int = 3, max_years: int = 3, safe_requires: bool = False, obligations: bool = False):
+def cases(
+    max_levers: int = 3, max_years: int = 3, safe_requires: bool = False, obligations: bool = False, margins=False
+):
     """Hypothesis strategy of (meta, tables)."""
     from hypothesis import strategies as st
 
@@ -382,6 +394,7 @@ def cases(max_levers: int = 3, max_years: int = 3, safe_requires: bool = False, 
             max_years=max_years,
             safe_requires=safe_requires,
             obligations=obligations,
+            margins=margins,
         )
 
     return _cases()

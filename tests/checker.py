@@ -15,8 +15,9 @@ for a plan {(lever, year): modules}:
   each envelope with rows in budget.csv bounds its own levers' public spending in each
   horizon year by its row for that year; envelopes.csv's total_usd_bn bounds all public
   spending of its levers (also after the horizon);
-* the expected relief: per scenario, track and year, the best tier whose threshold
-  the track score reaches and whose tier_requirements the pillar scores meet (the
+* the expected relief: per scenario, track and year, the best tier whose threshold,
+  raised by case.yaml's tier_margin (threshold x (1 + tier_margin), default 0; min_score
+  is not raised), the track score reaches and whose tier_requirements the pillar scores meet (the
   baseline is always reached and worth 0), valued by the rate cut on the track's
   sectors with grown exports, discounted to first_year and weighted by probability;
   a rate applies from its row's from_year (blank: first_year) until the next from_year
@@ -161,6 +162,7 @@ class SpecCase:
     relations: list
     obligations: list = field(default_factory=list)  # obligations.csv: lever, by_year, min_modules
     envelope_totals: dict = field(default_factory=dict)  # envelope -> total over all years
+    tier_margin: float = 0.0  # case.yaml: a tier counts where the score reaches threshold x (1 + tier_margin)
     # derived, filled in __post_init__
     years: list = field(default_factory=list)
     tracks: list = field(default_factory=list)
@@ -231,6 +233,7 @@ class SpecCase:
             relations=rows("relations"),
             obligations=rows("obligations"),
             envelope_totals={r["envelope"]: r["total_usd_bn"] for r in rows("envelopes")},
+            tier_margin=float(meta.get("tier_margin") or 0.0),
         )
 
     @staticmethod
@@ -388,7 +391,8 @@ def relief_of(case: SpecCase, x: dict):
                 )
                 best_k, best_v = case.base[(s, r)], 0.0
                 for tier, thr in case.ladders[(s, r)]:
-                    if thr - tol(thr) > S:
+                    need = thr * (1 + case.tier_margin)
+                    if need - tol(need) > S:
                         continue
                     reqs = [q for q in case.requirements if (q["scenario"], q["track"], q["tier"]) == (s, r, tier)]
                     if any(P.get((q["pillar"], t), 0.0) < q["min_score"] - tol(q["min_score"]) for q in reqs):

@@ -191,3 +191,39 @@ def test_unseen_cases_are_not_trivial():
         a, b = brute_force(SpecCase.from_tables(meta, tables)), brute_force(SpecCase.from_tables(meta, loose))
         changed += a.best_relief != b.best_relief or a.min_spend_at_best != b.min_spend_at_best
     assert changed >= 2, changed
+
+
+# ------------------------------------------------------------ a tier margin (issue 13, item 5)
+
+
+def margin_case(seed: int):
+    """A case with a tier_margin (casegen's `margins`, drawn after everything else) where some
+    plan earns relief."""
+    return random_case(
+        seed,
+        min_plans=30,
+        max_plans=4000,
+        accept=lambda m, t: bool(m.get("tier_margin")) and _has_relief(m, t),
+        margins=True,
+    )
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_optimum_with_a_tier_margin_equals_brute_force(seed, tmp_path):
+    """A tier counts only at threshold x (1 + tier_margin): relief's optimum, plan, relief by
+    stance, duty and least spending equal the checker's brute force under the margin."""
+    meta, tables = margin_case(seed)
+    case = _relief_case(meta, tables, tmp_path / "case", seed)
+    assert case.meta["tier_margin"] == meta["tier_margin"] > 0
+    compare(case, SpecCase.from_tables(meta, tables))
+
+
+def test_the_margin_changes_some_brute_force_optima():
+    """Guard: in some of the cases above the margin costs relief or money (the test means something)."""
+    changed = 0
+    for seed in range(10):
+        meta, tables = margin_case(seed)
+        a = brute_force(SpecCase.from_tables(meta, tables))
+        b = brute_force(SpecCase.from_tables({**meta, "tier_margin": 0.0}, tables))
+        changed += a.best_relief != b.best_relief or a.min_spend_at_best != b.min_spend_at_best
+    assert changed >= 3, changed

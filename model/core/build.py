@@ -142,6 +142,13 @@ def discount_factor(case: Case, year: int) -> float:
     return (1.0 + case.meta["discount_rate"]) ** -(year - case.meta["first_year"])
 
 
+def required_score(threshold: float, meta: dict) -> float:
+    """The track score a tier needs to count: threshold x (1 + tier_margin) (case.yaml; 0 by
+    default, so the threshold itself). build's `threshold` Param holds it; evaluate's twin
+    (`Ladders.required`) computes the same product."""
+    return float(threshold) * (1.0 + float(meta.get("tier_margin") or 0.0))
+
+
 def tier_relief(case: Case, st: Structure) -> dict:
     """V[s,r,t,k] = sum_j exports_j (1+g_j)^(t - data_year) (rate[s,r,base,j,t] - rate[s,r,k,j,t]),
     rate[...,t] the rate in force in year t (tariffs.csv's from_year, model/core/rates.py)."""
@@ -241,8 +248,8 @@ def parameter_values(case: Case, st: Structure, force=(), exclude=()) -> dict[st
         "score_building": {(s_, l, p_): credit[s_] * v for s_ in st.scenarios for (l, p_), v in score.items()},
         "track_coef": track_coef,
         "track_coef_building": {(s_, r_, l): credit[s_] * v for (s_, r_, l), v in track_coef.items()},
-        "threshold": {
-            (r.scenario, r.track, r.tier): float(r.threshold)
+        "threshold": {  # the score a tier needs: its threshold raised by case.yaml's tier_margin
+            (r.scenario, r.track, r.tier): required_score(r.threshold, case.meta)
             for r in case.table("tiers").itertuples(index=False)
             if (r.scenario, r.track, r.tier) in non_base
         },
@@ -400,7 +407,8 @@ def define_scores(m, st: Structure) -> None:
 
 def define_tiers(m, st: Structure) -> None:
     """z[s,r,t,k] binary for the non-baseline tiers, at most one per (s,r,t) (none = baseline);
-    S[s,r,t] >= sum_k threshold[s,r,k] z[s,r,t,k];  P[s,p,t] >= min_score[s,r,k,p] z[s,r,t,k]."""
+    S[s,r,t] >= sum_k (1 + tier_margin) threshold[s,r,k] z[s,r,t,k] (the Param holds the product);
+    P[s,p,t] >= min_score[s,r,k,p] z[s,r,t,k]."""
     m.z = pyo.Var(m.SRTK, domain=pyo.Binary)
     tiers_of = {}
     for s, r, k in st.tiers:

@@ -114,6 +114,8 @@ class Case:
         for key in sorted(self.meta):
             if key in _LATER_FIELDS and self.meta[key] is None:
                 continue  # a field added later, not set: cases without it keep their hash
+            if key in _LATER_ZERO_FIELDS and not self.meta[key]:
+                continue  # the same for a field added later whose default is 0 (tier_margin)
             if key not in ("description", "source", "notes"):
                 h.update(f"{key}={self.meta[key]!r};".encode())
         for name in sorted(self.tables):
@@ -140,6 +142,7 @@ class Case:
 _LATER_COLUMNS = frozenset({("tariffs", "from_year"), ("sectors", "current_rate")})
 _LATER_FIELDS = frozenset({"as_of", "reveal_year"})
 _LATER_TABLES = frozenset({"information"})  # added later: absent or empty, a case keeps its hash
+_LATER_ZERO_FIELDS = frozenset({"tier_margin"})
 
 
 def _all_default(df: pd.DataFrame, col: Column) -> bool:

@@ -134,6 +134,11 @@ def _unreachable(bound: float, need: float) -> bool:
     return bound < need - REACH_TOLERANCE * max(1.0, abs(need))
 
 
+def _raised(threshold: float, margin: float) -> str:
+    """', raised by the tier margin to X' where case.yaml's tier_margin is not 0."""
+    return f" raised by the {margin:.4g} tier_margin to {_num(threshold * (1 + margin))}" if margin else ""
+
+
 def check_unreachable_tiers(case: Case) -> list[CaseWarning]:
     """Tiers that no portfolio can reach, even with every lever at max_modules, committed
     as early as earliest_year and max_modules_per_year allow and fully credited
@@ -145,10 +150,11 @@ def check_unreachable_tiers(case: Case) -> list[CaseWarning]:
     last = case.meta["last_year"]
     track_ub, pillar_ub = score_upper_bounds(case, last)
     base = {(r["scenario"], r["track"]): r["tier"] for r in _records(case, "tiers") if r["threshold"] == 0}
+    margin = float(case.meta.get("tier_margin") or 0.0)  # a tier counts at threshold x (1 + margin)
     out = []
     for t in _records(case, "tiers"):
         s, r, k = t["scenario"], t["track"], t["tier"]
-        if k != base.get((s, r)) and _unreachable(track_ub.get((s, r), 0.0), t["threshold"]):
+        if k != base.get((s, r)) and _unreachable(track_ub.get((s, r), 0.0), t["threshold"] * (1 + margin)):
             out.append(
                 _warning(
                     "unreachable_tier",
@@ -157,7 +163,7 @@ def check_unreachable_tiers(case: Case) -> list[CaseWarning]:
                     "threshold",
                     f"{s}/{r}/{k} is unreachable: the highest possible score by {last} is "
                     f"{_num(track_ub.get((s, r), 0.0))} (every lever at max_modules, as early as allowed), "
-                    f"below the threshold {_num(t['threshold'])}",
+                    f"below the threshold {_num(t['threshold'])}" + _raised(t["threshold"], margin),
                 )
             )
     for q in _records(case, "tier_requirements"):

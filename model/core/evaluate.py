@@ -468,6 +468,11 @@ class Ladders:
     requirements: dict[tuple[str, str, str], list[tuple[str, float]]]
     ladders: dict[tuple[str, str], list[tuple[str, float]]]  # (scenario, track) -> [(tier, threshold)]
     data_year: int
+    margin: float = 0.0  # case.yaml's tier_margin: a tier counts where the score reaches threshold x (1 + margin)
+
+    def required(self, threshold: float) -> float:
+        """Twin of build's `threshold` Param (`required_score`): the score a tier needs."""
+        return float(threshold) * (1.0 + self.margin)
 
     @staticmethod
     def of(case: Case) -> Ladders:
@@ -490,6 +495,7 @@ class Ladders:
             reqs,
             ladders,
             case.meta["data_year"],
+            float(case.meta.get("tier_margin") or 0.0),
         )
 
 
@@ -543,11 +549,12 @@ def tier_value(L: Ladders, track: Track, tier: str, t: int) -> float:
 
 def best_tier(L: Ladders, track: Track, t: int, score: float, pillar: dict) -> tuple[str, float, float]:
     """Twin of one_tier: the one tier the track holds, the most valuable of those reached
-    (the baseline is always reached, worth 0). (tier, threshold, value)."""
+    (the baseline is always reached, worth 0; a tier is reached where the score meets its
+    threshold raised by the tier margin). (tier, threshold, value), the threshold as in tiers.csv."""
     best, best_thr, best_val = track.base, 0.0, 0.0
     for tier, thr in track.ladder:  # ascending threshold: ties go to the higher tier
         requirements = L.requirements.get((track.scenario, track.track, tier), ())
-        if tier == track.base or tier_reached(score, thr, pillar, t, requirements):
+        if tier == track.base or tier_reached(score, L.required(thr), pillar, t, requirements):
             v = tier_value(L, track, tier, t)
             if v >= best_val - 1e-12:
                 best, best_thr, best_val = tier, thr, v
@@ -588,8 +595,9 @@ def _track_year(L: Ladders, case: Case, track: Track, t: int, pillar: dict, tier
     s, r, base, track_sectors = track.scenario, track.track, track.base, track.sectors
     score = sum(w * pillar.get((p, t), 0.0) for p, w in L.weights.get((s, r), ()))
     best, best_thr, best_val = best_tier(L, track, t, score, pillar)
-    score = tidy(score, best_thr)  # reached within the tolerance: written as the threshold
-    margin, margin_rel = tier_margin(score, best_thr, best != base)
+    required = L.required(best_thr)
+    score = tidy(score, required)  # reached within the tolerance: written as the score required
+    margin, margin_rel = tier_margin(score, best_thr, best != base)  # against the threshold itself
     nxt = next(((name, thr) for name, thr in track.ladder if thr > best_thr), (None, None))
     rate = {(k, j["sector"]): L.rate[(s, r, k, j["sector"], t)] for k in (base, best) for j in track_sectors}
     changes = "; ".join(
@@ -605,6 +613,7 @@ def _track_year(L: Ladders, case: Case, track: Track, t: int, pillar: dict, tier
             "tier": best,
             "score": score,
             "threshold": best_thr,
+            "required_score": tidy(required),
             "base_tier": base,
             "rate_changes": changes,
             "relief": tidy(best_val),

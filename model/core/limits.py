@@ -260,7 +260,7 @@ LIMITS: tuple[LimitRow, ...] = (
         "model",
         "define_tiers",
         "tier_reached",
-        "a tier is reached only if the track score meets its threshold",
+        "a tier is reached only if the track score meets its threshold (raised by case.yaml's tier_margin)",
         ("tiers", "threshold"),
         "score",
     ),

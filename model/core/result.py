@@ -53,7 +53,10 @@ class RunResult:
 
     def tier_margins(self) -> list[dict]:
         """Every tier reached above the baseline, with its margin: score - threshold, and that as
-        a share of the threshold; `thin` where the share is below the margin tolerance."""
+        a share of the threshold; `thin` where the share is below the margin tolerance. Under a
+        tier_margin the score required is threshold x (1 + tier_margin) (tiers.csv's
+        `required_score`; `tier_margin` in the report) and the margin is still measured against
+        the threshold itself, so a margin plan shows its slack."""
         ev = self.evaluation
         if ev is None or not len(ev.tiers):
             return []
@@ -142,6 +145,7 @@ class RunResult:
             },
             "warnings": [str(w) for w in self.case.warnings],
             "margin_tolerance": self.margin_tolerance,
+            "tier_margin": float(self.case.meta.get("tier_margin") or 0.0),  # tiers count at threshold x (1 + it)
             "notes": list(self.notes),
         }
         out["as_of"] = self.case.meta.get("as_of")

@@ -429,6 +429,16 @@ CASE_FIELDS: dict[str, Field] = {
             max=1,
         ),
         Field(
+            "tier_margin",
+            "float",
+            "share above its threshold a track score must reach for a tier to count: 0.05 = 5% (below 1; "
+            "thresholds only, not min_score; docs/formulation.md, Tier choice)",
+            required=False,
+            default=0.0,
+            min=0,
+            max=1,
+        ),
+        Field(
             "as_of",
             "str",
             "date (YYYY-MM-DD) on which sectors.csv's current_rate is in force",

@@ -77,6 +77,11 @@ def validate_meta(meta_raw: dict, problems: list[Problem]) -> dict:
         problems.append(
             Problem("case.yaml", "must be below 1 (0.8 = the worst 20% of probability)", column="risk_alpha")
         )
+    if isinstance(meta.get("tier_margin"), float) and meta["tier_margin"] >= 1.0:
+        problems.append(
+            Problem("case.yaml", "must be below 1 (0.05 = a 5% margin above every threshold)", column="tier_margin")
+        )
+        meta["tier_margin"] = 0.0
     if meta.get("as_of") is not None and not _is_date(meta["as_of"]):
         problems.append(
             Problem("case.yaml", f"'{meta['as_of']}' is not a date: write YYYY-MM-DD, e.g. 2026-03-15", column="as_of")

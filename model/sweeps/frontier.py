@@ -81,8 +81,9 @@ def default_high(case: Case, path: str, force=(), exclude=(), overrides=()) -> f
     """Upper end of a frontier's default range: for the total public budget, 1.5 times what
     the optimal plan spends with no total cap (the yearly budgets still apply; beyond that
     spend relief cannot grow), to 2 significant digits (150 for the default case, whose
-    optimum spends 98.5); otherwise twice the parameter's value in the case. docs/sweeps.md
-    and `relief frontier --help` say the same."""
+    optimum spends 98.5); for the tier margin (case.tier_margin, below 1) 20%, or twice the
+    case's margin if that is more (at most 0.95); otherwise twice the parameter's value in the
+    case. docs/sweeps.md and `relief frontier --help` say the same."""
     from relief.model.core.options import SolveOptions
     from relief.model.core.overrides import apply_overrides, resolve_path
     from relief.model.core.run import run_case
@@ -94,6 +95,8 @@ def default_high(case: Case, path: str, force=(), exclude=(), overrides=()) -> f
             return float(f"{1.5 * res.evaluation.public_spend:.2g}")
     target, column, rows = resolve_path(case, path)
     cur = case.meta.get(column) if target == "case" else float(case.table(target)[column].iloc[rows[0]])
+    if path == "case.tier_margin":
+        return min(max(0.2, 2 * float(cur or 0.0)), 0.95)
     if not cur:
         cur = float(case.table("budget")["public_budget_usd_bn"].sum())
     return 2 * float(cur)

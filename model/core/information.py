@@ -152,7 +152,8 @@ def scenarios_only(case: Case, stances) -> Case:
     Not validated again (a fifth of a second per branch on the default case): dropping every
     row of the other stances keeps each rule across tables of a valid case, and the
     probabilities still sum to 1."""
-    from relief.model.core.case import Case
+    from dataclasses import replace
+
     from relief.model.core.validate import empty_table
 
     keep = set(stances)
@@ -164,7 +165,7 @@ def scenarios_only(case: Case, stances) -> Case:
     tables.update({name: t[name][t[name]["scenario"].isin(keep)] for name in SCENARIO_TABLES if name in t})
     tables["scenarios"] = sc
     tables["information"] = empty_table(TABLES["information"])
-    return Case(meta={**case.meta, "reveal_year": None}, tables=tables, origin=case.origin, warnings=case.warnings)
+    return replace(case, meta={**case.meta, "reveal_year": None}, tables=tables)
 
 
 def static_case(case: Case) -> Case:

@@ -155,10 +155,20 @@ SUMMARY_LABELS |= {
     "without_obligations": ("Obligations dropped (--without-obligations)", ""),
     "obligations": ("Obligation (obligations.csv) and what the plan commits by its year", ""),
 }
+SUMMARY_LABELS |= {
+    "public_spend_by_scenario": ("Public spending if {} comes true (adaptive roadmap)", "USD bn"),
+    "reveal.reveal_year": ("Each stance has its own roadmap from (reveal_year)", ""),
+    "reveal.information_years": ("Partial revelation from (information.csv)", ""),
+    "reveal.static": ("One roadmap for every stance (no reveal)", ""),
+    "reveal.first_moves_years": ("First moves: the years every stance shares", ""),
+}
 EMPTY = {"by_scenario": "Relief by stance", "portfolio": "Modules committed"}  # an empty record (no plan)
 SHOWN_ELSEWHERE = {
     "schedule": "the roadmap sheet",
     "portfolio_by_scenario": "the roadmap sheet",
+    "schedule_by_scenario": "the roadmap sheet (one row per stance and lever)",
+    "reveal.from": "the roadmap sheet (one row per stance and lever)",
+    "reveal.branches": "the roadmap sheet (one row per stance and lever)",
     "tier_margins": "the tiers sheet",
     "duty_by_scenario": "the duty sheet (and its sums in the report)",
 }
@@ -222,10 +232,23 @@ def summary_rows(summary: dict, sheets=None) -> list[list]:
     first), records flattened, lists one item a row ('none' if empty, '-' for a figure
     without a plan); never a Python repr. Last, what each of `sheets` holds."""
     known = [k for k in dict.fromkeys(k.split(".")[0] for k in SUMMARY_LABELS) if k in summary]
+    adaptive = not (summary.get("reveal") or {}).get("static", True)
     rows = []
     for key in known + [k for k in summary if k not in known]:
         if key in SHOWN_ELSEWHERE:
             rows.append([_label((key,))[0], f"see {SHOWN_ELSEWHERE[key]}", ""])
+            continue
+        if key == "reveal" and isinstance(summary[key], dict):
+            for k, v in summary[key].items():
+                full = f"reveal.{k}"
+                rows += (
+                    [[_label(("reveal", k))[0], f"see {SHOWN_ELSEWHERE[full]}", ""]]
+                    if full in SHOWN_ELSEWHERE
+                    else _flatten(("reveal", k), v)
+                )
+            continue
+        if key == "portfolio" and adaptive:  # an adaptive run's portfolio is its first moves
+            rows += [[f"First move (every stance): {l}", _scalar(v), "modules"] for l, v in summary[key].items()]
             continue
         rows += _flatten((key,), summary[key])
     rows.append(["", "", ""])

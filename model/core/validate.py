@@ -133,8 +133,8 @@ def _unknown_field(key: object) -> str:
     if near is not None:
         return f"unknown field '{key}': did you mean {near}?"
     return (
-        f"unknown field '{key}' (known: {', '.join(f for f in CASE_FIELDS if f not in _PEOPLE)}; words for "
-        "people go in description, source or notes, or after a #)"
+        f"unknown field '{key}' (known: {', '.join(f for f in CASE_FIELDS if f not in _PEOPLE)}; "
+        "for people: description, source, notes, or a #)"
     )
 
 

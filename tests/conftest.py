@@ -9,6 +9,7 @@ LONG_FIRST = (
     "test_readme_sweeps.py",
     "test_sweep.py",
     "test_report.py",
+    "test_excel.py",
     "test_infeasible.py",
     "test_risk.py",
 )

@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
-# the files that take longest, measured with --durations on 2 cores (README walkthrough ~3 min)
+# the files that take longest (CPU seconds measured one file at a time with -n 0, Nov 2026: README
+# walkthrough ~175 + ~90 s, sweep ~146, Excel ~90, report ~66, limits ~60, infeasible ~49, fuzz ~46, risk ~39)
 LONG_FIRST = (
     "test_readme.py",
     "test_readme_sweeps.py",
     "test_sweep.py",
     "test_report.py",
+    "test_excel.py",
+    "test_limits.py",
     "test_infeasible.py",
+    "test_fuzz.py",
     "test_risk.py",
 )
 

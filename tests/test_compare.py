@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cliutil import run_in_process
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "examples" / "tiny"
@@ -24,11 +25,12 @@ def relief(*args, cwd=None):
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
+    """Two run folders of the tiny case, solved in-process (compare itself runs as a process)."""
     d = tmp_path_factory.mktemp("runs")
     a, b = d / "A", d / "B"
-    r = relief("solve", TINY, "--out", a)
+    r = run_in_process("solve", TINY, "--out", a)
     assert r.returncode == 0, r.stderr
-    r = relief("solve", TINY, "--exclude", "chips", "--out", b)
+    r = run_in_process("solve", TINY, "--exclude", "chips", "--out", b)
     assert r.returncode == 0, r.stderr
     return a, b
 
@@ -201,7 +203,7 @@ def other_case(tmp_path_factory):
     lv.loc[lv["lever"] == "chips", "integer"] = False
     lv.loc[lv["lever"] == "chips", "capex_per_module"] = 2.4
     lv.to_csv(case / "levers.csv", index=False)
-    r = relief("solve", case, "--out", d / "C")
+    r = run_in_process("solve", case, "--out", d / "C")
     assert r.returncode == 0, r.stderr
     return d / "C"
 

@@ -32,6 +32,23 @@ def relief(*args, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([RELIEF, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=120, env=ENV)
 
 
+def invoke(*args):
+    """`relief ARGS` in-process (click's runner, exceptions not caught), for what the console
+    script has already shown once: the terminal text of a request it ran with --json, and
+    whether a fix the explanation names works."""
+    from click.testing import CliRunner
+
+    from relief.cli.main import main
+
+    runner = CliRunner(env={"COLUMNS": "120", "NO_COLOR": "1"})
+    return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def solve_rc(*args) -> int:
+    """The exit code of `relief solve ARGS --json`, in-process."""
+    return invoke("solve", *args, "--json").exit_code
+
+
 def tiny_with(tmp_path: Path, files: dict | None = None) -> Path:
     """A copy of the tiny case with extra tables (file name -> text)."""
     case = tmp_path / "tiny"
@@ -47,8 +64,9 @@ def explain(case: Path, *args) -> tuple[dict, str]:
     assert j.returncode == 3, j.stderr
     obj = json.loads(j.stdout)
     assert obj["status"] == "infeasible" and obj["expected_relief"] is None
-    t = relief("solve", case, *args, cwd=case.parent)
-    assert t.returncode == 3, t.stderr
+    # the same request for the terminal, in-process (the console script ran it above): its text
+    t = invoke("solve", case, *args)
+    assert t.exit_code == 3, t.output
     text = t.stdout + t.stderr
     assert "Traceback" not in text and "Traceback" not in j.stderr
     for c in obj["conflicts"]:
@@ -217,10 +235,8 @@ def fix_works(case, args: tuple, fix: dict, cwd: Path) -> None:
     """Raising the one member the fix names to its `needed` makes the request feasible (exit
     0); a raise short of it by 0.01 does not (exit 3)."""
     path, needed = fix["path"], fix["needed"]
-    ok = relief("solve", *case, *args, "--set", f"{path}={needed}", "--json", cwd=cwd)
-    assert ok.returncode == 0, ok.stderr
-    short = relief("solve", *case, *args, "--set", f"{path}={needed - 0.01:.4f}", "--json", cwd=cwd)
-    assert short.returncode == 3, short.stderr
+    assert solve_rc(*case, *args, "--set", f"{path}={needed}") == 0
+    assert solve_rc(*case, *args, "--set", f"{path}={needed - 0.01:.4f}") == 3
 
 
 def test_every_years_budget_too_small_is_one_conflict_with_its_smallest_fix(tmp_path):
@@ -305,9 +321,9 @@ def test_raising_every_year_named_when_it_is_less_money(tmp_path):
     assert "need USD 2bn" in budget["text"]  # two drivers: 'forced smelter and forced chips need'
     fix_works((case,), args, budget["smallest_fix"], tmp_path)
     every = ("--set", "budget.*.public_budget_usd_bn=2")  # 1.5 + 0.5 in every year
-    assert relief("solve", case, *args, *every, "--json", cwd=tmp_path).returncode == 0
+    assert solve_rc(case, *args, *every) == 0
     short = ("--set", "budget.*.public_budget_usd_bn=1.99")
-    assert relief("solve", case, *args, *short, "--json", cwd=tmp_path).returncode == 3
+    assert solve_rc(case, *args, *short) == 3
 
 
 def test_round_up_keeps_a_printed_limit_enough():
@@ -355,4 +371,4 @@ def test_one_levers_yearly_size_in_several_years_is_one_conflict(tmp_path):
         "open to it: raise its max_modules_per_year to 2 (the smallest change), or drop --force chips"
     )
     fixed = ("--set", "levers.chips.max_modules_per_year=2")
-    assert relief("solve", case, *args, *fixed, "--json", cwd=tmp_path).returncode == 0
+    assert solve_rc(case, *args, *fixed) == 0

@@ -498,8 +498,10 @@ def test_default_case_budget_points_equal_standalone_solves(tmp_path):
 # ======================================================================================
 # 3. Nothing lost: resume after a kill, refusals, rows cut short
 # ======================================================================================
-KILL_VARY = ["case.total_public_budget=0:6:25", "levers.chips.capex_per_module*=0.5:1.5:6"]  # 150 points
-KILL_TOTAL = 25 * 6
+# 60 points: enough that a sweep is still running well after its 12th point is written (where
+# the tests interrupt it), few enough that each uninterrupted/resumed pass stays short
+KILL_VARY = ["case.total_public_budget=0:6:10", "levers.chips.capex_per_module*=0.5:1.5:6"]  # 60 points
+KILL_TOTAL = 10 * 6
 KILL_ARGS = ["sweep", "tiny", *sum((["--vary", v] for v in KILL_VARY), [])]
 
 
@@ -717,9 +719,15 @@ def test_resume_refuses_a_different_definition(tiny, tmp_path, change):
     assert _snapshot(out) == before
 
 
+def _sweep_in_process(work: Path, vary: str) -> None:
+    """The sweep `relief sweep tiny --vary VARY --out o` makes, made in-process (the same
+    definition hash: case content, parameters and the command line's options)."""
+    case = load_case(work / "tiny")
+    run_sweep(SweepDefinition(parameters=[parse_vary(vary)]), case, cli_options(case), work / "o")
+
+
 def test_cli_resume_refuses_a_different_definition(work):
-    r = relief("sweep", "tiny", "--vary", "case.total_public_budget=0:6:3", "--out", "o", cwd=work)
-    assert r.rc == 0, r
+    _sweep_in_process(work, "case.total_public_budget=0:6:3")
     before = _snapshot(work / "o")
     r = relief("sweep", "tiny", "--vary", "case.total_public_budget=0:6:4", "--out", "o", "--resume", cwd=work)
     assert r.rc == 2, r
@@ -729,8 +737,7 @@ def test_cli_resume_refuses_a_different_definition(work):
 
 def test_cli_existing_folder_without_resume_exits_2_untouched(work):
     args = ["sweep", "tiny", "--vary", "case.total_public_budget=0:6:3", "--out", "o"]
-    r = relief(*args, cwd=work)
-    assert r.rc == 0, r
+    _sweep_in_process(work, "case.total_public_budget=0:6:3")
     before = _snapshot(work / "o")
     r = relief(*args, cwd=work)
     assert r.rc == 2, r
@@ -801,7 +808,7 @@ def test_two_workers_equal_one(serial_run):
     assert [int(r["point"]) for r in rows] == sorted(int(r["point"]) for r in rows)  # finalized: sorted by point
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="class")
 def dask_cluster(request):
     distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
@@ -809,23 +816,26 @@ def dask_cluster(request):
     return cluster
 
 
-def test_dask_scheduler_equals_serial(serial_run, dask_cluster):
-    work, serial, _ = serial_run
-    r = relief("sweep", "tiny", *MIXED, "--scheduler", dask_cluster.scheduler_address, "--out", "dask", cwd=work)
-    assert r.rc == 0, r
-    assert_same_rows(by_point(read_points(work / "dask" / "points.csv")[1]), serial)
+class TestDask:
+    """The Dask tests share one local cluster, which lives only while they run (its idle
+    processes kept spending CPU through the rest of the file when it lived for the module)."""
 
+    def test_dask_scheduler_equals_serial(self, serial_run, dask_cluster):
+        work, serial, _ = serial_run
+        r = relief("sweep", "tiny", *MIXED, "--scheduler", dask_cluster.scheduler_address, "--out", "dask", cwd=work)
+        assert r.rc == 0, r
+        assert_same_rows(by_point(read_points(work / "dask" / "points.csv")[1]), serial)
 
-def test_dask_workers_do_not_mix_up_sweeps(tiny, tmp_path, dask_cluster):
-    """Dask workers keep their model between tasks: a sweep without --force and one of a
-    changed case, on the same cluster after the forced one, still equal serial runs."""
-    defn = SweepDefinition(parameters=[parse_vary("case.total_public_budget=0:6:4")])
-    other = apply_overrides(tiny, ["scenarios.deal.probability=0.2"])
-    for i, case in enumerate([tiny, other, tiny]):
-        run_sweep(defn, case, cli_options(case), tmp_path / f"d{i}", scheduler=dask_cluster.scheduler_address)
-        run_sweep(defn, case, cli_options(case), tmp_path / f"s{i}")
-        got = by_point(read_points(tmp_path / f"d{i}" / "points.csv")[1])
-        assert_same_rows(got, by_point(read_points(tmp_path / f"s{i}" / "points.csv")[1]))
+    def test_dask_workers_do_not_mix_up_sweeps(self, tiny, tmp_path, dask_cluster):
+        """Dask workers keep their model between tasks: a sweep without --force and one of a
+        changed case, on the same cluster after the forced one, still equal serial runs."""
+        defn = SweepDefinition(parameters=[parse_vary("case.total_public_budget=0:6:4")])
+        other = apply_overrides(tiny, ["scenarios.deal.probability=0.2"])
+        for i, case in enumerate([tiny, other, tiny]):
+            run_sweep(defn, case, cli_options(case), tmp_path / f"d{i}", scheduler=dask_cluster.scheduler_address)
+            run_sweep(defn, case, cli_options(case), tmp_path / f"s{i}")
+            got = by_point(read_points(tmp_path / f"d{i}" / "points.csv")[1])
+            assert_same_rows(got, by_point(read_points(tmp_path / f"s{i}" / "points.csv")[1]))
 
 
 # ======================================================================================

@@ -127,7 +127,7 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
     Each block of the model has its checker here, named in the table of limits
     (model/core/limits.py) as the twin of its constraints. An adaptive plan ({(lever, year,
     stance): modules}) is evaluated by `evaluate_tree`."""
-    if is_adaptive(plan):
+    if is_adaptive(plan) or (not plan and not Information.of(case).static):  # nothing committed: still a tree
         return evaluate_tree(case, plan, force, exclude)
     meta = case.meta
     lv = {r["lever"]: r for r in case.table("levers").to_dict("records")}

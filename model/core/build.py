@@ -485,6 +485,12 @@ def define_objectives(m, st: Structure) -> None:
     `m.lexicographic_stages` lists the stages in order for the engine."""
     m.expected_relief = pyo.Expression(expr=sum(m.relief_coef[s, r, t, k] * m.z[s, r, t, k] for (s, r, t, k) in m.SRTK))
     m.discounted_public_spend = pyo.Expression(expr=sum(m.spend_pv[l, u] * m.x[l, u] for (l, u) in m.LT))
+    _lexicographic_stages(m)
+
+
+def _lexicographic_stages(m) -> None:
+    """Maximise m.expected_relief, then (keep_relief, activated by the engine's stage) minimise
+    m.discounted_public_spend; `m.lexicographic_stages` lists them for the engine."""
     m.max_relief = pyo.Objective(expr=m.expected_relief, sense=pyo.maximize)
     m.min_spend = pyo.Objective(expr=m.discounted_public_spend, sense=pyo.minimize)
     m.min_spend.deactivate()
@@ -619,12 +625,7 @@ def _build_tree(case: Case, info: Information, force=(), exclude=()) -> pyo.Conc
         expr=sum(m.branch_weight[b] * m.branch[b].discounted_public_spend for b in m.B)
     )
     m.relief_floor = pyo.Param(initialize=0.0, mutable=True)
-    m.max_relief = pyo.Objective(expr=m.expected_relief, sense=pyo.maximize)
-    m.min_spend = pyo.Objective(expr=m.discounted_public_spend, sense=pyo.minimize)
-    m.min_spend.deactivate()
-    m.keep_relief = pyo.Constraint(expr=m.expected_relief >= m.relief_floor)
-    m.keep_relief.deactivate()
-    m.lexicographic_stages = [("relief", m.expected_relief, "max"), ("spend", m.discounted_public_spend, "min")]
+    _lexicographic_stages(m)
     return m
 
 

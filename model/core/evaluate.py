@@ -770,9 +770,8 @@ def evaluate_tree(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
         for s in stances:
             per[s] = ev
     violations = check_nonanticipativity(case, plans)
-    for ev in evaluated.values():
-        users = [s for s in info.scenarios if per[s] is ev]
-        violations += [f"roadmap of {', '.join(users)}: {v}" for v in ev.violations]
+    for key, stances in users.items():
+        violations += [f"roadmap of {', '.join(stances)}: {v}" for v in evaluated[key].violations]
     shared = set(info.shared_years)
     first = info.scenarios[0]
     moves = {k: v for k, v in plans[first].items() if k[1] in shared}
@@ -806,7 +805,7 @@ def evaluate_tree(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
         committed=moves,
         obligations=_tree_obligations(info, per),
         duty=own("duty"),
-        duty_summary=_tree_duty(info, per),
+        duty_summary=_tree_duty(case, info, per),
         envelope_spending=stacked("envelope_spending"),
         envelope_totals={
             e: tidy(sum(prob[s] * per[s].envelope_totals.get(e, 0.0) for s in info.scenarios))
@@ -837,21 +836,12 @@ def _tree_obligations(info: Information, per: dict) -> list[dict]:
     return out
 
 
-def _tree_duty(info: Information, per: dict) -> dict:
-    """expected_duty_* and duty_by_scenario, each stance under its own roadmap."""
+def _tree_duty(case: Case, info: Information, per: dict) -> dict:
+    """expected_duty_* and duty_by_scenario, each stance under its own roadmap (`_duty_summary` of
+    each stance's discounted duties)."""
     if not per[info.scenarios[0]].duty_summary:
         return {}
     by = {s: per[s].duty_summary["duty_by_scenario"][s] for s in info.scenarios}
-    prob = dict(zip(info.scenarios, info.probability))
-
-    def expect(name: str):
-        vals = [by[s][name] for s in info.scenarios]
-        return None if any(v is None for v in vals) else tidy(sum(prob[s] * v for s, v in zip(info.scenarios, vals)))
-
-    return {
-        "expected_duty_paid": expect("duty_paid"),
-        "expected_duty_no_delivery": expect("duty_no_delivery"),
-        "expected_duty_current": expect("duty_current"),
-        "expected_relief_vs_current": expect("relief_vs_current"),
-        "duty_by_scenario": by,
-    }
+    has_current = all(d["duty_current"] is not None for d in by.values())
+    sums = {s: {k: d[k] or 0.0 for k in ("duty_paid", "duty_no_delivery", "duty_current")} for s, d in by.items()}
+    return _duty_summary(case, sums, has_current)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import pyomo.core as pyo  # not pyomo.environ: its solver plugins cost ~0.4 s per process, unused here
 
+from relief.model.core.frames import memo, rows
 from relief.model.core.information import Information, OneRoadmapOnly, scenarios_only
 from relief.model.core.rates import yearly_rates
 from relief.model.core.schema import PUBLIC
@@ -70,10 +71,10 @@ class Structure:
         tiers = case.table("tiers")
         base = {}
         non_base = []
-        for r in tiers.itertuples(index=False):
+        for r in rows(tiers):
             if r.threshold == 0:
                 base[(r.scenario, r.track)] = r.tier
-        for r in tiers.itertuples(index=False):
+        for r in rows(tiers):
             if base.get((r.scenario, r.track)) != r.tier:
                 non_base.append((r.scenario, r.track, r.tier))
         rel = case.table("relations")
@@ -97,9 +98,9 @@ class Structure:
             pools=tuple(case.table("pools")["pool"]),
             pool_uses=tuple(zip(case.table("lever_pools")["lever"], case.table("lever_pools")["pool"])),
             track_levers=_track_levers(case, weights),
-            required_pillars=tuple(dict.fromkeys((r.scenario, r.pillar) for r in req.itertuples(index=False))),
-            requires=tuple((r.lever, r.other) for r in rel.itertuples(index=False) if r.relation == "requires"),
-            excludes=tuple((r.lever, r.other) for r in rel.itertuples(index=False) if r.relation == "excludes"),
+            required_pillars=tuple(dict.fromkeys((r.scenario, r.pillar) for r in rows(req))),
+            requires=tuple((r.lever, r.other) for r in rows(rel) if r.relation == "requires"),
+            excludes=tuple((r.lever, r.other) for r in rows(rel) if r.relation == "excludes"),
             has_total_budget=case.meta.get("total_public_budget") is not None,
             risk=case.meta.get("risk_measure") or "expected",
             obligations=tuple(
@@ -155,7 +156,7 @@ def tier_relief(case: Case, st: Structure) -> dict:
     sectors = case.table("sectors")
     rate = yearly_rates(case)
     by_track: dict[str, list] = {}
-    for j in sectors.itertuples(index=False):
+    for j in rows(sectors):
         by_track.setdefault(j.track, []).append(j)
     data_year = case.meta["data_year"]
     out = {}
@@ -174,11 +175,11 @@ def tier_relief(case: Case, st: Structure) -> dict:
 def _budget_values(case: Case, st: Structure, disc: dict) -> dict:
     """The Params of define_spending's limits: `public`'s yearly budgets, the other envelopes'
     yearly budgets, the envelopes' totals and total_public_budget."""
-    rows = [(r.envelope, int(r.year), float(r.public_budget_usd_bn)) for r in case.table("budget").itertuples()]
+    budget = [(r.envelope, int(r.year), float(r.public_budget_usd_bn)) for r in rows(case.table("budget"))]
     return {
-        "budget": {t: v for e, t, v in rows if t in disc and e == PUBLIC},
-        "envelope_budget": {(e, t): v for e, t, v in rows if t in disc and e != PUBLIC},
-        "envelope_total": {r.envelope: float(r.total_usd_bn) for r in case.table("envelopes").itertuples()},
+        "budget": {t: v for e, t, v in budget if t in disc and e == PUBLIC},
+        "envelope_budget": {(e, t): v for e, t, v in budget if t in disc and e != PUBLIC},
+        "envelope_total": {r.envelope: float(r.total_usd_bn) for r in rows(case.table("envelopes"))},
         "total_budget": {None: float(case.meta["total_public_budget"]) if st.has_total_budget else 0.0},
     }
 
@@ -195,7 +196,19 @@ class _Columns:
 
 
 def parameter_values(case: Case, st: Structure, force=(), exclude=()) -> dict[str, dict]:
-    """Values of every mutable Param, keyed by Param name then index."""
+    """Values of every mutable Param, keyed by Param name then index (computed once per case,
+    structure and forced/excluded levers: validation's coefficient check and set_parameters
+    both need them). Read-only."""
+    known = memo(case, ("parameter_values", tuple(force), tuple(exclude)), list)  # [(structure, values)]
+    for structure, values in known:
+        if structure == st:
+            return values
+    values = _values(case, st, force, exclude)
+    known.append((st, values))
+    return values
+
+
+def _values(case: Case, st: Structure, force=(), exclude=()) -> dict[str, dict]:
     lv = _Columns(case.table("levers"), "lever")  # plain dicts: a sweep recomputes these at every point
     sc = _Columns(case.table("scenarios"), "scenario")
     disc = {t: discount_factor(case, t) for t in st.years}
@@ -210,10 +223,10 @@ def parameter_values(case: Case, st: Structure, force=(), exclude=()) -> dict[st
     credit = {s: float(sc.at[s, "commitment_credit"]) for s in st.scenarios}
     probability = {s: float(sc.at[s, "probability"]) for s in st.scenarios}
     score = {
-        (r.lever, r.pillar): float(r.score_per_module) for r in case.table("contributions").itertuples(index=False)
+        (r.lever, r.pillar): float(r.score_per_module) for r in rows(case.table("contributions"))
     }
     weight = {
-        (r.scenario, r.track, r.pillar): float(r.weight) for r in case.table("pillar_weights").itertuples(index=False)
+        (r.scenario, r.track, r.pillar): float(r.weight) for r in rows(case.table("pillar_weights"))
     }
     pillars_of = {}
     for s_, r_, p_ in weight:
@@ -250,22 +263,22 @@ def parameter_values(case: Case, st: Structure, force=(), exclude=()) -> dict[st
         "track_coef_building": {(s_, r_, l): credit[s_] * v for (s_, r_, l), v in track_coef.items()},
         "threshold": {  # the score a tier needs: its threshold raised by case.yaml's tier_margin
             (r.scenario, r.track, r.tier): required_score(r.threshold, case.meta)
-            for r in case.table("tiers").itertuples(index=False)
+            for r in rows(case.table("tiers"))
             if (r.scenario, r.track, r.tier) in non_base
         },
         "min_score": {
             (r.scenario, r.track, r.tier, r.pillar): float(r.min_score)
-            for r in case.table("tier_requirements").itertuples(index=False)
+            for r in rows(case.table("tier_requirements"))
         },
         "relief_coef": {(s_, r_, t, k): probability[s_] * disc[t] * v for (s_, r_, t, k), v in V.items()},
         **_budget_values(case, st, disc),
-        "pool_limit": {r.pool: float(r.limit) for r in case.table("pools").itertuples(index=False)},
+        "pool_limit": {r.pool: float(r.limit) for r in rows(case.table("pools"))},
         "pool_use": {
-            (r.lever, r.pool): float(r.use_per_module) for r in case.table("lever_pools").itertuples(index=False)
+            (r.lever, r.pool): float(r.use_per_module) for r in rows(case.table("lever_pools"))
         },
         "spend_pv": spend_pv,
         "obligation_min": {
-            (r.lever, int(r.by_year)): float(r.min_modules) for r in case.table("obligations").itertuples(index=False)
+            (r.lever, int(r.by_year)): float(r.min_modules) for r in rows(case.table("obligations"))
         },
     }
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from relief.model.core.frames import records
 from relief.model.core.information import Information, scenarios_only
 from relief.model.core.rates import yearly_rates
 from relief.model.core.schema import PUBLIC
@@ -130,7 +131,7 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
     if is_adaptive(plan) or (not plan and not Information.of(case).static):  # nothing committed: still a tree
         return evaluate_tree(case, plan, force, exclude)
     meta = case.meta
-    lv = {r["lever"]: r for r in case.table("levers").to_dict("records")}
+    lv = {r["lever"]: r for r in records(case.table("levers"))}
     violations: list[str] = []
     x = commitments(case, lv, plan, violations)
     portfolio = {l: sum(x[(l, t)] for t in case.years) for l in lv}
@@ -253,7 +254,7 @@ def check_obligations(case: Case, x: dict) -> tuple[list[dict], list[str]]:
     by_year, min_modules, committed_by_year, met, binding: committed exactly the minimum, so the
     obligation is what holds the plan there) and the violations."""
     rows, out = [], []
-    for r in case.table("obligations").to_dict("records"):
+    for r in records(case.table("obligations")):
         l, y, need = r["lever"], int(r["by_year"]), float(r["min_modules"])
         done = sum(v for (ll, t), v in x.items() if ll == l and t <= y)
         met = done >= need - _tol(need)
@@ -280,7 +281,7 @@ def check_relations(case: Case, portfolio: dict) -> list[str]:
     """Twin of `requires` and `excludes`, on the levers with modules in the plan."""
     out: list[str] = []
     used = {l for l, v in portfolio.items() if v > _tol(0)}
-    for r in case.table("relations").to_dict("records"):
+    for r in records(case.table("relations")):
         if r["relation"] == "requires" and r["lever"] in used and r["other"] not in used:
             out.append(f"{r['lever']} requires {r['other']}, which is not in the plan")
         if r["relation"] == "excludes" and r["lever"] in used and r["other"] in used:
@@ -290,7 +291,7 @@ def check_relations(case: Case, portfolio: dict) -> list[str]:
 
 def pool_use(case: Case, portfolio: dict) -> dict:
     """{pool: sum_l use_per_module[l,q] * modules of l}."""
-    uses = case.table("lever_pools").to_dict("records")
+    uses = records(case.table("lever_pools"))
     return {
         q: sum(r["use_per_module"] * portfolio[r["lever"]] for r in uses if r["pool"] == q)
         for q in case.table("pools")["pool"]
@@ -477,20 +478,20 @@ class Ladders:
     @staticmethod
     def of(case: Case) -> Ladders:
         weights: dict = {}
-        for w in case.table("pillar_weights").to_dict("records"):
+        for w in records(case.table("pillar_weights")):
             weights.setdefault((w["scenario"], w["track"]), []).append((w["pillar"], w["weight"]))
         reqs: dict = {}
-        for r in case.table("tier_requirements").to_dict("records"):
+        for r in records(case.table("tier_requirements")):
             reqs.setdefault((r["scenario"], r["track"], r["tier"]), []).append((r["pillar"], r["min_score"]))
         ladders: dict = {}
-        for r in case.table("tiers").to_dict("records"):
+        for r in records(case.table("tiers")):
             ladders.setdefault((r["scenario"], r["track"]), []).append((r["tier"], r["threshold"]))
         rate = yearly_rates(case)
         return Ladders(
-            {r["scenario"]: r for r in case.table("scenarios").to_dict("records")},
-            case.table("contributions").to_dict("records"),
+            {r["scenario"]: r for r in records(case.table("scenarios"))},
+            records(case.table("contributions")),
             weights,
-            case.table("sectors").to_dict("records"),
+            records(case.table("sectors")),
             rate,
             reqs,
             ladders,
@@ -656,7 +657,7 @@ def duty_paid(case: Case, relief_rows: list[dict]) -> tuple[list[dict], dict]:
     objective); relief_vs_current = duty_current - duty_paid, which differs from it by a constant
     (duty_no_delivery - duty_current does not depend on the plan). The duty at current rates is
     None unless every sector has a current_rate."""
-    sectors = {j["sector"]: j for j in case.table("sectors").to_dict("records")}
+    sectors = {j["sector"]: j for j in records(case.table("sectors"))}
     current = {k: j.get("current_rate") for k, j in sectors.items()}
     has_current = bool(current) and all(v is not None and v == v for v in current.values())
     data_year = case.meta["data_year"]
@@ -689,7 +690,7 @@ def duty_paid(case: Case, relief_rows: list[dict]) -> tuple[list[dict], dict]:
 
 
 def _duty_summary(case: Case, sums: dict, has_current: bool) -> dict:
-    prob = {r["scenario"]: r["probability"] for r in case.table("scenarios").to_dict("records")}
+    prob = {r["scenario"]: r["probability"] for r in records(case.table("scenarios"))}
     by = {}
     for s, a in sums.items():
         by[s] = {
@@ -718,7 +719,7 @@ def _duty_summary(case: Case, sums: dict, has_current: bool) -> dict:
 
 def expected_relief(case: Case, by_scenario: dict) -> float:
     """Twin of keep_relief (and of the first stage's objective): sum_s probability_s relief_s."""
-    probability = {r["scenario"]: r["probability"] for r in case.table("scenarios").to_dict("records")}
+    probability = {r["scenario"]: r["probability"] for r in records(case.table("scenarios"))}
     return sum(probability[s] * v for s, v in by_scenario.items())
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from relief.model.core.coerce import blank
+from relief.model.core.frames import memo
 
 if TYPE_CHECKING:
     from relief.model.core.case import Case
@@ -44,7 +45,12 @@ def rate_in(schedule: list[tuple[int, float]], year: int) -> float:
 
 
 def yearly_rates(case: Case) -> dict[tuple, float]:
-    """(scenario, track, tier, sector, year) -> rate, for every year of the horizon."""
+    """(scenario, track, tier, sector, year) -> rate, for every year of the horizon (computed
+    once per case: the model and the independent evaluation both need them). Read-only."""
+    return memo(case, "yearly_rates", lambda: _yearly(case))
+
+
+def _yearly(case: Case) -> dict[tuple, float]:
     return {key + (t,): rate_in(sched, t) for key, sched in schedules(case).items() for t in case.years}
 
 

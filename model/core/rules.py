@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from relief.model.core.frames import records
 from relief.model.core.limits import coefficient_sources
 from relief.model.core.problems import Problem
 from relief.model.core.schema import (
@@ -33,7 +34,7 @@ PROBABILITY_TOLERANCE = 1e-6
 
 
 def _rows(df: pd.DataFrame) -> list[dict]:
-    return df.to_dict("records")
+    return records(df)
 
 
 def rule_references(case: Case, problems: list[Problem]) -> None:

@@ -222,12 +222,8 @@ def _values(case: Case, st: Structure, force=(), exclude=()) -> dict[str, dict]:
     non_base = set(st.tiers)
     credit = {s: float(sc.at[s, "commitment_credit"]) for s in st.scenarios}
     probability = {s: float(sc.at[s, "probability"]) for s in st.scenarios}
-    score = {
-        (r.lever, r.pillar): float(r.score_per_module) for r in rows(case.table("contributions"))
-    }
-    weight = {
-        (r.scenario, r.track, r.pillar): float(r.weight) for r in rows(case.table("pillar_weights"))
-    }
+    score = {(r.lever, r.pillar): float(r.score_per_module) for r in rows(case.table("contributions"))}
+    weight = {(r.scenario, r.track, r.pillar): float(r.weight) for r in rows(case.table("pillar_weights"))}
     pillars_of = {}
     for s_, r_, p_ in weight:
         pillars_of.setdefault((s_, r_), []).append(p_)
@@ -267,19 +263,14 @@ def _values(case: Case, st: Structure, force=(), exclude=()) -> dict[str, dict]:
             if (r.scenario, r.track, r.tier) in non_base
         },
         "min_score": {
-            (r.scenario, r.track, r.tier, r.pillar): float(r.min_score)
-            for r in rows(case.table("tier_requirements"))
+            (r.scenario, r.track, r.tier, r.pillar): float(r.min_score) for r in rows(case.table("tier_requirements"))
         },
         "relief_coef": {(s_, r_, t, k): probability[s_] * disc[t] * v for (s_, r_, t, k), v in V.items()},
         **_budget_values(case, st, disc),
         "pool_limit": {r.pool: float(r.limit) for r in rows(case.table("pools"))},
-        "pool_use": {
-            (r.lever, r.pool): float(r.use_per_module) for r in rows(case.table("lever_pools"))
-        },
+        "pool_use": {(r.lever, r.pool): float(r.use_per_module) for r in rows(case.table("lever_pools"))},
         "spend_pv": spend_pv,
-        "obligation_min": {
-            (r.lever, int(r.by_year)): float(r.min_modules) for r in rows(case.table("obligations"))
-        },
+        "obligation_min": {(r.lever, int(r.by_year)): float(r.min_modules) for r in rows(case.table("obligations"))},
     }
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
+
 import click
 
 from relief.cli import options as o
@@ -67,6 +70,7 @@ def solve(
       relief solve --margin 5%                   # a plan whose tiers all keep 5% above their thresholds
       relief solve examples/pledges --without-obligations   # as if nothing were owed
     """
+    started = time.perf_counter()  # --time-limit counts from here: loading and building are inside it
     from relief.model.core.checks import with_checks
     from relief.model.core.options import SolveOptions
     from relief.model.core.overrides import apply_overrides
@@ -89,6 +93,8 @@ def solve(
     options = SolveOptions.resolve(
         work.meta, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed, verbose=verbose
     )
+    if options.time_limit:
+        options = dataclasses.replace(options, deadline=started + options.time_limit)
     try:
         result = run_case(
             work, options, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides), check_force=True
@@ -179,6 +185,12 @@ def limit_warning(result, summary) -> str:
         worth += f"; no plan can give more than USD {bound:.4g}bn"
     if gap is not None:
         worth += f" (gap {gap:.2%})"
+    if result.status == "time_limit" and result.plan_source != "solver":
+        return (
+            f"relief: warning: status time_limit: HiGHS found no plan in the time limit "
+            f"({result.options.time_limit:g} s, counted from the start); reported instead: {result.plan_source}: "
+            f"{worth}. Give more time with --time-limit."
+        )
     if result.status == "time_limit":
         limit = result.options.time_limit
         return (

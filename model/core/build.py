@@ -18,6 +18,7 @@ import pyomo.core as pyo  # not pyomo.environ: its solver plugins cost ~0.4 s pe
 
 from relief.model.core.frames import memo, rows
 from relief.model.core.information import Information, OneRoadmapOnly, scenarios_only
+from relief.model.core.options import past_deadline
 from relief.model.core.rates import yearly_rates
 from relief.model.core.schema import PUBLIC
 
@@ -544,34 +545,39 @@ def paused_gc():
             gc.enable()
 
 
-def build_model(case: Case, force=(), exclude=()) -> pyo.ConcreteModel:
-    """Load -> build: the Pyomo model of a case, with `m.structure` kept for re-use checks."""
+def build_model(case: Case, force=(), exclude=(), deadline: float | None = None) -> pyo.ConcreteModel:
+    """Load -> build: the Pyomo model of a case, with `m.structure` kept for re-use checks.
+    `deadline` (time.perf_counter()): DeadlineReached if it passes while building."""
     with paused_gc():
-        return _build(case, force, exclude)
+        return _build(case, force, exclude, deadline)
 
 
-def _build(case: Case, force=(), exclude=()) -> pyo.ConcreteModel:
+def _build(case: Case, force=(), exclude=(), deadline: float | None = None) -> pyo.ConcreteModel:
     info = Information.of(case)
     if not info.static:
-        return _build_tree(case, info, force, exclude)
+        return _build_tree(case, info, force, exclude, deadline)
     st = Structure.of(case)
     m = pyo.ConcreteModel(name=case.name)
     m.structure = st
-    _define_blocks(m, st, parameter_values(case, st, force, exclude))
+    _define_blocks(m, st, parameter_values(case, st, force, exclude), deadline)
     define_risk(m, st)
     return m
 
 
-def _define_blocks(m, st: Structure, values: dict) -> None:
+def _define_blocks(m, st: Structure, values: dict, deadline: float | None = None) -> None:
     """The formulation of one roadmap (model-spec section 3) on `m`, a model or a branch's block."""
+    past_deadline(deadline)
     define_sets_and_parameters(m, st, values)
     define_commitments(m, st)
     define_obligations(m, st)
+    past_deadline(deadline)
     define_scores(m, st)
+    past_deadline(deadline)
     define_tiers(m, st)
     define_spending(m, st)
     define_pools_and_relations(m, st)
     define_objectives(m, st)
+    past_deadline(deadline)
 
 
 # ----------------------------------------------------------------------------------
@@ -600,7 +606,7 @@ def structure_of(case: Case) -> Structure | TreeStructure:
     return TreeStructure(info.groups, tuple(Structure.of(c) for c in branch_cases(case, info)))
 
 
-def _build_tree(case: Case, info: Information, force=(), exclude=()) -> pyo.ConcreteModel:
+def _build_tree(case: Case, info: Information, force=(), exclude=(), deadline: float | None = None) -> pyo.ConcreteModel:
     """Adaptive: branch b (a group of stances of the last year, probability w_b) has its own
     x_b, y_b, z_b and every limit (budgets, envelopes, pools, sizes, relations, obligations);
     its relief is the expected relief of its stances at their probabilities given b. Then
@@ -620,7 +626,7 @@ def _build_tree(case: Case, info: Information, force=(), exclude=()) -> pyo.Conc
     m.branch = pyo.Block(m.B)
     for b, (sub, st) in enumerate(zip(subs, m.structure.branches)):
         blk = m.branch[b]
-        _define_blocks(blk, st, parameter_values(sub, st, force, exclude))
+        _define_blocks(blk, st, parameter_values(sub, st, force, exclude), deadline)
         blk.max_relief.deactivate()
     m.branch_weight = pyo.Param(m.B, initialize={b: info.weight(b) for b in m.B}, mutable=True)
     define_nonanticipativity(m, info)

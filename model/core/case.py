@@ -202,13 +202,15 @@ def validate(
         typed = raw[name] if name in trusted else validate_table(spec, raw[name], problems)
         if typed is not None:
             tables[name] = typed
-    typed_so_far = Case(meta=meta, tables=tables)
+    case = Case(meta=meta, tables=tables, origin=origin)
     for rule in CROSS_RULES:  # each rule skips the tables that could not be read or typed
         if coefficients_checked and rule is rule_solver_range:
             continue
-        rule(typed_so_far, problems)
+        rule(case, problems)
     errors = [p for p in problems if p.level == "error"]
     if errors:
         raise CaseError(errors)
-    warnings = tuple(p for p in problems if p.level == "warning")
-    return Case(meta=meta, tables=tables, origin=origin, warnings=warnings)
+    # the warnings are set on the very object the rules saw (not a copy), before anyone else
+    # sees it: what the rules derived from it (its model's numbers, frames.memo) stays with it
+    object.__setattr__(case, "warnings", tuple(p for p in problems if p.level == "warning"))
+    return case

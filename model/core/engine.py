@@ -32,6 +32,7 @@ from relief.model.core.options import (
     SolveOptions,
     SolveOutcome,
     _gap,
+    past_deadline,
     quiet_stdout,
     solver_info,
 )
@@ -115,6 +116,10 @@ class _Rows:
     upper: list[float] = field(default_factory=list)
 
 
+def _finite(v) -> float | None:
+    return float(v) if v is not None and abs(float(v)) < INF else None
+
+
 def _dependency_map(slots: list[_Slot]) -> dict[int, list[int]]:
     """id of each mutable Param -> the slots (numbers in HiGHS) to recompute when it changes."""
     deps: dict[int, list[int]] = {}
@@ -140,14 +145,18 @@ class HighsEngine:
         mutable Param to the numbers in HiGHS that depend on it."""
         self.model = model
         self.options = options
+        self.deadline = options.deadline
+        self._timed_out = False  # the last run was stopped at the deadline (by _interrupt_point)
         slots: list[_Slot] = []
         lo, up, integ = self._columns(model, slots)
         rows = self._constraint_rows(model, slots)
         self._stage_objectives(model, rows, slots)
+        past_deadline(self.deadline)
         self._pass_to_highs(lo, up, integ, rows, options)
         self.slots = slots
         self.col_lo, self.col_up = lo.copy(), up.copy()
         self.row_lo, self.row_up = np.array(rows.lower), np.array(rows.upper)
+        past_deadline(self.deadline)
         self.deps: dict[int, list[int]] = _dependency_map(slots)
         self.last_solution = None
         self.stage1_floor: float | None = None  # a lower bound on the first stage's value (alternatives)
@@ -176,6 +185,8 @@ class HighsEngine:
         self.rows = list(model.component_data_objects(pyo.Constraint, active=True, descend_into=True))
         rows = _Rows()
         for i, con in enumerate(self.rows):
+            if i % 500 == 0:
+                past_deadline(self.deadline)  # a large model's translation takes seconds
             repn = generate_standard_repn(con.body, compute_values=False, quadratic=False)
             for v, c in zip(repn.linear_vars, repn.linear_coefs):
                 rows.index.append(col[id(v)])
@@ -319,6 +330,11 @@ class HighsEngine:
     def _interrupt_point(self, event) -> None:
         if self._caught_signal is not None:
             event.interrupt()
+        elif self.deadline is not None and time.perf_counter() >= self.deadline:
+            # HiGHS checks its own time limit only now and then (a 10 s limit ran 35 s at 1,000
+            # stances): the deadline is checked at every interrupt point
+            self._timed_out = True
+            event.interrupt()
 
     @contextmanager
     def _signals_deferred(self):
@@ -354,6 +370,7 @@ class HighsEngine:
         h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
         h.changeObjectiveSense(sense)
         h.setOptionValue("time_limit", float(time_limit) if time_limit is not None else INF)
+        self._timed_out = False
         # forget the previous basis and solution: a re-solve must give exactly what a fresh
         # solve of the same numbers gives, whatever was solved before
         h.clearSolver()
@@ -367,6 +384,8 @@ class HighsEngine:
         dt = time.perf_counter() - t0
         info = h.getInfo()
         status = _STATUS.get(h.getModelStatus(), "error")
+        if self._timed_out and status == "interrupted":
+            status = "time_limit"
         has = info.primal_solution_status == 2
         sol = np.array(h.getSolution().col_value) if has else None
         return status, has, sol, info, dt
@@ -384,10 +403,16 @@ class HighsEngine:
         if self.stage1_floor is not None:
             h.changeRowBounds(self.keep_rows[0], float(self.stage1_floor), INF)
         sense = {"max": highspy.ObjSense.kMaximize, "min": highspy.ObjSense.kMinimize}
-        status, has, sol, info, dt = self._run(self.costs[0], sense[self.stages[0][1]], o.time_limit)
+        left = o.seconds_left()
+        if left is not None and left <= 0:  # no time left for HiGHS at all
+            self.last_solution = None
+            return SolveOutcome(status="time_limit", has_solution=False, solver=solver_info())
+        limit = o.time_limit if left is None else min(o.time_limit or INF, left)
+        status, has, sol, info, dt = self._run(self.costs[0], sense[self.stages[0][1]], limit)
         out = SolveOutcome(status=status, has_solution=has, solver=solver_info(), solve_seconds=dt)
         if not has:
             out.wall_seconds = time.perf_counter() - start
+            out.bound = _finite(info.mip_dual_bound) if info.mip_node_count >= 0 else None
             self.last_solution = None
             return out
         out.objective = float(info.objective_function_value)
@@ -404,6 +429,12 @@ class HighsEngine:
                 else:
                     h.changeRowBounds(prev, -INF, value + slack)
                 remaining = None if o.time_limit is None else max(o.time_limit - (time.perf_counter() - start), 1.0)
+                left = o.seconds_left()
+                if left is not None:
+                    if left <= 0:  # the deadline came: stage 1's plan stands, not yet the cheapest one
+                        out.stage2 = "time_limit"
+                        break
+                    remaining = left if remaining is None else min(remaining, left)
                 status2, has2, sol2, info2, dt2 = self._run(self.costs[g], sense[self.stages[g][1]], remaining)
                 out.solve_seconds += dt2
                 out.stage2 = status2  # the status of the last stage run (the spending stage)

@@ -8,6 +8,7 @@ committed that buys no relief.
 from __future__ import annotations
 
 import os
+import time
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -39,6 +40,14 @@ class SolveOptions:
     seed: int = 0
     verbose: bool = False
     lexicographic: bool = True
+    # time.perf_counter() by which a solve must have returned (relief solve --time-limit: the
+    # limit counts from the command's start, so loading and building are inside it); None: only
+    # `time_limit`, HiGHS's own, per solve (sweeps, analyses)
+    deadline: float | None = None
+
+    def seconds_left(self) -> float | None:
+        """Seconds to the deadline (negative once past), or None without one."""
+        return None if self.deadline is None else self.deadline - time.perf_counter()
 
     @staticmethod
     def resolve(case_meta: dict, **given) -> SolveOptions:
@@ -57,6 +66,16 @@ class SolveOptions:
             verbose=bool(given.get("verbose", False)),
             lexicographic=given.get("lexicographic", True) if given.get("lexicographic") is not None else True,
         )
+
+
+class DeadlineReached(Exception):
+    """The solve's deadline (SolveOptions.deadline) came while the model was being built."""
+
+
+def past_deadline(deadline: float | None) -> None:
+    """Raise DeadlineReached once `deadline` (a time.perf_counter() value) has passed."""
+    if deadline is not None and time.perf_counter() >= deadline:
+        raise DeadlineReached("the time limit ran out while the model was being built")
 
 
 @dataclass
@@ -111,4 +130,6 @@ def _gap(obj: float | None, bound: float | None) -> float | None:
     diff = abs(bound - obj)
     if diff <= 1e-12:
         return 0.0
-    return diff / max(abs(obj), 1e-10)
+    if abs(obj) <= 1e-10:  # nothing found yet (the empty plan): the whole bound is the gap, 100%
+        return 1.0
+    return diff / abs(obj)

@@ -68,6 +68,7 @@ class RunResult:
         ]
 
     risk_option: str | None = None  # `--risk` as typed (its case.yaml overrides are in `overrides`)
+    plan_source: str = "solver"  # or the fallback plan reported at a time limit (model/core/fallback.py)
     notes: list = field(default_factory=list)  # what a planner should know of the request ("--force X changed nothing")
 
     @property
@@ -147,6 +148,7 @@ class RunResult:
             "margin_tolerance": self.margin_tolerance,
             "tier_margin": float(self.case.meta.get("tier_margin") or 0.0),  # tiers count at threshold x (1 + it)
             "notes": list(self.notes),
+            "plan_source": self.plan_source,
         }
         out["as_of"] = self.case.meta.get("as_of")
         out.update(ev.duty_summary if ev and ev.duty_summary else dict.fromkeys(DUTY_KEYS))

@@ -52,7 +52,7 @@ class Session:
         self.case, self.options = case, options
         self.force: tuple[str, ...] = tuple(force)
         self.exclude: tuple[str, ...] = tuple(exclude)
-        self.model = build_model(case, force=self.force, exclude=self.exclude)
+        self.model = build_model(case, force=self.force, exclude=self.exclude, deadline=options.deadline)
         self.engine = HighsEngine(self.model, options)
         # the whole-module x, y and z (marginal values fix them to take LP duals)
         self.integer_cols = np.array(

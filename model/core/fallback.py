@@ -1,0 +1,116 @@
+"""A plan when the solver has none in time, and a bound when the solver has none at all.
+
+`relief solve --time-limit T` always returns with a plan when one exists (issue 14). When
+HiGHS stops at the time limit without a plan (or the limit comes while the model is still
+being built), relief reports, in this order, the first of these that the independent
+evaluation accepts:
+
+1. the empty plan: nothing committed. It meets every limit unless something is owed
+   (obligations.csv) or forced (--force);
+2. the least plan that meets what is owed and forced: each obligation's modules (and
+   each forced lever's minimum) committed as early as the lever allows, at most
+   max_modules_per_year a year, a lever's min_modules whenever it is used, and every
+   lever a used lever `requires` at its own minimum. Greedy, so it may fail a budget or
+   an `excludes` relation: then no plan is reported (exit 4).
+
+Its relief is what the evaluator computes; the bound is HiGHS's when HiGHS reached one,
+else `relief_ceiling`: every stance's every track at its most valuable tier in every year
+(as if all tiers were reachable and free). Loose, but a true upper bound, so the gap
+reported is never too small.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from relief.model.core.evaluate import evaluate_plan
+from relief.model.core.frames import records
+from relief.model.core.information import Information
+
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
+    from relief.model.core.evaluate import Evaluation
+
+MIN_DIVISIBLE = 0.001  # a divisible lever "used" means at least this (build.MIN_DIVISIBLE)
+
+
+def fallback_plans(case: Case, force=()) -> list[tuple[str, dict]]:
+    """The plans to try, in order, each named: [("empty plan", {}), ("least plan ...", plan)]."""
+    plans = [("the empty plan (nothing committed)", {})]
+    least = least_plan(case, force)
+    if least:
+        plans.append(("the least plan that meets what is owed and forced", least))
+    return plans
+
+
+def least_plan(case: Case, force=()) -> dict:
+    """{(lever, year): modules}: what obligations and forced levers require, as early as allowed."""
+    lv = {r["lever"]: r for r in records(case.table("levers"))}
+    need: dict[str, list[tuple[int, float]]] = {}  # lever -> [(by_year, cumulative modules)]
+    for r in records(case.table("obligations")):
+        need.setdefault(r["lever"], []).append((int(r["by_year"]), float(r["min_modules"])))
+    last = case.meta["last_year"]
+    for l in force:
+        need.setdefault(l, []).append((last, _min_used(lv[l])))
+    requires = [(r["lever"], r["other"]) for r in records(case.table("relations")) if r["relation"] == "requires"]
+    changed = True
+    while changed:  # a used lever's requirements are used too (transitively)
+        changed = False
+        for l, other in requires:
+            if l in need and other not in need and other in lv:
+                need[other] = [(last, _min_used(lv[other]))]
+                changed = True
+    plan: dict = {}
+    for l, rows in need.items():
+        plan.update(_earliest(lv[l], rows, case.meta["first_year"], last))
+    return plan
+
+
+def _min_used(lever: dict) -> float:
+    return max(float(lever["min_modules"]), 1.0 if lever["integer"] else MIN_DIVISIBLE)
+
+
+def _earliest(lever: dict, rows: list[tuple[int, float]], first: int, last: int) -> dict:
+    """Modules by year, as early as the lever allows, meeting every (by_year, cumulative) row."""
+    total = max(max(n for _, n in rows), _min_used(lever))
+    if lever["integer"]:
+        total = math.ceil(total - 1e-9)
+    total = min(total, float(lever["max_modules"]))
+    per_year = float(lever["max_modules_per_year"])
+    out, done = {}, 0.0
+    for t in range(max(first, int(lever["earliest_year"])), last + 1):
+        if done >= total - 1e-12:
+            break
+        step = min(per_year, total - done)
+        out[(lever["lever"], t)] = step
+        done += step
+    return out
+
+
+def fallback_evaluation(case: Case, force=(), exclude=()) -> tuple[str, Evaluation] | None:
+    """The first fallback plan the evaluator accepts, with its evaluation; None if none is."""
+    adaptive = not Information.of(case).static
+    for name, plan in fallback_plans(case, force):
+        if any(l in exclude for l, _ in plan):
+            continue
+        if adaptive:  # one roadmap for every stance is also an adaptive plan
+            plan = {(l, t, s): v for (l, t), v in plan.items() for s in case.scenarios}
+        ev = evaluate_plan(case, plan, force=force, exclude=exclude)
+        if not ev.violations:
+            return name, ev
+    return None
+
+
+def relief_ceiling(case: Case) -> float | None:
+    """An upper bound on the expected relief of any plan: each stance's tracks at their most
+    valuable tier in every year, discounted and probability-weighted (None for a risk measure)."""
+    from relief.model.core.build import Structure, discount_factor, tier_relief
+
+    if (case.meta.get("risk_measure") or "expected") != "expected":
+        return None
+    best: dict[tuple, float] = {}
+    for (s, r, t, _k), v in tier_relief(case, Structure.of(case)).items():
+        best[(s, r, t)] = max(best.get((s, r, t), 0.0), v)
+    prob = {r["scenario"]: float(r["probability"]) for r in records(case.table("scenarios"))}
+    return sum(prob[s] * discount_factor(case, t) * v for (s, _r, t), v in best.items())

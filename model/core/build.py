@@ -606,7 +606,9 @@ def structure_of(case: Case) -> Structure | TreeStructure:
     return TreeStructure(info.groups, tuple(Structure.of(c) for c in branch_cases(case, info)))
 
 
-def _build_tree(case: Case, info: Information, force=(), exclude=(), deadline: float | None = None) -> pyo.ConcreteModel:
+def _build_tree(
+    case: Case, info: Information, force=(), exclude=(), deadline: float | None = None
+) -> pyo.ConcreteModel:
     """Adaptive: branch b (a group of stances of the last year, probability w_b) has its own
     x_b, y_b, z_b and every limit (budgets, envelopes, pools, sizes, relations, obligations);
     its relief is the expected relief of its stances at their probabilities given b. Then

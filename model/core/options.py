@@ -8,9 +8,9 @@ committed that buys no relief.
 from __future__ import annotations
 
 import os
-import time
 import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 

@@ -8,10 +8,12 @@ evaluation accepts:
 1. the empty plan: nothing committed. It meets every limit unless something is owed
    (obligations.csv) or forced (--force);
 2. the least plan that meets what is owed and forced: each obligation's modules (and
-   each forced lever's minimum) committed as early as the lever allows, at most
-   max_modules_per_year a year, a lever's min_modules whenever it is used, and every
-   lever a used lever `requires` at its own minimum. Greedy, so it may fail a budget or
-   an `excludes` relation: then no plan is reported (exit 4).
+   each forced lever's minimum), a lever's min_modules whenever it is used, and every
+   lever a used lever `requires` at its own minimum, at most max_modules_per_year a year,
+   committed as early as each lever allows;
+3. the same modules committed as late as each deadline allows (budgets often ramp up).
+Greedy: both may fail a yearly budget that a cleverer schedule would meet, or an
+`excludes` relation; then no plan is reported (exit 4) although one may exist.
 
 Its relief is what the evaluator computes; the bound is HiGHS's when HiGHS reached one,
 else `relief_ceiling`: every stance's every track at its most valuable tier in every year
@@ -38,14 +40,17 @@ MIN_DIVISIBLE = 0.001  # a divisible lever "used" means at least this (build.MIN
 def fallback_plans(case: Case, force=()) -> list[tuple[str, dict]]:
     """The plans to try, in order, each named: [("empty plan", {}), ("least plan ...", plan)]."""
     plans = [("the empty plan (nothing committed)", {})]
-    least = least_plan(case, force)
-    if least:
-        plans.append(("the least plan that meets what is owed and forced", least))
+    early, late = least_plan(case, force), least_plan(case, force, late=True)
+    if early:
+        plans.append(("the least plan that meets what is owed and forced", early))
+    if late and late != early:
+        plans.append(("the least plan that meets what is owed and forced, committed as late as allowed", late))
     return plans
 
 
-def least_plan(case: Case, force=()) -> dict:
-    """{(lever, year): modules}: what obligations and forced levers require, as early as allowed."""
+def least_plan(case: Case, force=(), late: bool = False) -> dict:
+    """{(lever, year): modules}: what obligations and forced levers require, as early as
+    allowed (or, `late`, as late as their deadlines allow)."""
     lv = {r["lever"]: r for r in records(case.table("levers"))}
     need: dict[str, list[tuple[int, float]]] = {}  # lever -> [(by_year, cumulative modules)]
     for r in records(case.table("obligations")):
@@ -63,7 +68,8 @@ def least_plan(case: Case, force=()) -> dict:
                 changed = True
     plan: dict = {}
     for l, rows in need.items():
-        plan.update(_earliest(lv[l], rows, case.meta["first_year"], last))
+        schedule = _latest if late else _earliest
+        plan.update(schedule(lv[l], rows, case.meta["first_year"], last))
     return plan
 
 
@@ -71,13 +77,30 @@ def _min_used(lever: dict) -> float:
     return max(float(lever["min_modules"]), 1.0 if lever["integer"] else MIN_DIVISIBLE)
 
 
-def _earliest(lever: dict, rows: list[tuple[int, float]], first: int, last: int) -> dict:
-    """Modules by year, as early as the lever allows, meeting every (by_year, cumulative) row."""
+def _total(lever: dict, rows: list[tuple[int, float]]) -> float:
     total = max(max(n for _, n in rows), _min_used(lever))
     if lever["integer"]:
         total = math.ceil(total - 1e-9)
-    total = min(total, float(lever["max_modules"]))
-    per_year = float(lever["max_modules_per_year"])
+    return min(total, float(lever["max_modules"]))
+
+
+def _latest(lever: dict, rows: list[tuple[int, float]], first: int, last: int) -> dict:
+    """Modules by year, as late as every (by_year, cumulative) row allows."""
+    total, per_year = _total(lever, rows), float(lever["max_modules_per_year"])
+    start = max(first, int(lever["earliest_year"]))
+    out, left = {}, total
+    for t in range(min(last, max(y for y, _ in rows)), start - 1, -1):
+        before = max([n for y, n in rows if y < t] + [0.0])  # what must be committed before t
+        step = max(0.0, min(per_year, left - before))
+        if step > 1e-12:
+            out[(lever["lever"], t)] = step
+            left -= step
+    return out
+
+
+def _earliest(lever: dict, rows: list[tuple[int, float]], first: int, last: int) -> dict:
+    """Modules by year, as early as the lever allows, meeting every (by_year, cumulative) row."""
+    total, per_year = _total(lever, rows), float(lever["max_modules_per_year"])
     out, done = {}, 0.0
     for t in range(max(first, int(lever["earliest_year"])), last + 1):
         if done >= total - 1e-12:

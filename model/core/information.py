@@ -168,6 +168,52 @@ def scenarios_only(case: Case, stances) -> Case:
     return replace(case, meta={**case.meta, "reveal_year": None}, tables=tables)
 
 
+_NOT_NUMBERS = frozenset({"scenario", "name", "source", "notes"})
+
+
+def twin_stances(case: Case) -> dict[str, list[str]]:
+    """Stances that no number of the model tells apart (the same commitment credit, pillar
+    weights, ladders, tier requirements and rates): {first stance: [it and its twins]}, in
+    the case's order. Only the probability may differ; columns read only by an analysis
+    (`used_by`) and text columns are ignored."""
+    from relief.model.core.frames import records
+
+    sign: dict[str, list] = {s: [] for s in case.scenarios}
+    for name in ("scenarios", *sorted(SCENARIO_TABLES)):
+        if name not in case.tables or name == "information":
+            continue
+        cols = [
+            c.name
+            for c in TABLES[name].columns
+            if c.name not in _NOT_NUMBERS and c.name != "probability" and not c.used_by
+        ]
+        for r in records(case.tables[name]):
+            sign[r["scenario"]].append((name, *(repr(r[c]) for c in cols)))
+    groups: dict[tuple, list[str]] = {}
+    for s, rows in sign.items():
+        groups.setdefault(tuple(sorted(rows)), []).append(s)
+    return {g[0]: g for g in groups.values()}
+
+
+def merged_twins(case: Case) -> Case:
+    """The case with each group of twin stances (`twin_stances`) as its first stance, carrying
+    the group's probability: the same expected relief for every plan, fewer binaries. Static,
+    expected-relief cases only (the caller checks); not validated again (as scenarios_only)."""
+    from dataclasses import replace
+
+    twins = twin_stances(case)
+    if len(twins) == len(case.scenarios):
+        return case
+    t = case.tables
+    prob = dict(zip(t["scenarios"]["scenario"], t["scenarios"]["probability"]))
+    sc = t["scenarios"][t["scenarios"]["scenario"].isin(twins)].copy()
+    sc["probability"] = [sum(float(prob[m]) for m in twins[s]) for s in sc["scenario"]]
+    tables = dict(t)
+    tables.update({name: t[name][t[name]["scenario"].isin(twins)] for name in SCENARIO_TABLES if name in t})
+    tables["scenarios"] = sc
+    return replace(case, tables=tables)
+
+
 def static_case(case: Case) -> Case:
     """The case with one roadmap for every stance (no reveal_year, no information.csv)."""
     from relief.model.core.validate import empty_table

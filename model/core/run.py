@@ -50,11 +50,24 @@ def run_case(
     check_levers(case, force, exclude)
     if options.deadline is not None:
         return _run_against_deadline(case, options, force, exclude, overrides, check_force)
-    session = Session(case, options, force, exclude)
-    result = session.solve(case, overrides)
+    model_case = solved_case(case)
+    session = Session(model_case, options, force, exclude)
+    result = session.finish(case, session.run(model_case), overrides)
     if check_force:
-        _note_idle_forces(session, case, result)
+        _note_idle_forces(session, model_case, result)
     return result
+
+
+def solved_case(case: Case) -> Case:
+    """The case the model is built for: twin stances (information.twin_stances, no number of
+    the model tells them apart) merged into one with their summed probability, which every
+    plan values the same, with fewer binaries; the plan is still evaluated and reported on
+    every stance of `case`. Static expected-relief cases only."""
+    from relief.model.core.information import Information, merged_twins
+
+    if (case.meta.get("risk_measure") or "expected") != "expected" or not Information.of(case).static:
+        return case
+    return merged_twins(case)
 
 
 def _note_idle_forces(session: Session, case: Case, result: RunResult) -> None:
@@ -88,11 +101,12 @@ def _run_against_deadline(case: Case, options: SolveOptions, force, exclude, ove
     try:
         if inner.seconds_left() <= 0:  # loading took the time: not even the model can be built
             raise DeadlineReached("the time limit ran out before the model was built")
-        session = Session(case, inner, force, exclude)
-        result = session.solve(case, overrides)
+        model_case = solved_case(case)
+        session = Session(model_case, inner, force, exclude)
+        result = session.finish(case, session.run(model_case), overrides)
         if result.evaluation is not None or result.status not in ("time_limit", "interrupted"):
             if check_force:
-                _note_idle_forces(session, case, result)
+                _note_idle_forces(session, model_case, result)
             result.options = options
             return result
         outcome = result.outcome

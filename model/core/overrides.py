@@ -8,7 +8,7 @@ proportionally so that all still sum to 1. The changed case is validated again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from relief.model.core.case import Case, CaseError, validate
 from relief.model.core.checks import CaseWarning
@@ -158,7 +158,9 @@ def apply_overrides(case: Case, overrides) -> Case:
     # typed tables, so it is not found again: keep it (but not the checks' warnings about
     # the numbers before the change: model/checks.py runs on the changed case)
     kept = tuple(w for w in case.warnings if not isinstance(w, CaseWarning))
-    return replace(changed, warnings=kept + tuple(w for w in changed.warnings if w not in kept))
+    # set on the new case itself, not a copy: what validation derived from it stays (frames.memo)
+    object.__setattr__(changed, "warnings", kept + tuple(w for w in changed.warnings if w not in kept))
+    return changed
 
 
 def _rescale_probabilities(df, touched: set[int]) -> None:

@@ -88,8 +88,7 @@ def solve(
     if without_obligations:
         work = work.without_obligations()
     work = with_checks(work)  # the warnings go to stderr and summary.json
-    for w in work.warnings:
-        click.echo(f"warning: {w}", err=True)
+    say_warnings(work.warnings)
     options = SolveOptions.resolve(
         work.meta, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed, verbose=verbose
     )
@@ -112,6 +111,19 @@ def solve(
     if written is not None:
         say_written(out_dir, written)
     _exit_status(result, summary, as_json)
+
+
+SHOWN_WARNINGS = 10  # on stderr; summary.json keeps them all
+
+
+def say_warnings(warnings) -> None:
+    """The case's warnings on stderr: the first SHOWN_WARNINGS, then how many more (a case of
+    hundreds of stances can have hundreds of the same kind; `relief validate` lists them all)."""
+    for w in warnings[:SHOWN_WARNINGS]:
+        click.echo(f"warning: {w}", err=True)
+    if len(warnings) > SHOWN_WARNINGS:
+        more = len(warnings) - SHOWN_WARNINGS
+        click.echo(f"warning: ... and {more} more (all in summary.json; relief validate lists them)", err=True)
 
 
 def risk_overrides(text) -> tuple:

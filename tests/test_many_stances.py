@@ -102,3 +102,16 @@ def test_the_family_is_reproducible_and_sums_to_one(tmp_path):
         copies = sc[sc["scenario"].str.startswith(origin + "__")]
         assert float(copies["probability"].sum()) == pytest.approx(p)
     assert len(twin_stances(case)) == 12  # jittered copies are never twins
+
+
+def test_solve_shows_ten_warnings_and_counts_the_rest(capsys):
+    """Hundreds of stances can bring hundreds of warnings of one kind: relief solve shows ten
+    on stderr and says how many more there are (summary.json keeps them all)."""
+    from relief.cli.solve import SHOWN_WARNINGS, say_warnings
+
+    say_warnings([f"w{i}" for i in range(25)])
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[:SHOWN_WARNINGS] == [f"warning: w{i}" for i in range(SHOWN_WARNINGS)]
+    assert lines[SHOWN_WARNINGS:] == ["warning: ... and 15 more (all in summary.json; relief validate lists them)"]
+    say_warnings(["only"])
+    assert capsys.readouterr().err.splitlines() == ["warning: only"]

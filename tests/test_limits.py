@@ -57,12 +57,14 @@ def synthetic(folder: Path, size: Size, seed: int = 0) -> Path:
 
 def test_time_limit_returns_the_best_plan_with_its_bound_and_gap(tmp_path):
     case = synthetic(tmp_path / "hard", Size(levers=20, scenarios=8, years=10, tracks=6, tiers=5))
-    r = relief("solve", case, "--time-limit", "2", "--json", "--out", "run", cwd=tmp_path)
+    # 4 s from the command's start (loading and building included, issue 14): HiGHS finds a plan
+    # in about 1 s of it, and does not prove it optimal in 30 s (a 33% gap)
+    r = relief("solve", case, "--time-limit", "4", "--json", "--out", "run", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     obj = json.loads(r.stdout)
     assert obj["status"] == "time_limit"
     relief_, bound, gap = obj["expected_relief"], obj["objective_bound"], obj["mip_gap"]
-    assert relief_ is not None and relief_ > 0 and obj["portfolio"]
+    assert relief_ is not None and relief_ > 0 and obj["portfolio"] and obj["plan_source"] == "solver"
     assert bound >= relief_ and gap > 0.01
     assert gap == pytest.approx((bound - relief_) / relief_)  # the gap of the plan reported
     assert "warning: status time_limit" in r.stderr and "best plan found" in r.stderr and "Traceback" not in r.stderr
@@ -72,13 +74,18 @@ def test_time_limit_returns_the_best_plan_with_its_bound_and_gap(tmp_path):
     assert (tmp_path / "run" / "roadmap.csv").is_file()
 
 
-def test_time_limit_before_any_plan_exits_4(tmp_path):
+def test_time_limit_before_any_plan_reports_the_empty_plan(tmp_path):
+    """Issue 14: a limit too short for HiGHS to find a plan still returns one when one exists:
+    nothing is owed here, so the empty plan, checked, with the tables' bound and a 100% gap,
+    exit 0. (Exit 4 when no plan can be found: tests/test_time_limit.py.)"""
     case = synthetic(tmp_path / "harder", Size(levers=40, scenarios=8, years=12, tracks=8, tiers=6))
     r = relief("solve", case, "--time-limit", "0.05", "--json", "--out", "run", cwd=tmp_path)
-    assert r.returncode == 4, r.stderr
+    assert r.returncode == 0, r.stderr
     obj = json.loads(r.stdout)
-    assert obj["status"] == "time_limit" and obj["expected_relief"] is None and obj["portfolio"] == {}
-    assert "no plan" in r.stderr and "Traceback" not in r.stderr
+    assert obj["status"] == "time_limit" and obj["expected_relief"] == 0.0 and obj["mip_gap"] == 1.0
+    assert obj["plan_source"] == "the empty plan (nothing committed)"
+    assert not any(obj["portfolio"].values()) and obj["objective_bound"] > 0
+    assert "reported instead: the empty plan" in r.stderr and "Traceback" not in r.stderr
 
 
 # ----------------------------------------------------------------------------------

@@ -20,13 +20,14 @@ from relief.cli.inputs import load
 @o.time_limit(o.SOLVE)
 @o.mip_gap(o.SOLVE)
 @o.threads
-@o.highs_seed
+@o.solve_seed
 @o.out_run
 @o.as_json()
 @o.risk()
 @o.reveal
 @o.warn_margin
 @o.verbose
+@o.sampled
 @guarded
 def solve(
     case,
@@ -44,6 +45,13 @@ def solve(
     reveal,
     warn_margin,
     verbose,
+    sample,
+    replications,
+    sample_spec,
+    evaluate_sample,
+    confidence,
+    workers,
+    scheduler,
 ):
     """Solve a case: the roadmap that maximises expected tariff relief, then spends
     the least public money for that relief.
@@ -66,7 +74,13 @@ def solve(
       relief solve --reveal 2027                 # commit 2026 now, adapt to the stance from 2027
       relief solve --margin 5%                   # a plan whose tiers all keep 5% above their thresholds
       relief solve examples/pledges --without-obligations   # as if nothing were owed
+      relief solve --sample 20 --replications 10 --seed 1 --workers 2   # sampled stances, gap bound
     """
+    from relief.cli.solve_sample import sample_asked, solve_sampled
+
+    if sample_asked(sample, replications, sample_spec, evaluate_sample, confidence, workers, scheduler):
+        kept = locals()
+        return solve_sampled(**{k: kept[k] for k in SAMPLED_ARGS})
     from relief.model.core.checks import with_checks
     from relief.model.core.options import SolveOptions
     from relief.model.core.overrides import apply_overrides
@@ -106,6 +120,13 @@ def solve(
     if written is not None:
         say_written(out_dir, written)
     _exit_status(result, summary, as_json)
+
+
+SAMPLED_ARGS = (
+    "case", "overrides", "force", "exclude", "without_obligations", "time_limit", "mip_gap", "threads", "seed",
+    "out_dir", "as_json", "risk", "reveal", "verbose", "sample", "replications", "sample_spec", "evaluate_sample",
+    "confidence", "workers", "scheduler",
+)  # fmt: skip
 
 
 def risk_overrides(text) -> tuple:

@@ -76,16 +76,15 @@ def solve(
       relief solve examples/pledges --without-obligations   # as if nothing were owed
       relief solve --sample 20 --replications 10 --seed 1 --workers 2   # sampled stances, gap bound
     """
-    from relief.cli.solve_sample import sample_asked, solve_sampled
-
-    if sample_asked(sample, replications, sample_spec, evaluate_sample, confidence, workers, scheduler):
-        kept = locals()
-        return solve_sampled(**{k: kept[k] for k in SAMPLED_ARGS})
+    from relief.cli.solve_sample import sample_request, solve_sampled
     from relief.model.core.checks import with_checks
     from relief.model.core.options import SolveOptions
     from relief.model.core.overrides import apply_overrides
     from relief.model.core.run import run_case
 
+    sampled = sample_request(
+        sample, replications, sample_spec, evaluate_sample, confidence, seed, workers, scheduler, out_dir
+    )
     if out_dir is not None and out_dir.suffix.lower() != ".xlsx":
         from relief.cli.output import check_run_dir
 
@@ -103,6 +102,11 @@ def solve(
     options = SolveOptions.resolve(
         work.meta, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed, verbose=verbose
     )
+    if sampled is not None:  # relief solve --sample N: cli/solve_sample.py
+        result, summary = solve_sampled(work, options, sampled, force, exclude, overrides, risk, without_obligations)
+        sampled.emit(result, summary, out_dir, as_json)
+        _exit_status(result, summary, as_json)
+        return
     try:
         result = run_case(
             work, options, force=tuple(force), exclude=tuple(exclude), overrides=tuple(overrides), check_force=True
@@ -120,13 +124,6 @@ def solve(
     if written is not None:
         say_written(out_dir, written)
     _exit_status(result, summary, as_json)
-
-
-SAMPLED_ARGS = (
-    "case", "overrides", "force", "exclude", "without_obligations", "time_limit", "mip_gap", "threads", "seed",
-    "out_dir", "as_json", "risk", "reveal", "verbose", "sample", "replications", "sample_spec", "evaluate_sample",
-    "confidence", "workers", "scheduler",
-)  # fmt: skip
 
 
 def risk_overrides(text) -> tuple:

@@ -7,11 +7,12 @@ object to the usual keys; `--out DIR` also writes sample_replications.csv.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import click
 
 from relief.cli.emit import to_json
 from relief.cli.errors import EXIT_FAILED, EXIT_INPUT, Failure, note_written, say_written
-from relief.cli.inputs import load
 
 DEFAULT_REPLICATIONS = 10
 DEFAULT_EVALUATION = 1000
@@ -28,65 +29,61 @@ REPLICATION_COLUMNS = (
 )
 
 
-def sample_asked(sample, replications, sample_spec, evaluate_sample, confidence, workers, scheduler) -> bool:
-    """True with --sample; a usage error (exit 2) for its companions without it."""
-    if sample is not None:
-        return True
-    given = [
-        name
-        for name, v in (
-            ("--replications", replications),
-            ("--sample-spec", sample_spec),
-            ("--evaluate-sample", evaluate_sample),
-            ("--confidence", confidence),
-            ("--scheduler", scheduler),
-        )
-        if v is not None
-    ] + (["--workers"] if workers != 1 else [])
-    if given:
-        raise Failure(EXIT_INPUT, f"relief: {', '.join(given)} only work with --sample N")
-    return False
+@dataclass(frozen=True)
+class SampleRequest:
+    """What --sample and its companions ask for, checked before the case is read."""
+
+    n: int
+    replications: int
+    spec: object  # a SampleSpec
+    evaluation_stances: int
+    confidence: float
+    seed: int
+    workers: int
+    scheduler: str | None
+
+    def emit(self, result, summary: dict, out_dir, as_json: bool) -> None:
+        """--out DIR (also sample_replications.csv), then --json or the tables."""
+        if out_dir is not None:
+            _write(out_dir, result, summary)
+            note_written(out_dir)
+        if as_json:
+            click.echo(to_json(summary))
+        else:
+            from relief.cli.render import render_solution
+
+            render_solution(result)
+            render_sample(summary["sample"])
+        if out_dir is not None:
+            say_written(out_dir, _entries(out_dir))
 
 
-def solve_sampled(
-    case,
-    overrides,
-    force,
-    exclude,
-    without_obligations,
-    time_limit,
-    mip_gap,
-    threads,
-    seed,
-    out_dir,
-    as_json,
-    risk,
-    reveal,
-    verbose,
-    sample,
-    replications,
-    sample_spec,
-    evaluate_sample,
-    confidence,
-    workers,
-    scheduler,
-) -> None:
-    from relief.cli.solve import _exit_status, risk_overrides
-    from relief.model.analyses.mrp import run_mrp
-    from relief.model.core.checks import with_checks
-    from relief.model.core.options import SolveOptions
-    from relief.model.core.overrides import apply_overrides
-    from relief.model.core.result import NoPlan
+def sample_request(
+    sample, replications, sample_spec, evaluate_sample, confidence, seed, workers, scheduler, out_dir
+) -> SampleRequest | None:
+    """None without --sample (a usage error, exit 2, for its companions alone); else the request,
+    its spec read (a bad spec: file, entry and key, exit 2) and the Dask scheduler reached."""
+    if sample is None:
+        given = [
+            name
+            for name, v in (
+                ("--replications", replications),
+                ("--sample-spec", sample_spec),
+                ("--evaluate-sample", evaluate_sample),
+                ("--confidence", confidence),
+                ("--scheduler", scheduler),
+            )
+            if v is not None
+        ] + (["--workers"] if workers != 1 else [])
+        if given:
+            raise Failure(EXIT_INPUT, f"relief: {', '.join(given)} only work with --sample N")
+        return None
+    if out_dir is not None and out_dir.suffix.lower() == ".xlsx":
+        raise Failure(EXIT_INPUT, "relief: --sample writes a run folder: give --out a folder, not a workbook")
     from relief.model.sweeps.designs import SweepError
     from relief.model.sweeps.sampling import SampleSpec
     from relief.model.sweeps.spec import load_sample_spec
 
-    if out_dir is not None:
-        if out_dir.suffix.lower() == ".xlsx":
-            raise Failure(EXIT_INPUT, "relief: --sample writes a run folder: give --out a folder, not a workbook")
-        from relief.cli.output import check_run_dir
-
-        check_run_dir(out_dir)
     try:
         spec = load_sample_spec(sample_spec) if sample_spec is not None else SampleSpec.default()
         if scheduler:
@@ -95,33 +92,38 @@ def solve_sampled(
             check_scheduler(scheduler)
     except SweepError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
-    base = load(case)
-    overrides = tuple(overrides) + risk_overrides(risk)
-    if reveal is not None:
-        overrides += (f"case.reveal_year={reveal}",)
-    work = apply_overrides(base, list(overrides))
-    if without_obligations:
-        work = work.without_obligations()
-    work = with_checks(work)
-    for w in work.warnings:
-        click.echo(f"warning: {w}", err=True)
-    options = SolveOptions.resolve(
-        work.meta, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed, verbose=verbose
+    return SampleRequest(
+        n=sample,
+        replications=replications or DEFAULT_REPLICATIONS,
+        spec=spec,
+        evaluation_stances=evaluate_sample or DEFAULT_EVALUATION,
+        confidence=confidence or DEFAULT_CONFIDENCE,
+        seed=seed or 0,
+        workers=workers,
+        scheduler=scheduler,
     )
+
+
+def solve_sampled(work, options, req: SampleRequest, force, exclude, overrides, risk, without_obligations):
+    """The MRP on the case as asked: the candidate's RunResult and the summary with `sample`."""
+    from relief.model.analyses.mrp import run_mrp
+    from relief.model.core.result import NoPlan
+    from relief.model.sweeps.designs import SweepError
+
     try:
         mrp = run_mrp(
             work,
             options,
-            spec,
-            n=sample,
-            replications=replications or DEFAULT_REPLICATIONS,
-            seed=seed or 0,
-            confidence=confidence or DEFAULT_CONFIDENCE,
-            evaluation_stances=evaluate_sample or DEFAULT_EVALUATION,
+            req.spec,
+            n=req.n,
+            replications=req.replications,
+            seed=req.seed,
+            confidence=req.confidence,
+            evaluation_stances=req.evaluation_stances,
             force=tuple(force),
             exclude=tuple(exclude),
-            workers=workers,
-            scheduler=scheduler,
+            workers=req.workers,
+            scheduler=req.scheduler,
         )
     except SweepError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
@@ -133,27 +135,16 @@ def solve_sampled(
     result.without_obligations = bool(without_obligations)
     summary = result.report()
     summary["sample"] = mrp.report()
-    if out_dir is not None:
-        _write(out_dir, result, summary, mrp)
-        note_written(out_dir)
-    if as_json:
-        click.echo(to_json(summary))
-    else:
-        from relief.cli.render import render_solution
-
-        render_solution(result)
-        render_sample(summary["sample"])
-    if out_dir is not None:
-        say_written(out_dir, _entries(out_dir))
-    _exit_status(result, summary, as_json)
+    summary["sample"]["replication_rows"] = [{k: r[k] for k in REPLICATION_COLUMNS} for r in mrp.rows]
+    return result, summary
 
 
-def _write(out_dir, result, summary: dict, mrp) -> None:
+def _write(out_dir, result, summary: dict) -> None:
     import pandas as pd
 
     from relief.cli.output import write_run
 
-    rows = pd.DataFrame([{k: r[k] for k in REPLICATION_COLUMNS} for r in mrp.rows], columns=list(REPLICATION_COLUMNS))
+    rows = pd.DataFrame(summary["sample"]["replication_rows"], columns=list(REPLICATION_COLUMNS))
     write_run(out_dir, result, summary, extra={"sample_replications.csv": rows})
 
 
@@ -175,7 +166,7 @@ def render_sample(s: dict) -> None:
         f"\nSampled stances (MRP, Mak-Morton-Wood 1999): {s['n']} stances × {s['replications']} replications, "
         f"seed {s['seed']}, spec {s['spec_source']}"
     )
-    t = table("estimate", "value")
+    t = table("estimate", "value", left=("estimate", "value"))
     t.add_row(
         "candidate's expected relief",
         f"USD {usd(c['estimate'])}bn ± {usd(c['half_width'])} ({pct}, {c['evaluation_stances']} evaluation stances)",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -38,21 +39,33 @@ if TYPE_CHECKING:
 GAP_TOLERANCE = 1e-6  # relative: a negative G_m within it is solver noise, set to 0
 
 
+EVALUATION_CHUNK = 250  # evaluation stances per task: the evaluation sample is cut into these
+
+
 @dataclass(frozen=True)
 class Streams:
-    """The seeds of every sample drawn for seed S (module docstring)."""
+    """The seeds of every sample drawn for seed S (module docstring); the evaluation sample
+    comes in chunks of EVALUATION_CHUNK stances, each from its own stream (so that workers
+    share it), the same chunks whatever the number of workers."""
 
     candidate: int
-    evaluation: int
+    evaluation: tuple[tuple[int, int], ...]  # (stances, seed) of each chunk
     replications: tuple[int, ...]
 
     @staticmethod
-    def of(seed: int, replications: int) -> Streams:
+    def of(seed: int, replications: int, evaluation_stances: int = 1000) -> Streams:
         cand, ev, reps = np.random.SeedSequence(seed).spawn(3)
-        first = [int(s.generate_state(1, np.uint32)[0]) for s in (cand, ev)]
+        chunks = -(-evaluation_stances // EVALUATION_CHUNK)
+        sizes = [min(EVALUATION_CHUNK, evaluation_stances - i * EVALUATION_CHUNK) for i in range(chunks)]
         return Streams(
-            first[0], first[1], tuple(int(s.generate_state(1, np.uint32)[0]) for s in reps.spawn(replications))
+            _seed(cand),
+            tuple(zip(sizes, map(_seed, ev.spawn(chunks)))),
+            tuple(map(_seed, reps.spawn(replications))),
         )
+
+
+def _seed(ss: np.random.SeedSequence) -> int:
+    return int(ss.generate_state(1, np.uint32)[0])
 
 
 @dataclass
@@ -93,7 +106,7 @@ class MrpResult:
             "spec": self.spec.to_list(),
             "spec_source": self.spec.source,
             "candidate_seed": self.streams.candidate,
-            "evaluation_seed": self.streams.evaluation,
+            "evaluation_seeds": [seed for _, seed in self.streams.evaluation],
             "candidate_relief": self.evaluation,
             "gap": {**gap, "ci_upper_share_of_relief": gap["ci_upper"] / est if est else None},
             "replication_optimum": [r["saa_optimum"] for r in self.rows],
@@ -133,17 +146,20 @@ def run_mrp(
         raise SampleSpecError("--sample estimates expected relief; drop --risk (or case.yaml risk_measure)")
     spec.check(case)
     t0 = time.perf_counter()
-    streams = Streams.of(seed, replications)
-    samples = [draw_case(case, spec, n, np.random.default_rng(s)) for s in (streams.candidate, *streams.replications)]
-    solved = solve_samples(samples, options, force, exclude, workers, scheduler)
-    candidate = solved[0]
-    plan = candidate.evaluation.plan
-    rows = [
-        replication_row(m, s, samples[m], r, plan, force, exclude)
-        for m, (s, r) in enumerate(zip(streams.replications, solved[1:]), start=1)
-    ]
-    big = draw_case(case, spec, evaluation_stances, np.random.default_rng(streams.evaluation), validate=False)
-    evaluation = estimate(evaluate_plan(big, plan, force=force, exclude=exclude).by_scenario.values(), confidence)
+    streams = Streams.of(seed, replications, evaluation_stances)
+    context = Context(case, spec, options, tuple(force), tuple(exclude))
+    with executor(context, workers, scheduler) as submit:
+        first = submit(solve_job, n, streams.candidate, True)
+        solves = [submit(solve_job, n, s, False) for s in streams.replications]
+        candidate = first.result()
+        plan = candidate.evaluation.plan
+        chunks = [submit(evaluate_job, size, s, plan) for size, s in streams.evaluation]
+        rows = []
+        for m, (s, f) in enumerate(zip(streams.replications, solves), start=1):
+            sample = draw_case(case, spec, n, np.random.default_rng(s), validate=False)  # as the solve drew it
+            rows.append(replication_row(m, s, sample, f.result(), plan, force, exclude))
+        values = [v for f in chunks for v in f.result()]
+    evaluation = estimate(values, confidence)
     return MrpResult(
         candidate=candidate,
         spec=spec,
@@ -192,16 +208,37 @@ def estimate(values, confidence: float) -> dict:
     return {"estimate": mean, "sd": sd, "half_width": h, "ci_low": mean - h, "ci_high": mean + h}
 
 
-# --- solving the samples: here, on local processes, or on a Dask cluster ---------------------------
+# --- the tasks: here, on local processes, or on a Dask cluster ----------------------------------
 
 
-def solve_sample(case: Case, options: SolveOptions, force, exclude, keep: bool):
-    """relief's normal solve of one sampled case: the RunResult (keep) or what the MRP needs of it."""
+@dataclass(frozen=True)
+class Context:
+    """What every task shares, sent once to each worker."""
+
+    case: Case
+    spec: SampleSpec
+    options: SolveOptions
+    force: tuple = ()
+    exclude: tuple = ()
+
+
+_CONTEXT: Context | None = None  # a local worker process's context (pool initializer)
+
+
+def _set_context(context: Context) -> None:
+    global _CONTEXT
+    _CONTEXT = context
+
+
+def solve_job(n: int, seed: int, keep: bool, context: Context | None = None):
+    """Draw a sample of n stances with `seed` and solve it: its RunResult (keep) or what the MRP needs of it."""
     from relief.model.core.run import run_case
 
-    result = run_case(case, options, force=tuple(force), exclude=tuple(exclude))
+    ctx = context or _CONTEXT
+    sample = draw_case(ctx.case, ctx.spec, n, np.random.default_rng(seed))
+    result = run_case(sample, ctx.options, force=ctx.force, exclude=ctx.exclude)
     if result.evaluation is None:
-        raise NoPlan(f"a sample of {len(case.scenarios)} stances found no plan (status {result.status})")
+        raise NoPlan(f"a sample of {n} stances found no plan (status {result.status})")
     if keep:
         return result
     return {
@@ -212,25 +249,45 @@ def solve_sample(case: Case, options: SolveOptions, force, exclude, keep: bool):
     }
 
 
-def solve_samples(samples, options, force, exclude, workers: int, scheduler: str | None) -> list:
-    """The first sample's RunResult, then each other's dict, in order whatever runs them."""
-    jobs = [(s, options, tuple(force), tuple(exclude), i == 0) for i, s in enumerate(samples)]
+def evaluate_job(n: int, seed: int, plan: dict, context: Context | None = None) -> list[float]:
+    """The plan's relief on each of n stances drawn with `seed` (the evaluator only, no MILP)."""
+    ctx = context or _CONTEXT
+    sample = draw_case(ctx.case, ctx.spec, n, np.random.default_rng(seed), validate=False)
+    ev = evaluate_plan(sample, plan, force=ctx.force, exclude=ctx.exclude)
+    return [ev.by_scenario[s] for s in sample.scenarios]
+
+
+@contextmanager
+def executor(context: Context, workers: int, scheduler: str | None):
+    """`submit(fn, *args)` -> a future, running fn(*args, context): in this process (one
+    worker), on `workers` spawned processes, or on the Dask scheduler's workers."""
     if scheduler:
         from distributed import Client
 
         from relief.model.sweeps.runner import SCHEDULER_TIMEOUT
 
         with Client(scheduler, timeout=SCHEDULER_TIMEOUT) as client:
-            return client.gather([client.submit(solve_sample, *j, pure=False) for j in jobs])
+            shared = client.scatter(context, broadcast=True)
+            yield lambda fn, *args: client.submit(fn, *args, context=shared, pure=False)
+        return
     if workers <= 1:
-        return [solve_sample(*j) for j in jobs]
+        yield lambda fn, *args: _done(fn, *args, context=context)
+        return
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=mp.get_context("spawn")) as pool:
-        futures = [pool.submit(solve_sample, *j) for j in jobs]
-        try:
-            return [f.result() for f in futures]
-        finally:
-            for f in futures:
-                f.cancel()
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_set_context, initargs=(context,)
+    )
+    try:
+        yield pool.submit
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _done(fn, *args, context):
+    from concurrent.futures import Future
+
+    f = Future()
+    f.set_result(fn(*args, context=context))
+    return f

@@ -196,6 +196,29 @@ def test_the_gap_interval_covers_the_true_gap_and_the_relief_interval_the_true_r
     assert gap_covered >= 18 and relief_covered >= 16
 
 
+# A's tier needs 0.5 (p 0.4) or 3 (p 0.6) modules' score: lever a is worth 10 x 0.4 in A only
+HARDER_A = [{"path": "tiers.A:*:t1.threshold", "discrete": {"values": [0.5, 3], "probabilities": [0.4, 0.6]}}]
+WORTH_HARDER_A = {"a": 0.5 * 10 * 0.4, "b": 0.3 * 12, "c": 0.2 * 20}  # 2.0, 3.6, 4.0: now c is best
+
+
+def test_with_a_discrete_perturbation_the_interval_covers_the_enumerated_gap(case, options):
+    """The distribution has four outcomes (A easy, A hard, B, C): z* = 4 (lever c), and a
+    candidate's exact gap is 4 - WORTH_HARDER_A[its lever]. 12 seeds, N = 8, M = 4."""
+    spec = parse_spec(HARDER_A, "harder-a")
+    big = draw_case(case, spec, 4000, np.random.default_rng(0), validate=False)
+    for lever, worth in WORTH_HARDER_A.items():  # the hand-worked worths are the draw's
+        v = np.array(list(evaluate_plan(big, {(lever, 2026): 1.0}).by_scenario.values()))
+        assert abs(v.mean() - worth) < 4 * v.std() / math.sqrt(len(v))
+    covered = 0
+    for seed in range(12):
+        r = run_mrp(case, options, spec, n=8, replications=4, seed=seed, evaluation_stances=100)
+        lever = next(iter(r.candidate.evaluation.plan))[0]
+        g = r.gap_summary()
+        assert 0 <= g["estimate"] <= g["ci_upper"] and min(g["by_replication"]) >= 0
+        covered += g["ci_upper"] >= max(WORTH_HARDER_A.values()) - WORTH_HARDER_A[lever] - 1e-9
+    assert covered >= 10  # 11 of 12 measured (seed 11: b, and every replication's optimum was b's too)
+
+
 def test_the_relief_interval_is_the_t_interval():
     e = estimate([1.0, 2.0, 3.0, 4.0], 0.95)
     assert e["estimate"] == 2.5 and e["half_width"] == pytest.approx(3.182446 * math.sqrt(5 / 3) / 2, rel=1e-6)

@@ -3,7 +3,8 @@
 A sample spec is a list of entries, each a parameter path as `--set` takes it
 (model/core/overrides.py) on a per-stance table (scenarios, tiers, tariffs, pillar_weights,
 tier_requirements) and one distribution: `uniform: [low, high]`, `triangular: [low, mode,
-high]` or `normal: {mean, sd, low, high}` (truncated to [low, high]), all MULTIPLIERS of the
+high]` or `normal: {mean, sd, low, high}` (truncated to [low, high]) or `discrete: {values: [..],
+probabilities: [..]}`, all MULTIPLIERS of the
 base value unless the entry says `absolute: true`; `per: row` (the default) draws
 independently for each matched row of each sampled stance, `per: path` draws once per sampled
 stance for all its rows the path matches.
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from relief.model.core.case import Case
 
 STANCE_TABLES = ("scenarios", *(t for t in SCENARIO_TABLES if t != "information"))
-DISTRIBUTIONS = ("uniform", "triangular", "normal")
+DISTRIBUTIONS = ("uniform", "triangular", "normal", "discrete")
 ENTRY_KEYS = {"path", "per", "absolute", *DISTRIBUTIONS}
 
 # the issue's family (benchmarks/family.py): every positive tier threshold and every stance's
@@ -52,13 +53,17 @@ class SampleSpecError(SweepError):
 class Entry:
     path: str
     dist: str  # uniform | triangular | normal
-    params: tuple[float, ...]  # uniform (low, high); triangular (low, mode, high); normal (mean, sd, low, high)
+    params: tuple[float, ...]  # uniform (low, high); triangular (low, mode, high); normal (mean, sd, low, high);
+    # discrete (v1, .., vk, p1, .., pk)
     per: str = "row"  # row | path
     absolute: bool = False
 
     def to_dict(self) -> dict:
         if self.dist == "normal":
             value: object = dict(zip(("mean", "sd", "low", "high"), self.params))
+        elif self.dist == "discrete":
+            k = len(self.params) // 2
+            value = {"values": list(self.params[:k]), "probabilities": list(self.params[k:])}
         else:
             value = list(self.params)
         return {"path": self.path, self.dist: value, "per": self.per, "absolute": self.absolute}
@@ -69,6 +74,9 @@ class Entry:
             return rng.uniform(p[0], p[1], size) if p[1] > p[0] else np.full(size, p[0])
         if self.dist == "triangular":
             return rng.triangular(p[0], p[1], p[2], size) if p[2] > p[0] else np.full(size, p[0])
+        if self.dist == "discrete":
+            k = len(p) // 2
+            return rng.choice(np.array(p[:k]), size=size, p=np.array(p[k:]) / sum(p[k:]))
         from scipy.stats import truncnorm
 
         mean, sd, low, high = p
@@ -141,12 +149,15 @@ def _entry(e, i: int, source: str) -> Entry:
         raise SampleSpecError(f"{where}, key absolute: write true or false")
     dist = dists[0]
     params = _params(dist, e[dist], f"{where}, key {dist}")
-    if not absolute and params[-2 if dist == "normal" else 0] < 0:
+    lowest = min(params[: len(params) // 2]) if dist == "discrete" else params[-2 if dist == "normal" else 0]
+    if not absolute and lowest < 0:
         raise SampleSpecError(f"{where}, key {dist}: a multiplier cannot be negative (low >= 0)")
     return Entry(e["path"].strip(), dist, params, per, absolute)
 
 
 def _params(dist: str, value, where: str) -> tuple[float, ...]:
+    if dist == "discrete":
+        return _discrete(value, where)
     names = {"uniform": ("low", "high"), "triangular": ("low", "mode", "high"), "normal": ("mean", "sd", "low", "high")}
     want = names[dist]
     if dist == "normal":
@@ -166,6 +177,25 @@ def _params(dist: str, value, where: str) -> tuple[float, ...]:
         raise SampleSpecError(f"{where}: need low <= mode <= high")
     if dist == "normal" and (nums[1] <= 0 or not nums[2] < nums[3]):
         raise SampleSpecError(f"{where}: need sd > 0 and low < high")
+    return tuple(nums)
+
+
+def _discrete(value, where: str) -> tuple[float, ...]:
+    """{values: [..], probabilities: [..]}: as many of each, probabilities >= 0 summing to 1."""
+    shape = "write {values: [v1, v2, ..], probabilities: [p1, p2, ..]} (probabilities summing to 1)"
+    if not isinstance(value, dict) or set(map(str, value)) != {"values", "probabilities"}:
+        raise SampleSpecError(f"{where}: {shape}")
+    vals, probs = value["values"], value["probabilities"]
+    if not isinstance(vals, list) or not isinstance(probs, list) or not vals or len(vals) != len(probs):
+        raise SampleSpecError(f"{where}: {shape}")
+    nums = []
+    for v in vals + probs:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise SampleSpecError(f"{where}: '{v}' is not a number")
+        nums.append(float(v))
+    p = nums[len(vals) :]
+    if min(p) < 0 or abs(sum(p) - 1) > 1e-9:
+        raise SampleSpecError(f"{where}: the probabilities must be at least 0 and sum to 1 (they sum to {sum(p):g})")
     return tuple(nums)
 
 

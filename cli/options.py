@@ -271,10 +271,21 @@ sampled = stack(
     click.option(
         "--confidence",
         type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+        metavar="C",
         help="With --sample: confidence of the intervals (default 0.95).",
     ),
-    workers,
-    scheduler,
+    click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help="With --sample: local worker processes for the sampled solves (one HiGHS thread each).",
+    ),
+    click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="With --sample: run the sampled solves on an existing Dask cluster, e.g. tcp://10.0.0.5:8786.",
+    ),
 )
 """`relief solve --sample`: the multiple-replication procedure (cli/solve_sample.py)."""
 resume = click.option(

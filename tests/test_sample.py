@@ -280,3 +280,9 @@ def test_the_cli_names_a_bad_spec_and_exits_2(three, tmp_path):
     assert p.returncode == 2 and "--replications only work with --sample N" in p.stderr
     p = run_in_process("solve", three, "--sample", "4", "--sample-spec", tmp_path / "none.yaml")
     assert p.returncode == 2 and "no such sample spec file" in p.stderr
+    zero = tmp_path / "zero.yaml"  # absolute thresholds 0: every ladder gets two baselines
+    zero.write_text("- path: tiers.*:*:*.threshold\n  uniform: [0, 0]\n  absolute: true\n")
+    p = run_in_process("solve", three, "--sample", "4", "--sample-spec", zero)
+    assert p.returncode == 2 and f"{zero}: the drawn stances break the case's rules: tiers.csv" in p.stderr
+    p = run_in_process("solve", three, "--sample", "4", "--risk", "worst")
+    assert p.returncode == 2 and "--sample estimates expected relief" in p.stderr

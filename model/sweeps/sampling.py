@@ -242,7 +242,13 @@ def draw_case(case: Case, spec: SampleSpec, n: int, rng: np.random.Generator, va
     meta = {**case.meta, "reveal_year": None}
     if not validate:
         return replace(case, meta=meta, tables=tables)
-    return case.replaced(meta, **{name: tables[name] for name in (*layout, "information")})
+    from relief.model.core.case import CaseError
+
+    try:
+        return case.replaced(meta, **{name: tables[name] for name in (*layout, "information")})
+    except CaseError as e:  # e.g. absolute draws that give a ladder two baselines
+        shown = "; ".join(str(p) for p in e.problems[:2]) + ("; ..." if len(e.problems) > 2 else "")
+        raise SampleSpecError(f"{spec.source}: the drawn stances break the case's rules: {shown}") from None
 
 
 def _copied(df, names: list[str], origin: np.ndarray, stance_names: np.ndarray):

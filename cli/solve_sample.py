@@ -134,6 +134,7 @@ def solve_sampled(work, options, req: SampleRequest, force, exclude, overrides, 
     result.risk_option = risk
     result.without_obligations = bool(without_obligations)
     summary = result.report()
+    summary["input_sha256"] = work.sha256()  # the case asked about, not the candidate's sample of it
     summary["sample"] = mrp.report()
     summary["sample"]["replication_rows"] = [{k: r[k] for k in REPLICATION_COLUMNS} for r in mrp.rows]
     return result, summary

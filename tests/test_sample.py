@@ -264,6 +264,7 @@ def test_the_cli_is_reproducible_by_seed_whatever_the_workers_and_writes_the_rep
     assert s["candidate_relief"]["evaluation_stances"] == 100
     assert len(s["gap"]["by_replication"]) == len(s["replication_optimum"]) == 3
     assert len(one["by_scenario"]) == 6  # the candidate's own sample
+    assert one["input_sha256"] == load_case(three).sha256()  # the case asked about
     with open(out / "sample_replications.csv", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert [float(r["gap"]) for r in rows] == pytest.approx(s["gap"]["by_replication"])

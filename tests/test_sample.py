@@ -178,13 +178,13 @@ def test_each_replication_optimum_is_the_hand_worked_saa_optimum_and_each_gap_it
 
 
 def test_the_gap_interval_covers_the_true_gap_and_the_relief_interval_the_true_relief(case, options):
-    """20 seeds, N = 5 stances, M = 4 replications: MRP is conservative, so its upper bound
+    """20 seeds, N = 5 stances, M = 3 replications: MRP is conservative, so its upper bound
     covers the exact gap of the candidate (z* - its expected relief) in at least 18 of 20;
     the candidate's relief interval (200 evaluation stances) covers its exact relief in at least 16."""
     spec = parse_spec(FIXED, "fixed")
     gap_covered = relief_covered = 0
     for seed in range(20):
-        r = run_mrp(case, options, spec, n=5, replications=4, seed=seed, evaluation_stances=200)
+        r = run_mrp(case, options, spec, n=5, replications=3, seed=seed, evaluation_stances=200)
         plan = r.candidate.evaluation.plan
         exact = evaluate_plan(case, plan).expected_relief
         g = r.gap_summary()
@@ -203,20 +203,20 @@ WORTH_HARDER_A = {"a": 0.5 * 10 * 0.4, "b": 0.3 * 12, "c": 0.2 * 20}  # 2.0, 3.6
 
 def test_with_a_discrete_perturbation_the_interval_covers_the_enumerated_gap(case, options):
     """The distribution has four outcomes (A easy, A hard, B, C): z* = 4 (lever c), and a
-    candidate's exact gap is 4 - WORTH_HARDER_A[its lever]. 12 seeds, N = 8, M = 4."""
+    candidate's exact gap is 4 - WORTH_HARDER_A[its lever]. 10 seeds, N = 8, M = 4."""
     spec = parse_spec(HARDER_A, "harder-a")
-    big = draw_case(case, spec, 4000, np.random.default_rng(0), validate=False)
+    big = draw_case(case, spec, 2000, np.random.default_rng(0), validate=False)
     for lever, worth in WORTH_HARDER_A.items():  # the hand-worked worths are the draw's
         v = np.array(list(evaluate_plan(big, {(lever, 2026): 1.0}).by_scenario.values()))
         assert abs(v.mean() - worth) < 4 * v.std() / math.sqrt(len(v))
     covered = 0
-    for seed in range(12):
+    for seed in range(10):
         r = run_mrp(case, options, spec, n=8, replications=4, seed=seed, evaluation_stances=100)
         lever = next(iter(r.candidate.evaluation.plan))[0]
         g = r.gap_summary()
         assert 0 <= g["estimate"] <= g["ci_upper"] and min(g["by_replication"]) >= 0
         covered += g["ci_upper"] >= max(WORTH_HARDER_A.values()) - WORTH_HARDER_A[lever] - 1e-9
-    assert covered >= 10  # 11 of 12 measured (seed 11: b, and every replication's optimum was b's too)
+    assert covered >= 9  # 10 of 10 measured (and seed 11, not run, misses: every replication chose b, as x̂ did)
 
 
 def test_the_relief_interval_is_the_t_interval():

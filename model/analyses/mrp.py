@@ -180,6 +180,11 @@ def replication_row(m: int, seed: int, sample: Case, result: dict, plan: dict, f
     if ev.violations:
         raise CheckError(f"the candidate plan breaks limits on replication {m}'s sample: {ev.violations[0]}")
     z, bound = result["expected_relief"], result["bound"]
+    if bound is None and result["status"] != "optimal":
+        raise NoPlan(
+            f"replication {m} stopped ({result['status']}) with no bound on its sample's optimum, so its gap "
+            "cannot be bounded; give it more time (--time-limit)"
+        )
     ub = max(z, bound) if bound is not None else z
     gap = ub - ev.expected_relief
     if gap < -GAP_TOLERANCE * max(1.0, abs(ub)):

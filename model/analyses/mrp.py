@@ -37,8 +37,6 @@ if TYPE_CHECKING:
     from relief.model.core.run import RunResult
 
 GAP_TOLERANCE = 1e-6  # relative: a negative G_m within it is solver noise, set to 0
-
-
 EVALUATION_CHUNK = 250  # evaluation stances per task: the evaluation sample is cut into these
 
 
@@ -70,6 +68,9 @@ def _seed(ss: np.random.SeedSequence) -> int:
 
 @dataclass
 class MrpResult:
+    """The candidate's solve (a RunResult on its own sample), each replication's row and
+    the candidate's relief on the evaluation sample; `report()` is the `sample` object."""
+
     candidate: RunResult
     spec: SampleSpec
     n: int
@@ -117,7 +118,7 @@ class MrpResult:
 
 
 def t_quantile(confidence: float, df: int) -> float:
-    """The `confidence` quantile of Student's t with df degrees of freedom (normal when df is huge)."""
+    """The `confidence` quantile of Student's t with df degrees of freedom."""
     from scipy.stats import t
 
     return float(t.ppf(confidence, df)) if df > 0 else math.inf

@@ -240,6 +240,54 @@ workers = click.option(
 scheduler = click.option(
     "--scheduler", metavar="ADDRESS", help="Run on an existing Dask distributed cluster, e.g. tcp://10.0.0.5:8786."
 )
+solve_seed = click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    help="HiGHS random seed (default 0); with --sample, also the seed of the sampled stances.",
+)
+sampled = stack(
+    click.option(
+        "--sample",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Sampled stances (docs/analyses.md): solve M samples of N stances drawn from the case "
+        "and --sample-spec, and bound the candidate plan's optimality gap (Mak, Morton and Wood 1999).",
+    ),
+    click.option(
+        "--replications", type=click.IntRange(min=2), metavar="M", help="With --sample: samples solved (default 10)."
+    ),
+    click.option(
+        "--sample-spec",
+        type=click.Path(path_type=Path, dir_okay=False),
+        metavar="FILE.yaml",
+        help="With --sample: what varies and how (default: thresholds and credit x uniform(0.75, 1.25)).",
+    ),
+    click.option(
+        "--evaluate-sample",
+        type=click.IntRange(min=2),
+        metavar="K",
+        help="With --sample: stances on which the candidate is evaluated, no MILP (default 1000).",
+    ),
+    click.option(
+        "--confidence",
+        type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+        metavar="C",
+        help="With --sample: confidence of the intervals (default 0.95).",
+    ),
+    click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help="With --sample: local worker processes for the sampled solves (one HiGHS thread each).",
+    ),
+    click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="With --sample: run the sampled solves on an existing Dask cluster, e.g. tcp://10.0.0.5:8786.",
+    ),
+)
+"""`relief solve --sample`: the multiple-replication procedure (cli/solve_sample.py)."""
 resume = click.option(
     "--resume", is_flag=True, help="Continue an interrupted sweep in --out without redoing finished points."
 )

@@ -22,6 +22,7 @@ RUN_ENTRIES = (
     "spending.csv",
     "envelope_spending.csv",  # only with several funding envelopes
     "duty.csv",
+    "sample_replications.csv",  # only with relief solve --sample
     "case",
 )
 # The columns of duty.csv (yearly, undiscounted USD bn; docs/outputs.md).
@@ -63,7 +64,7 @@ def check_run_dir(out_dir: Path) -> None:
     check_out_dir(Path(out_dir), "summary.json")
 
 
-def write_run(out_dir: Path, result, summary: dict) -> None:
+def write_run(out_dir: Path, result, summary: dict, extra: dict | None = None) -> None:
     """summary.json, roadmap.csv, tiers.csv, relief.csv, spending.csv (with several funding
     envelopes also envelope_spending.csv: envelope, year, public_spend, budget), duty.csv and case/ (the case
     as solved, overrides applied), written into a new folder that then replaces out_dir
@@ -78,6 +79,8 @@ def write_run(out_dir: Path, result, summary: dict) -> None:
             atomic_write_csv(tmp / "duty.csv", duty_table(ev))
             if ev.envelope_spending["envelope"].nunique() > 1:
                 atomic_write_csv(tmp / "envelope_spending.csv", ev.envelope_spending)
+        for name, table in (extra or {}).items():  # more tables of RUN_ENTRIES (sample_replications.csv)
+            atomic_write_csv(tmp / name, table)
         write_case_folder(result.case, tmp / "case")
         atomic_write_json(tmp / "summary.json", summary)
 

@@ -23,13 +23,14 @@ from relief.cli.inputs import load
 @o.time_limit(o.SOLVE)
 @o.mip_gap(o.SOLVE)
 @o.threads
-@o.highs_seed
+@o.solve_seed
 @o.out_run
 @o.as_json()
 @o.risk()
 @o.reveal
 @o.warn_margin
 @o.verbose
+@o.sampled
 @guarded
 def solve(
     case,
@@ -47,6 +48,13 @@ def solve(
     reveal,
     warn_margin,
     verbose,
+    sample,
+    replications,
+    sample_spec,
+    evaluate_sample,
+    confidence,
+    workers,
+    scheduler,
 ):
     """Solve a case: the roadmap that maximises expected tariff relief, then spends
     the least public money for that relief.
@@ -69,13 +77,18 @@ def solve(
       relief solve --reveal 2027                 # commit 2026 now, adapt to the stance from 2027
       relief solve --margin 5%                   # a plan whose tiers all keep 5% above their thresholds
       relief solve examples/pledges --without-obligations   # as if nothing were owed
+      relief solve --sample 20 --replications 10 --seed 1 --workers 2   # sampled stances, gap bound
     """
     started = time.perf_counter()  # --time-limit counts from here: loading and building are inside it
+    from relief.cli.solve_sample import sample_request, solve_sampled
     from relief.model.core.checks import with_checks
     from relief.model.core.options import SolveOptions
     from relief.model.core.overrides import apply_overrides
     from relief.model.core.run import run_case
 
+    sampled = sample_request(
+        sample, replications, sample_spec, evaluate_sample, confidence, seed, workers, scheduler, out_dir
+    )
     if out_dir is not None and out_dir.suffix.lower() != ".xlsx":
         from relief.cli.output import check_run_dir
 
@@ -92,6 +105,11 @@ def solve(
     options = SolveOptions.resolve(
         work.meta, time_limit=time_limit, mip_gap=mip_gap, threads=threads, seed=seed, verbose=verbose
     )
+    if sampled is not None:  # relief solve --sample N: cli/solve_sample.py (--time-limit: per solve)
+        result, summary = solve_sampled(work, options, sampled, force, exclude, overrides, risk, without_obligations)
+        sampled.emit(result, summary, out_dir, as_json)
+        _exit_status(result, summary, as_json)
+        return
     if options.time_limit:
         options = dataclasses.replace(options, deadline=started + options.time_limit)
     try:

@@ -168,6 +168,20 @@ def load_spec(path: str | Path) -> SweepDefinition:
         raise SweepError(f"{path}: a value of the wrong kind: {e}") from None
 
 
+def load_sample_spec(path: str | Path):
+    """Read a sample spec (`relief solve --sample-spec FILE.yaml`; model/sweeps/sampling.py)."""
+    from relief.model.sweeps.sampling import SampleSpecError, parse_spec
+
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, IsADirectoryError):
+        raise SampleSpecError(f"{path}: no such sample spec file") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise SampleSpecError(f"{path}: not valid YAML ({getattr(e, 'problem', None) or type(e).__name__})") from None
+    return parse_spec(raw, str(path))
+
+
 def _definition(spec: dict, path: Path) -> SweepDefinition:
     """The fields of a sweep file (already a mapping of known fields) as a definition."""
     params = []

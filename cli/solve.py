@@ -27,6 +27,7 @@ from relief.cli.inputs import load
 @o.reveal
 @o.warn_margin
 @o.verbose
+@o.decompose
 @guarded
 def solve(
     case,
@@ -44,6 +45,9 @@ def solve(
     reveal,
     warn_margin,
     verbose,
+    decompose,
+    ph_iterations,
+    ph_bundle,
 ):
     """Solve a case: the roadmap that maximises expected tariff relief, then spends
     the least public money for that relief.
@@ -66,7 +70,12 @@ def solve(
       relief solve --reveal 2027                 # commit 2026 now, adapt to the stance from 2027
       relief solve --margin 5%                   # a plan whose tiers all keep 5% above their thresholds
       relief solve examples/pledges --without-obligations   # as if nothing were owed
+      mpiexec -n 2 relief solve /tmp/fam1000 --decompose ph --json   # progressive hedging, 2 processes
     """
+    if decompose is not None:
+        from relief.cli.decompose import solve_decomposed
+
+        return solve_decomposed(dict(locals()))
     from relief.model.core.checks import with_checks
     from relief.model.core.options import SolveOptions
     from relief.model.core.overrides import apply_overrides

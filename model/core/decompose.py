@@ -1,0 +1,318 @@
+"""Scenario decomposition with mpi-sppy: progressive hedging over groups of stances
+(`mpiexec -n K relief solve CASE --decompose ph`, docs/formulation.md, Decomposition).
+
+Each PH subproblem is relief's own model (`build_model`) of a group of stances
+(`scenarios_only`): every limit binds it. Its objective is the group's expected relief;
+its probability the group's share; the commitments x[l,t] and the built indicators y[l]
+are the first stage (nonanticipative). The cylinders, by the number of MPI ranks K:
+
+    K = 1       the PH hub alone: outer bound = the trivial (wait-and-see) bound
+    K = 2       hub + Lagrangian bounder (outer bound from the hub's W)
+    K >= 3      hub + Lagrangian bounder + xhatshuffle (inner bound; stops at the gap)
+
+Whatever the cylinders, the plan reported is chosen and valued by relief's evaluator on
+the whole case (`evaluate_plan`, no MILP): among the subproblems' last commitments, the
+xhatshuffle incumbent and PH's rounded average. Every subproblem's commitments are a
+feasible plan (no limit depends on the stance), so a plan always exists once PH has
+solved its first iteration. The spending stage (least public money among the best
+plans) is not part of PH.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from relief.model.core.case import Case
+
+SUBPROBLEM_SOLVER = "appsi_highs"
+MAX_CANDIDATES = 8  # plans re-evaluated on the whole case at the end (the most frequent first)
+EVALUATION_RESERVE = 0.15  # share of --time-limit kept for choosing and checking the plan
+
+
+@dataclass(frozen=True)
+class PHOptions:
+    iterations: int = 20
+    mip_gap: float = 0.01  # relative gap between the plan's relief and the outer bound
+    time_limit: float | None = None
+    bundle: int = 4  # stances per PH subproblem
+    rho: float = 1.0
+    subproblem_gap: float = 1e-4
+    verbose: bool = False
+
+
+@dataclass
+class PHOutcome:
+    plan: dict | None  # {(lever, year): modules}, the best candidate (rank 0 only)
+    inner_bound: float | None  # the plan's expected relief (the evaluator's)
+    outer_bound: float | None  # no plan can give more
+    ranks: int
+    cylinders: list
+    iterations: int
+    seconds: float
+    candidates: int = 0
+    stop: str = ""  # gap | iterations | time_limit
+    rank: int = 0
+    bundle: int = 1
+    subproblems: int = 0
+    notes: list = field(default_factory=list)
+
+
+def stance_groups(case: Case, bundle: int) -> list[tuple]:
+    """The case's stances, `bundle` at a time, in the order of scenarios.csv."""
+    names = list(case.scenarios)
+    size = max(1, int(bundle))
+    return [tuple(names[i : i + size]) for i in range(0, len(names), size)]
+
+
+def group_probability(case: Case, group) -> float:
+    sc = case.table("scenarios")
+    return float(sc[sc["scenario"].isin(set(group))]["probability"].sum())
+
+
+def scenario_creator(name: str, case=None, groups=None, force=(), exclude=()):
+    """mpi-sppy's scenario creator: the relief model of group `name` ("g<i>")."""
+    from mpisppy.utils.sputils import attach_root_node
+
+    from relief.model.core.build import build_model
+    from relief.model.core.information import scenarios_only
+
+    group = groups[int(name[1:])]
+    m = build_model(scenarios_only(case, group), force, exclude)
+    attach_root_node(m, m.max_relief, [m.x, m.y])
+    m._mpisppy_probability = group_probability(case, group)
+    return m
+
+
+def _config(opts: PHOptions, time_limit: float | None):
+    from mpisppy.utils import config
+
+    cfg = config.Config()
+    cfg.popular_args()
+    cfg.two_sided_args()
+    cfg.ph_args()
+    cfg.lagrangian_args()
+    cfg.xhatshuffle_args()
+    cfg.add_mipgap_specs()
+    cfg.add_solver_specs() if "solver_name" not in cfg else None
+    cfg.solver_name = SUBPROBLEM_SOLVER
+    cfg.default_rho = opts.rho
+    cfg.max_iterations = opts.iterations
+    cfg.time_limit = time_limit
+    cfg.rel_gap = opts.mip_gap
+    cfg.abs_gap = 0.0
+    cfg.linearize_proximal_terms = True  # HiGHS solves no MIQP: the proximal term piecewise linear
+    cfg.linearize_binary_proximal_terms = True
+    cfg.iter0_mipgap = opts.subproblem_gap
+    cfg.iterk_mipgap = opts.subproblem_gap
+    cfg.display_progress = opts.verbose
+    cfg.tee_rank0_solves = False
+    return cfg
+
+
+def _wheel(case: Case, opts: PHOptions, ranks: int, time_limit, force, exclude):
+    """The hub and spokes for `ranks` MPI ranks (see the module's docstring)."""
+    import mpisppy.utils.cfg_vanilla as vanilla
+
+    groups = stance_groups(case, opts.bundle)
+    names = [f"g{i}" for i in range(len(groups))]
+    kwargs = {"case": case, "groups": groups, "force": tuple(force), "exclude": tuple(exclude)}
+    cfg = _config(opts, time_limit)
+    beans = (cfg, scenario_creator, None, names)
+    hub = vanilla.ph_hub(*beans, scenario_creator_kwargs=kwargs, ph_extensions=_keeper_class())
+    spokes, cylinders = [], ["ph"]
+    if ranks >= 2:
+        spokes.append(vanilla.lagrangian_spoke(*beans, scenario_creator_kwargs=kwargs))
+        cylinders.append("lagrangian")
+    if ranks >= 3:
+        spokes.append(vanilla.xhatshuffle_spoke(*beans, scenario_creator_kwargs=kwargs))
+        cylinders.append("xhatshuffle")
+    if ranks % len(cylinders):  # ranks left over go to the hub
+        hub["rank_ratio"] = 1.0 + (ranks % len(cylinders)) / (ranks // len(cylinders))
+    return hub, spokes, cylinders, len(groups)
+
+
+def _keeper_class():
+    """A PH extension on the hub keeping every subproblem's commitments after iteration 0 (each a
+    feasible plan: the wait-and-see plans) and after the last iteration."""
+    from mpisppy.extensions.extension import Extension
+
+    class PlanKeeper(Extension):
+        def __init__(self, opt):
+            super().__init__(opt)
+            self.iter0: list[dict] = []
+
+        def post_iter0(self):
+            self.iter0 = _local_plans(self.opt)
+
+    return PlanKeeper
+
+
+def _local_plans(opt) -> list[dict]:
+    """Each local subproblem's commitments {(lever, year): modules} as they stand."""
+    plans = []
+    for s in opt.local_scenarios.values():
+        plans.append({v.index(): float(v.value or 0.0) for v in s.x.values()})
+    return plans
+
+
+def _xbar_plan(opt) -> dict:
+    """PH's average commitments (xbar), as stored on a local subproblem."""
+    s = next(iter(opt.local_scenarios.values()))
+    xbars = s._mpisppy_model.xbars
+    out = {}
+    for ndn_i, var in s._mpisppy_data.nonant_indices.items():
+        if var.parent_component().name == "x":
+            out[var.index()] = float(xbars[ndn_i].value or 0.0)
+    return out
+
+
+def solve_ph(case: Case, opts: PHOptions, force=(), exclude=(), comm=None, started=None) -> PHOutcome:
+    """Run PH on every rank of `comm` (MPI.COMM_WORLD); the plan and bounds on rank 0.
+    `started`: when the request began (time.perf_counter()), so that --time-limit counts it."""
+    from mpi4py import MPI
+    from mpisppy.spin_the_wheel import WheelSpinner
+
+    comm = comm or MPI.COMM_WORLD
+    start = time.perf_counter() if started is None else started
+    ranks, rank = comm.Get_size(), comm.Get_rank()
+    limit = None
+    if opts.time_limit is not None:
+        spent = time.perf_counter() - start
+        limit = max(1.0, opts.time_limit * (1 - EVALUATION_RESERVE) - spent)
+    hub, spokes, cylinders, subproblems = _wheel(case, opts, ranks, limit, force, exclude)
+    wheel = WheelSpinner(hub, spokes)
+    wheel.spin(comm_world=comm)
+    first, others, iterations = _candidates(wheel, cylinders)
+    outer = wheel.BestOuterBound if rank == 0 else None
+    gathered = comm.gather((first, others), root=0)
+    iterations = comm.bcast(iterations, root=0)
+    if rank != 0:
+        return PHOutcome(None, None, None, ranks, cylinders, iterations, time.perf_counter() - start, rank=rank)
+    firsts = [p for f, _ in gathered for p in f]
+    plan, inner, count = best_plan(case, firsts, [p for _, o in gathered for p in o], force, exclude)
+    seconds = time.perf_counter() - start
+    stop = "gap"  # why PH stopped (an inner-bound spoke stops it at the gap)
+    if iterations >= opts.iterations:
+        stop = "iterations"
+    elif limit is not None and seconds >= limit:
+        stop = "time_limit"
+    return PHOutcome(plan, inner, outer, ranks, cylinders, iterations, seconds, count, stop, 0, opts.bundle, subproblems)
+
+
+def _candidates(wheel, cylinders) -> tuple[list, list, int]:
+    """This rank's candidate plans: those always tried (the xhatshuffle incumbent, PH's rounded
+    average) and the subproblems' last commitments; and PH's iteration count (hub ranks)."""
+    if wheel.on_hub():
+        opt = wheel.spcomm.opt
+        first = [_xbar_plan(opt)] if wheel.spcomm.cylinder_rank == 0 else []
+        return first, _local_plans(opt) + list(opt.extobject.iter0), int(opt._PHIter)
+    if "xhatshuffle" in cylinders and _is_inner(wheel) and wheel.spcomm.cylinder_rank == 0:
+        return [_best_xhat(wheel)], [], 0
+    return [], [], 0
+
+
+def _is_inner(wheel) -> bool:
+    from mpisppy.cylinders.xhatshufflelooper_bounder import XhatShuffleInnerBound
+
+    return isinstance(wheel.spcomm, XhatShuffleInnerBound)
+
+
+def _best_xhat(wheel) -> dict:
+    """The xhatshuffle spoke's incumbent (loaded back by its finalize), as commitments."""
+    plans = _local_plans(wheel.spcomm.opt)
+    return plans[0] if plans else {}
+
+
+def relative_gap(inner: float, outer: float) -> float:
+    diff = max(0.0, outer - inner)
+    return 0.0 if diff <= 1e-12 else diff / max(abs(inner), 1e-10)
+
+
+def best_plan(case: Case, firsts: list[dict], plans: list[dict], force=(), exclude=()) -> tuple:
+    """The candidate plan with the most expected relief by relief's evaluator on the whole
+    case (feasible ones only), its relief, and how many candidates were evaluated: `firsts`
+    (rounded), then the most frequent of `plans`, MAX_CANDIDATES of these at most."""
+    from relief.model.core.evaluate import clean_plan, evaluate_plan
+
+    keys = [tuple(sorted(clean_plan(case, p).items())) for p in firsts]
+    counts = Counter(tuple(sorted(clean_plan(case, p).items())) for p in plans)
+    keys += [k for k, _ in counts.most_common(MAX_CANDIDATES)]
+    keys = list(dict.fromkeys(keys))[:MAX_CANDIDATES]
+    best, best_value, n = None, None, 0
+    for key in keys:
+        ev = evaluate_plan(case, dict(key), force=force, exclude=exclude)
+        n += 1
+        if ev.violations:
+            continue
+        if best_value is None or ev.expected_relief > best_value:
+            best, best_value = dict(key), ev.expected_relief
+    return best, best_value, n
+
+
+SPEND_STAGE_NOTE = (
+    "--decompose ph maximises expected relief only: the second stage (least public spending among "
+    "the plans with that relief) is not run, so the plan may spend more than it needs"
+)
+
+
+def ph_status(out: PHOutcome, mip_gap: float) -> str:
+    """optimal (the plan is within `mip_gap` of the outer bound), time_limit, iteration_limit,
+    or no_solution."""
+    if out.plan is None:
+        return "no_solution"
+    if out.outer_bound is not None and relative_gap(out.inner_bound, out.outer_bound) <= mip_gap:
+        return "optimal"
+    return "time_limit" if out.stop == "time_limit" else "iteration_limit"
+
+
+def ph_result(case: Case, out: PHOutcome, options, force=(), exclude=(), overrides=()):
+    """The RunResult of a PH run (rank 0): the plan evaluated on the whole case and checked
+    like any solve's (feasible; its relief no more than the outer bound), and `decompose`,
+    the PH record for the report."""
+    from relief.model.core.evaluate import evaluate_plan
+    from relief.model.core.options import SolveOutcome, solver_info
+    from relief.model.core.result import RunResult, check
+
+    status = ph_status(out, options.mip_gap)
+    gap = relative_gap(out.inner_bound, out.outer_bound) if out.plan is not None and out.outer_bound else None
+    outcome = SolveOutcome(
+        status=status,
+        has_solution=out.plan is not None,
+        objective=out.inner_bound,
+        bound=out.outer_bound,
+        mip_gap=gap,
+        solve_seconds=out.seconds,
+        wall_seconds=out.seconds,
+        solver={**solver_info(), "decomposition": f"mpi-sppy {_mpisppy_version()}"},
+    )
+    result = RunResult(case, outcome, None, options, tuple(force), tuple(exclude), tuple(overrides))
+    if out.plan is not None:
+        ev = evaluate_plan(case, out.plan, force=force, exclude=exclude)
+        check(ev, outcome, case)
+        result.evaluation = ev
+    result.notes.append(SPEND_STAGE_NOTE)
+    result.decompose = {
+        "method": "ph",
+        "ranks": out.ranks,
+        "cylinders": list(out.cylinders),
+        "stances_per_subproblem": out.bundle,
+        "subproblems": out.subproblems,
+        "iterations": out.iterations,
+        "inner_bound": out.inner_bound,
+        "outer_bound": out.outer_bound,
+        "gap": gap,
+        "candidates_evaluated": out.candidates,
+        "stopped_by": out.stop,
+        "seconds": round(out.seconds, 3),
+    }
+    return result
+
+
+def _mpisppy_version() -> str:
+    from importlib.metadata import version
+
+    return version("mpi-sppy")

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from relief.model.core.case import Case
 
 SUBPROBLEM_SOLVER = "appsi_highs"
-MAX_CANDIDATES = 8  # plans re-evaluated on the whole case at the end (the most frequent first)
+MAX_CANDIDATES = 24  # candidate plans tried at the end (PH's rounded average and incumbent, the most frequent)
+SCREEN_STANCES = 64  # with more stances, candidates are first screened on this many (best_plan)
+FULL_EVALUATIONS = 2  # ... and the best this many evaluated on the whole case
 EVALUATION_RESERVE = 0.15  # share of --time-limit kept for choosing and checking the plan
 
 
@@ -122,7 +124,8 @@ def _wheel(case: Case, opts: PHOptions, ranks: int, time_limit, force, exclude):
     kwargs = {"case": case, "groups": groups, "force": tuple(force), "exclude": tuple(exclude)}
     cfg = _config(opts, time_limit)
     beans = (cfg, scenario_creator, None, names)
-    hub = vanilla.ph_hub(*beans, scenario_creator_kwargs=kwargs, ph_extensions=_keeper_class())
+    keeper = _keeper_class(case, opts.mip_gap, tuple(force), tuple(exclude))
+    hub = vanilla.ph_hub(*beans, scenario_creator_kwargs=kwargs, ph_extensions=keeper)
     spokes, cylinders = [], ["ph"]
     if ranks >= 2:
         spokes.append(vanilla.lagrangian_spoke(*beans, scenario_creator_kwargs=kwargs))
@@ -135,18 +138,31 @@ def _wheel(case: Case, opts: PHOptions, ranks: int, time_limit, force, exclude):
     return hub, spokes, cylinders, len(groups)
 
 
-def _keeper_class():
-    """A PH extension on the hub keeping every subproblem's commitments after iteration 0 (each a
-    feasible plan: the wait-and-see plans) and after the last iteration."""
+def _keeper_class(case: Case, mip_gap: float, force, exclude):
+    """A PH extension on the hub. After iteration 0 it gathers every subproblem's commitments
+    (each a feasible plan: the wait-and-see plans) to the hub's first rank, which picks the best
+    by relief's evaluator (`best_plan`); when that plan is already within `mip_gap` of the
+    trivial bound, PH stops before iteration 1 (needed without an inner-bound spoke: the hub
+    alone cannot stop at a gap)."""
     from mpisppy.extensions.extension import Extension
 
     class PlanKeeper(Extension):
         def __init__(self, opt):
             super().__init__(opt)
-            self.iter0: list[dict] = []
+            self.best: tuple = (None, None, 0)  # (plan, its expected relief, candidates tried)
 
-        def post_iter0(self):
-            self.iter0 = _local_plans(self.opt)
+        def post_iter0_after_sync(self):
+            opt = self.opt
+            gathered = opt.mpicomm.gather(_local_plans(opt), root=0)
+            stop = False
+            if opt.cylinder_rank == 0:
+                self.best = best_plan(case, [], [p for ps in gathered for p in ps], force, exclude)
+                value = self.best[1]
+                if value is not None:
+                    opt.best_solution_obj_val = value
+                    stop = relative_gap(value, opt.trivial_bound) <= mip_gap
+            if opt.mpicomm.bcast(stop, root=0):
+                opt.options["convthresh"] = float("inf")  # PH's own test then stops it at iteration 1
 
     return PlanKeeper
 
@@ -193,14 +209,17 @@ def solve_ph(case: Case, opts: PHOptions, force=(), exclude=(), comm=None, start
     if rank != 0:
         return PHOutcome(None, None, None, ranks, cylinders, iterations, time.perf_counter() - start, rank=rank)
     firsts = [p for f, _ in gathered for p in f]
-    plan, inner, count = best_plan(case, firsts, [p for _, o in gathered for p in o], force, exclude)
+    known = wheel.spcomm.opt.extobject.best  # the best plan after iteration 0, valued already
+    plan, inner, count = best_plan(case, firsts, [p for _, o in gathered for p in o], force, exclude, known)
     seconds = time.perf_counter() - start
     stop = "gap"  # why PH stopped (an inner-bound spoke stops it at the gap)
     if iterations >= opts.iterations:
         stop = "iterations"
     elif limit is not None and seconds >= limit:
         stop = "time_limit"
-    return PHOutcome(plan, inner, outer, ranks, cylinders, iterations, seconds, count, stop, 0, opts.bundle, subproblems)
+    out = PHOutcome(plan, inner, outer, ranks, cylinders, iterations, seconds, count, stop)
+    out.bundle, out.subproblems = opts.bundle, subproblems
+    return out
 
 
 def _candidates(wheel, cylinders) -> tuple[list, list, int]:
@@ -209,7 +228,7 @@ def _candidates(wheel, cylinders) -> tuple[list, list, int]:
     if wheel.on_hub():
         opt = wheel.spcomm.opt
         first = [_xbar_plan(opt)] if wheel.spcomm.cylinder_rank == 0 else []
-        return first, _local_plans(opt) + list(opt.extobject.iter0), int(opt._PHIter)
+        return first, _local_plans(opt), int(opt._PHIter)
     if "xhatshuffle" in cylinders and _is_inner(wheel) and wheel.spcomm.cylinder_rank == 0:
         return [_best_xhat(wheel)], [], 0
     return [], [], 0
@@ -232,26 +251,48 @@ def relative_gap(inner: float, outer: float) -> float:
     return 0.0 if diff <= 1e-12 else diff / max(abs(inner), 1e-10)
 
 
-def best_plan(case: Case, firsts: list[dict], plans: list[dict], force=(), exclude=()) -> tuple:
+def best_plan(case: Case, firsts: list[dict], plans: list[dict], force=(), exclude=(), known=(None, None, 0)) -> tuple:
     """The candidate plan with the most expected relief by relief's evaluator on the whole
-    case (feasible ones only), its relief, and how many candidates were evaluated: `firsts`
-    (rounded), then the most frequent of `plans`, MAX_CANDIDATES of these at most."""
+    case (feasible ones only), its relief, and how many candidates were evaluated.
+
+    Candidates: `firsts` (rounded), then the most frequent of `plans`, MAX_CANDIDATES in all.
+    With many stances they are first screened on SCREEN_STANCES stances spread over the case
+    (evaluate_plan's time grows with the stances: 3 s a plan at 1,000); the best FULL_EVALUATIONS
+    of them are then evaluated on the whole case, and the best of those is the plan. `known`:
+    a plan valued already (plan, relief, candidates tried), which the result must beat."""
     from relief.model.core.evaluate import clean_plan, evaluate_plan
 
+    if known[0] is not None:
+        plans = [p for p in plans if clean_plan(case, p) != known[0]]
     keys = [tuple(sorted(clean_plan(case, p).items())) for p in firsts]
     counts = Counter(tuple(sorted(clean_plan(case, p).items())) for p in plans)
     keys += [k for k, _ in counts.most_common(MAX_CANDIDATES)]
     keys = list(dict.fromkeys(keys))[:MAX_CANDIDATES]
-    best, best_value, n = None, None, 0
+    tried = len(keys)
+    screen = screening_case(case)
+    if screen is not case and len(keys) > FULL_EVALUATIONS:
+        worth = {}
+        for key in keys:
+            ev = evaluate_plan(screen, dict(key), force=force, exclude=exclude)
+            worth[key] = -1.0 if ev.violations else ev.expected_relief
+        keys = sorted(keys, key=lambda k: -worth[k])[:FULL_EVALUATIONS]
+    best, best_value = known[0], known[1]
     for key in keys:
         ev = evaluate_plan(case, dict(key), force=force, exclude=exclude)
-        n += 1
-        if ev.violations:
-            continue
-        if best_value is None or ev.expected_relief > best_value:
+        if not ev.violations and (best_value is None or ev.expected_relief > best_value):
             best, best_value = dict(key), ev.expected_relief
-    return best, best_value, n
+    return best, best_value, tried + known[2]
 
+
+def screening_case(case: Case) -> Case:
+    """SCREEN_STANCES stances spread evenly over the case (the case itself if it has no more)."""
+    from relief.model.core.information import scenarios_only
+
+    names = list(case.scenarios)
+    if len(names) <= SCREEN_STANCES:
+        return case
+    step = len(names) / SCREEN_STANCES
+    return scenarios_only(case, [names[int(i * step)] for i in range(SCREEN_STANCES)])
 
 SPEND_STAGE_NOTE = (
     "--decompose ph maximises expected relief only: the second stage (least public spending among "

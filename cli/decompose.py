@@ -4,6 +4,9 @@ ranks exit 0 quietly (model/core/decompose.py; docs/formulation.md, Decompositio
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
 import sys
 import time
@@ -73,8 +76,9 @@ def solve_decomposed(req: dict) -> None:
         check_levers(work, tuple(req["force"]), tuple(req["exclude"]))
     except ValueError as e:
         raise Failure(EXIT_INPUT, f"relief: {e}") from None
-    gap = req["mip_gap"] if req["mip_gap"] is not None else work.meta.get("mip_gap") or PH_DEFAULT_GAP
-    options = SolveOptions.resolve(work.meta, time_limit=req["time_limit"], mip_gap=gap, verbose=req["verbose"])
+    # case.yaml's time_limit and mip_gap are for the monolithic solve: PH takes only the command line's
+    gap = req["mip_gap"] if req["mip_gap"] is not None else PH_DEFAULT_GAP
+    options = SolveOptions(time_limit=req["time_limit"], mip_gap=gap, verbose=bool(req["verbose"]))
     result = _run(work, options, req, comm, started)
     if rank != 0:
         return
@@ -102,13 +106,15 @@ def _run(work, options, req, comm, started):
     ph = PHOptions(
         iterations=req["ph_iterations"],
         mip_gap=options.mip_gap,
-        time_limit=req["time_limit"] if req["time_limit"] is not None else work.meta.get("time_limit"),
+        time_limit=req["time_limit"],
         bundle=req["ph_bundle"],
         verbose=options.verbose,
     )
     force, exclude = tuple(req["force"]), tuple(req["exclude"])
     try:
-        with quiet_stdout(options.verbose):
+        sink = sys.stderr if options.verbose else io.StringIO()
+        with quiet_stdout(options.verbose), contextlib.redirect_stdout(sink):
+            mpisppy_log_to_stdout()  # mpi-sppy prints and logs to stdout: here, that is stderr or nowhere
             out = solve_ph(work, ph, force, exclude, comm=comm, started=started)
         if comm.Get_rank() != 0:
             return None
@@ -136,3 +142,12 @@ def describe(d: dict) -> str:
     bound = "none" if d["outer_bound"] is None else usd(d["outer_bound"])
     gap = "" if d["gap"] is None else f", gap {d['gap']:.2%}"
     return line + f"; plan's expected relief {usd(d['inner_bound'])} (relief's evaluator), bound {bound}{gap}."
+
+
+def mpisppy_log_to_stdout() -> None:
+    """mpi-sppy's logger writes to the stdout of its import: point it at the present one."""
+    import mpisppy  # noqa: F401 (its import prints a line)
+
+    for h in logging.getLogger("mpisppy").handlers:
+        if isinstance(h, logging.StreamHandler):
+            h.setStream(sys.stdout)

@@ -41,7 +41,7 @@ class PHOptions:
     mip_gap: float = 0.01  # relative gap between the plan's relief and the outer bound
     time_limit: float | None = None
     bundle: int = 4  # stances per PH subproblem
-    rho: float = 1.0
+    rho: float = 0.1  # PH's penalty, USD bn per module (docs/formulation.md, Decomposition)
     subproblem_gap: float = 1e-4
     verbose: bool = False
 
@@ -150,6 +150,7 @@ def _keeper_class(case: Case, mip_gap: float, force, exclude):
         def __init__(self, opt):
             super().__init__(opt)
             self.best: tuple = (None, None, 0)  # (plan, its expected relief, candidates tried)
+            self.stopped = False  # stopped after iteration 0: the plan is within the gap
 
         def post_iter0_after_sync(self):
             opt = self.opt
@@ -161,7 +162,8 @@ def _keeper_class(case: Case, mip_gap: float, force, exclude):
                 if value is not None:
                     opt.best_solution_obj_val = value
                     stop = relative_gap(value, opt.trivial_bound) <= mip_gap
-            if opt.mpicomm.bcast(stop, root=0):
+            self.stopped = opt.mpicomm.bcast(stop, root=0)
+            if self.stopped:
                 opt.options["convthresh"] = float("inf")  # PH's own test then stops it at iteration 1
 
     return PlanKeeper
@@ -212,8 +214,11 @@ def solve_ph(case: Case, opts: PHOptions, force=(), exclude=(), comm=None, start
     known = wheel.spcomm.opt.extobject.best  # the best plan after iteration 0, valued already
     plan, inner, count = best_plan(case, firsts, [p for _, o in gathered for p in o], force, exclude, known)
     seconds = time.perf_counter() - start
-    stop = "gap"  # why PH stopped (an inner-bound spoke stops it at the gap)
-    if iterations >= opts.iterations:
+    stop = "converged"  # why PH stopped: every subproblem commits the same
+    spoke_gap = len(cylinders) == 3 and None not in (inner, outer) and relative_gap(inner, outer) <= opts.mip_gap
+    if wheel.spcomm.opt.extobject.stopped or spoke_gap:
+        stop = "gap"
+    elif iterations >= opts.iterations:
         stop = "iterations"
     elif limit is not None and seconds >= limit:
         stop = "time_limit"
@@ -293,6 +298,7 @@ def screening_case(case: Case) -> Case:
         return case
     step = len(names) / SCREEN_STANCES
     return scenarios_only(case, [names[int(i * step)] for i in range(SCREEN_STANCES)])
+
 
 SPEND_STAGE_NOTE = (
     "--decompose ph maximises expected relief only: the second stage (least public spending among "

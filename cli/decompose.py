@@ -45,13 +45,14 @@ def quiet_other_ranks(rank: int) -> None:
     os.dup2(devnull, 2)
 
 
-def solve_decomposed(req: dict) -> None:
-    """relief solve CASE --decompose ph (req: the options of `relief solve`, by name)."""
+def solve_decomposed(req: dict):
+    """relief solve CASE --decompose ph (req: the options of `relief solve`, by name): on rank 0
+    the checked RunResult and its report (with `decompose`), for `relief solve` to show and
+    write; None on the other ranks."""
     started = time.perf_counter()
     from mpi4py import MPI
 
     from relief.cli.inputs import load
-    from relief.cli.solve import _exit_status, _show, _write
     from relief.model.core.checks import with_checks
     from relief.model.core.options import SolveOptions
     from relief.model.core.overrides import apply_overrides
@@ -81,20 +82,12 @@ def solve_decomposed(req: dict) -> None:
     options = SolveOptions(time_limit=req["time_limit"], mip_gap=gap, verbose=bool(req["verbose"]))
     result = _run(work, options, req, comm, started)
     if rank != 0:
-        return
+        return None
     summary = result.report()
     summary["decompose"] = result.decompose
     for note in result.notes:
         click.echo(f"relief: note: {note}", err=True)
-    from relief.cli.errors import say_written
-
-    written = _write(result, summary, req["out_dir"])
-    _show(result, summary, req["as_json"])
-    if not req["as_json"]:
-        click.echo(describe(summary["decompose"]))
-    if written is not None:
-        say_written(req["out_dir"], written)
-    _exit_status(result, summary, req["as_json"])
+    return result, summary
 
 
 def _run(work, options, req, comm, started):

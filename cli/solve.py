@@ -72,10 +72,19 @@ def solve(
       relief solve examples/pledges --without-obligations   # as if nothing were owed
       mpiexec -n 2 relief solve /tmp/fam1000 --decompose ph --json   # progressive hedging, 2 processes
     """
-    if decompose is not None:
-        from relief.cli.decompose import solve_decomposed
+    if decompose is not None:  # mpi-sppy's progressive hedging; only MPI rank 0 shows and writes
+        from relief.cli.decompose import describe, solve_decomposed
 
-        return solve_decomposed(dict(locals()))
+        ph = solve_decomposed(dict(locals()))
+        if ph is not None:
+            written = _write(ph[0], ph[1], out_dir)
+            _show(ph[0], ph[1], as_json)
+            if not as_json:
+                click.echo(describe(ph[1]["decompose"]))
+            if written is not None:
+                say_written(out_dir, written)
+            _exit_status(*ph, as_json)
+        return
     from relief.model.core.checks import with_checks
     from relief.model.core.options import SolveOptions
     from relief.model.core.overrides import apply_overrides

@@ -63,6 +63,31 @@ class PHOutcome:
     notes: list = field(default_factory=list)
 
 
+def no_log_files() -> None:
+    """mpi-sppy's cylinders open log files (hub.log, xhatclp.log, ...) in the working directory
+    when imported, and log nothing to them at their level: the planner's folder gets no such
+    files (a null handler instead). Called before any cylinder is imported."""
+    import logging
+
+    import mpisppy.log as mlog
+
+    if getattr(mlog, "relief_no_files", False):
+        return
+    original = mlog.setup_logger
+
+    def setup_logger(name, out, level=logging.DEBUG, mode="w", fmt=None):
+        if not isinstance(out, str):
+            return original(name, out, level, mode, fmt)
+        log = logging.getLogger(name)
+        log.setLevel(level)
+        log.propagate = False
+        log.addHandler(logging.NullHandler())
+        return None
+
+    mlog.setup_logger = setup_logger
+    mlog.relief_no_files = True
+
+
 def stance_groups(case: Case, bundle: int) -> list[tuple]:
     """The case's stances, `bundle` at a time, in the order of scenarios.csv."""
     names = list(case.scenarios)
@@ -191,6 +216,7 @@ def _xbar_plan(opt) -> dict:
 def solve_ph(case: Case, opts: PHOptions, force=(), exclude=(), comm=None, started=None) -> PHOutcome:
     """Run PH on every rank of `comm` (MPI.COMM_WORLD); the plan and bounds on rank 0.
     `started`: when the request began (time.perf_counter()), so that --time-limit counts it."""
+    no_log_files()
     from mpi4py import MPI
     from mpisppy.spin_the_wheel import WheelSpinner
 

@@ -54,6 +54,7 @@ def solve_decomposed(req: dict):
 
     from relief.cli.inputs import load
     from relief.model.core.checks import with_checks
+    from relief.model.core.decompose import spokes_for
     from relief.model.core.options import SolveOptions
     from relief.model.core.overrides import apply_overrides
     from relief.model.core.session import check_levers
@@ -61,6 +62,10 @@ def solve_decomposed(req: dict):
     comm = MPI.COMM_WORLD
     rank = comm.Get_rank()
     quiet_other_ranks(rank)
+    try:
+        spokes_for(req["ph_spokes"], comm.Get_size())
+    except ValueError as e:
+        raise Failure(EXIT_INPUT, f"relief: {e}") from None
     if req["out_dir"] is not None and req["out_dir"].suffix.lower() != ".xlsx" and rank == 0:
         from relief.cli.output import check_run_dir
 
@@ -101,6 +106,7 @@ def _run(work, options, req, comm, started):
         mip_gap=options.mip_gap,
         time_limit=req["time_limit"],
         bundle=req["ph_bundle"],
+        spokes=req["ph_spokes"],
         verbose=options.verbose,
     )
     force, exclude = tuple(req["force"]), tuple(req["exclude"])

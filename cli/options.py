@@ -338,4 +338,13 @@ decompose = stack(
         show_default=True,
         help="With --decompose ph: stances per PH subproblem (each is relief's model of those stances).",
     ),
+    click.option(
+        "--ph-spokes",
+        type=click.Choice(["auto", "none", "lagrangian", "all"]),
+        default="auto",
+        show_default=True,
+        help="With --decompose ph: the cylinders beside the PH hub, a rank each: lagrangian (a better "
+        "bound), all (lagrangian and xhatshuffle, a plan found while PH runs); none gives every rank "
+        "to PH itself (fastest; bound: each group alone); auto: as many as the ranks allow.",
+    ),
 )

@@ -48,6 +48,7 @@ def solve(
     decompose,
     ph_iterations,
     ph_bundle,
+    ph_spokes,
 ):
     """Solve a case: the roadmap that maximises expected tariff relief, then spends
     the least public money for that relief.

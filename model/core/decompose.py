@@ -41,6 +41,7 @@ class PHOptions:
     mip_gap: float = 0.01  # relative gap between the plan's relief and the outer bound
     time_limit: float | None = None
     bundle: int = 4  # stances per PH subproblem
+    spokes: str = "auto"  # auto (by the ranks) | none | lagrangian | all (SPOKES)
     rho: float = 0.1  # PH's penalty, USD bn per module (docs/formulation.md, Decomposition)
     subproblem_gap: float = 1e-4
     verbose: bool = False
@@ -86,6 +87,24 @@ def no_log_files() -> None:
 
     mlog.setup_logger = setup_logger
     mlog.relief_no_files = True
+
+
+SPOKES = {"none": (), "lagrangian": ("lagrangian",), "all": ("lagrangian", "xhatshuffle")}
+
+
+def spokes_for(choice: str, ranks: int) -> tuple:
+    """The spokes beside the PH hub: `auto` takes as many as the ranks allow (a rank each);
+    `none` gives every rank to the hub (its subproblems shared out: the fastest PH, with the
+    trivial bound only). ValueError if `ranks` is too few for the choice."""
+    if choice == "auto":
+        return SPOKES["all"][: max(0, min(2, ranks - 1))]
+    wanted = SPOKES[choice]
+    if ranks < 1 + len(wanted):
+        raise ValueError(
+            f"--ph-spokes {choice} needs at least {1 + len(wanted)} MPI processes (mpiexec -n K), one per cylinder; "
+            f"this run has {ranks}"
+        )
+    return wanted
 
 
 def stance_groups(case: Case, bundle: int) -> list[tuple]:
@@ -152,10 +171,11 @@ def _wheel(case: Case, opts: PHOptions, ranks: int, time_limit, force, exclude):
     keeper = _keeper_class(case, opts.mip_gap, tuple(force), tuple(exclude))
     hub = vanilla.ph_hub(*beans, scenario_creator_kwargs=kwargs, ph_extensions=keeper)
     spokes, cylinders = [], ["ph"]
-    if ranks >= 2:
+    wanted = spokes_for(opts.spokes, ranks)
+    if "lagrangian" in wanted:
         spokes.append(vanilla.lagrangian_spoke(*beans, scenario_creator_kwargs=kwargs))
         cylinders.append("lagrangian")
-    if ranks >= 3:
+    if "xhatshuffle" in wanted:
         spokes.append(vanilla.xhatshuffle_spoke(*beans, scenario_creator_kwargs=kwargs))
         cylinders.append("xhatshuffle")
     if ranks % len(cylinders):  # ranks left over go to the hub
@@ -236,12 +256,16 @@ def solve_ph(case: Case, opts: PHOptions, force=(), exclude=(), comm=None, start
     iterations = comm.bcast(iterations, root=0)
     if rank != 0:
         return PHOutcome(None, None, None, ranks, cylinders, iterations, time.perf_counter() - start, rank=rank)
-    firsts = [p for f, _ in gathered for p in f]
-    known = wheel.spcomm.opt.extobject.best  # the best plan after iteration 0, valued already
-    plan, inner, count = best_plan(case, firsts, [p for _, o in gathered for p in o], force, exclude, known)
+    keeper = wheel.spcomm.opt.extobject
+    known = keeper.best  # the best plan after iteration 0, valued already
+    if keeper.stopped:  # PH stopped before iteration 1: the candidates are those of iteration 0
+        plan, inner, count = known
+    else:
+        firsts = [p for f, _ in gathered for p in f]
+        plan, inner, count = best_plan(case, firsts, [p for _, o in gathered for p in o], force, exclude, known)
     seconds = time.perf_counter() - start
     stop = "converged"  # why PH stopped: every subproblem commits the same
-    spoke_gap = len(cylinders) == 3 and None not in (inner, outer) and relative_gap(inner, outer) <= opts.mip_gap
+    spoke_gap = "xhatshuffle" in cylinders and None not in (inner, outer) and relative_gap(inner, outer) <= opts.mip_gap
     if wheel.spcomm.opt.extobject.stopped or spoke_gap:
         stop = "gap"
     elif iterations >= opts.iterations:

@@ -7,7 +7,10 @@ finish) and `relief solve CASE --decompose ph --json` on K = 1 process and under
 solve, check). Recorded: status, the plan's expected relief (relief's evaluator), the bound,
 the gap, PH's iterations and cylinders; and each PH plan's relief against the monolithic's.
 
-    python benchmarks/decompose.py --stances 1000 --ranks 1 2 [--ph-iterations 3] [--mono-limit 300]
+    python benchmarks/decompose.py --stances 1000 --runs 1:auto 2:none 2:auto [--mono-limit 300] [--reuse-mono]
+
+A run K:SPOKES is `mpiexec -n K relief solve CASE --decompose ph --ph-spokes SPOKES` (K = 1: no
+mpiexec). --reuse-mono keeps the monolithic figures of a previous run of the same size.
 
 Writes benchmarks/results/decompose.json (merged by number of stances).
 """
@@ -57,17 +60,18 @@ def timed(cmd: list[str]) -> dict:
     return out
 
 
-def run(stances: int, ranks: list[int], iterations: int, mono_limit: float, bundle: int) -> dict:
+def run(stances: int, runs: list[str], iterations: int, mono_limit: float, bundle: int, mono=None) -> dict:
     work = Path(tempfile.mkdtemp(prefix="relief-decompose-"))
     try:
         case = write_family(work / "case", stances=stances, seed=1)
         relief = str(BIN / "relief")
         row: dict = {"stances": stances, "seed": 1}
-        row["monolithic"] = timed([relief, "solve", str(case), "--json", "--time-limit", str(mono_limit)])
+        row["monolithic"] = mono or timed([relief, "solve", str(case), "--json", "--time-limit", str(mono_limit)])
         row["ph"] = []
-        for k in ranks:
+        for spec in runs:
+            k, spokes = int(spec.split(":")[0]), spec.split(":")[1]
             cmd = [relief, "solve", str(case), "--decompose", "ph", "--json", "--ph-iterations", str(iterations)]
-            cmd += ["--ph-bundle", str(bundle), "--time-limit", "900"]
+            cmd += ["--ph-bundle", str(bundle), "--ph-spokes", spokes, "--time-limit", "900"]
             if k > 1:
                 cmd = [str(BIN / "mpiexec"), "-n", str(k), *cmd]
             r = timed(cmd)
@@ -87,15 +91,17 @@ def run(stances: int, ranks: list[int], iterations: int, mono_limit: float, bund
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--stances", type=int, nargs="+", default=[1000])
-    ap.add_argument("--ranks", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--ph-iterations", type=int, default=3)
+    ap.add_argument("--runs", nargs="+", default=["1:auto", "2:none", "2:auto"])
+    ap.add_argument("--reuse-mono", action="store_true")
+    ap.add_argument("--ph-iterations", type=int, default=20)
     ap.add_argument("--ph-bundle", type=int, default=4)
     ap.add_argument("--mono-limit", type=float, default=300.0)
     a = ap.parse_args()
     old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     rows = {r["stances"]: r for r in old.get("rows", [])}
     for n in a.stances:
-        rows[n] = run(n, a.ranks, a.ph_iterations, a.mono_limit, a.ph_bundle)
+        mono = rows[n]["monolithic"] if a.reuse_mono and n in rows else None
+        rows[n] = run(n, a.runs, a.ph_iterations, a.mono_limit, a.ph_bundle, mono)
     out = {
         "machine": f"{platform.machine()}, {platform.python_version()}",
         "note": "family: benchmarks/family.py seed 1; wall seconds end to end, fresh processes",

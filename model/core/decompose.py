@@ -29,9 +29,10 @@ if TYPE_CHECKING:
     from relief.model.core.case import Case
 
 SUBPROBLEM_SOLVER = "appsi_highs"
-MAX_CANDIDATES = 24  # candidate plans tried at the end (PH's rounded average and incumbent, the most frequent)
-SCREEN_STANCES = 64  # with more stances, candidates are first screened on this many (best_plan)
+MAX_CANDIDATES = 16  # candidate plans tried at the end (PH's rounded average and incumbent, the most frequent)
+SCREEN_STANCES = 32  # with more stances, candidates are first screened on this many (best_plan)
 FULL_EVALUATIONS = 2  # ... and the best this many evaluated on the whole case
+NO_PLAN = (None, None, 0, None)  # best_plan's answer without a plan
 EVALUATION_RESERVE = 0.15  # share of --time-limit kept for choosing and checking the plan
 
 
@@ -61,6 +62,7 @@ class PHOutcome:
     rank: int = 0
     bundle: int = 1
     subproblems: int = 0
+    evaluation: object = None  # the plan's Evaluation on the whole case (rank 0)
     notes: list = field(default_factory=list)
 
 
@@ -178,9 +180,24 @@ def _wheel(case: Case, opts: PHOptions, ranks: int, time_limit, force, exclude):
     if "xhatshuffle" in wanted:
         spokes.append(vanilla.xhatshuffle_spoke(*beans, scenario_creator_kwargs=kwargs))
         cylinders.append("xhatshuffle")
+    for cylinder in [hub, *spokes]:
+        _tune(cylinder)
     if ranks % len(cylinders):  # ranks left over go to the hub
         hub["rank_ratio"] = 1.0 + (ranks % len(cylinders)) / (ranks // len(cylinders))
     return hub, spokes, cylinders, len(groups)
+
+
+def _tune(cylinder: dict) -> None:
+    """relief's HiGHS settings (model/core/options.py HIGHS_TUNING: no RINS, RENS or restarts,
+    one thread) for every subproblem solve of a cylinder."""
+    from mpisppy.utils.sputils import solver_options_layer
+
+    from relief.model.core.options import HIGHS_TUNING
+
+    options = cylinder["opt_kwargs"]["options"]
+    options.setdefault("solver_options_layers", []).append(
+        solver_options_layer("default", {**HIGHS_TUNING, "threads": 1})
+    )
 
 
 def _keeper_class(case: Case, mip_gap: float, force, exclude):
@@ -194,7 +211,7 @@ def _keeper_class(case: Case, mip_gap: float, force, exclude):
     class PlanKeeper(Extension):
         def __init__(self, opt):
             super().__init__(opt)
-            self.best: tuple = (None, None, 0)  # (plan, its expected relief, candidates tried)
+            self.best: tuple = NO_PLAN  # (plan, its expected relief, candidates tried, its Evaluation)
             self.stopped = False  # stopped after iteration 0: the plan is within the gap
 
         def post_iter0_after_sync(self):
@@ -259,10 +276,11 @@ def solve_ph(case: Case, opts: PHOptions, force=(), exclude=(), comm=None, start
     keeper = wheel.spcomm.opt.extobject
     known = keeper.best  # the best plan after iteration 0, valued already
     if keeper.stopped:  # PH stopped before iteration 1: the candidates are those of iteration 0
-        plan, inner, count = known
+        plan, inner, count, evaluation = known
     else:
         firsts = [p for f, _ in gathered for p in f]
-        plan, inner, count = best_plan(case, firsts, [p for _, o in gathered for p in o], force, exclude, known)
+        plans = [p for _, o in gathered for p in o]
+        plan, inner, count, evaluation = best_plan(case, firsts, plans, force, exclude, known)
     seconds = time.perf_counter() - start
     stop = "converged"  # why PH stopped: every subproblem commits the same
     spoke_gap = "xhatshuffle" in cylinders and None not in (inner, outer) and relative_gap(inner, outer) <= opts.mip_gap
@@ -273,7 +291,7 @@ def solve_ph(case: Case, opts: PHOptions, force=(), exclude=(), comm=None, start
     elif limit is not None and seconds >= limit:
         stop = "time_limit"
     out = PHOutcome(plan, inner, outer, ranks, cylinders, iterations, seconds, count, stop)
-    out.bundle, out.subproblems = opts.bundle, subproblems
+    out.bundle, out.subproblems, out.evaluation = opts.bundle, subproblems, evaluation
     return out
 
 
@@ -306,7 +324,7 @@ def relative_gap(inner: float, outer: float) -> float:
     return 0.0 if diff <= 1e-12 else diff / max(abs(inner), 1e-10)
 
 
-def best_plan(case: Case, firsts: list[dict], plans: list[dict], force=(), exclude=(), known=(None, None, 0)) -> tuple:
+def best_plan(case: Case, firsts: list[dict], plans: list[dict], force=(), exclude=(), known=NO_PLAN) -> tuple:
     """The candidate plan with the most expected relief by relief's evaluator on the whole
     case (feasible ones only), its relief, and how many candidates were evaluated.
 
@@ -331,12 +349,12 @@ def best_plan(case: Case, firsts: list[dict], plans: list[dict], force=(), exclu
             ev = evaluate_plan(screen, dict(key), force=force, exclude=exclude)
             worth[key] = -1.0 if ev.violations else ev.expected_relief
         keys = sorted(keys, key=lambda k: -worth[k])[:FULL_EVALUATIONS]
-    best, best_value = known[0], known[1]
+    best, best_value, best_ev = known[0], known[1], known[3]
     for key in keys:
         ev = evaluate_plan(case, dict(key), force=force, exclude=exclude)
         if not ev.violations and (best_value is None or ev.expected_relief > best_value):
-            best, best_value = dict(key), ev.expected_relief
-    return best, best_value, tried + known[2]
+            best, best_value, best_ev = dict(key), ev.expected_relief, ev
+    return best, best_value, tried + known[2], best_ev
 
 
 def screening_case(case: Case) -> Case:
@@ -388,7 +406,7 @@ def ph_result(case: Case, out: PHOutcome, options, force=(), exclude=(), overrid
     )
     result = RunResult(case, outcome, None, options, tuple(force), tuple(exclude), tuple(overrides))
     if out.plan is not None:
-        ev = evaluate_plan(case, out.plan, force=force, exclude=exclude)
+        ev = out.evaluation or evaluate_plan(case, out.plan, force=force, exclude=exclude)
         check(ev, outcome, case)
         result.evaluation = ev
     result.notes.append(SPEND_STAGE_NOTE)

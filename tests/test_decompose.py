@@ -113,6 +113,7 @@ def test_mpiexec_two_ranks(syn6):
     [
         (["--risk", "worst"], "risk measure"),
         (["--reveal", "2027"], "adaptive roadmap"),
+        (["--ph-spokes", "lagrangian"], "needs at least 2 MPI processes"),
     ],
 )
 def test_refusals(extra, words):

@@ -132,8 +132,9 @@ def describe(d: dict) -> str:
     from relief.cli.format import usd
 
     ranks = f"{d['ranks']} MPI rank{'s' if d['ranks'] != 1 else ''} ({', '.join(d['cylinders'])})"
+    iterations = f"{d['iterations']} iteration{'s' if d['iterations'] != 1 else ''}"
     line = (
-        f"Decomposition: progressive hedging (mpi-sppy) on {ranks}, {d['iterations']} iterations, "
+        f"Decomposition: progressive hedging (mpi-sppy) on {ranks}, {iterations}, "
         f"{d['subproblems']} subproblems of up to {d['stances_per_subproblem']} stances, stopped by {d['stopped_by']}"
     )
     if d["inner_bound"] is None:

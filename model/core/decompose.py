@@ -219,7 +219,8 @@ def _keeper_class(case: Case, mip_gap: float, force, exclude):
             gathered = opt.mpicomm.gather(_local_plans(opt), root=0)
             stop = False
             if opt.cylinder_rank == 0:
-                self.best = best_plan(case, [], [p for ps in gathered for p in ps], force, exclude)
+                plans = [p for ps in gathered for p in ps]
+                self.best = best_plan(case, consensus_plans(plans), plans, force, exclude)
                 value = self.best[1]
                 if value is not None:
                     opt.best_solution_obj_val = value
@@ -229,6 +230,17 @@ def _keeper_class(case: Case, mip_gap: float, force, exclude):
                 opt.options["convthresh"] = float("inf")  # PH's own test then stops it at iteration 1
 
     return PlanKeeper
+
+
+def consensus_plans(plans: list[dict]) -> list[dict]:
+    """Two plans every subproblem has a say in: the most common number of modules of each lever
+    and year (the mode), and the average (best_plan rounds whole-module levers)."""
+    if not plans:
+        return []
+    keys = set().union(*plans)
+    mode = {k: Counter(round(p.get(k, 0.0), 6) for p in plans).most_common(1)[0][0] for k in keys}
+    mean = {k: sum(p.get(k, 0.0) for p in plans) / len(plans) for k in keys}
+    return [mode, mean]
 
 
 def _local_plans(opt) -> list[dict]:

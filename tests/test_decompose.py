@@ -121,3 +121,17 @@ def test_refusals(extra, words):
     assert r.returncode == 2
     assert words in r.stderr and "Traceback" not in r.stderr
     assert r.stdout == ""
+
+
+def test_time_limit_gives_the_plan_with_its_bound(syn6):
+    """At --time-limit PH stops between iterations: status time_limit, the plan, its bound and gap, exit 0."""
+    r = run_in_process(
+        "solve", syn6, "--decompose", "ph", "--ph-bundle", "1", "--ph-iterations", "1000", "--mip-gap", "0",
+        "--time-limit", "1", "--json",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s["status"] == "time_limit" and s["decompose"]["stopped_by"] == "time_limit"
+    assert 1 <= s["decompose"]["iterations"] < 1000
+    assert_brackets(s, syn6)
+    assert "time limit" in r.stderr and f"{s['mip_gap']:.2%}" in r.stderr

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 
 SUBPROBLEM_SOLVER = "appsi_highs"
 MAX_CANDIDATES = 16  # candidate plans tried at the end (PH's rounded average and incumbent, the most frequent)
-SCREEN_STANCES = 32  # with more stances, candidates are first screened on this many (best_plan)
-FULL_EVALUATIONS = 2  # ... and the best this many evaluated on the whole case
+SCREEN_STANCES = 64  # with more stances, candidates are first screened on this many (best_plan)
+FULL_EVALUATIONS = 3  # ... and the best this many evaluated on the whole case
 NO_PLAN = (None, None, 0, None)  # best_plan's answer without a plan
 EVALUATION_RESERVE = 0.15  # share of --time-limit kept for choosing and checking the plan
 

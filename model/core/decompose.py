@@ -248,11 +248,10 @@ def _keeper_class(case: Case, mip_gap: float, force, exclude):
 
         def post_iter0_after_sync(self):
             opt = self.opt
-            gathered = opt.mpicomm.gather(_local_plans(opt), root=0)
+            plans = [p for ps in opt.mpicomm.allgather(_local_plans(opt)) for p in ps]
+            self.best = best_plan(case, consensus_plans(plans), plans, force, exclude, comm=opt.mpicomm)
             stop = False
             if opt.cylinder_rank == 0:
-                plans = [p for ps in gathered for p in ps]
-                self.best = best_plan(case, consensus_plans(plans), plans, force, exclude)
                 value = self.best[1]
                 if value is not None:
                     opt.best_solution_obj_val = value
@@ -368,16 +367,17 @@ def relative_gap(inner: float, outer: float) -> float:
     return 0.0 if diff <= 1e-12 else diff / max(abs(inner), 1e-10)
 
 
-def best_plan(case: Case, firsts: list[dict], plans: list[dict], force=(), exclude=(), known=NO_PLAN) -> tuple:
+def best_plan(case: Case, firsts: list[dict], plans: list[dict], force=(), exclude=(), known=NO_PLAN, comm=None):
     """The candidate plan with the most expected relief by relief's evaluator on the whole
-    case (feasible ones only), its relief, and how many candidates were evaluated.
+    case (feasible ones only): (plan, its relief, candidates tried, its Evaluation).
 
     Candidates: `firsts` (rounded), then the most frequent of `plans`, MAX_CANDIDATES in all.
     With many stances they are first screened on SCREEN_STANCES stances spread over the case
     (evaluate_plan's time grows with the stances: 3 s a plan at 1,000); the best FULL_EVALUATIONS
     of them are then evaluated on the whole case, and the best of those is the plan. `known`:
-    a plan valued already (plan, relief, candidates tried), which the result must beat."""
-    from relief.model.core.evaluate import clean_plan, evaluate_plan
+    a plan valued already, which the result must beat. With `comm` (every rank of it calling
+    with the same candidates) the evaluations are shared out; the answer is on its rank 0."""
+    from relief.model.core.evaluate import clean_plan
 
     if known[0] is not None:
         plans = [p for p in plans if clean_plan(case, p) != known[0]]
@@ -388,17 +388,37 @@ def best_plan(case: Case, firsts: list[dict], plans: list[dict], force=(), exclu
     tried = len(keys)
     screen = screening_case(case)
     if screen is not case and len(keys) > FULL_EVALUATIONS:
-        worth = {}
-        for key in keys:
-            ev = evaluate_plan(screen, dict(key), force=force, exclude=exclude)
-            worth[key] = -1.0 if ev.violations else ev.expected_relief
+        worth = {
+            k: -1.0 if ev.violations else ev.expected_relief for k, ev in _evaluate(screen, keys, force, exclude, comm)
+        }
         keys = sorted(keys, key=lambda k: -worth[k])[:FULL_EVALUATIONS]
     best, best_value, best_ev = known[0], known[1], known[3]
-    for key in keys:
-        ev = evaluate_plan(case, dict(key), force=force, exclude=exclude)
+    for key, ev in _evaluate(case, keys, force, exclude, comm, root_only=True):
         if not ev.violations and (best_value is None or ev.expected_relief > best_value):
             best, best_value, best_ev = dict(key), ev.expected_relief, ev
     return best, best_value, tried + known[2], best_ev
+
+
+def _evaluate(case: Case, keys: list, force, exclude, comm=None, root_only=False) -> list:
+    """[(key, Evaluation)] of each candidate plan `key` on `case`; with `comm`, each rank
+    evaluates every n-th and the results are gathered (to rank 0 only if `root_only`)."""
+    from relief.model.core.evaluate import evaluate_plan
+
+    if comm is None or comm.Get_size() == 1:
+        return [(k, evaluate_plan(case, dict(k), force=force, exclude=exclude)) for k in keys]
+    rank, size = comm.Get_rank(), comm.Get_size()
+    mine = [(k, evaluate_plan(case, dict(k), force=force, exclude=exclude)) for k in keys[rank::size]]
+    if root_only:
+        parts = comm.gather(mine, root=0)
+        return [kv for part in parts for kv in part] if rank == 0 else []
+    brief = [(k, _Worth(ev.violations, ev.expected_relief)) for k, ev in mine]  # no tables sent
+    return [kv for part in comm.allgather(brief) for kv in part]
+
+
+@dataclass
+class _Worth:
+    violations: list
+    expected_relief: float
 
 
 def screening_case(case: Case) -> Case:

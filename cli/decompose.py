@@ -23,12 +23,14 @@ def refuse(what: str) -> None:
     raise Failure(EXIT_INPUT, f"relief: --decompose ph cannot {what}")
 
 
-def check_request(work, risk, reveal) -> None:
-    """What PH here cannot do: an adaptive roadmap or a risk measure (exit 2)."""
+def check_request(work, risk, reveal, sample=None) -> None:
+    """What PH here cannot do: an adaptive roadmap, a risk measure or sampled stances (exit 2)."""
     from relief.model.core.information import Information
 
     if reveal is not None or not Information.of(work).static:
         refuse("solve an adaptive roadmap (reveal_year, information.csv, --reveal): drop them or solve without it")
+    if sample is not None:
+        refuse("solve sampled stances (--sample): decompose the case itself, or sample without it")
     if risk is not None or (work.meta.get("risk_measure") or "expected") != "expected":
         refuse("optimise a risk measure (--risk, case.yaml risk_measure): it maximises expected relief only")
 
@@ -74,7 +76,7 @@ def solve_decomposed(req: dict):
     work = apply_overrides(load(req["case"]), list(overrides))
     if req["without_obligations"]:
         work = work.without_obligations()
-    check_request(work, req["risk"], req["reveal"])
+    check_request(work, req["risk"], req["reveal"], req.get("sample"))  # `sample`: relief solve --sample, if any
     work = with_checks(work)
     for w in work.warnings:
         click.echo(f"warning: {w}", err=True)

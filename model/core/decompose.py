@@ -1,18 +1,19 @@
 """Scenario decomposition with mpi-sppy: progressive hedging over groups of stances
-(`mpiexec -n K relief solve CASE --decompose ph`, docs/formulation.md, Decomposition).
+(`mpiexec -n K relief solve CASE --decompose ph`, docs/formulation.md, Scenario decomposition).
 
 Each PH subproblem is relief's own model (`build_model`) of a group of stances
 (`scenarios_only`): every limit binds it. Its objective is the group's expected relief;
 its probability the group's share; the commitments x[l,t] and the built indicators y[l]
-are the first stage (nonanticipative). The cylinders, by the number of MPI ranks K:
+are the first stage (nonanticipative). The cylinders (`--ph-spokes auto`), by the number of
+MPI ranks K (`none`: every rank to the hub):
 
     K = 1       the PH hub alone: outer bound = the trivial (wait-and-see) bound
     K = 2       hub + Lagrangian bounder (outer bound from the hub's W)
     K >= 3      hub + Lagrangian bounder + xhatshuffle (inner bound; stops at the gap)
 
 Whatever the cylinders, the plan reported is chosen and valued by relief's evaluator on
-the whole case (`evaluate_plan`, no MILP): among the subproblems' last commitments, the
-xhatshuffle incumbent and PH's rounded average. Every subproblem's commitments are a
+the whole case (`evaluate_plan`, no MILP): among the subproblems' commitments after
+iteration 0 and after the last, the xhatshuffle incumbent and PH's rounded average. Every subproblem's commitments are a
 feasible plan (no limit depends on the stance), so a plan always exists once PH has
 solved its first iteration. The spending stage (least public money among the best
 plans) is not part of PH.

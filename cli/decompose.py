@@ -1,6 +1,6 @@
 """`relief solve --decompose ph`: the roadmap by progressive hedging with mpi-sppy, on every
 rank of `mpiexec -n K` (one process without it). Only rank 0 prints and writes; the other
-ranks exit 0 quietly (model/core/decompose.py; docs/formulation.md, Decomposition)."""
+ranks exit 0 quietly (model/core/decompose.py; docs/formulation.md, Scenario decomposition)."""
 
 from __future__ import annotations
 

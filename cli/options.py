@@ -322,7 +322,7 @@ decompose = stack(
         type=click.Choice(["ph"]),
         help="Solve by scenario decomposition with mpi-sppy: progressive hedging over groups of stances, "
         "with a Lagrangian bound; run under `mpiexec -n K` to use K processes (docs/formulation.md, "
-        "Decomposition). The gap defaults to 1% (--mip-gap).",
+        "Scenario decomposition). The gap defaults to 1% (--mip-gap).",
     ),
     click.option(
         "--ph-iterations",

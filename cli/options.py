@@ -361,3 +361,38 @@ sweep_options = stack(
 run_options = stack(runs_argument, case_to_solve, variants, time_limit(RUNS), mip_gap(RUNS))
 """RUNS and the --case/--variant/--time-limit/--mip-gap that solve runs on the fly
 (relief compare, relief report); cli/runs.py `load_runs` reads them."""
+
+# ---------------------------------------------------------------- decomposition (relief solve --decompose ph)
+
+decompose = stack(
+    click.option(
+        "--decompose",
+        type=click.Choice(["ph"]),
+        help="Solve by scenario decomposition with mpi-sppy: progressive hedging over groups of stances, "
+        "with a Lagrangian bound; run under `mpiexec -n K` to use K processes (docs/formulation.md, "
+        "Scenario decomposition). The gap defaults to 1% (--mip-gap).",
+    ),
+    click.option(
+        "--ph-iterations",
+        type=click.IntRange(min=1),
+        default=20,
+        show_default=True,
+        help="With --decompose ph: stop after this many PH iterations.",
+    ),
+    click.option(
+        "--ph-bundle",
+        type=click.IntRange(min=1),
+        default=4,
+        show_default=True,
+        help="With --decompose ph: stances per PH subproblem (each is relief's model of those stances).",
+    ),
+    click.option(
+        "--ph-spokes",
+        type=click.Choice(["auto", "none", "lagrangian", "all"]),
+        default="auto",
+        show_default=True,
+        help="With --decompose ph: the cylinders beside the PH hub, a rank each: lagrangian (a better "
+        "bound), all (lagrangian and xhatshuffle, a plan found while PH runs); none gives every rank "
+        "to PH itself (fastest; bound: each group alone); auto: as many as the ranks allow.",
+    ),
+)

@@ -31,6 +31,7 @@ from relief.cli.inputs import load
 @o.warn_margin
 @o.verbose
 @o.sampled
+@o.decompose
 @guarded
 def solve(
     case,
@@ -55,6 +56,10 @@ def solve(
     confidence,
     workers,
     scheduler,
+    decompose,
+    ph_iterations,
+    ph_bundle,
+    ph_spokes,
 ):
     """Solve a case: the roadmap that maximises expected tariff relief, then spends
     the least public money for that relief.
@@ -78,8 +83,22 @@ def solve(
       relief solve --margin 5%                   # a plan whose tiers all keep 5% above their thresholds
       relief solve examples/pledges --without-obligations   # as if nothing were owed
       relief solve --sample 20 --replications 10 --seed 1 --workers 2   # sampled stances, gap bound
+      mpiexec -n 2 relief solve /tmp/fam1000 --decompose ph --json   # progressive hedging, 2 processes
     """
     started = time.perf_counter()  # --time-limit counts from here: loading and building are inside it
+    if decompose is not None:  # mpi-sppy's progressive hedging; only MPI rank 0 shows and writes
+        from relief.cli.decompose import describe, solve_decomposed
+
+        ph = solve_decomposed(dict(locals()))
+        if ph is not None:
+            written = _write(ph[0], ph[1], out_dir)
+            _show(ph[0], ph[1], as_json)
+            if not as_json:
+                click.echo(describe(ph[1]["decompose"]))
+            if written is not None:
+                say_written(out_dir, written)
+            _exit_status(*ph, as_json)
+        return
     from relief.cli.solve_sample import sample_request, solve_sampled
     from relief.model.core.checks import with_checks
     from relief.model.core.options import SolveOptions

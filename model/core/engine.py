@@ -93,7 +93,7 @@ def _is_constant(e) -> bool:
     return e is None or isinstance(e, (int, float))
 
 
-@dataclass
+@dataclass(slots=True)
 class _Slot:
     """One number in HiGHS that depends on mutable Params."""
 
@@ -102,6 +102,13 @@ class _Slot:
     j: int  # column (coef), stage (cost) or -1
     expr: object
     offset: object = 0.0  # the row's constant term, subtracted from its bounds
+    leaf: tuple | None = None  # (Param, factor) when expr is one Param times a number (_leaf), found once
+
+    def value(self) -> float:
+        """The number now: a leaf's Param times its factor, read directly (no expression walk)."""
+        if self.leaf is not None:
+            return self.leaf[1] * self.leaf[0].value
+        return _num(self.expr)
 
 
 @dataclass
@@ -124,7 +131,7 @@ def _dependency_map(slots: list[_Slot]) -> dict[int, list[int]]:
     """id of each mutable Param -> the slots (numbers in HiGHS) to recompute when it changes."""
     deps: dict[int, list[int]] = {}
     for s_i, s in enumerate(slots):
-        for p in _params_in(s.expr):
+        for p in (s.leaf[0],) if s.leaf is not None else _params_in(s.expr):
             deps.setdefault(id(p), []).append(s_i)
         if not _is_constant(s.offset):
             for p in _params_in(s.offset):
@@ -189,10 +196,14 @@ class HighsEngine:
                 past_deadline(self.deadline)  # a large model's translation takes seconds
             repn = generate_standard_repn(con.body, compute_values=False, quadratic=False)
             for v, c in zip(repn.linear_vars, repn.linear_coefs):
-                rows.index.append(col[id(v)])
-                rows.value.append(float(c) if _is_constant(c) else _num(c))
-                if not _is_constant(c):
-                    slots.append(_Slot("coef", i, col[id(v)], c))
+                j = col[id(v)]
+                rows.index.append(j)
+                if _is_constant(c):
+                    rows.value.append(float(c))
+                    continue
+                slot = _Slot("coef", i, j, c, 0.0, _leaf(c))
+                slots.append(slot)
+                rows.value.append(float(slot.value()))
             rows.starts.append(len(rows.index))
             const = repn.constant
             rows.lower.append(-INF if con.lower is None else _num(con.lower) - _num(const))
@@ -303,7 +314,7 @@ class HighsEngine:
         rows_up: dict[int, float] = {}
         for s_i in todo:
             s = self.slots[s_i]
-            val = _num(s.expr)
+            val = float(s.value())
             if s.kind == "coef":
                 h.changeCoeff(s.i, s.j, val)
             elif s.kind == "row_lo":

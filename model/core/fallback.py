@@ -125,13 +125,13 @@ def fallback_evaluation(case: Case, force=(), exclude=()) -> tuple[str, Evaluati
     return None
 
 
-def relief_ceiling(case: Case) -> float | None:
+def relief_ceiling(case: Case) -> float:
     """An upper bound on the expected relief of any plan: each stance's tracks at their most
-    valuable tier in every year, discounted and probability-weighted (None for a risk measure)."""
+    valuable tier in every year, discounted and probability-weighted. Also a bound on every
+    risk measure (the worst stance, or a mix of the mean and the worst tail's mean, is never
+    above the mean)."""
     from relief.model.core.build import Structure, discount_factor, tier_relief
 
-    if (case.meta.get("risk_measure") or "expected") != "expected":
-        return None
     best: dict[tuple, float] = {}
     for (s, r, t, _k), v in tier_relief(case, Structure.of(case)).items():
         best[(s, r, t)] = max(best.get((s, r, t), 0.0), v)

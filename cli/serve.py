@@ -307,27 +307,22 @@ def views_of(ans) -> list:  # long: one block per view
         },
     }
     sp = f["spending"]
+    data = []
+    for env in dict.fromkeys(r["envelope"] for r in sp):
+        rows = [r for r in sp if r["envelope"] == env]
+        years = [r["year"] for r in rows]
+        data.append({"type": "bar", "x": years, "y": [r["public_spend"] for r in rows], "name": f"{env}: spent"})
+        if any(r["budget"] is not None for r in rows):
+            budget = [r["budget"] for r in rows]
+            data.append({"type": "scatter", "mode": "lines+markers", "x": years, "y": budget, "name": f"{env}: budget"})
     spending = {
-        "data": [
-            {
-                "type": "bar",
-                "x": [r["year"] for r in sp],
-                "y": [r["public_spend"] for r in sp],
-                "name": "public spending",
-            },
-            {
-                "type": "scatter",
-                "mode": "lines+markers",
-                "x": [r["year"] for r in sp],
-                "y": [r["budget"] for r in sp],
-                "name": "budget",
-            },
-        ],
+        "data": data,
         "layout": {
             "title": {"text": "Public spending against each year's budget (USD bn)"},
-            "height": 300,
+            "height": 320,
             "margin": {"l": 50, "r": 20, "t": 40, "b": 30},
             "xaxis": {"dtick": 1},
+            "barmode": "group",
         },
     }
     tiers = html.Table(

@@ -241,7 +241,7 @@ def figures(result) -> dict:
     """What the page's views show: key figures, the roadmap, relief by stance, tiers, spending."""
     ev = result.evaluation
     rep = result.report()
-    sp = ev.spending
+    sp = ev.envelope_spending if len(ev.envelope_spending) else ev.spending.assign(envelope="public")
     worst = min(ev.by_scenario, key=ev.by_scenario.get)
     return {
         "expected_relief": ev.expected_relief,
@@ -253,9 +253,9 @@ def figures(result) -> dict:
         "by_scenario": dict(ev.by_scenario),
         "schedule": {l: {str(y): float(m) for y, m in ys.items()} for l, ys in rep.get("schedule", {}).items()},
         "tier_margins": rep["tier_margins"],
-        "spending": [
-            {"year": int(y), "public_spend": float(s), "budget": float(b)}
-            for y, s, b in zip(sp["year"], sp["public_spend"], sp["budget"])
+        "spending": [  # by funding envelope; budget None where the envelope has no yearly limit
+            {"envelope": str(e), "year": int(y), "public_spend": float(x), "budget": None if b != b else float(b)}
+            for e, y, x, b in zip(sp["envelope"], sp["year"], sp["public_spend"], sp["budget"])
         ],
         "warnings": rep["warnings"] + list(result.notes),
     }

@@ -83,6 +83,8 @@ def make_app(case):  # long: the page's layout, one block per control group
     controls = [
         html.H3("Settings"),
         html.Button("Reset all to the case", id="reset", n_clicks=0),
+        html.Button("Pin as baseline", id="pin", n_clicks=0),
+        html.Button("Clear baseline", id="unpin", n_clicks=0),
         row("Budget scale, all years (case: 1)", dcc.Slider(id="budget", min=0, max=3, step=0.01, value=1, marks=None)),
         dcc.Input(id="budget-box", type="number", min=0, max=3, step=0.01, value=1, debounce=True),
         html.H4("Stance probability (the others rescale)"),
@@ -118,6 +120,7 @@ def make_app(case):  # long: the page's layout, one block per control group
     views = [
         html.Div(id="message", className="message"),
         html.Div(id="keys", className="keys"),
+        html.Div(id="against"),
         dcc.Graph(id="timeline", config={"displayModeBar": False}),
         dcc.Graph(id="stances", config={"displayModeBar": False}),
         dcc.Graph(id="spending", config={"displayModeBar": False}),
@@ -129,6 +132,7 @@ def make_app(case):  # long: the page's layout, one block per control group
     app.layout = html.Div(
         [
             dcc.Location(id="url", refresh=False),
+            dcc.Store(id="baseline", storage_type="memory"),  # this tab's pinned settings (a query string)
             html.H2(f"relief: what if? ({case.name})"),
             html.Div(
                 [
@@ -191,10 +195,59 @@ def make_app(case):  # long: the page's layout, one block per control group
             keep = [dash.no_update, dash.no_update, *[[dash.no_update] * len(x) for x in (probs, credits, capexes)]]
             keep += [dash.no_update] * 5
             keep[0 if trig == "budget-box" else 1] = settings.budget_scale  # the slider and its box agree
-            return [settings.query(), *keep, *views_of(whatif.answer(settings))]
-        return [settings.query(), *controls_of(settings, d), *views_of(whatif.answer(settings))]
+            return [settings.query(), *keep, *views_of(whatif.cached(settings))]
+        return [settings.query(), *controls_of(settings, d), *views_of(whatif.cached(settings))]
+
+    @app.callback(
+        Output("baseline", "data"),
+        [Input("pin", "n_clicks"), Input("unpin", "n_clicks")],
+        State("url", "search"),
+        prevent_initial_call=True,
+    )
+    def pin(_pin, _unpin, search):
+        return (search or "") if dash.ctx.triggered_id == "pin" else None
+
+    @app.callback(Output("against", "children"), [Input("url", "search"), Input("baseline", "data")])
+    def against(search, baseline):
+        from relief.model.analyses.whatif import SettingsError, parse_settings
+
+        if baseline is None:
+            return []
+        try:
+            diff = whatif.against(parse_settings(case, baseline), parse_settings(case, search or ""))
+        except SettingsError as e:
+            return html.Div(f"No comparison: {e}")
+        return against_view(diff, baseline)
 
     return app
+
+
+def against_view(diff, baseline):
+    """The difference from the pinned baseline: what changed and why."""
+    from dash import html
+
+    if diff is None:
+        return html.Div("No comparison: the baseline or these settings have no plan.", className="against")
+    sign = "+" if diff["difference"] >= 0 else ""
+    rows = [
+        html.Tr([html.Td(a["scenario"]), html.Td(a["track"]), html.Td(f"{a['difference']:+.2f}"), html.Td(a["levers"])])
+        for a in diff["attribution"]
+    ]
+    return html.Div(
+        [
+            html.Strong(
+                f"Against the baseline ({baseline or 'the case'}): expected relief {sign}{fmt(diff['difference'])}"
+            ),
+            html.Span(f", public spending {diff['public_spend_difference']:+.2f}"),
+            html.Div("What changed: ", className="k"),
+            html.Ol(
+                [html.Li(f"{l}: {', '.join(k)}") for l, k in diff["changes"]] or [html.Li("no lever")], id="changes"
+            ),
+            html.Div("Why (relief difference by stance and track, largest first):", className="k"),
+            html.Table([html.Tr([html.Th(h) for h in ("stance", "track", "difference", "levers")]), *rows]),
+        ],
+        className="against",
+    )
 
 
 def settings_query(d, scale, probs, credits, capexes, force, exclude, risk, alpha, weight) -> dict:
@@ -354,6 +407,7 @@ body { font-family: sans-serif; margin: 0 12px; }
 .card { border: 1px solid #ccc; border-radius: 4px; padding: 6px 10px; }
 .card .k { font-size: 12px; color: #555; } .card .v { font-size: 20px; font-weight: bold; }
 .small { font-size: 11px; color: #777; align-self: end; }
+.against { border: 1px solid #88a; background: #f4f6ff; padding: 6px 10px; margin: 8px 0; }
 #problem { background: #fee; border: 1px solid #c66; padding: 8px; }
 table { border-collapse: collapse; font-size: 12px; } td, th { padding: 2px 6px; border-bottom: 1px solid #eee; }
 input[type=number] { width: 80px; }

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 RISKS = ("expected", "worst", "cvar")
 BUDGET_SCALE = (0.0, 3.0)  # the slider's range; the server refuses anything outside it
 CAPEX_SCALE = (0.1, 5.0)
+MAX_ANSWERS = 16  # the last answers, by settings (the baseline's among them)
 MAX_SESSIONS = 8  # one model per set of excluded levers, the least recently used dropped
 
 
@@ -160,6 +161,7 @@ class Answer:
     conflicts: list = field(default_factory=list)
     figures: dict = field(default_factory=dict)
     seconds: float = 0.0
+    result: object = field(default=None, repr=False)  # the RunResult (for the comparison with a baseline)
 
     @property
     def ok(self) -> bool:
@@ -178,6 +180,7 @@ class WhatIf:
         self.options = options or SolveOptions.resolve(case.meta)
         self.lock = threading.Lock()  # one solve at a time: the engine is not re-entrant
         self._sessions: dict = {}
+        self._answers: dict = {}
 
     def defaults(self) -> dict:
         """The case's own values of every control (each control resets to these)."""
@@ -219,7 +222,45 @@ class WhatIf:
             )
             return ans
         ans.figures = figures(result)
+        ans.result = result
         return ans
+
+    def cached(self, settings: Settings) -> Answer:
+        """`answer`, remembered for the last few settings (a pure function of the settings: the
+        same settings always give the same plan, so a cache holds no browser's state)."""
+        with self.lock:
+            hit = self._answers.pop(settings, None)
+        ans = hit if hit is not None else self.answer(settings)
+        with self.lock:
+            self._answers[settings] = ans
+            while len(self._answers) > MAX_ANSWERS:
+                self._answers.pop(next(iter(self._answers)))
+        return ans
+
+    def against(self, baseline: Settings, settings: Settings) -> dict | None:
+        """What changed from the pinned baseline and why (model/analyses/compare.py's attribution):
+        the difference in expected relief, the levers changed (those forced or excluded first),
+        the stance x track cells that explain the difference, largest first. None without two plans."""
+        from relief.model.analyses.compare import compare, run_from_result
+
+        ref, cur = self.cached(baseline), self.cached(settings)
+        if ref.result is None or cur.result is None:
+            return None
+        c = compare([run_from_result("baseline", ref.result), run_from_result("now", cur.result)])
+        changes = c["changes"].get("now", {})
+        asked = [l for l in (*settings.exclude, *settings.force) if l not in (*baseline.exclude, *baseline.force)]
+        order = asked + [l for l in changes if l not in asked]
+        return {
+            "difference": cur.figures["expected_relief"] - ref.figures["expected_relief"],
+            "baseline_relief": ref.figures["expected_relief"],
+            "public_spend_difference": cur.figures["public_spend"] - ref.figures["public_spend"],
+            "changes": [(l, changes.get(l, ["asked"])) for l in order],
+            "attribution": [
+                {k: a[k] for k in ("scenario", "track", "difference", "levers")}
+                for a in c["attribution"][:6]
+                if abs(a["difference"]) > 1e-9
+            ],
+        }
 
     def _solve(self, work: Case, settings: Settings):
         from relief.model.core.run import solved_case

@@ -246,6 +246,18 @@ def open_page(browser, url, width=1366, ready="#expected-relief"):
     return ctx, page, errors
 
 
+def check_drawn(page, shot: Path) -> None:
+    """Every chart drawn (a plot with an SVG of some size) and nothing wider than the window."""
+    sizes = page.evaluate(
+        "[...document.querySelectorAll('.js-plotly-plot')].map(g => {"
+        " const r = g.querySelector('svg.main-svg').getBoundingClientRect(); return [r.width, r.height, g.id]; })"
+    )
+    assert len(sizes) == 3 and all(w > 200 and h > 80 for w, h, _ in sizes), sizes
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+
+
 def timeline_levers(page) -> set:
     return set(page.evaluate("document.querySelector('#timeline .js-plotly-plot').data[0].y || []"))
 
@@ -266,10 +278,11 @@ def shown_relief(page, want: str) -> str:
     return page.inner_text("#expected-relief")
 
 
-def test_page_moves_like_relief_solve_and_the_address_carries_the_state(server, browser):
+def test_page_moves_like_relief_solve_and_the_address_carries_the_state(server, browser, tmp_path):
     from relief.cli.serve import fmt
 
     ctx, page, errors = open_page(browser, server)
+    check_drawn(page, tmp_path / "1366.png")
     assert page.inner_text("#expected-relief") == fmt(solve_json(DEFAULT)["expected_relief"])
     assert "us_steel_mill" in timeline_levers(page)
 
@@ -296,6 +309,7 @@ def test_page_moves_like_relief_solve_and_the_address_carries_the_state(server, 
     ctx2, page2, errors2 = open_page(browser, address, width=1024)
     assert shown_relief(page2, shown) == shown
     assert "us_steel_mill" not in timeline_levers(page2)
+    check_drawn(page2, tmp_path / "1024.png")
     set_box(page2, "#budget-box", 0.5, "budget=0.5")  # another budget in context 2 only
     shown_relief(
         page2,
@@ -316,5 +330,31 @@ def test_page_moves_like_relief_solve_and_the_address_carries_the_state(server, 
 def test_a_crafted_address_gets_a_message_not_a_crash(server, browser):
     ctx, page, errors = open_page(browser, server + "?p.lapse=1.5", ready="#problem")
     assert "probability of lapse: 1.5 is outside [0, 1]" in page.inner_text("#problem")
+    assert errors == []
+    ctx.close()
+
+
+def test_against_a_baseline_names_the_excluded_lever_first(default):
+    case, whatif = default
+    diff = whatif.against(Settings(), parse_settings(case, "?exclude=us_steel_mill"))
+    want = (
+        solve_json(DEFAULT, "--exclude", "us_steel_mill")["expected_relief"]
+        - whatif.cached(Settings()).figures["expected_relief"]
+    )
+    assert diff["changes"][0] == ("us_steel_mill", ["dropped"])
+    assert diff["difference"] == pytest.approx(want, abs=1e-6)
+    assert sum(a["difference"] for a in diff["attribution"]) == pytest.approx(want, abs=1e-6)
+
+
+def test_pin_and_compare_in_the_page(server, browser):
+    ctx, page, errors = open_page(browser, server)
+    page.click("#pin")
+    page.click("#exclude")
+    page.keyboard.type("us_steel_mill")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "(document.querySelector('#changes li') || {}).innerText === 'us_steel_mill: dropped'", timeout=20000
+    )
+    assert "Against the baseline" in page.inner_text("#against")
     assert errors == []
     ctx.close()

@@ -85,6 +85,8 @@ def make_app(case):  # long: the page's layout, one block per control group
         html.Button("Reset all to the case", id="reset", n_clicks=0),
         html.Button("Pin as baseline", id="pin", n_clicks=0),
         html.Button("Clear baseline", id="unpin", n_clicks=0),
+        html.Button("Download run workbook", id="save", n_clicks=0),
+        dcc.Download(id="download"),
         row("Budget scale, all years (case: 1)", dcc.Slider(id="budget", min=0, max=3, step=0.01, value=1, marks=None)),
         dcc.Input(id="budget-box", type="number", min=0, max=3, step=0.01, value=1, debounce=True),
         html.H4("Stance probability (the others rescale)"),
@@ -207,6 +209,20 @@ def make_app(case):  # long: the page's layout, one block per control group
     def pin(_pin, _unpin, search):
         return (search or "") if dash.ctx.triggered_id == "pin" else None
 
+    @app.callback(
+        Output("download", "data"), Input("save", "n_clicks"), State("url", "search"), prevent_initial_call=True
+    )
+    def save(_n, search):
+        from relief.model.analyses.whatif import SettingsError, parse_settings
+
+        try:
+            data = workbook_bytes(whatif, parse_settings(case, search or ""))
+        except SettingsError:
+            return dash.no_update
+        if data is None:
+            return dash.no_update
+        return dcc.send_bytes(data, f"relief-{case.name}.xlsx")
+
     @app.callback(Output("against", "children"), [Input("url", "search"), Input("baseline", "data")])
     def against(search, baseline):
         from relief.model.analyses.whatif import SettingsError, parse_settings
@@ -220,6 +236,23 @@ def make_app(case):  # long: the page's layout, one block per control group
         return against_view(diff, baseline)
 
     return app
+
+
+def workbook_bytes(whatif, settings) -> bytes | None:
+    """The run workbook of these settings (as `relief solve --set ... --out run.xlsx` writes it),
+    written to a temporary folder of the server's choosing; None when there is no plan."""
+    import tempfile
+    from pathlib import Path
+
+    from relief.cli.workbook import write_run_workbook
+
+    result = whatif.cached(settings).result
+    if result is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="relief-serve-") as tmp:
+        path = Path(tmp) / "run.xlsx"
+        write_run_workbook(path, result, result.report())
+        return path.read_bytes()
 
 
 def against_view(diff, baseline):

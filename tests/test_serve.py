@@ -358,3 +358,20 @@ def test_pin_and_compare_in_the_page(server, browser):
     assert "Against the baseline" in page.inner_text("#against")
     assert errors == []
     ctx.close()
+
+
+def test_the_downloaded_workbook_is_the_run_of_the_settings(tiny, tmp_path):
+    from relief.cli.serve import workbook_bytes
+
+    case, whatif = tiny
+    settings = parse_settings(case, "?capex.chips=2")
+    path = tmp_path / "run.xlsx"
+    path.write_bytes(workbook_bytes(whatif, settings))
+    r = run_in_process("compare", path, path)  # relief reads it back as a run
+    assert r.returncode == 0, r.stderr
+    want = solve_json(TINY, "--set", "levers.chips.capex_per_module*=2")
+    import openpyxl
+
+    rows = {r[0]: r[1] for r in openpyxl.load_workbook(path)["summary"].iter_rows(values_only=True)}
+    assert rows["Expected tariff relief, discounted"] == pytest.approx(want["expected_relief"])
+    assert workbook_bytes(whatif, parse_settings(case, "?budget=0&force=smelter")) is None  # no plan, no file

@@ -21,6 +21,7 @@ from relief.cli.marginal import marginal_cmd
 from relief.cli.obligations import obligations_cmd
 from relief.cli.report import report_cmd
 from relief.cli.risk import risk_cmd
+from relief.cli.serve import serve_cmd
 from relief.cli.signals import on_sigterm
 from relief.cli.solve import solve
 from relief.cli.stress import stress_cmd
@@ -45,6 +46,7 @@ COMMANDS = [
     frontier,
     risk_cmd,
     stress_cmd,
+    serve_cmd,
 ]
 
 

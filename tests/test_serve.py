@@ -1,0 +1,377 @@
+"""`relief serve`: the what-if settings (checked on the server, turned into `--set` overrides,
+solved on a persistent session) and the page itself in a real headless Chromium.
+
+The browser tests need Debian's `chromium` and the `playwright` package (pointed at that
+browser, never downloading its own); `.ci/run` sets RELIEF_REQUIRE_BROWSER=1, so in CI a
+missing browser fails rather than skips.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from cliutil import ENV, relief_exe, run_in_process
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from relief.model.analyses.whatif import Settings, SettingsError, WhatIf, parse_settings
+from relief.model.core.case import load_case
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT = ROOT / "inputs" / "korea-2026"
+TINY = ROOT / "examples" / "tiny"
+CHROMIUM = shutil.which("chromium")
+SMALL_BUDGET = 0.05  # the default case's expected relief falls from 71.54 to 66.72 at this scale
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    case = load_case(TINY)
+    return case, WhatIf(case)
+
+
+@pytest.fixture(scope="module")
+def default():
+    case = load_case(DEFAULT)
+    return case, WhatIf(case)
+
+
+def solve_json(case_dir, *args) -> dict:
+    r = run_in_process("solve", case_dir, "--json", *args)
+    assert r.returncode in (0, 3), r.stderr
+    return json.loads(r.stdout)
+
+
+# --- the settings, on the server --------------------------------------------------------------
+
+
+def test_settings_become_the_set_overrides_relief_solve_takes(default):
+    case, _ = default
+    s = parse_settings(case, "?budget=0.67&p.hardline_301=0.5&capex.us_fab_module=1.3&force=us_steel_mill&risk=worst")
+    assert s.overrides() == [
+        "budget.*.public_budget_usd_bn*=0.67",
+        "scenarios.hardline_301.probability=0.5",
+        "levers.us_fab_module.capex_per_module*=1.3",
+        "case.risk_measure=worst",
+    ]
+    assert s.force == ("us_steel_mill",)
+
+
+@pytest.mark.parametrize(
+    ("query", "args"),
+    [
+        (f"?budget={SMALL_BUDGET}", ["--set", f"budget.*.public_budget_usd_bn*={SMALL_BUDGET}"]),
+        (
+            f"?budget={SMALL_BUDGET}&exclude=us_steel_mill&p.lapse=0.3",
+            ["--set", f"budget.*.public_budget_usd_bn*={SMALL_BUDGET}", "--set", "scenarios.lapse.probability=0.3"]
+            + ["--exclude", "us_steel_mill"],
+        ),
+    ],
+)
+def test_default_case_relief_equals_relief_solve(default, query, args):
+    case, whatif = default
+    ans = whatif.answer(parse_settings(case, query))
+    want = solve_json(DEFAULT, *args)
+    assert ans.ok, ans.message
+    assert ans.figures["expected_relief"] == pytest.approx(want["expected_relief"], abs=1e-6)
+    assert ans.figures["public_spend"] == pytest.approx(want["public_spend"], abs=1e-6)
+    assert ans.figures["by_scenario"] == pytest.approx(want["by_scenario"], abs=1e-6)
+
+
+def test_budget_scale_changes_the_default_case_relief(default):
+    case, whatif = default
+    full = whatif.answer(Settings()).figures["expected_relief"]
+    small = whatif.answer(parse_settings(case, f"?budget={SMALL_BUDGET}")).figures["expected_relief"]
+    assert small < full - 1  # the browser test needs a move that shows
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "?capex.chips=2", "?p.deal=0.2", "?credit.hard=0.5&risk=worst", "?risk=cvar:0.5:0.5", "?force=lng"],
+)
+def test_tiny_case_relief_equals_relief_solve(tiny, query):
+    case, whatif = tiny
+    s = parse_settings(case, query)
+    ans = whatif.answer(s)
+    args = [a for o in s.overrides() for a in ("--set", o)] + [a for l in s.force for a in ("--force", l)]
+    want = solve_json(TINY, *args)
+    assert ans.figures["expected_relief"] == pytest.approx(want["expected_relief"], abs=1e-9)
+    assert ans.figures["schedule"] == {l: {y: float(m) for y, m in ys.items()} for l, ys in want["schedule"].items()}
+
+
+def test_tiny_case_without_money_buys_nothing(tiny):
+    # by hand: every lever of examples/tiny needs public money (public_share > 0), so a zero
+    # budget builds nothing and no tier above the baseline is reached: relief 0
+    case, whatif = tiny
+    ans = whatif.answer(parse_settings(case, "?budget=0"))
+    assert ans.figures["expected_relief"] == 0 and ans.figures["schedule"] == {}
+
+
+def test_infeasible_setting_is_explained_in_words(tiny):
+    case, whatif = tiny
+    ans = whatif.answer(parse_settings(case, "?budget=0&force=smelter"))
+    assert not ans.ok and ans.status == "infeasible"
+    assert any("smelter" in c and "budget" in c for c in ans.conflicts), ans.conflicts
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?p.hard=1.5", "probability of hard: 1.5 is outside [0, 1]"),
+        ("?p.deal=0.9&p.hard=0.9", "sum to 1.8"),
+        ("?budget=lots", "budget scale: 'lots' is not a number"),
+        ("?budget=nan", "outside"),
+        ("?budget=-1", "outside"),
+        ("?capex.nowhere=2", "no lever 'nowhere'"),
+        ("?force=../../etc/passwd", "no lever '../../etc/passwd'"),
+        ("?force=chips&exclude=chips", "both forced and excluded: chips"),
+        ("?p.nobody=0.1", "no stance 'nobody'"),
+        ("?risk=cvar:2:1", "ALPHA must be in [0, 1)"),
+        ("?case=/tmp/x", "unknown setting 'case'"),
+    ],
+)
+def test_bad_settings_give_a_message(tiny, query, message):
+    with pytest.raises(SettingsError, match=None) as e:
+        parse_settings(tiny[0], query)
+    assert message in str(e.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    budget=st.sampled_from([1.0, 0.0, 0.5, 2.25]),
+    p=st.one_of(st.none(), st.floats(0, 1).map(lambda v: round(v, 3))),
+    capex=st.one_of(st.none(), st.floats(0.1, 5).map(lambda v: round(v, 2))),
+    force=st.lists(st.sampled_from(["smelter", "chips"]), unique=True),
+    risk=st.sampled_from(["expected", "worst", "cvar:0.5:0.25"]),
+)
+def test_address_round_trips(tiny, budget, p, capex, force, risk):
+    case = tiny[0]
+    q = {"budget": budget, "force": force, "risk": risk}
+    if p is not None:
+        q["p.deal"] = p
+    if capex is not None:
+        q["capex.lng"] = capex
+    s = parse_settings(case, q)
+    assert parse_settings(case, s.query()) == s
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(*args, wait_for="relief serve: http"):
+    proc = subprocess.Popen(
+        [relief_exe(), "serve", *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV
+    )
+    lines = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        lines.append(line)
+        if wait_for in line:
+            return proc, lines
+    proc.kill()
+    pytest.fail("relief serve did not start: " + "".join(lines))
+
+
+def stop(proc):
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_another_host_warns_and_the_address_is_printed():
+    port = free_port()
+    proc, lines = start(TINY, "--port", port, "--host", "0.0.0.0")
+    stop(proc)
+    text = "".join(lines)
+    assert "warning: --host 0.0.0.0 lets other machines" in text
+    assert f"http://0.0.0.0:{port}/" in text
+
+
+def test_bad_port_is_an_input_error():
+    r = run_in_process("serve", "--port", "0")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+# --- the page, in headless Chromium -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    proc, _ = start(DEFAULT, "--port", port)
+    yield f"http://127.0.0.1:{port}/"
+    stop(proc)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        if os.environ.get("RELIEF_REQUIRE_BROWSER"):
+            pytest.fail("chromium is not installed (`.ci/run` installs Debian's chromium package)")
+        pytest.skip("chromium is not installed; set RELIEF_REQUIRE_BROWSER=1 to make this a failure")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield b
+        b.close()
+
+
+def open_page(browser, url, width=1366, ready="#expected-relief"):
+    ctx = browser.new_context(viewport={"width": width, "height": 900})
+    page = ctx.new_page()
+    errors: list = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url)
+    page.wait_for_selector(ready, timeout=30000)
+    return ctx, page, errors
+
+
+def check_drawn(page, shot: Path) -> None:
+    """Every chart drawn (a plot with an SVG of some size) and nothing wider than the window."""
+    sizes = page.evaluate(
+        "[...document.querySelectorAll('.js-plotly-plot')].map(g => {"
+        " const r = g.querySelector('svg.main-svg').getBoundingClientRect(); return [r.width, r.height, g.id]; })"
+    )
+    assert len(sizes) == 3 and all(w > 200 and h > 80 for w, h, _ in sizes), sizes
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+
+
+def timeline_levers(page) -> set:
+    return set(page.evaluate("document.querySelector('#timeline .js-plotly-plot').data[0].y || []"))
+
+
+def set_box(page, selector, value, expect_in_address):
+    page.fill(selector, str(value))
+    page.press(selector, "Enter")
+    page.wait_for_function(f"location.search.includes({json.dumps(expect_in_address)})", timeout=15000)
+    page.wait_for_function(
+        "!document.querySelector('[data-dash-is-loading=\"true\"]')", timeout=15000
+    )  # the re-solve answered
+
+
+def shown_relief(page, want: str) -> str:
+    page.wait_for_function(
+        f"document.querySelector('#expected-relief').innerText === {json.dumps(want)}", timeout=15000
+    )
+    return page.inner_text("#expected-relief")
+
+
+def test_page_moves_like_relief_solve_and_the_address_carries_the_state(server, browser, tmp_path):
+    from relief.cli.serve import fmt
+
+    ctx, page, errors = open_page(browser, server)
+    check_drawn(page, tmp_path / "1366.png")
+    assert page.inner_text("#expected-relief") == fmt(solve_json(DEFAULT)["expected_relief"])
+    assert "us_steel_mill" in timeline_levers(page)
+
+    # the budget control: exactly what relief solve --set gives at that value
+    set_box(page, "#budget-box", SMALL_BUDGET, f"budget={SMALL_BUDGET}")
+    want = fmt(solve_json(DEFAULT, "--set", f"budget.*.public_budget_usd_bn*={SMALL_BUDGET}")["expected_relief"])
+    assert shown_relief(page, want) == want
+
+    # excluding a lever drops it from the timeline
+    page.click("#exclude")
+    page.keyboard.type("us_steel_mill")
+    page.keyboard.press("Enter")
+    page.wait_for_function("location.search.includes('exclude=us_steel_mill')", timeout=15000)
+    page.wait_for_function(
+        "!(document.querySelector('#timeline .js-plotly-plot').data[0].y || []).includes('us_steel_mill')",
+        timeout=15000,
+    )
+    both = solve_json(DEFAULT, "--set", f"budget.*.public_budget_usd_bn*={SMALL_BUDGET}", "--exclude", "us_steel_mill")
+    shown = shown_relief(page, fmt(both["expected_relief"]))
+    address = page.url
+    assert errors == []
+
+    # a copied address reproduces the state in another context; that context's moves stay its own
+    ctx2, page2, errors2 = open_page(browser, address, width=1024)
+    assert shown_relief(page2, shown) == shown
+    assert "us_steel_mill" not in timeline_levers(page2)
+    check_drawn(page2, tmp_path / "1024.png")
+    set_box(page2, "#budget-box", 0.5, "budget=0.5")  # another budget in context 2 only
+    shown_relief(
+        page2,
+        fmt(
+            solve_json(DEFAULT, "--set", "budget.*.public_budget_usd_bn*=0.5", "--exclude", "us_steel_mill")[
+                "expected_relief"
+            ]
+        ),
+    )
+    page.reload()
+    page.wait_for_selector("#expected-relief", timeout=30000)
+    assert shown_relief(page, shown) == shown  # context 1 still has its own budget
+    assert errors2 == []
+    ctx.close()
+    ctx2.close()
+
+
+def test_a_crafted_address_gets_a_message_not_a_crash(server, browser):
+    ctx, page, errors = open_page(browser, server + "?p.lapse=1.5", ready="#problem")
+    assert "probability of lapse: 1.5 is outside [0, 1]" in page.inner_text("#problem")
+    assert errors == []
+    ctx.close()
+
+
+def test_against_a_baseline_names_the_excluded_lever_first(default):
+    case, whatif = default
+    diff = whatif.against(Settings(), parse_settings(case, "?exclude=us_steel_mill"))
+    want = (
+        solve_json(DEFAULT, "--exclude", "us_steel_mill")["expected_relief"]
+        - whatif.cached(Settings()).figures["expected_relief"]
+    )
+    assert diff["changes"][0] == ("us_steel_mill", ["dropped"])
+    assert diff["difference"] == pytest.approx(want, abs=1e-6)
+    assert sum(a["difference"] for a in diff["attribution"]) == pytest.approx(want, abs=1e-6)
+
+
+def test_pin_and_compare_in_the_page(server, browser):
+    ctx, page, errors = open_page(browser, server)
+    page.click("#pin")
+    page.click("#exclude")
+    page.keyboard.type("us_steel_mill")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "(document.querySelector('#changes li') || {}).innerText === 'us_steel_mill: dropped'", timeout=20000
+    )
+    assert "Against the baseline" in page.inner_text("#against")
+    assert errors == []
+    ctx.close()
+
+
+def test_the_downloaded_workbook_is_the_run_of_the_settings(tiny, tmp_path):
+    from relief.cli.serve import workbook_bytes
+
+    case, whatif = tiny
+    settings = parse_settings(case, "?capex.chips=2")
+    path = tmp_path / "run.xlsx"
+    path.write_bytes(workbook_bytes(whatif, settings))
+    r = run_in_process("compare", path, path)  # relief reads it back as a run
+    assert r.returncode == 0, r.stderr
+    want = solve_json(TINY, "--set", "levers.chips.capex_per_module*=2")
+    import openpyxl
+
+    rows = {r[0]: r[1] for r in openpyxl.load_workbook(path)["summary"].iter_rows(values_only=True)}
+    assert rows["Expected tariff relief, discounted"] == pytest.approx(want["expected_relief"])
+    assert workbook_bytes(whatif, parse_settings(case, "?budget=0&force=smelter")) is None  # no plan, no file

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from relief.model.core.build import MIN_DIVISIBLE, Structure, discount_factor, tier_relief
 from relief.model.core.evaluate import evaluate_plan
 from relief.model.core.frames import records
 from relief.model.core.information import Information
@@ -33,8 +34,6 @@ from relief.model.core.information import Information
 if TYPE_CHECKING:
     from relief.model.core.case import Case
     from relief.model.core.evaluate import Evaluation
-
-MIN_DIVISIBLE = 0.001  # a divisible lever "used" means at least this (build.MIN_DIVISIBLE)
 
 
 def fallback_plans(case: Case, force=()) -> list[tuple[str, dict]]:
@@ -130,8 +129,6 @@ def relief_ceiling(case: Case) -> float:
     valuable tier in every year, discounted and probability-weighted. Also a bound on every
     risk measure (the worst stance, or a mix of the mean and the worst tail's mean, is never
     above the mean)."""
-    from relief.model.core.build import Structure, discount_factor, tier_relief
-
     best: dict[tuple, float] = {}
     for (s, r, t, _k), v in tier_relief(case, Structure.of(case)).items():
         best[(s, r, t)] = max(best.get((s, r, t), 0.0), v)

@@ -50,6 +50,11 @@ def run_case(
     check_levers(case, force, exclude)
     if options.deadline is not None:
         return _run_against_deadline(case, options, force, exclude, overrides, check_force)
+    return _solve(case, options, force, exclude, overrides, check_force)
+
+
+def _solve(case: Case, options: SolveOptions, force, exclude, overrides, check_force: bool) -> RunResult:
+    """One session on the case as modelled (`solved_case`), its plan evaluated on `case`."""
     model_case = solved_case(case)
     session = Session(model_case, options, force, exclude)
     result = session.finish(case, session.run(model_case), overrides)
@@ -101,12 +106,8 @@ def _run_against_deadline(case: Case, options: SolveOptions, force, exclude, ove
     try:
         if inner.seconds_left() <= 0:  # loading took the time: not even the model can be built
             raise DeadlineReached("the time limit ran out before the model was built")
-        model_case = solved_case(case)
-        session = Session(model_case, inner, force, exclude)
-        result = session.finish(case, session.run(model_case), overrides)
+        result = _solve(case, inner, force, exclude, overrides, check_force)
         if result.evaluation is not None or result.status not in ("time_limit", "interrupted"):
-            if check_force:
-                _note_idle_forces(session, model_case, result)
             result.options = options
             return result
         outcome = result.outcome
@@ -134,7 +135,7 @@ def _fallback_result(case, options, force, exclude, overrides, outcome, seconds:
     if outcome.bound is None:
         outcome.bound = relief_ceiling(case)
     outcome.has_solution = True
-    outcome.mip_gap = None if outcome.bound is None else _gap(value, outcome.bound)
+    outcome.mip_gap = _gap(value, outcome.bound)
     result = RunResult(case, outcome, ev, options, tuple(force), tuple(exclude), tuple(overrides))
     result.plan_source = name
     result.notes = [

@@ -13,11 +13,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from casegen import cases, frames
+from checker import SpecCase, check_plan
 from cliutil import ENV, relief_exe, run_in_process
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relief.model.analyses.coordination import owner_alone, owners_of, value_of_coordination, with_owner_capacities
+from relief.model.analyses.coordination import value_of_coordination
+from relief.model.analyses.owners import owner_alone, owners_of, with_owner_capacities
 from relief.model.core.case import Case, CaseError, load_case
 from relief.model.core.options import SolveOptions
 from relief.model.core.overrides import apply_overrides
@@ -49,26 +51,51 @@ def coordination(case, *sets, **kw):
 # ----------------------------------------------------------------------------------
 
 
+def regimes(rep) -> dict:
+    return {g["regime"]: g for g in rep["regimes"]}
+
+
 def test_two_owners_by_hand(two):
     """Alpha (smelter, cares about cars) and beta (fab, cares about chip_exports) share a
     public budget of 2; each module costs 1 of public money.
     - alpha alone: smelter -> general score 10 -> deal, 1.0. It commits the smelter.
     - beta alone: one fab -> semis 0.5 x 10 = 5 < 10, nothing: it commits nothing.
-    - fragmented = {smelter}: general 1.0, semis 5 -> none: 1.0, public 1 <= 2, feasible.
-    - coordinated = smelter + fab, public 2 <= 2: general 1.0 + semis 5 + 5 = 10 -> 1.0 = 2.0.
-    Value of coordination 1.0 (50%); beta's sector gains it all."""
+    - union = {smelter}: general 1.0, semis 5 -> none: 1.0, public 1 <= 2, feasible.
+    - first come (alpha picked in 2026, beta picked nothing: alpha, then beta): alpha the
+      smelter; beta alone with the 1 left: one fab is worth nothing to it: {smelter}, 1.0.
+    - rationed: alpha asked 1 of 2026's 2, beta 0: shares 2 and 0; alpha the smelter, beta
+      nothing: {smelter}, 1.0.
+    - in turn, seeing: beta sees the smelter (semis 5) and one fab completes the offset
+      tier (5 + 5 = 10): {smelter, fab}, 2.0.
+    - coordinated = smelter + fab, public 2 <= 2: 2.0.
+    Headline: first come and rationed tie at 1.0; first come is named. Value 1.0 (50%)."""
     rep = coordination(two)
+    g = regimes(rep)
     assert rep["coordinated"]["expected_relief"] == pytest.approx(2.0, abs=1e-9)
+    assert {k: v["expected_relief"] for k, v in g.items()} == pytest.approx(
+        {"union": 1.0, "first_come": 1.0, "rationed": 1.0, "in_turn": 2.0}, abs=1e-9
+    )
+    assert {k: v["portfolio"] for k, v in g.items()} == {
+        "union": {"smelter": 1.0},
+        "first_come": {"smelter": 1.0},
+        "rationed": {"smelter": 1.0},
+        "in_turn": {"smelter": 1.0, "fab": 1.0},
+    }
+    assert g["first_come"]["order"] == ["alpha", "beta"] and g["in_turn"]["order"] == ["alpha", "beta"]
+    assert [v["attainable"] for v in g.values()] == [False, True, True, True]
+    assert rep["headline_regime"] == "first_come" and rep["fragmented"]["regime"] == "first_come"
     assert rep["fragmented"]["expected_relief"] == pytest.approx(1.0, abs=1e-9)
     assert rep["fragmented"]["feasible"] and rep["fragmented"]["violations"] == []
     assert rep["difference"] == pytest.approx(1.0, abs=1e-9) and rep["difference_share"] == pytest.approx(0.5)
+    assert g["in_turn"]["value_of_coordination"] == pytest.approx(0.0, abs=1e-9)
     assert rep["without_owner_capacities"]["expected_relief"] == pytest.approx(2.0, abs=1e-9)
     assert rep["coordinated"]["portfolio"] == {"smelter": 1.0, "fab": 1.0}
-    assert rep["fragmented"]["portfolio"] == {"smelter": 1.0}
+    shares = {(r["owner"], r["limit"]): (r["asked"], r["share"]) for r in rep["shares"]}
+    assert shares == {("alpha", "envelope public, 2026"): (1.0, 2.0), ("beta", "envelope public, 2026"): (0.0, 0.0)}
     (row,) = rep["relief_by_scenario"]
     assert row["scenario"] == "only"
-    assert [row[k] for k in ("probability", "coordinated", "fragmented", "difference")] == pytest.approx(
-        [1.0, 2.0, 1.0, 1.0]
+    assert [row[k] for k in ("probability", "coordinated", "fragmented", "difference", "in_turn")] == pytest.approx(
+        [1.0, 2.0, 1.0, 1.0, 2.0]
     )
     owners = {o["owner"]: o for o in rep["owners"]}
     assert set(owners) == {"alpha", "beta"}  # the government owns nothing here and is not run
@@ -77,60 +104,100 @@ def test_two_owners_by_hand(two):
     }
     assert owners["beta"]["own_relief_alone"] == pytest.approx(0.0) and owners["beta"]["portfolio_alone"] == {}
     assert owners["beta"]["own_relief_coordinated"] == pytest.approx(1.0)
+    assert owners["beta"]["own_relief_in_turn"] == pytest.approx(1.0)
     plans = {p["lever"]: p for p in rep["plans"]}
     assert plans["fab"]["change"] == "dropped" and plans["smelter"]["change"] == ""
+    assert plans["fab"]["in_turn_modules"] == 1.0 and plans["fab"]["first_come_modules"] == 0.0
     sectors = {x["sector"]: x for x in rep["relief_by_sector"]}
     assert sectors["chip_exports"]["difference"] == pytest.approx(1.0) and sectors["chip_exports"]["cared_by"] == "beta"
+    (tier,) = [w for w in rep["why"] if w["mechanism"] == "joint_tier"]
+    assert (tier["track"], tier["tier"], tier["owners"], tier["years"]) == ("semis", "offset", "alpha,beta", "2026")
+    assert "beta commits nothing that pays" in tier["text"]
+    (idle,) = [w for w in rep["why"] if w["mechanism"] == "money_timing"]
+    assert idle["amount"] == pytest.approx(1.0) and "unused" in idle["text"]  # first come leaves 1 of 2026 unspent
 
 
 def test_two_owners_shared_budget_broken(two):
     """Variant B, fab max 2: beta alone commits two fabs (semis 10 -> 1.0, public 2: the
-    whole budget), alpha the smelter (public 1). The union spends 3 > 2 in 2026 for 2.0;
-    coordinated: smelter + one fab, public 2, 2.0. No relief difference; the union breaks
-    the shared budget, reported as a violation."""
+    whole budget), alpha the smelter (public 1).
+    - union {smelter, 2 fabs} spends 3 > 2 in 2026 for 2.0: not attainable.
+    - first come (both picked in 2026, ties by name: alpha, beta): alpha the smelter (1);
+      beta alone with 1 left: one fab is worth nothing to it: {smelter}, 1.0.
+    - rationed: asks 1 and 2 of 2 -> shares 2/3 and 4/3: alpha cannot afford a smelter (1),
+      beta one fab, worth nothing alone: nothing, 0.0.
+    - in turn: beta sees the smelter and commits one fab: 2.0.
+    - coordinated: smelter + one fab, 2.0. Headline first come (1.0 > 0.0): value 1.0."""
     rep = coordination(two, "levers.fab.max_modules=2")
+    g = regimes(rep)
     assert rep["coordinated"]["expected_relief"] == pytest.approx(2.0, abs=1e-9)
     assert rep["coordinated"]["portfolio"] == {"smelter": 1.0, "fab": 1.0}
-    assert rep["fragmented"]["portfolio"] == {"smelter": 1.0, "fab": 2.0}
-    assert rep["fragmented"]["expected_relief"] == pytest.approx(2.0, abs=1e-9)
-    assert not rep["fragmented"]["feasible"]
-    assert rep["fragmented"]["violations"] == ["public spending of 3 in 2026 exceeds the budget 2"]
-    assert rep["fragmented"]["public_spend"] == pytest.approx(3.0)
-    assert rep["difference"] == pytest.approx(0.0, abs=1e-9)
+    assert g["union"]["portfolio"] == {"smelter": 1.0, "fab": 2.0}
+    assert g["union"]["expected_relief"] == pytest.approx(2.0, abs=1e-9)
+    assert not g["union"]["feasible"] and g["union"]["status"] == "breaks joint limits"
+    assert g["union"]["violations"] == ["public spending of 3 in 2026 exceeds the budget 2"]
+    assert g["union"]["public_spend"] == pytest.approx(3.0)
+    assert g["first_come"]["portfolio"] == {"smelter": 1.0} and g["first_come"]["feasible"]
+    assert g["rationed"]["portfolio"] == {} and g["rationed"]["expected_relief"] == pytest.approx(0.0, abs=1e-9)
+    assert g["in_turn"]["portfolio"] == {"smelter": 1.0, "fab": 1.0}
+    assert rep["headline_regime"] == "first_come" and rep["difference"] == pytest.approx(1.0, abs=1e-9)
+    assert g["rationed"]["value_of_coordination"] == pytest.approx(2.0, abs=1e-9)
+    shares = {r["owner"]: r["share"] for r in rep["shares"]}
+    assert shares == pytest.approx({"alpha": 2 / 3, "beta": 4 / 3})
     assert rep["spending"] == [
         {
             "year": 2026,
             "budget": 2.0,
             "coordinated": pytest.approx(2.0),
-            "fragmented": pytest.approx(3.0),
-            "fragmented_over_budget": True,
+            "union": pytest.approx(3.0),
+            "first_come": pytest.approx(1.0),
+            "rationed": pytest.approx(0.0),
+            "in_turn": pytest.approx(2.0),
+            "fragmented": pytest.approx(1.0),
+            "fragmented_over_budget": False,
+            "union_over_budget": True,
         }
     ]
+    over = [w for w in rep["why"] if w["mechanism"] == "money_timing" and "ask for more" in w["text"]]
+    assert len(over) == 1 and over[0]["amount"] == pytest.approx(1.0) and "3.00 in 2026 against 2.00" in over[0]["text"]
 
 
 def test_two_owners_capacity_alone(two):
     """Variant C, B plus beta's capacity 1 (capex 1 a fab): alone beta can fund one fab,
-    worth nothing to it, so it commits nothing: union {smelter} 1.0, feasible; coordinated
-    smelter + one fab (within the capacity) 2.0. Difference 1.0."""
+    worth nothing to it, so it commits nothing: union {smelter} 1.0, feasible; first come and
+    rationed the same (rationed: alpha asked all of 2026, share 2); in turn beta sees the
+    smelter and funds one fab (its capacity): 2.0; coordinated 2.0. Value 1.0."""
     rep = coordination(two, "levers.fab.max_modules=2", "owners.beta.capacity_usd_bn=1")
-    assert rep["fragmented"]["portfolio"] == {"smelter": 1.0} and rep["fragmented"]["feasible"]
+    g = regimes(rep)
+    assert g["union"]["portfolio"] == {"smelter": 1.0} and g["union"]["feasible"]
+    assert g["first_come"]["portfolio"] == g["rationed"]["portfolio"] == {"smelter": 1.0}
+    assert g["in_turn"]["portfolio"] == {"smelter": 1.0, "fab": 1.0}
     assert rep["coordinated"]["expected_relief"] == pytest.approx(2.0, abs=1e-9)
     assert rep["difference"] == pytest.approx(1.0, abs=1e-9)
 
 
 def test_two_owners_capacity_binds_the_joint_plan(two):
-    """Variant D, beta's capacity 0.5 < one fab: coordinated = fragmented = 1.0, while the
-    joint optimum without owner capacities (relief solve) is 2.0."""
+    """Variant D, beta's capacity 0.5 < one fab: coordinated = every fragmented plan = 1.0,
+    while the joint optimum without owner capacities (relief solve) is 2.0."""
     rep = coordination(two, "owners.beta.capacity_usd_bn=0.5")
     assert rep["coordinated"]["expected_relief"] == pytest.approx(1.0, abs=1e-9)
-    assert rep["fragmented"]["expected_relief"] == pytest.approx(1.0, abs=1e-9)
+    assert [g["expected_relief"] for g in rep["regimes"]] == pytest.approx([1.0] * 4, abs=1e-9)
+    assert rep["difference"] == pytest.approx(0.0, abs=1e-9)
     assert rep["without_owner_capacities"]["expected_relief"] == pytest.approx(2.0, abs=1e-9)
     assert run_case(two, OPTIONS).evaluation.expected_relief == pytest.approx(2.0)  # relief solve ignores owners
 
 
-# ----------------------------------------------------------------------------------
-# the case transformations
-# ----------------------------------------------------------------------------------
+def test_an_owner_alone_spends_no_money_of_its_own_on_nothing(two):
+    """A company alone commits the least capex (public and private) at its best relief: a
+    lever with no public money that buys its sectors nothing stays out, where the
+    second stage on public money alone was free to commit it (a tie)."""
+    case = apply_overrides(two, ["levers.fab.public_share=0"])  # the fab costs beta 1 of its own money
+    rep = coordination(case)
+    owners = {o["owner"]: o for o in rep["owners"]}
+    assert owners["beta"]["portfolio_alone"] == {} and owners["beta"]["capex_alone"] == 0.0
+    alone = owner_alone(with_owner_capacities(case), "beta")
+    assert alone.meta["second_stage"] == "capex"
+    # the same case solved as relief solve does (public spending second): the fab is free there
+    assert run_case(case, OPTIONS).evaluation.public_spend == pytest.approx(1.0)
 
 
 def test_owners_of_two_owners_and_tiny(two):
@@ -207,23 +274,41 @@ def with_owners(meta, tables, owner_of, cares, capacity, kinds=None):
 
 @PROPS
 @given(cases(safe_requires=True), st.data())
-def test_coordinated_is_at_least_a_feasible_fragmented_union(generated, data):
-    """Every plan of the union respects its owner's capacity; if it also respects the
-    joint limits it is a plan of the coordinated problem, whose optimum is at least as good."""
+def test_coordination_is_worth_at_least_zero_in_every_attainable_regime(generated, data):
+    """The first-come, rationed and in-turn plans meet every shared limit (the independent
+    checker, which knows nothing of owners, accepts them in the case as given) and every
+    owner's capacity, so the joint optimum (gap 0) is at least as good: the value of
+    coordination is >= 0 in each. A feasible union is bounded the same way."""
     meta, tables = generated
     levers = [r["lever"] for r in tables["levers"]]
     sectors = [r["sector"] for r in tables["sectors"]]
-    owner_of = {l: data.draw(st.sampled_from(["a", "b"])) for l in levers}
-    cares = {o: data.draw(st.lists(st.sampled_from(sectors), unique=True)) for o in ("a", "b")}
-    capacity = {o: data.draw(st.sampled_from([None, 0.0, 1.0, 3.0])) for o in ("a", "b")}
+    owner_of = {l: data.draw(st.sampled_from(["a", "b", "c"])) for l in levers}
+    cares = {o: data.draw(st.lists(st.sampled_from(sectors), unique=True)) for o in ("a", "b", "c")}
+    capacity = {o: data.draw(st.sampled_from([None, 0.0, 1.0, 3.0])) for o in ("a", "b", "c")}
     case = with_owners(meta, tables, owner_of, cares, capacity)
-    rep = value_of_coordination(case, OPTIONS).report()
+    analysis = value_of_coordination(case, OPTIONS)
+    rep = analysis.report()
     if rep["coordinated"]["status"] != "optimal":
         return
-    if rep["fragmented"]["feasible"]:
-        c = rep["coordinated"]["expected_relief"]
-        assert rep["fragmented"]["expected_relief"] <= c + 1e-6 * max(1.0, abs(c))
-    assert rep["coordinated"]["expected_relief"] <= rep["without_owner_capacities"]["expected_relief"] + 1e-6 * max(
+    c = rep["coordinated"]["expected_relief"]
+    spec = SpecCase.from_tables(meta, tables)
+    capex = {r["lever"]: r["capex_per_module"] for r in tables["levers"]}
+    for g in rep["regimes"]:
+        regime = analysis.regimes[g["regime"]]
+        every_owner_planned = all(r.result is None or r.result.evaluation is not None for r in regime.runs)
+        if g["attainable"] and every_owner_planned:
+            assert g["feasible"], (g["regime"], g["violations"])
+            checked = check_plan(spec, regime.plan)
+            assert checked.feasible, (g["regime"], checked.violations)
+            assert checked.expected_relief == pytest.approx(g["expected_relief"], rel=1e-6, abs=1e-9)
+            for o, cap in capacity.items():
+                used = sum(capex[l] * v for (l, _), v in regime.plan.items() if owner_of[l] == o)
+                assert cap is None or used <= cap + 1e-6
+        if g["feasible"]:
+            assert g["expected_relief"] <= c + 1e-6 * max(1.0, abs(c)), g["regime"]
+            assert g["value_of_coordination"] >= -1e-6 * max(1.0, abs(c)), g["regime"]
+    assert rep["difference"] >= -1e-6 * max(1.0, abs(c))
+    assert c <= rep["without_owner_capacities"]["expected_relief"] + 1e-6 * max(
         1.0, abs(rep["without_owner_capacities"]["expected_relief"])
     )
 
@@ -273,26 +358,26 @@ def test_default_case_owner_data_leaves_relief_solve_unchanged(korea):
 
 
 def test_default_case_value_of_coordination(korea):
-    """Stored values (HiGHS 1.16, gap 0; measured with `relief coordination --json` on the case
-    of issue 12): fragmented 70.9266, coordinated - fragmented 0.6101 (it was 20.61 before the
-    energy increment became an obligation). KOGAS alone now signs the one LNG contract owed
-    (obligations.csv), so the general deal tier's energy requirement is met in the fragmented
-    plan too; what is left is Korea Zinc's refining lines, which Korea Zinc alone does not
-    build: the general track loses 0.61 in expectation, all of it in chip_phase2 (2.71 if it
-    comes true), and every other stance is unchanged. The owners spending public money alone
-    (Samsung's fab, SK hynix's HBM plant) no longer overdraw a yearly budget together, so the
-    union is a feasible plan (a broken union is tested on examples/two-owners)."""
+    """Stored values (HiGHS 1.16, gap 0; `relief coordination --json`). Alone, each company
+    commits the least capex at its best relief, so Korea Zinc (whose smelter buys its own
+    sector nothing alone, and costs it 6.6 of its own money) builds nothing: the union is
+    66.5045, feasible, so first come and rationed give it too, and coordination is worth at
+    least 5.0323 (7%). Deciding in turn (government first), each owner seeing the earlier
+    commitments, the owners reach the joint optimum's relief 71.5368 by another plan (two fab
+    phases and a cell plant, no smelter)."""
     analysis, rep = korea
-    assert rep["fragmented"]["expected_relief"] == pytest.approx(70.9266, abs=1e-3)
-    assert rep["difference"] == pytest.approx(0.6101, abs=1e-3)
-    assert rep["fragmented"]["feasible"] and rep["fragmented"]["violations"] == []
-    assert "critical_mineral_refining" not in rep["fragmented"]["portfolio"]
-    assert rep["fragmented"]["portfolio"]["lng_purchases"] == pytest.approx(1.0)
-    lost = {x["scenario"]: x["difference"] for x in rep["relief_by_scenario"]}
-    assert lost["chip_phase2"] == pytest.approx(2.7117, abs=1e-3)
-    assert all(v == pytest.approx(0.0, abs=1e-7) for s, v in lost.items() if s != "chip_phase2")
-    by_track = {x["track"]: x["difference"] for x in rep["relief_by_track"]}
-    assert by_track["general"] == pytest.approx(rep["difference"], abs=1e-7)
+    g = regimes(rep)
+    assert rep["headline_regime"] == "first_come"
+    assert rep["difference"] == pytest.approx(5.0323, abs=1e-3)
+    for name in ("union", "first_come", "rationed"):
+        assert g[name]["expected_relief"] == pytest.approx(66.5045, abs=1e-3) and g[name]["feasible"], name
+        assert "korea_zinc_smelter" not in g[name]["portfolio"]
+    assert g["in_turn"]["expected_relief"] == pytest.approx(71.5368, abs=1e-3)
+    assert g["in_turn"]["order"][0] == "government" and g["in_turn"]["order"][-1] == "korea_zinc"
+    owners = {o["owner"]: o for o in rep["owners"]}
+    assert owners["korea_zinc"]["portfolio_alone"] == {} and owners["korea_zinc"]["own_relief_alone"] == 0.0
+    tiers = [w for w in rep["why"] if w["mechanism"] == "joint_tier"]
+    assert tiers and all("korea_zinc" in w["owners"].split(",") for w in tiers)
     # each owner's exports-zero case gives exactly the relief of its sectors
     assert analysis.warnings == []
     for run in analysis.owners:
@@ -448,6 +533,11 @@ def test_cli_coordination_json_and_out(tmp_path):
         "assumptions",
         "coordinated",
         "fragmented",
+        "headline_regime",
+        "regimes",
+        "why",
+        "fragility",
+        "shares",
         "difference",
         "difference_share",
         "without_owner_capacities",
@@ -465,6 +555,10 @@ def test_cli_coordination_json_and_out(tmp_path):
     )
     files = {
         "summary.json",
+        "regimes.csv",
+        "why.csv",
+        "fragility.csv",
+        "shares.csv",
         "owners.csv",
         "relief_by_scenario.csv",
         "relief_by_track.csv",
@@ -477,19 +571,19 @@ def test_cli_coordination_json_and_out(tmp_path):
     assert files <= {p.name for p in out.iterdir()}
     assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]
     assert json.loads((out / "summary.json").read_text()) == rep
-    assert list(pd.read_csv(out / "violations.csv")["violation"]) == [
-        "public spending of 3 in 2026 exceeds the budget 2"
-    ]
+    violations = pd.read_csv(out / "violations.csv")
+    assert violations.values.tolist() == [["union", "public spending of 3 in 2026 exceeds the budget 2"]]
+    assert list(pd.read_csv(out / "regimes.csv")["regime"]) == ["union", "first_come", "rationed", "in_turn"]
     owners = pd.read_csv(out / "owners.csv")
     assert list(owners["owner"]) == ["alpha", "beta"] and list(owners["levers"]) == ["smelter", "fab"]
     roadmap = pd.read_csv(out / "roadmap.csv")
-    assert set(roadmap["plan"]) == {"coordinated", "fragmented"}
+    assert set(roadmap["plan"]) == {"coordinated", "union", "first_come", "in_turn"}  # rationed commits nothing
 
 
 def test_cli_coordination_rich_view():
     r = relief("coordination", TWO)
     assert r.returncode == 0, r.stderr
-    for words in ("Coordination is worth 1.00", "Relief by scenario", "Owners", "Plans side by side", "dropped"):
+    for words in ("Coordination is worth at least 1.00", "Relief by scenario", "Owners", "Plans side by side", "Why"):
         assert words in r.stdout, r.stdout
     r = relief("coordination", TWO, "--set", "levers.fab.max_modules=2")
     assert "breaks joint limits" in r.stdout and "exceeds the budget 2" in r.stdout

@@ -1,20 +1,22 @@
-"""Value of coordination (`relief coordination`): the joint optimum against each owner choosing alone.
+"""Value of coordination (`relief coordination`): the joint optimum against the plans that
+result when each owner decides for itself.
 
-`with_owner_capacities` turns each owner's investment capacity into a pool on capex;
-`owner_alone` keeps one owner's levers and the relief of the sectors it cares about. Each owner
-optimises alone, the union of their picks is evaluated in the full case, and compared with the
-joint optimum. docs/analyses.md gives the definitions and how to read the output.
+The owners and the case as each sees it are model/analyses/owners.py; the fragmented plans
+under three regimes (the union of each owner's picks alone, first come first served, rationed
+public money) are model/analyses/fragmented.py; why coordination is worth what it is worth
+(tiers no owner reaches alone, money in the wrong year, pool capacity taken by the less
+valuable lever) is model/analyses/mechanisms.py. The headline value uses the better of the two
+attainable regimes, so it is what coordination is worth at least. docs/analyses.md gives the
+definitions and how to read the output.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from relief.model.analyses.common import (
     TOL,
-    append_rows,
     change_tags,
     lever_line,
     plan_summary,
@@ -23,9 +25,22 @@ from relief.model.analyses.common import (
     schedule_of,
     worst_status,
 )
-from relief.model.core.evaluate import evaluate_plan
+from relief.model.analyses.fragmented import (
+    FIRST_COME,
+    FRAGMENTED,
+    IN_TURN,
+    RATIONED,
+    REGIMES,
+    UNION,
+    Regime,
+    first_come_regime,
+    in_turn_regime,
+    rationed_regime,
+    union_regime,
+)
+from relief.model.analyses.mechanisms import mechanisms
+from relief.model.analyses.owners import OwnerRun, owners_of, sector_relief, with_owner_capacities
 from relief.model.core.information import require_static
-from relief.model.core.schema import GOVERNMENT
 from relief.model.core.session import Session, check_levers
 
 if TYPE_CHECKING:
@@ -35,110 +50,27 @@ if TYPE_CHECKING:
     from relief.model.core.result import RunResult
 
 
-# ----------------------------------------------------------------------------------
-# Value of coordination
-# ----------------------------------------------------------------------------------
+ASSUMPTIONS = {
+    "owner_capacities": "pools on capex in the coordinated and every fragmented plan; not in relief solve",
+    "sectors_alone": "a company counts only the relief of its sectors (owner_sectors.csv); the government counts all",
+    UNION: "each owner alone sees every public budget and pool of the case; the union of the picks may break them",
+    FIRST_COME: "owners decide in turn (owners.csv order, else the year of their first pick in the union, ties by "
+    "name), each alone as in the union, with what money and pool capacity the earlier owners left",
+    RATIONED: "each shared limit (yearly and total budgets of each envelope, total_public_budget, pools of several "
+    "owners) is shared in proportion to what each owner used of it in the union; each re-optimises alone within "
+    "its shares",
+    IN_TURN: "as first come, but each owner sees the earlier owners' commitments and counts their spillover into "
+    "its tiers (not a candidate for the headline: seeing the others' plans is a form of coordination)",
+    "headline": "of first come and rationed, the plan with the more relief: coordination is worth at least that",
+}
 
 
-@dataclass(frozen=True)
-class Owner:
-    name: str
-    kind: str  # company | government
-    capacity: float | None  # capex it can fund over the horizon, USD bn; None: no limit of its own
-    levers: tuple
-    sectors: tuple[str, ...]  # the sectors whose relief it cares about (every sector for the government)
-
-
-def owners_of(case: Case) -> dict:
-    """Every owner named in owners.csv or levers.csv (the government exists without a row)."""
-    table = case.table("owners")
-    lv = case.table("levers")
-    all_sectors = tuple(case.table("sectors")["sector"])
-    cares: dict = {}
-    for o, s in zip(case.table("owner_sectors")["owner"], case.table("owner_sectors")["sector"]):
-        cares.setdefault(o, []).append(s)
-    rows = {r["owner"]: r for r in table.to_dict("records")}
-    names = list(dict.fromkeys(list(table["owner"]) + list(lv["owner"])))
-    out = {}
-    for o in names:
-        r = rows.get(o)
-        kind = r["kind"] if r is not None else ("government" if o == GOVERNMENT else "company")
-        cap = r["capacity_usd_bn"] if r is not None else None
-        cap = None if cap is None or (isinstance(cap, float) and math.isnan(cap)) else float(cap)
-        levers = tuple(l for l, w in zip(lv["lever"], lv["owner"]) if w == o)
-        sectors = all_sectors if kind == "government" else tuple(s for s in all_sectors if s in set(cares.get(o, ())))
-        out[o] = Owner(o, kind, cap, levers, sectors)
-    return out
-
-
-def capacity_pool(case: Case, owner: str) -> str:
-    """The name of the pool holding an owner's capacity (unique among the case's pools)."""
-    taken = set(case.table("pools")["pool"])
-    name, i = f"capacity_{owner}", 2
-    while name in taken:
-        name, i = f"capacity_{owner}_{i}", i + 1
-    return name
-
-
-def with_owner_capacities(case: Case) -> Case:
-    """Each owner's capacity as a pool on capex:  sum_{l of o, t} capex_per_module_l x_lt <= capacity_o.
-
-    Owners without a capacity (blank) or without levers add nothing."""
-    capex = dict(zip(case.table("levers")["lever"], case.table("levers")["capex_per_module"]))
-    pools, uses = [], []
-    for o in owners_of(case).values():
-        if o.capacity is None or not o.levers:
-            continue
-        q = capacity_pool(case, o.name)
-        pools.append({"pool": q, "limit": o.capacity, "notes": f"capacity of {o.name} (added by relief coordination)"})
-        uses += [
-            {"lever": l, "pool": q, "use_per_module": float(capex[l]), "notes": "capex_per_module"} for l in o.levers
-        ]
-    if not pools:
-        return case
-    return case.replaced(
-        pools=append_rows(case.table("pools"), pools), lever_pools=append_rows(case.table("lever_pools"), uses)
-    )
-
-
-def owner_alone(case: Case, owner: str) -> Case:
-    """The case as one owner sees it alone: only its levers may be committed (for the others
-    min_modules = max_modules = 0), and only the relief of the sectors it cares about counts
-    (exports_usd_bn = 0 for the others, so V_srtk is the relief of its own sectors). Budgets,
-    pools and relations are kept: alone, an owner sees the whole public budget. Obligations
-    (obligations.csv) on its own levers are kept; those on other owners' levers are theirs."""
-    owners = owners_of(case)
-    if owner not in owners:
-        raise ValueError(f"unknown owner '{owner}' (owners: {', '.join(owners)})")
-    mine = set(owners[owner].levers)
-    lv = case.table("levers").copy()
-    others = ~lv["lever"].isin(mine)
-    lv.loc[others, "min_modules"] = 0.0
-    lv.loc[others, "max_modules"] = 0.0
-    sec = case.table("sectors").copy()
-    sec.loc[~sec["sector"].isin(set(owners[owner].sectors)), "exports_usd_bn"] = 0.0
-    ob = case.table("obligations")
-    ob = ob[ob["lever"].isin(mine)].reset_index(drop=True)  # an owner alone owes what is owed on its levers
-    return case.replaced(levers=lv, sectors=sec, obligations=ob)
-
-
-def sector_relief(ev: Evaluation, case: Case, sectors) -> float:
-    """Expected discounted relief of some sectors: sum_s p_s sum_{j in sectors, t} relief."""
-    prob = probabilities(case)
-    rel = ev.relief[ev.relief["sector"].isin(set(sectors))]
-    return float(sum(prob[str(s)] * v for s, v in zip(rel["scenario"], rel["discounted_relief"])))
-
-
-@dataclass
-class OwnerRun:
-    owner: Owner
-    case: Case | None  # None when the owner has no lever to commit
-    result: RunResult | None
-    own_relief_check: float | None = None  # its plan's relief of its sectors, evaluated in the full case
-
-    @property
-    def status(self) -> str:
-        return "no levers" if self.result is None else self.result.status
+def headline_regime(regimes: dict) -> str:
+    """Of the attainable regimes where nobody sees the others' plans, the one with the most
+    relief (a feasible one first; ties: first come)."""
+    candidates = [regimes[g] for g in FRAGMENTED]
+    feasible = [r for r in candidates if r.evaluation.feasible] or candidates
+    return max(feasible, key=lambda r: r.evaluation.expected_relief - (1e-9 if r.name != FIRST_COME else 0)).name
 
 
 @dataclass
@@ -148,19 +80,38 @@ class CoordinationAnalysis:
     options: SolveOptions
     coordinated: RunResult
     unconstrained: RunResult  # relief solve's optimum: no owner capacities
-    owners: list[OwnerRun]  # OwnerRun
-    fragmented: Evaluation  # the union of the owners' plans, evaluated in `with_capacities`
-    union: dict[tuple[str, int], float]  # {(lever, year): modules}
+    regimes: dict[str, Regime]  # union, first_come, rationed, in_turn
+    headline: str  # the regime the headline value uses
     force: tuple = ()
     exclude: tuple = ()
     overrides: tuple = ()
     warnings: list = field(default_factory=list)
+    why: list[dict] = field(default_factory=list)  # mechanisms.mechanisms
+    fragility: list[dict] = field(default_factory=list)  # the value under each labelling (labellings.csv)
+
+    @property
+    def owners(self) -> list[OwnerRun]:
+        """Each owner alone with the whole budget (the union regime's runs)."""
+        return self.regimes[UNION].runs
+
+    @property
+    def fragmented(self) -> Evaluation:
+        return self.regimes[self.headline].evaluation
+
+    @property
+    def union(self) -> dict:
+        return self.regimes[UNION].plan
+
+    def value(self, regime: str) -> float | None:
+        ev_c = self.coordinated.evaluation
+        return None if ev_c is None else ev_c.expected_relief - self.regimes[regime].evaluation.expected_relief
 
     @property
     def status(self) -> str:
+        runs = [r for g in self.regimes.values() for r in g.runs if r.result is not None]
         return worst_status(
             [self.coordinated.status, self.unconstrained.status]
-            + [o.result.status for o in self.owners if o.result is not None and o.result.status != "infeasible"]
+            + [r.result.status for r in runs if r.result.status != "infeasible"]
         )
 
     def report(self) -> dict:
@@ -169,56 +120,74 @@ class CoordinationAnalysis:
             "analysis": "coordination",
             **run_header(self.case, self.options, self.force, self.exclude, self.overrides),
             "status": self.status,
-            "assumptions": {
-                "public_budget_alone": "whole: each owner alone sees every public budget and pool of the case",
-                "owner_capacities": "pools on capex in the coordinated, fragmented and alone plans; "
-                "not in relief solve",
-                "sectors_alone": "a company counts only the relief of its sectors (owner_sectors.csv); "
-                "the government counts all",
-            },
+            "assumptions": dict(ASSUMPTIONS),
         }
         out.update(self._plans_compared())
+        out["regimes"] = [self._regime_row(g) for g in self.regimes.values()]
+        out["why"] = list(self.why)
+        out["fragility"] = list(self.fragility)
         out["owners"] = self._owner_rows()
         out["relief_by_scenario"] = self._scenario_rows()
         out["relief_by_sector"], out["relief_by_track"] = self._sector_and_track_rows()
         out["plans"], out["roadmap"] = self._plan_rows()
-        out["spending"] = _spending_rows(self.coordinated.evaluation, self.fragmented)
+        out["spending"] = _spending_rows(self.coordinated.evaluation, self.regimes, self.headline)
+        out["shares"] = [_share_row(r) for r in self.regimes[RATIONED].shares]
         out["warnings"] = out["warnings"] + list(self.warnings)
         return out
 
-    def _plans_compared(self) -> dict:
-        """The coordinated and fragmented plans' summaries, relief solve's, and their difference."""
-        ev_c, ev_f = self.coordinated.evaluation, self.fragmented
-        frag = plan_summary(None, ev_f)
-        frag.update(
+    def _summary(self, g: Regime) -> dict:
+        ev = g.evaluation
+        s = plan_summary(None, ev)
+        s.update(
             {
-                "status": "feasible" if ev_f.feasible else "breaks joint limits",
-                "feasible": ev_f.feasible,
-                "violations": list(ev_f.violations),
-                "schedule": schedule_of(self.union),
+                "regime": g.name,
+                "label": g.label,
+                "attainable": g.attainable,
+                "status": "feasible" if ev.feasible else "breaks joint limits",
+                "feasible": ev.feasible,
+                "violations": list(ev.violations),
+                "schedule": schedule_of(g.plan),
             }
         )
+        return s
+
+    def _plans_compared(self) -> dict:
+        """The coordinated plan, the headline fragmented plan, relief solve's, and their difference."""
+        ev_c = self.coordinated.evaluation
         un = self.unconstrained
         out = {
             "coordinated": plan_summary(self.coordinated),
-            "fragmented": frag,
+            "fragmented": self._summary(self.regimes[self.headline]),
+            "headline_regime": self.headline,
             "without_owner_capacities": {
                 "status": un.status,
                 "expected_relief": un.evaluation.expected_relief if un.evaluation else None,
             },
         }
-        if ev_c is not None:
-            out["difference"] = ev_c.expected_relief - ev_f.expected_relief
-            out["difference_share"] = (
-                out["difference"] / ev_c.expected_relief if abs(ev_c.expected_relief) > 1e-12 else None
-            )
-        else:
-            out["difference"] = out["difference_share"] = None
+        out["difference"] = self.value(self.headline)
+        out["difference_share"] = (
+            out["difference"] / ev_c.expected_relief if ev_c is not None and abs(ev_c.expected_relief) > 1e-12 else None
+        )
         return out
+
+    def _regime_row(self, g: Regime) -> dict:
+        row = self._summary(g)
+        v = self.value(g.name)
+        c = self.coordinated.evaluation
+        row.update(
+            {
+                "headline": g.name == self.headline,
+                "value_of_coordination": v,
+                "value_share": v / c.expected_relief if v is not None and abs(c.expected_relief) > 1e-12 else None,
+                "order": list(g.order),
+                "notes": list(g.notes),
+            }
+        )
+        return row
 
     def _owner_rows(self) -> list[dict]:
         """Each owner alone against the coordinated plan: relief of its sectors, capex, public spending."""
-        case, ev_c, ev_f = self.with_capacities, self.coordinated.evaluation, self.fragmented
+        case, ev_c = self.with_capacities, self.coordinated.evaluation
         lv = case.table("levers")
         capex = dict(zip(lv["lever"], lv["capex_per_module"]))
         public = dict(zip(lv["lever"], lv["capex_per_module"] * lv["public_share"]))
@@ -230,19 +199,20 @@ class CoordinationAnalysis:
         for run in self.owners:
             o = run.owner
             ev_a = run.result.evaluation if run.result is not None else None
-            rows.append(
+            row = {
+                "owner": o.name,
+                "kind": o.kind,
+                "capacity_usd_bn": o.capacity,
+                "levers": list(o.levers),
+                "sectors": "all" if o.kind == "government" else list(o.sectors),
+                "status_alone": run.status,
+                "own_relief_alone": ev_a.expected_relief if ev_a is not None else (0.0 if run.result is None else None),
+                "own_relief_fragmented": sector_relief(self.fragmented, case, o.sectors),
+                "own_relief_coordinated": sector_relief(ev_c, case, o.sectors) if ev_c is not None else None,
+            }
+            row.update({f"own_relief_{g}": sector_relief(self.regimes[g].evaluation, case, o.sectors) for g in REGIMES})
+            row.update(
                 {
-                    "owner": o.name,
-                    "kind": o.kind,
-                    "capacity_usd_bn": o.capacity,
-                    "levers": list(o.levers),
-                    "sectors": "all" if o.kind == "government" else list(o.sectors),
-                    "status_alone": run.status,
-                    "own_relief_alone": ev_a.expected_relief
-                    if ev_a is not None
-                    else (0.0 if run.result is None else None),
-                    "own_relief_fragmented": sector_relief(ev_f, case, o.sectors),
-                    "own_relief_coordinated": sector_relief(ev_c, case, o.sectors) if ev_c is not None else None,
                     "capex_alone": spend(ev_a, o.levers, capex) if run.result is not None else 0.0,
                     "capex_coordinated": spend(ev_c, o.levers, capex),
                     "public_spend_alone": spend(ev_a, o.levers, public) if run.result is not None else 0.0,
@@ -251,6 +221,7 @@ class CoordinationAnalysis:
                     "conflicts": list(run.result.conflicts) if run.result is not None else [],
                 }
             )
+            rows.append(row)
         return rows
 
     def _scenario_rows(self) -> list[dict]:
@@ -259,19 +230,15 @@ class CoordinationAnalysis:
         for s, p in probabilities(self.with_capacities).items():
             c = ev_c.by_scenario[s] if ev_c is not None else None
             f = ev_f.by_scenario[s]
-            rows.append(
-                {
-                    "scenario": s,
-                    "probability": p,
-                    "coordinated": c,
-                    "fragmented": f,
-                    "difference": None if c is None else c - f,
-                }
-            )
+            row = {"scenario": s, "probability": p, "coordinated": c, "fragmented": f}
+            row.update({g: self.regimes[g].evaluation.by_scenario[s] for g in REGIMES})
+            row["difference"] = None if c is None else c - f
+            rows.append(row)
         return rows
 
     def _sector_and_track_rows(self) -> tuple[list[dict], list[dict]]:
-        """Relief of each sector (and who cares about it), and of each track, in both plans."""
+        """Relief of each sector (and who cares about it), and of each track, in the coordinated
+        and the headline fragmented plan."""
         case, ev_c, ev_f = self.with_capacities, self.coordinated.evaluation, self.fragmented
         cared: dict = {}
         for o in owners_of(case).values():
@@ -301,74 +268,75 @@ class CoordinationAnalysis:
         return sectors, list(tracks.values())
 
     def _plan_rows(self) -> tuple[list[dict], list[dict]]:
-        """Each lever in both plans (with what changed), and both roadmaps year by year."""
+        """Each lever in every plan (with what changed against the coordinated one), and every
+        roadmap year by year."""
         case, ev_c = self.with_capacities, self.coordinated.evaluation
         owner_of = dict(zip(case.table("levers")["lever"], case.table("levers")["owner"]))
-        frag_lines = _union_lines(self.union, case)
+        lines = {g: _plan_lines(self.regimes[g].plan, case) for g in REGIMES}
         plans = []
         for l in case.levers:
             c = lever_line(ev_c, l, case)
-            f = frag_lines[l]
-            plans.append(
-                {
-                    "lever": l,
-                    "owner": owner_of[l],
-                    "coordinated_modules": c["modules"],
-                    "coordinated_first_year": c["first_year"],
-                    "fragmented_modules": f["modules"],
-                    "fragmented_first_year": f["first_year"],
-                    "change": change_tags(c, f),
-                }
-            )
+            row = {"lever": l, "owner": owner_of[l], "coordinated_modules": c["modules"]}
+            row["coordinated_first_year"] = c["first_year"]
+            f = lines[self.headline][l]
+            row.update({"fragmented_modules": f["modules"], "fragmented_first_year": f["first_year"]})
+            for g in REGIMES:
+                row[f"{g}_modules"] = lines[g][l]["modules"]
+                row[f"{g}_first_year"] = lines[g][l]["first_year"]
+            row["change"] = change_tags(c, f)
+            plans.append(row)
         roadmap = []
         if ev_c is not None:
             roadmap += [
                 {"plan": "coordinated", "lever": l, "owner": owner_of[l], "year": t, "committed": v}
                 for (l, t), v in sorted(ev_c.plan.items())
             ]
-        roadmap += [
-            {"plan": "fragmented", "lever": l, "owner": owner_of[l], "year": t, "committed": v}
-            for (l, t), v in sorted(self.union.items())
-        ]
+        for g in REGIMES:
+            roadmap += [
+                {"plan": g, "lever": l, "owner": owner_of[l], "year": t, "committed": v}
+                for (l, t), v in sorted(self.regimes[g].plan.items())
+            ]
         return plans, roadmap
 
 
-def _spending_rows(ev_c: Evaluation | None, ev_f: Evaluation) -> list[dict]:
-    """Public spending of each year in both plans, against the year's budget."""
-    spending = []
+def _share_row(r: dict) -> dict:
+    """A rationed share with its limit named as a planner reads it."""
+    kind, key = r["limit"], r["key"]
+    name = {
+        "year": lambda: f"envelope {key[0]}, {key[1]}",
+        "envelope": lambda: f"envelope {key}, all years",
+        "total": lambda: "total_public_budget",
+        "pool": lambda: f"pool {key}",
+    }[kind]()
+    return {"owner": r["owner"], "limit": name, "budget": r["budget"], "asked": r["asked"], "share": r["share"]}
+
+
+def _spending_rows(ev_c: Evaluation | None, regimes: dict, headline: str) -> list[dict]:
+    """Public spending of each year in every plan, against the year's budget."""
+    by = {g: {int(r.year): r for r in regimes[g].evaluation.spending.itertuples()} for g in REGIMES}
     sc = {int(r.year): r for r in ev_c.spending.itertuples()} if ev_c is not None else {}
-    for r in ev_f.spending.itertuples():
-        b = None if r.budget is None or r.budget != r.budget else float(r.budget)
-        c = float(sc[int(r.year)].public_spend) if int(r.year) in sc else (0.0 if ev_c is not None else None)
-        spending.append(
-            {
-                "year": int(r.year),
-                "budget": b,
-                "coordinated": c,
-                "fragmented": float(r.public_spend),
-                "fragmented_over_budget": b is not None and float(r.public_spend) > b + TOL * max(1.0, b),
-            }
-        )
-    for y, r in sc.items():
-        if y not in {x["year"] for x in spending}:
-            spending.append(
-                {
-                    "year": y,
-                    "budget": None,
-                    "coordinated": float(r.public_spend),
-                    "fragmented": 0.0,
-                    "fragmented_over_budget": False,
-                }
-            )
-    return sorted(spending, key=lambda x: x["year"])
+    years = sorted(set(sc).union(*[set(v) for v in by.values()]))
+    rows = []
+    for y in years:
+        ref = next((d[y] for d in (sc, *by.values()) if y in d), None)
+        b = None if ref is None or ref.budget is None or ref.budget != ref.budget else float(ref.budget)
+        row = {"year": y, "budget": b}
+        row["coordinated"] = float(sc[y].public_spend) if y in sc else (0.0 if ev_c is not None else None)
+        for g in REGIMES:
+            row[g] = float(by[g][y].public_spend) if y in by[g] else 0.0
+        row["fragmented"] = row[headline]
+        row["fragmented_over_budget"] = b is not None and row["fragmented"] > b + TOL * max(1.0, b)
+        row["union_over_budget"] = b is not None and row[UNION] > b + TOL * max(1.0, b)
+        rows.append(row)
+    return rows
 
 
-def _union_lines(union: dict, case: Case) -> dict:
+def _plan_lines(plan: dict, case: Case) -> dict:
     out = {}
     for l in case.levers:
-        years = [t for (m, t) in union if m == l]
+        years = [t for (m, t), v in plan.items() if m == l and v]
         out[l] = {
-            "modules": float(sum(v for (m, t), v in union.items() if m == l)),
+            "modules": float(sum(v for (m, t), v in plan.items() if m == l)),
             "first_year": min(years) if years else None,
             "last_year": max(years) if years else None,
         }
@@ -376,50 +344,85 @@ def _union_lines(union: dict, case: Case) -> dict:
 
 
 def value_of_coordination(
-    case: Case, options: SolveOptions, force=(), exclude=(), overrides=()
+    case: Case, options: SolveOptions, force=(), exclude=(), overrides=(), labellings: bool = True
 ) -> CoordinationAnalysis:
     """Coordinated: the joint optimum of the case with the owners' capacities as pools.
-    Fragmented: each owner alone (`owner_alone`) picks its levers; the union of the picks
-    is evaluated in the same case with `evaluate_plan`, joint limits and all."""
+    Fragmented: the plans of fragmented.py's three regimes, each evaluated in the same case
+    with `evaluate_plan`, joint limits and all. `labellings`: also the headline value under
+    each labelling of labellings.csv (the fragility table)."""
     require_static(case, "relief coordination")
     check_levers(case, force, exclude)
     full = with_owner_capacities(case)
-    # one session for the case with the owners' capacities: each owner alone changes only
+    # one session for the case with the owners' capacities: each owner's case changes only
     # its numbers; the case without the capacity pools gets its own model from the session
     session = Session(full, options, force, exclude)
+    analysis = _analyse(case, full, session, options, force, exclude, overrides)
+    analysis.unconstrained = session.solve(case, overrides)
+    analysis.why = mechanisms(analysis)
+    if labellings:
+        analysis.fragility = _fragility(case, session, options, force, exclude, overrides, analysis)
+    return analysis
+
+
+def _analyse(case, full, session, options, force, exclude, overrides) -> CoordinationAnalysis:
+    """The coordinated plan and the three fragmented regimes of one labelling of the owners."""
     coordinated = session.solve(full, overrides)
-    unconstrained = session.solve(case, overrides)
-    runs, union, warnings = [], {}, []
-    for o in owners_of(full).values():
-        if not o.levers:
-            runs.append(OwnerRun(o, None, None))
-            continue
-        alone = owner_alone(full, o.name)
-        res = session.solve(alone, overrides, force=tuple(l for l in force if l in o.levers))
-        run = OwnerRun(o, alone, res)
-        if res.evaluation is not None:
-            plan = res.evaluation.plan
-            union.update(plan)
-            run.own_relief_check = sector_relief(evaluate_plan(full, plan), full, o.sectors)
-            if abs(run.own_relief_check - res.evaluation.expected_relief) > TOL * max(1.0, abs(run.own_relief_check)):
-                warnings.append(
-                    f"{o.name}: relief of its sectors alone {res.evaluation.expected_relief:.6g} differs from "
-                    f"the same plan's relief of those sectors in the full case {run.own_relief_check:.6g} "
-                    "(a ladder whose higher tier does not lower every sector's rate)"
-                )
-        runs.append(run)
-    fragmented = evaluate_plan(full, union, force=force, exclude=exclude)
+    owners = owners_of(full)
+    union, warnings = union_regime(full, session, owners, force, overrides)
+    regimes = {
+        UNION: union,
+        FIRST_COME: first_come_regime(full, session, owners, union, force, overrides),
+        RATIONED: rationed_regime(full, session, owners, union, force, overrides),
+        IN_TURN: in_turn_regime(full, session, owners, union, force, overrides),
+    }
     return CoordinationAnalysis(
         case,
         full,
         options,
         coordinated,
-        unconstrained,
-        runs,
-        fragmented,
-        union,
+        coordinated,  # replaced by relief solve's optimum by the caller
+        regimes,
+        headline_regime(regimes),
         tuple(force),
         tuple(exclude),
         tuple(overrides),
         warnings,
     )
+
+
+def _fragility(case, session, options, force, exclude, overrides, base: CoordinationAnalysis) -> list[dict]:
+    """The value of coordination under each labelling of labellings.csv (one at a time), on the
+    same session: a labelling changes only numbers (exports counted, owners' kinds)."""
+    if "labellings" not in case.tables or not len(case.table("labellings")):
+        return []
+    from relief.model.analyses.labellings import apply_labelling, labellings_of
+
+    rows = [_fragility_row("as given", [], base)]
+    for name, changes in labellings_of(case).items():
+        labelled = apply_labelling(case, name)
+        other = _analyse(labelled, with_owner_capacities(labelled), session, options, force, exclude, overrides)
+        rows.append(_fragility_row(name, changes, other))
+    return rows
+
+
+def _fragility_row(name: str, changes: list[dict], a: CoordinationAnalysis) -> dict:
+    c = a.coordinated.evaluation
+    row = {
+        "labelling": name,
+        "changes": "; ".join(_change_text(r) for r in changes),
+        "coordinated": None if c is None else c.expected_relief,
+        "headline_regime": a.headline,
+        "value": a.value(a.headline),
+    }
+    row.update({f"value_{g}": a.value(g) for g in REGIMES})
+    row["union_feasible"] = a.regimes[UNION].evaluation.feasible
+    return row
+
+
+def _change_text(r: dict) -> str:
+    parts = []
+    if r.get("kind"):
+        parts.append(f"{r['owner']} is {r['kind']}")
+    if r.get("sectors"):
+        parts.append(f"{r['owner']} cares about {r['sectors']}")
+    return ", ".join(parts)

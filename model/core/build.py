@@ -215,9 +215,11 @@ def _values(case: Case, st: Structure, force=(), exclude=()) -> dict[str, dict]:
     disc = {t: discount_factor(case, t) for t in st.years}
     rate = case.meta["discount_rate"]
     first = case.meta["first_year"]
-    spend_pv = {}
+    spend_pv = {}  # the second stage's cost: public money, or all capex (case.yaml second_stage)
+    capex_stage = case.meta.get("second_stage") == "capex"
     for l, u in st.lever_years:
-        per_year = lv.at[l, "public_share"] * lv.at[l, "capex_per_module"] / st.spread[l]
+        share = 1.0 if capex_stage else lv.at[l, "public_share"]
+        per_year = share * lv.at[l, "capex_per_module"] / st.spread[l]
         spend_pv[(l, u)] = per_year * sum((1.0 + rate) ** -(v - first) for v in range(u, u + st.spread[l]))
     forced = {l: (max(float(lv.at[l, "min_modules"]), 1.0) if l in force else 0.0) for l in st.levers}
     non_base = set(st.tiers)

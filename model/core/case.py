@@ -140,7 +140,7 @@ class Case:
 # Columns and fields added after runs were first hashed: left out (blank), a case keeps the
 # input_sha256 it had (dated rates, current rates and as_of, docs/inputs.md).
 _LATER_COLUMNS = frozenset({("tariffs", "from_year"), ("sectors", "current_rate")})
-_LATER_FIELDS = frozenset({"as_of", "reveal_year"})
+_LATER_FIELDS = frozenset({"as_of", "reveal_year", "second_stage"})
 _LATER_TABLES = frozenset({"information"})  # added later: absent or empty, a case keeps its hash
 _LATER_ZERO_FIELDS = frozenset({"tier_margin"})
 

@@ -464,6 +464,30 @@ class HighsEngine:
     def value(self, var) -> float:
         return float(self.last_solution[self.col_of[id(var)]])
 
+    @contextmanager
+    def commitments_fixed(self, levers, plan: dict):
+        """Within the block, x[l,t] = plan.get((l, t), 0) for every year of each lever in
+        `levers`, and y[l] = 1 exactly when some x[l,t] > 0 (column bounds; a static model only).
+        The value of coordination's first-come regime fixes what earlier owners committed.
+        The bounds the case set are restored on exit."""
+        m = self.model
+        want = {(l, t): float(plan.get((l, t), 0.0)) for (l, t) in m.LT if l in set(levers)}
+        used = {l: 0.0 for l in levers if l in m.L}
+        for (l, _), v in want.items():
+            used[l] += v
+        fixed = {self.col_of[id(m.x[k])]: v for k, v in want.items()}
+        fixed.update({self.col_of[id(m.y[l])]: 1.0 if v > 0 else 0.0 for l, v in used.items()})
+        cols = np.array(sorted(fixed), dtype=np.int32)
+        values = np.array([fixed[j] for j in cols])
+        h = self.highs
+        if len(cols):
+            h.changeColsBounds(len(cols), cols, values, values)
+        try:
+            yield
+        finally:
+            if len(cols):
+                h.changeColsBounds(len(cols), cols, self.col_lo[cols], self.col_up[cols])
+
     def plan(self) -> dict:
         """{(lever, year): modules} of the last solution; of an adaptive model (one block per
         branch, build._build_tree), {(lever, year, stance): modules} for every stance."""

@@ -83,6 +83,7 @@ class Evaluation:
     reveal: dict = field(default_factory=dict)
     portfolio_by_scenario: dict = field(default_factory=dict)  # stance -> {lever: modules}
     public_spend_by_scenario: dict = field(default_factory=dict)  # stance -> all public spending of its roadmap
+    discounted_capex: float | None = None  # all capex, discounted (the second stage's cost when second_stage: capex)
 
     @property
     def adaptive(self) -> bool:
@@ -172,6 +173,7 @@ def evaluate_plan(case: Case, plan: dict, force=(), exclude=()) -> Evaluation:
         duty_summary=duty,
         envelope_spending=pd.DataFrame(envelope_rows, columns=["envelope", "year", "public_spend", "budget"]),
         envelope_totals=by_envelope,
+        discounted_capex=tidy(sum(v * discount(meta, u) for (l, u), v in spend.capex.items())),
     )
 
 

@@ -251,8 +251,9 @@ def check(ev: Evaluation, outcome: SolveOutcome, case: Case | None = None) -> No
         raise CheckError(f"re-computed {what} {value:.9g} is above the solver's bound {outcome.bound:.9g}")
     if outcome.spend_objective is not None:
         tol = CHECK_TOLERANCE * max(1.0, abs(outcome.spend_objective))
-        if abs(ev.discounted_public_spend - outcome.spend_objective) > tol:
+        capex = case is not None and case.meta.get("second_stage") == "capex" and ev.discounted_capex is not None
+        spent, what = (ev.discounted_capex, "capex") if capex else (ev.discounted_public_spend, "public spending")
+        if abs(spent - outcome.spend_objective) > tol:
             raise CheckError(
-                f"re-computed discounted public spending {ev.discounted_public_spend:.9g} differs from the solver's "
-                f"{outcome.spend_objective:.9g}"
+                f"re-computed discounted {what} {spent:.9g} differs from the solver's {outcome.spend_objective:.9g}"
             )

@@ -404,6 +404,16 @@ CASE_FIELDS: dict[str, Field] = {
         Field("threads", "int", "solver threads", required=False, default=None, min=1, nullable=True),
         Field("seed", "int", "solver random seed", required=False, default=None, min=0, nullable=True),
         Field(
+            "second_stage",
+            "str",
+            "what the second lexicographic stage minimises at the optimal relief: blank or `public` (discounted "
+            "public spending), or `capex` (discounted capex, public and private: an owner alone in relief "
+            "coordination)",
+            required=False,
+            default=None,
+            nullable=True,
+        ),
+        Field(
             "risk_measure",
             "str",
             "what stage 1 maximises: expected, cvar or worst (docs/formulation.md, Risk)",

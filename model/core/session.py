@@ -20,6 +20,7 @@ the same relief) is lexicographically optimal there too, and needs no solve.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -84,19 +85,21 @@ class Session:
             return HighsEngine(build_model(case, force=force, exclude=self.exclude), self.options)
 
     # --- solving ----------------------------------------------------------------------------
-    def solve(self, case: Case | None = None, overrides=(), force=None) -> RunResult:
+    def solve(self, case: Case | None = None, overrides=(), force=None, fixed=None) -> RunResult:
         """Both lexicographic stages, then the independent evaluation and check (CheckError if
         they disagree) or the explanation of an infeasibility. `force` replaces the
         session's forced levers for this solve only (value of coordination: each owner
-        forces its own)."""
+        forces its own). `fixed` = (levers, plan): those levers' commitments are held at the
+        plan's, year by year, for this solve only (the first-come regime)."""
         case = self.case if case is None else case
-        return self.finish(case, self.run(case, force), overrides, force)
+        return self.finish(case, self.run(case, force, fixed), overrides, force)
 
-    def run(self, case: Case | None = None, force=None) -> SolveOutcome:
+    def run(self, case: Case | None = None, force=None, fixed=None) -> SolveOutcome:
         """Both lexicographic stages only: what HiGHS found, not yet evaluated (`finish`)."""
         case = self.case if case is None else case
         engine = self.last_engine = self.engine_for(case, force)
-        outcome = self.last_outcome = engine.solve()
+        with engine.commitments_fixed(*fixed) if fixed is not None else nullcontext():
+            outcome = self.last_outcome = engine.solve()
         self.seconds += outcome.solve_seconds
         return outcome
 

@@ -64,6 +64,15 @@ def validate_meta(meta_raw: dict, problems: list[Problem]) -> dict:
             meta[name] = spec.default
         else:
             meta[name] = value
+    if meta.get("second_stage") not in (None, "public", "capex"):
+        problems.append(
+            Problem(
+                "case.yaml",
+                f"'{meta.get('second_stage')}' is not a second stage (public or capex)",
+                column="second_stage",
+            )
+        )
+        meta["second_stage"] = None
     if meta.get("risk_measure") not in ("expected", "cvar", "worst"):
         problems.append(
             Problem(

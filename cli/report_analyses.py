@@ -182,60 +182,55 @@ def delay_section(s: dict) -> dict:
 
 def coordination_section(s: dict) -> dict:
     from relief.cli import report_charts as ch
+    from relief.cli.coordination import SHORT, headline_sentence
 
-    co, fr = s["coordinated"], s["fragmented"]
+    co = s["coordinated"]
+    regimes = s.get("regimes") or []
     head = _t(
-        ["plan", "status", "expected relief", "public spend", "total capex"],
-        [
-            ["coordinated (joint optimum)", co["status"], co["expected_relief"], co["public_spend"], co["total_spend"]],
+        ["plan", "attainable", "expected relief", "public spend", "total capex", "coordination worth"],
+        [["coordinated (joint optimum)", "yes", co["expected_relief"], co["public_spend"], co["total_spend"], None]]
+        + [
             [
-                "fragmented (each owner alone)",
-                fr["status"],
-                fr["expected_relief"],
-                fr["public_spend"],
-                fr["total_spend"],
-            ],
+                SHORT[g["regime"]] + (" (headline)" if g["headline"] else ""),
+                "yes" if g["feasible"] else "no: breaks limits",
+                g["expected_relief"],
+                g["public_spend"],
+                g["total_spend"],
+                g["value_of_coordination"],
+            ]
+            for g in regimes
         ],
-        numeric=("expected relief", "public spend", "total capex"),
+        numeric=("expected relief", "public spend", "total capex", "coordination worth"),
     )
     owners = _t(
-        ["owner", "kind", "capacity", "relief alone", "fragmented", "coordinated", "cares about"],
+        ["owner", "kind", "capacity", "relief alone", "first come", "rationed", "coordinated", "cares about"],
         [
             [
                 o["owner"],
                 o["kind"],
                 o.get("capacity_usd_bn"),
                 o["own_relief_alone"],
-                o["own_relief_fragmented"],
+                o.get("own_relief_first_come"),
+                o.get("own_relief_rationed"),
                 o["own_relief_coordinated"],
                 _sectors(o.get("sectors")),
             ]
             for o in s["owners"]
         ],
-        numeric=("capacity", "relief alone", "fragmented", "coordinated"),
+        numeric=("capacity", "relief alone", "first come", "rationed", "coordinated"),
     )
     scen = [r["scenario"] for r in s["relief_by_scenario"]]
-    chart = ch.grouped_bars(
-        scen,
-        {
-            "coordinated": [r["coordinated"] for r in s["relief_by_scenario"]],
-            "fragmented": [r["fragmented"] for r in s["relief_by_scenario"]],
-        },
-        "relief if the stance comes true, USD bn",
-    )
-    broken = fr.get("violations") or []
-    intro = (
-        f"Coordination is worth {s['difference']:.2f} of expected relief ({s['difference_share']:.0%} of "
-        "the coordinated "
-        "relief): one joint roadmap against each owner choosing alone, for the sectors it cares about, within its own "
-        "capacity."
-    )
-    if broken:
-        intro += (
-            " The owners' picks together break joint limits ("
-            + "; ".join(broken[:3])
-            + "), so the fragmented relief is not attainable as it stands."
-        )
+    series = {"coordinated": [r["coordinated"] for r in s["relief_by_scenario"]]}
+    series.update({SHORT[g["regime"]]: [r[g["regime"]] for r in s["relief_by_scenario"]] for g in regimes})
+    chart = ch.grouped_bars(scen, series, "relief if the stance comes true, USD bn")
+    intro = headline_sentence(s) + "".join(" " + w["text"] for w in s.get("why") or [])
+    for g in regimes:
+        if g["violations"]:
+            intro += (
+                f" The plan '{SHORT[g['regime']]}' breaks joint limits ("
+                + "; ".join(g["violations"][:3])
+                + "), so its relief is not attainable."
+            )
     return {"title": "Value of coordination", "intro": intro, "tables": [head, owners], "charts": [chart]}
 
 

@@ -821,8 +821,9 @@ def test_labelling_the_same_owner_twice(case_dir):
     expect(case_dir, "labellings.csv", 3, "owner", "x:alpha", "more than once")
 
 
-def test_labelling_may_name_the_implicit_government(case_dir):
-    assert not load_case(_labelled(case_dir, "x,government,company,autos\n")).warnings
+def test_labelling_may_name_the_implicit_government_but_not_make_it_a_company(case_dir):
+    assert not load_case(_labelled(case_dir, "x,government,government,\n")).warnings
+    expect(_labelled(case_dir, "x,government,company,autos\n"), "labellings.csv", 2, "kind", "is of kind government")
 
 
 @pytest.mark.parametrize(

@@ -444,6 +444,10 @@ def rule_labellings(case: Case, problems: list[Problem]) -> None:
                     **where,
                 )
             )
+        elif r["owner"] == GOVERNMENT and not blank(r["kind"]) and r["kind"] != "government":
+            problems.append(
+                Problem("labellings.csv", f"the owner '{GOVERNMENT}' is of kind government", column="kind", **where)
+            )
         for name in sectors or ():
             if name == NO_SECTOR:
                 problems.append(

@@ -597,8 +597,9 @@ def reference_markdown() -> str:
         "(a row for a government owner is a warning);",
         "- two owners may not share an `order` (owners.csv);",
         "- a labelling's row changes the owner's kind or sectors (not both blank); its kind is `company` or "
-        "`government`; each of its sectors is a sector of sectors.csv (or the single value `none`); sectors given "
-        "for an owner that is, or becomes, of kind government are a warning (the government cares about every sector);",
+        "`government` (the owner `government` stays government); each of its sectors is a sector of sectors.csv "
+        "(or the single value `none`); sectors given for an owner that is, or becomes, of kind government are a "
+        "warning (the government cares about every sector);",
         "- identifiers may not contain `:` or `*` (they are used in parameter paths); any other Unicode text is fine;",
         f"- numbers are finite and at most {power_of_ten(MAX_NUMBER)} in size; the model's coefficients that multiply "
         "them (a weight times a score, exports grown since data_year times a rate cut, ...) at most "

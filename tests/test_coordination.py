@@ -387,7 +387,7 @@ def test_owner_kind_and_capacity(two_dir):
 def test_owner_column_and_tables_are_optional(two_dir):
     """Without owners.csv and the owner column every lever belongs to the government;
     'government' is known without a row; a blank owner cell means the government too."""
-    for f in ("owners.csv", "owner_sectors.csv"):
+    for f in ("owners.csv", "owner_sectors.csv", "labellings.csv"):  # labellings name owners too
         (two_dir / f).unlink()
     rows = _rows(two_dir, "levers.csv")
     j = rows[0].index("owner")

@@ -47,9 +47,9 @@ def with_labellings(case: Case, *rows: tuple) -> Case:
 
 def test_labellings_of_two_owners(two):
     got = labellings_of(two)
-    assert list(got) == ["alpha_cares_chips", "beta_public"]
+    assert list(got) == ["alpha_cares_nothing", "beta_public"]
     ((a,), (b,)) = got.values()
-    assert (a["owner"], a["kind"], a["sectors"], a["row"]) == ("alpha", None, ("cars", "chip_exports"), 2)
+    assert (a["owner"], a["kind"], a["sectors"], a["row"]) == ("alpha", None, (), 2)
     assert (b["owner"], b["kind"], b["sectors"], b["row"]) == ("beta", "government", None, 3)
     assert "assumption" in a["notes"] and "assumption" in b["notes"]
 
@@ -81,12 +81,19 @@ def test_owner_order_of_an_owner_without_a_row(two):
 # ----------------------------------------------------------------------------------
 
 
+def test_alpha_cares_nothing(two):
+    case = apply_labelling(two, "alpha_cares_nothing")
+    assert owners_table(case) == {("alpha", "company"), ("beta", "company")}
+    assert cares(case) == {("beta", "chip_exports")}
+    assert owners_of(case)["alpha"].sectors == ()
+    assert cares(two) == {("alpha", "cars"), ("beta", "chip_exports")}  # pure: the case itself is unchanged
+
+
 def test_alpha_cares_chips(two):
-    case = apply_labelling(two, "alpha_cares_chips")
+    case = apply_labelling(with_labellings(two, ("wide", "alpha", "", "cars;chip_exports")), "wide")
     assert owners_table(case) == {("alpha", "company"), ("beta", "company")}
     assert cares(case) == {("alpha", "cars"), ("alpha", "chip_exports"), ("beta", "chip_exports")}
     assert owners_of(case)["alpha"].sectors == ("cars", "chip_exports")
-    assert cares(two) == {("alpha", "cars"), ("beta", "chip_exports")}  # pure: the case itself is unchanged
 
 
 def test_beta_public(two):
@@ -107,12 +114,6 @@ def test_restating_the_labels_changes_nothing(two):
     assert owners_of(after) == owners_of(two)
 
 
-def test_none_leaves_an_owner_no_sector(two):
-    case = apply_labelling(with_labellings(two, ("x", "alpha", "", "none")), "x")
-    assert cares(case) == {("beta", "chip_exports")}
-    assert owners_of(case)["alpha"].sectors == ()
-
-
 def test_the_government_without_a_row_gets_one(two):
     gov = apply_overrides(two, ["levers.fab.owner=government"])
     case = apply_labelling(with_labellings(gov, ("x", "government", "government", "")), "x")
@@ -129,7 +130,7 @@ def test_a_government_owner_made_a_company_cares_about_what_the_labelling_says(t
 
 
 def test_unknown_labelling_is_named(two):
-    with pytest.raises(ValueError, match="unknown labelling 'nope'.*alpha_cares_chips, beta_public"):
+    with pytest.raises(ValueError, match="unknown labelling 'nope'.*alpha_cares_nothing, beta_public"):
         apply_labelling(two, "nope")
 
 

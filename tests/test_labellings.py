@@ -61,6 +61,11 @@ def test_a_labelling_is_its_rows_in_file_order(two):
     assert [(r["owner"], r["sectors"]) for r in got["x"]] == [("beta", ()), ("alpha", ("cars",))]
 
 
+def test_sectors_cells(two):
+    case = with_labellings(two, ("x", "alpha", "", " cars ;cars; "), ("x", "beta", "company", ";"))
+    assert [r["sectors"] for r in labellings_of(case)["x"]] == [("cars",), None]
+
+
 def test_no_labellings_file_means_none(two):
     assert labellings_of(load_case(ROOT / "examples" / "tiny")) == {}
 

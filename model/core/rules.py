@@ -401,12 +401,12 @@ def rule_owner_order(case: Case, problems: list[Problem]) -> None:
 
 
 def labelling_sectors(cell: object) -> tuple[str, ...] | None:
-    """labellings.csv's `sectors` cell as the sectors it names: None when blank (unchanged),
-    () for `none` (no sector), else the names between the `;`s, stripped, empty ones dropped."""
+    """labellings.csv's `sectors` cell as the sectors it names: None when blank or naming nothing
+    (unchanged), () for `none` (no sector), else the names between the `;`s, stripped, each once."""
     if blank(cell):
         return None
-    names = tuple(n.strip() for n in str(cell).split(SECTOR_SEPARATOR) if n.strip())
-    return () if names == (NO_SECTOR,) else names
+    names = tuple(dict.fromkeys(n.strip() for n in str(cell).split(SECTOR_SEPARATOR) if n.strip()))
+    return None if not names else () if names == (NO_SECTOR,) else names
 
 
 def rule_labellings(case: Case, problems: list[Problem]) -> None:

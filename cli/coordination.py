@@ -194,6 +194,11 @@ def _render_why(con: Console, rep: dict) -> None:
 def _render_fragility(con: Console, rep: dict) -> None:
     rows = rep.get("fragility") or []
     if len(rows) < 2:
+        if rep.get("labellings"):
+            n = len(rep["labellings"])
+            con.print(
+                f"  labellings.csv has {n} labelling{'s' if n > 1 else ''}: --labellings gives the value under each."
+            )
         return
     con.print("[bold]How fragile the number is[/]: the value of coordination under each labelling of labellings.csv")
     t = table("labelling", "changes", "headline", "first come", "rationed", "union", "in turn")
@@ -321,10 +326,10 @@ def _render_sectors(con: Console, rep: dict) -> None:
     "relief_by_sector.csv, plans.csv, roadmap.csv, spending.csv, shares.csv and violations.csv"
 )
 @click.option(
-    "--labellings/--no-labellings",
-    default=True,
-    show_default=True,
-    help="Also the value under each labelling of labellings.csv (one more set of solves per labelling).",
+    "--labellings",
+    is_flag=True,
+    help="Also the value under each labelling of labellings.csv: how fragile the number is "
+    "(the owners' solves again for each labelling; about 15 s each on the default case).",
 )
 @guarded
 def coordination_cmd(
@@ -349,11 +354,13 @@ def coordination_cmd(
     a shared budget), first come first served (owners.csv order), public money rationed by
     what each asked, and owners deciding in turn while seeing the earlier commitments. The
     headline is the better of first come and rationed: coordination is worth at least that.
+    With --labellings, also the value under each labelling of labellings.csv.
 
     \b
     Examples:
       relief coordination                       # the default case
       relief coordination --json
+      relief coordination --labellings          # how fragile the number is
       relief coordination --set owners.kogas.kind=government --out runs/coord-kogas
       relief coordination my-case/ --mip-gap 0.001
     """

@@ -200,6 +200,56 @@ def test_an_owner_alone_spends_no_money_of_its_own_on_nothing(two):
     assert run_case(case, OPTIONS).evaluation.public_spend == pytest.approx(1.0)
 
 
+def test_two_owners_turns_from_the_order_column(two):
+    """Variant B with beta's turn first (owners.csv order): beta alone with the whole budget
+    commits two fabs (semis 10 -> 1.0, public 2); alpha finds nothing left for its smelter.
+    First come {fab: 2}, 1.0; in turn the same (beta sees nothing yet, alpha has no money)."""
+    rep = coordination(two, "levers.fab.max_modules=2", "owners.beta.order=1", "owners.alpha.order=2")
+    g = regimes(rep)
+    assert g["first_come"]["order"] == ["beta", "alpha"] == g["in_turn"]["order"]
+    assert g["first_come"]["portfolio"] == {"fab": 2.0} == g["in_turn"]["portfolio"]
+    assert g["first_come"]["expected_relief"] == pytest.approx(1.0, abs=1e-9)
+    assert g["in_turn"]["expected_relief"] == pytest.approx(1.0, abs=1e-9)
+    assert rep["difference"] == pytest.approx(1.0, abs=1e-9)
+
+
+def test_two_owners_fragility_by_hand(two):
+    """labellings.csv of examples/two-owners, one at a time:
+    - alpha_cares_nothing: alpha's smelter buys alpha nothing, so alone (least capex) it builds
+      nothing, nor does beta (one fab, semis 5): every fragmented plan is empty, 0.0, and
+      coordination is worth 2.0 in every regime, in turn too (beta first sees nothing).
+    - beta_public: beta, as the government, cares about cars too, but its fab adds nothing
+      there: as given, 1.0 (in turn 0.0)."""
+    rep = value_of_coordination(two, OPTIONS, labellings=True).report()
+    rows = {r["labelling"]: r for r in rep["fragility"]}
+    assert list(rows) == ["as given", "alpha_cares_nothing", "beta_public"]
+    assert rows["alpha_cares_nothing"]["changes"] == "alpha cares about no sector"
+    assert [rows["alpha_cares_nothing"][f"value_{g}"] for g in ("union", "first_come", "rationed", "in_turn")] == (
+        pytest.approx([2.0] * 4, abs=1e-9)
+    )
+    for name in ("as given", "beta_public"):
+        assert rows[name]["value"] == pytest.approx(1.0, abs=1e-9) and rows[name]["value_in_turn"] == pytest.approx(
+            0.0, abs=1e-9
+        )
+    assert rows["beta_public"]["changes"] == "beta is government"
+    assert rep["difference"] == rows["as given"]["value"]  # the labellings leave the case's own answer alone
+
+
+def test_fixed_commitments_hold_for_one_solve_only(two):
+    """Session.solve(..., fixed=...) holds the levers at the plan for that solve; the next
+    solve on the same session is free again (the engine's bounds are restored)."""
+    from relief.model.core.session import Session
+
+    session = Session(two, OPTIONS)
+    held = session.solve(two, fixed=(("fab",), {}))
+    assert held.evaluation.portfolio["fab"] == 0.0 and held.evaluation.expected_relief == pytest.approx(1.0)
+    forced = session.solve(two, fixed=(("smelter",), {}))  # no smelter: the fab alone reaches nothing
+    assert forced.evaluation.expected_relief == pytest.approx(0.0, abs=1e-9)
+    free = session.solve(two)
+    assert free.evaluation.portfolio == {"smelter": 1.0, "fab": 1.0}
+    assert free.evaluation.expected_relief == pytest.approx(run_case(two, OPTIONS).evaluation.expected_relief)
+
+
 def test_owners_of_two_owners_and_tiny(two):
     o = owners_of(two)
     assert {k: (v.kind, v.capacity, v.levers, v.sectors) for k, v in o.items()} == {
@@ -343,7 +393,7 @@ def test_one_owner_of_everything_caring_about_everything_is_coordinated(generate
 @pytest.fixture(scope="module")
 def korea():
     case = load_case(KOREA)
-    analysis = value_of_coordination(case, SolveOptions.resolve(case.meta))
+    analysis = value_of_coordination(case, SolveOptions.resolve(case.meta))  # no labellings: a minute more
     return analysis, analysis.report()
 
 
@@ -472,7 +522,7 @@ def test_owner_kind_and_capacity(two_dir):
 def test_owner_column_and_tables_are_optional(two_dir):
     """Without owners.csv and the owner column every lever belongs to the government;
     'government' is known without a row; a blank owner cell means the government too."""
-    for f in ("owners.csv", "owner_sectors.csv"):
+    for f in ("owners.csv", "owner_sectors.csv", "labellings.csv"):  # labellings name owners too
         (two_dir / f).unlink()
     rows = _rows(two_dir, "levers.csv")
     j = rows[0].index("owner")

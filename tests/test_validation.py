@@ -757,6 +757,88 @@ def test_a_workbook_case_sheet_with_a_misspelt_field_is_an_error(tmp_path, case_
 
 
 # ----------------------------------------------------------------------------------
+# owners' turns and labellings (owners.csv order, labellings.csv: relief coordination)
+# ----------------------------------------------------------------------------------
+
+OWNERS = "owner,kind,order\nalpha,company,1\nbeta,company,2\ngov_bank,government,\n"
+
+
+def _labelled(case_dir: Path, labellings: str) -> Path:
+    (case_dir / "owners.csv").write_text(OWNERS, encoding="utf-8")
+    (case_dir / "labellings.csv").write_text("labelling,owner,kind,sectors\n" + labellings, encoding="utf-8")
+    return case_dir
+
+
+def test_owners_with_turns_and_labellings_are_valid(case_dir):
+    case = load_case(_labelled(case_dir, "wide,alpha,, autos ; chip_exports\nwide,beta,government,\nx,alpha,,none\n"))
+    assert not case.warnings
+    assert [None if pd.isna(v) else v for v in case.table("owners")["order"]] == [1, 2, None]
+
+
+def test_two_owners_sharing_a_turn(case_dir):
+    (case_dir / "owners.csv").write_text(OWNERS.replace("beta,company,2", "beta,company,1"), encoding="utf-8")
+    expect(case_dir, "owners.csv", 3, "order", "'beta' has order 1", "'alpha' (row 2)")
+
+
+def test_blank_turns_are_not_shared_turns(case_dir):
+    (case_dir / "owners.csv").write_text("owner,kind,order\nalpha,company,\nbeta,company,\n", encoding="utf-8")
+    assert not load_case(case_dir).warnings
+
+
+def test_a_turn_below_one(case_dir):
+    (case_dir / "owners.csv").write_text(OWNERS.replace("alpha,company,1", "alpha,company,0"), encoding="utf-8")
+    expect(case_dir, "owners.csv", 2, "order", "0")
+
+
+def test_labelling_unknown_sector_is_named(case_dir):
+    _labelled(case_dir, "wide,alpha,,autos;chips\n")
+    p = expect(case_dir, "labellings.csv", 2, "sectors", "unknown sector 'chips'")
+    assert "autos" not in p.message  # the good name is not reported
+
+
+def test_labelling_none_stands_alone(case_dir):
+    _labelled(case_dir, "wide,alpha,,autos;none\n")
+    expect(case_dir, "labellings.csv", 2, "sectors", "'none' means no sector")
+
+
+def test_labelling_row_changing_nothing(case_dir):
+    _labelled(case_dir, "x,alpha,government,\nx,beta,,\n")
+    expect(case_dir, "labellings.csv", 3, "kind", "changes nothing of 'beta'")
+
+
+def test_labelling_unknown_kind(case_dir):
+    _labelled(case_dir, "x,alpha,public,\n")
+    expect(case_dir, "labellings.csv", 2, "kind", "'public' is not a kind of owner")
+
+
+def test_labelling_unknown_owner(case_dir):
+    _labelled(case_dir, "x,gamma,government,\n")
+    expect(case_dir, "labellings.csv", 2, "owner", "unknown owner 'gamma'")
+
+
+def test_labelling_the_same_owner_twice(case_dir):
+    _labelled(case_dir, "x,alpha,government,\nx,alpha,,autos\n")
+    expect(case_dir, "labellings.csv", 3, "owner", "x:alpha", "more than once")
+
+
+def test_labelling_may_name_the_implicit_government_but_not_make_it_a_company(case_dir):
+    assert not load_case(_labelled(case_dir, "x,government,government,\n")).warnings
+    expect(_labelled(case_dir, "x,government,company,autos\n"), "labellings.csv", 2, "kind", "is of kind government")
+
+
+@pytest.mark.parametrize(
+    "row",
+    ["x,alpha,government,autos", "x,gov_bank,,autos", "x,government,,chip_exports"],
+    ids=["becomes-government", "is-government", "the-government"],
+)
+def test_labelling_sectors_of_a_government_owner_are_a_warning(case_dir, row):
+    case = load_case(_labelled(case_dir, row + "\n"))
+    (w,) = case.warnings
+    assert (w.file, w.row, w.column, w.level) == ("labellings.csv", 2, "sectors", "warning")
+    assert "cares about every sector" in w.message
+
+
+# ----------------------------------------------------------------------------------
 # all problems at once
 # ----------------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ from relief.model.analyses.fragmented import (
     rationed_regime,
     union_regime,
 )
+from relief.model.analyses.labellings import apply_labelling, labellings_of
 from relief.model.analyses.mechanisms import mechanisms
 from relief.model.analyses.owners import OwnerRun, owners_of, sector_relief, with_owner_capacities
 from relief.model.core.information import require_static
@@ -126,6 +127,7 @@ class CoordinationAnalysis:
         out["regimes"] = [self._regime_row(g) for g in self.regimes.values()]
         out["why"] = list(self.why)
         out["fragility"] = list(self.fragility)
+        out["labellings"] = list(labellings_of(self.case)) if "labellings" in self.case.tables else []
         out["owners"] = self._owner_rows()
         out["relief_by_scenario"] = self._scenario_rows()
         out["relief_by_sector"], out["relief_by_track"] = self._sector_and_track_rows()
@@ -344,7 +346,7 @@ def _plan_lines(plan: dict, case: Case) -> dict:
 
 
 def value_of_coordination(
-    case: Case, options: SolveOptions, force=(), exclude=(), overrides=(), labellings: bool = True
+    case: Case, options: SolveOptions, force=(), exclude=(), overrides=(), labellings: bool = False
 ) -> CoordinationAnalysis:
     """Coordinated: the joint optimum of the case with the owners' capacities as pools.
     Fragmented: the plans of fragmented.py's three regimes, each evaluated in the same case
@@ -395,8 +397,6 @@ def _fragility(case, session, options, force, exclude, overrides, base: Coordina
     same session: a labelling changes only numbers (exports counted, owners' kinds)."""
     if "labellings" not in case.tables or not len(case.table("labellings")):
         return []
-    from relief.model.analyses.labellings import apply_labelling, labellings_of
-
     rows = [_fragility_row("as given", [], base)]
     for name, changes in labellings_of(case).items():
         labelled = apply_labelling(case, name)
@@ -423,6 +423,6 @@ def _change_text(r: dict) -> str:
     parts = []
     if r.get("kind"):
         parts.append(f"{r['owner']} is {r['kind']}")
-    if r.get("sectors"):
-        parts.append(f"{r['owner']} cares about {r['sectors']}")
+    if r.get("sectors") is not None:
+        parts.append(f"{r['owner']} cares about {', '.join(r['sectors']) or 'no sector'}")
     return ", ".join(parts)

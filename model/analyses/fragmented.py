@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from relief.model.analyses.common import TOL
+from relief.model.analyses.labellings import owner_order
 from relief.model.analyses.owners import Owner, OwnerRun, owner_alone, sector_relief
 from relief.model.core.evaluate import evaluate_plan, yearly_budgets
 from relief.model.core.frames import records
@@ -102,10 +103,7 @@ def decision_order(case: Case, owners: dict, union_plan: dict) -> list[str]:
     """Owners with levers, in the order they decide: owners.csv `order` first (where given),
     then by the year of their first pick in the union (owners who picked nothing alone
     last), ties by name."""
-    table = case.table("owners")
-    given = {}
-    if "order" in table.columns:
-        given = {o: int(v) for o, v in zip(table["owner"], table["order"]) if v is not None and v == v}
+    given = owner_order(case)
     owner_of = {l: o.name for o in owners.values() for l in o.levers}
     first: dict = {}
     for (l, t), v in union_plan.items():

@@ -14,15 +14,18 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from relief.model.core.coerce import blank
 from relief.model.core.frames import records
 from relief.model.core.limits import coefficient_sources
 from relief.model.core.problems import Problem
 from relief.model.core.schema import (
     GOVERNMENT,
     MAX_COEFFICIENT,
+    NO_SECTOR,
     OWNER_KINDS,
     PUBLIC,
     RELATIONS,
+    SECTOR_SEPARATOR,
     TABLES,
     power_of_ten,
 )
@@ -374,6 +377,105 @@ def rule_owners(case: Case, problems: list[Problem]) -> None:
             )
 
 
+def rule_owner_order(case: Case, problems: list[Problem]) -> None:
+    """Two owners may not share a turn (owners.csv `order`): who decides first must be said, not
+    left to a tie-break."""
+    owners = case.tables.get("owners")
+    if owners is None or "order" not in owners or not len(owners):
+        return
+    first: dict[int, dict] = {}
+    for r in _rows(owners):
+        if blank(r["order"]):
+            continue
+        other = first.setdefault(int(r["order"]), r)
+        if other is not r:
+            problems.append(
+                Problem(
+                    "owners.csv",
+                    f"'{r['owner']}' has order {int(r['order'])}, as '{other['owner']}' (row {other['_row']}) has: "
+                    "give each owner its own turn",
+                    row=r["_row"],
+                    column="order",
+                )
+            )
+
+
+def labelling_sectors(cell: object) -> tuple[str, ...] | None:
+    """labellings.csv's `sectors` cell as the sectors it names: None when blank or naming nothing
+    (unchanged), () for `none` (no sector), else the names between the `;`s, stripped, each once."""
+    if blank(cell):
+        return None
+    names = tuple(dict.fromkeys(n.strip() for n in str(cell).split(SECTOR_SEPARATOR) if n.strip()))
+    return None if not names else () if names == (NO_SECTOR,) else names
+
+
+def rule_labellings(case: Case, problems: list[Problem]) -> None:
+    """A labelling's row changes something; its kind is company or government; its sectors are
+    sectors of sectors.csv (or `none` alone); sectors for an owner that is or becomes of kind
+    government are a warning (the government cares about every sector)."""
+    tables = case.tables
+    lab = tables.get("labellings")
+    if lab is None or not len(lab):
+        return
+    known = set(tables["sectors"]["sector"]) if "sectors" in tables else None
+    kind_now = {GOVERNMENT: "government"}
+    if "owners" in tables:
+        kind_now.update(zip(tables["owners"]["owner"], tables["owners"]["kind"]))
+    for r in _rows(lab):
+        where = {"row": r["_row"]}
+        sectors = labelling_sectors(r["sectors"])
+        if blank(r["kind"]) and sectors is None:
+            problems.append(
+                Problem(
+                    "labellings.csv",
+                    f"labelling '{r['labelling']}' changes nothing of '{r['owner']}': give its kind, its sectors "
+                    f"or both ('{NO_SECTOR}' for no sector)",
+                    column="kind",
+                    **where,
+                )
+            )
+            continue
+        if not blank(r["kind"]) and r["kind"] not in OWNER_KINDS:
+            problems.append(
+                Problem(
+                    "labellings.csv",
+                    f"'{r['kind']}' is not a kind of owner (use company or government, or leave it blank)",
+                    column="kind",
+                    **where,
+                )
+            )
+        elif r["owner"] == GOVERNMENT and not blank(r["kind"]) and r["kind"] != "government":
+            problems.append(
+                Problem("labellings.csv", f"the owner '{GOVERNMENT}' is of kind government", column="kind", **where)
+            )
+        for name in sectors or ():
+            if name == NO_SECTOR:
+                problems.append(
+                    Problem(
+                        "labellings.csv",
+                        f"'{NO_SECTOR}' means no sector and stands alone, not in a list of sectors",
+                        column="sectors",
+                        **where,
+                    )
+                )
+            elif known is not None and name not in known:
+                problems.append(
+                    Problem("labellings.csv", f"unknown sector '{name}' (sectors.csv)", column="sectors", **where)
+                )
+        kind = kind_now.get(r["owner"], "company") if blank(r["kind"]) else r["kind"]
+        if sectors and kind == "government":
+            problems.append(
+                Problem(
+                    "labellings.csv",
+                    f"'{r['owner']}' is of kind government under labelling '{r['labelling']}' and so cares about "
+                    "every sector: its sectors change nothing",
+                    column="sectors",
+                    level="warning",
+                    **where,
+                )
+            )
+
+
 # What the coefficients rule_solver_range checks are made of.
 COEFFICIENT_TABLES = frozenset(
     {"levers", "contributions", "pillar_weights", "sectors", "tariffs", "scenarios", "tiers"}
@@ -533,6 +635,8 @@ CROSS_RULES = (
     rule_tier_requirements,
     rule_relations,
     rule_owners,
+    rule_owner_order,
+    rule_labellings,
     rule_obligations,
     rule_information,
     rule_solver_range,

@@ -316,6 +316,16 @@ TABLES: dict[str, Table] = {
                     required=False,
                     default=None,
                 ),
+                Column(
+                    "order",
+                    "int",
+                    "the owner's turn when owners decide one after another (first come, first served: 1 decides "
+                    "first); two owners may not share a turn (blank: no turn given)",
+                    min=1,
+                    required=False,
+                    default=None,
+                    used_by="relief coordination",
+                ),
             ),
             "who commits the levers, and how much capex each can fund on its own",
             optional=True,
@@ -337,11 +347,43 @@ TABLES: dict[str, Table] = {
             allow_empty=True,
             used_by="relief coordination",
         ),
+        Table(
+            "labellings",
+            ("labelling", "owner"),
+            (
+                _id("labelling", "the name of a labelling; the rows that share it are applied together"),
+                _id("owner", "an owner whose labels this labelling changes", refers_to="owners.owner"),
+                Column(
+                    "kind",
+                    "str",
+                    "the owner's kind under this labelling, company or government (blank: unchanged)",
+                    required=False,
+                    default=None,
+                ),
+                Column(
+                    "sectors",
+                    "str",
+                    "the sectors (sectors.csv) the owner cares about under this labelling, separated by `;`; "
+                    "`none`: no sector (blank: unchanged; a government owner cares about every sector)",
+                    required=False,
+                    default=None,
+                ),
+            ),
+            "plausible alternative labellings of owners that the case marks as uncertain (which owners are public, "
+            "what each cares about): each replaces the owners' kind (owners.csv) and cared-about sectors "
+            "(owner_sectors.csv)",
+            optional=True,
+            allow_empty=True,
+            used_by="relief coordination",
+        ),
     )
 }
 
 RELATIONS = ("requires", "excludes")
 OWNER_KINDS = ("company", "government")
+# labellings.csv's `sectors`: the separator between sectors, and the value that means no sector at all.
+SECTOR_SEPARATOR = ";"
+NO_SECTOR = "none"
 
 
 @dataclass(frozen=True)
@@ -563,6 +605,11 @@ def reference_markdown() -> str:
         "if listed, is of kind government;",
         "- the government cares about every sector, so owner_sectors.csv lists the sectors of companies "
         "(a row for a government owner is a warning);",
+        "- two owners may not share an `order` (owners.csv);",
+        "- a labelling's row changes the owner's kind or sectors (not both blank); its kind is `company` or "
+        "`government` (the owner `government` stays government); each of its sectors is a sector of sectors.csv "
+        "(or the single value `none`); sectors given for an owner that is, or becomes, of kind government are a "
+        "warning (the government cares about every sector);",
         "- identifiers may not contain `:` or `*` (they are used in parameter paths); any other Unicode text is fine;",
         f"- numbers are finite and at most {power_of_ten(MAX_NUMBER)} in size; the model's coefficients that multiply "
         "them (a weight times a score, exports grown since data_year times a rate cut, ...) at most "

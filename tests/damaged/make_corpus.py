@@ -548,6 +548,39 @@ def _(d):
     (d / "obligations.csv").write_text("lever,by_year,min_modules\nsmelter,2027,2\n", encoding="utf-8")
 
 
+# --- owners and labellings (owners.csv order, labellings.csv; read by relief coordination) ---------
+
+OWNERS = "owner,kind,order\nalpha,company,1\nbeta,company,2\n"
+
+
+@damage("72-owners-shared-order", "alpha and beta both decide first (order 1)",
+        "owners.csv", "owners.csv, row 3, column order", "as 'alpha' (row 2) has")
+def _(d):
+    (d / "owners.csv").write_text(OWNERS.replace("beta,company,2", "beta,company,1"), encoding="utf-8")
+
+
+@damage("73-labellings-unknown-sector", "a labelling gives alpha the sectors autos and 'chips' (the sector is chip_exports)",
+        "labellings.csv", "labellings.csv, row 2, column sectors", "unknown sector 'chips'")
+def _(d):
+    (d / "owners.csv").write_text(OWNERS, encoding="utf-8")
+    (d / "labellings.csv").write_text("labelling,owner,kind,sectors\nwide,alpha,,autos;chips\n", encoding="utf-8")
+
+
+@damage("74-labellings-changes-nothing", "a labelling's row for beta gives neither a kind nor sectors",
+        "labellings.csv", "labellings.csv, row 3, column kind", "changes nothing of 'beta'")
+def _(d):
+    (d / "owners.csv").write_text(OWNERS, encoding="utf-8")
+    (d / "labellings.csv").write_text("labelling,owner,kind,sectors\nx,alpha,government,\nx,beta,,\n",
+                                      encoding="utf-8")
+
+
+@damage("75-labellings-unknown-kind", "a labelling makes alpha 'public', not a kind of owner",
+        "labellings.csv", "labellings.csv, row 2, column kind", "'public' is not a kind of owner")
+def _(d):
+    (d / "owners.csv").write_text(OWNERS, encoding="utf-8")
+    (d / "labellings.csv").write_text("labelling,owner,kind,sectors\nx,alpha,public,\n", encoding="utf-8")
+
+
 # --- odd but accepted (exit 0): the decisions -------------------------------------------------------
 
 
@@ -586,6 +619,14 @@ def _(d):
 def _(d):
     text = (d / "levers.csv").read_text(encoding="utf-8").replace(",", ", ").replace("\n", "\r\n")
     (d / "levers.csv").write_bytes((text + "\r\n\r\n").encode("utf-8"))
+
+
+@damage("ok-06-labellings-sectors-of-government", "a labelling makes alpha government and lists its sectors: a "
+        "warning (the government cares about every sector), not an error", "labellings.csv",
+        "warning: labellings.csv, row 2, column sectors", "cares about every sector", exit=0)
+def _(d):
+    (d / "owners.csv").write_text(OWNERS, encoding="utf-8")
+    (d / "labellings.csv").write_text("labelling,owner,kind,sectors\nx,alpha,government,autos\n", encoding="utf-8")
 
 
 def main() -> None:

@@ -1,8 +1,9 @@
 """Why coordination is worth what it is worth, read from the numbers of a value-of-coordination
 analysis (model/analyses/coordination.py), in a planner's words:
 
-- `joint_tiers`: tiers the joint plan reaches that no single owner's part of it reaches, and
-  who contributes to them (owners whose relief alone is zero among them);
+- `joint_tiers`: tiers the joint plan reaches and the headline fragmented plan misses, that no
+  single owner's part of the joint plan reaches, and who contributes to them (owners whose
+  relief alone is zero among them);
 - `money_timing`: public money the owners alone ask for beyond a year's budget, and budget
   the headline fragmented plan leaves unused in years the joint plan spends it;
 - `pool_capacity`: a shared pool filled in the headline fragmented plan by a lever the joint
@@ -65,38 +66,40 @@ def zero_alone(a: CoordinationAnalysis) -> set[str]:
 
 
 def joint_tiers(a: CoordinationAnalysis) -> list[dict]:
-    """Tiers of the joint plan (above what no commitment gives) that no owner's part of the
-    joint plan reaches by itself, grouped by track, tier and the owners whose part adds to
-    the track's score there."""
+    """Tiers of the joint plan that the headline fragmented plan misses and that no owner's
+    part of the joint plan reaches by itself, grouped by track, tier and the owners whose part
+    adds to the track's score there (amount: the stances' probability times the relief the
+    tier adds over the fragmented plan's, undiscounted)."""
     full, ev_c = a.with_capacities, a.coordinated.evaluation
     owners = [r.owner for r in a.owners if r.owner.levers and own_part(ev_c.plan, r.owner)]
 
     def by_key(ev):
         return {(r["scenario"], r["track"], int(r["year"])): r for r in records(ev.tiers)}
 
-    joint, none = by_key(ev_c), by_key(evaluate_plan(full, {}))
+    joint, none, frag = by_key(ev_c), by_key(evaluate_plan(full, {})), by_key(a.fragmented)
     parts = {o.name: by_key(evaluate_plan(full, own_part(ev_c.plan, o))) for o in owners}
     prob = {
         str(s): float(p) for s, p in zip(full.table("scenarios")["scenario"], full.table("scenarios")["probability"])
     }
     groups: dict = {}
     for k, r in joint.items():
-        if r["relief"] <= none[k]["relief"] + TOL:
-            continue
+        if r["relief"] <= max(none[k]["relief"], frag[k]["relief"]) + TOL:
+            continue  # nothing gained over no commitment, or the headline fragmented plan has it too
         if any(p[k]["relief"] >= r["relief"] - TOL for p in parts.values()):
             continue
         who = tuple(sorted(n for n, p in parts.items() if p[k]["score"] > none[k]["score"] + TOL))
         g = groups.setdefault((r["track"], r["tier"], who), {"years": set(), "scenarios": set(), "weight": 0.0})
         g["years"].add(k[2])
         g["scenarios"].add(k[0])
-        g["weight"] += prob[k[0]] * (r["relief"] - none[k]["relief"])
+        g["weight"] += prob[k[0]] * (r["relief"] - frag[k]["relief"])
     zero = zero_alone(a)
     rows = []
     for (track, tier, who), g in sorted(groups.items(), key=lambda kv: -kv[1]["weight"])[:MAX_ROWS]:
         nothing = [n for n in who if n in zero]
         text = (
-            f"Tier {tier} on track {track} ({_years(g['years'])}, stances {', '.join(sorted(g['scenarios']))}) "
-            f"is out of every single owner's reach: it takes {' + '.join(who) or 'the plan as a whole'} together."
+            f"Tier {tier} on track {track} ({_years(g['years'])}, stances {', '.join(sorted(g['scenarios']))}), "
+            f"missed without a joint plan, is out of every single owner's reach: it takes "
+            f"{' + '.join(who) or 'the plan as a whole'} together."
         )
         if nothing:
             text += f" Alone, {' and '.join(nothing)} commit{'s' if len(nothing) == 1 else ''} nothing that pays."

@@ -262,7 +262,7 @@ def check_drawn(page, shot: Path) -> None:
         "[...document.querySelectorAll('.js-plotly-plot')].map(g => {"
         " const r = g.querySelector('svg.main-svg').getBoundingClientRect(); return [r.width, r.height, g.id]; })"
     )
-    assert len(sizes) == 3 and all(w > 200 and h > 80 for w, h, _ in sizes), sizes
+    assert len(sizes) == 4 and all(w > 200 and h > 80 for w, h, _ in sizes), sizes
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
@@ -381,3 +381,25 @@ def test_the_downloaded_workbook_is_the_run_of_the_settings(tiny, tmp_path):
     rows = {r[0]: r[1] for r in openpyxl.load_workbook(path)["summary"].iter_rows(values_only=True)}
     assert rows["Expected tariff relief, discounted"] == pytest.approx(want["expected_relief"])
     assert workbook_bytes(whatif, parse_settings(case, "?budget=0&force=smelter")) is None  # no plan, no file
+
+
+def box(kind: str, name: str) -> str:
+    """The selector of a pattern-matching number box (Dash writes its id as sorted JSON)."""
+    return f"input[id='{json.dumps({'index': name, 'type': kind}, separators=(',', ':'), sort_keys=True)}']"
+
+
+def test_typing_a_box_back_to_the_case_value_re_solves(server, browser):
+    # Dash 4's number input compared the typed value with a stale copy of its value and sent
+    # nothing when it was typed back: the page kept the old figures
+    from relief.cli.serve import fmt
+
+    # (after the box was set from the address: the value it held at the page's load)
+    ctx, page, errors = open_page(browser, server + "?capex.masga_shipyard=3", ready="#problem")
+    want = fmt(solve_json(DEFAULT)["expected_relief"])
+    capex = box("capex", "masga_shipyard")  # 3: infeasible, the pledged shipyards cost too much
+    page.fill(capex, "1")
+    page.press(capex, "Enter")
+    page.wait_for_function("!location.search.includes('capex')", timeout=60000)
+    assert shown_relief(page, want) == want
+    assert errors == []
+    ctx.close()

@@ -154,6 +154,7 @@ class HighsEngine:
         self.options = options
         self.deadline = options.deadline
         self._timed_out = False  # the last run was stopped at the deadline (by _interrupt_point)
+        self.interrupt = None  # a callable: True stops the running solve at HiGHS's next interrupt point
         slots: list[_Slot] = []
         lo, up, integ = self._columns(model, slots)
         rows = self._constraint_rows(model, slots)
@@ -345,6 +346,8 @@ class HighsEngine:
             # HiGHS checks its own time limit only now and then (a 10 s limit ran 35 s at 1,000
             # stances): the deadline is checked at every interrupt point
             self._timed_out = True
+            event.interrupt()
+        elif self.interrupt is not None and self.interrupt():  # relief serve: a newer request, or Cancel
             event.interrupt()
 
     @contextmanager

@@ -62,6 +62,7 @@ class Session:
         self.last_engine: HighsEngine = self.engine  # the engine of the last solve (another one after a rebuild)
         self.last_outcome: SolveOutcome | None = None  # HiGHS's outcome of the last solve (also when its check failed)
         self._holding: tuple = (case, self.force)  # the case (and forced levers) whose numbers the engine holds
+        self.interrupt = None  # a callable given to the engine: True stops a running solve (relief serve)
 
     # --- the case in the engine -----------------------------------------------------------
     def set_case(self, case: Case, force=None) -> None:
@@ -96,6 +97,7 @@ class Session:
         """Both lexicographic stages only: what HiGHS found, not yet evaluated (`finish`)."""
         case = self.case if case is None else case
         engine = self.last_engine = self.engine_for(case, force)
+        engine.interrupt = self.interrupt
         outcome = self.last_outcome = engine.solve()
         self.seconds += outcome.solve_seconds
         return outcome

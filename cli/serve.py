@@ -137,8 +137,9 @@ def make_app(case, runs_dir: Path | None = None):  # long: the page's layout, on
 
     total = "none" if d["total"] is None else f"{d['total']:g}"
     reveal_opts = [{"label": f"as the case ({d['reveal'] or 'none'})", "value": ""}]
-    reveal_opts += [{"label": "none: one roadmap", "value": "none"}] if d["reveal"] is not None else []
     reveal_opts += [{"label": str(y), "value": str(y)} for y in d["years"]]
+    if d["reveal"] is not None:  # a year after the horizon: one roadmap for all
+        reveal_opts.append({"label": "none: one roadmap for all", "value": str(d["years"][-1] + 1)})
     part_opts = [{"label": f"{k} ({v})", "value": k} for k, v in d["budget_parts"].items()]
     controls = [
         html.H3("Settings"),

@@ -403,3 +403,153 @@ def test_typing_a_box_back_to_the_case_value_re_solves(server, browser):
     assert shown_relief(page, want) == want
     assert errors == []
     ctx.close()
+
+
+# --- the controls of the second slice: each equals relief solve with the same flags ------------
+
+ENVELOPES = ROOT / "examples" / "two-envelopes"
+ADAPTIVE = ROOT / "examples" / "adaptive"
+
+
+@pytest.mark.parametrize(
+    ("case_dir", "query", "args", "base_relief"),
+    [
+        # one envelope's yearly budgets: the cash envelope doubled buys a chip module a year
+        # instead of the smelter, relief 1.4 -> 2.2
+        (ENVELOPES, "?budget.cash=2", ["--set", "budget.cash:*.public_budget_usd_bn*=2"], 1.4),
+        # one year's budgets (every envelope of 2026): 2026's cash x3 buys both chip modules at once
+        (ENVELOPES, "?budget.2026=3", ["--set", "budget.*:2026.public_budget_usd_bn*=3"], 1.4),
+        # the total public budget: 2 of tiny's 5 buys one chip module only (relief 2.2 -> 1.4)
+        (TINY, "?total=2", ["--set", "case.total_public_budget=2"], 2.2),
+        # the tier margin: 20% above each threshold is out of tiny's reach for one of its tiers
+        (TINY, "?margin=0.2", ["--margin", "20%"], 2.2),
+        # the reveal year: knowing the stance from the first year doubles examples/adaptive's relief
+        (ADAPTIVE, "?reveal=2026", ["--reveal", "2026"], 15.0),
+    ],
+)
+def test_each_new_control_equals_relief_solve(case_dir, query, args, base_relief):
+    case = load_case(case_dir)
+    whatif = WhatIf(case)
+    assert whatif.answer(Settings()).figures["expected_relief"] == pytest.approx(base_relief, abs=1e-9)
+    ans = whatif.answer(parse_settings(case, query))
+    want = solve_json(case_dir, *args)
+    assert ans.ok, ans.message
+    assert ans.figures["expected_relief"] == pytest.approx(want["expected_relief"], abs=1e-9)
+    assert ans.figures["expected_relief"] != pytest.approx(base_relief, abs=1e-6)  # the control moved something
+    assert ans.figures["public_spend"] == pytest.approx(want["public_spend"], abs=1e-9)
+    assert ans.figures["by_scenario"] == pytest.approx(want["by_scenario"], abs=1e-9)
+    assert ans.result.report()["portfolio_by_scenario"] == want["portfolio_by_scenario"]
+    assert ans.overrides == want["overrides"]
+
+
+def test_one_year_of_the_default_case_budget(default):
+    # the default case's budget.csv is keyed by envelope and year: one year is budget.*:YEAR
+    case, whatif = default
+    ans = whatif.answer(parse_settings(case, "?budget.2026=0"))
+    want = solve_json(DEFAULT, "--set", "budget.*:2026.public_budget_usd_bn*=0")
+    assert ans.overrides == ["budget.*:2026.public_budget_usd_bn*=0"]
+    assert ans.figures["public_spend"] == pytest.approx(want["public_spend"], abs=1e-9)
+    assert ans.figures["schedule"] == {l: {y: float(m) for y, m in ys.items()} for l, ys in want["schedule"].items()}
+    assert not any(
+        r["year"] == 2026 and r["public_spend"] > 1e-9 and r["envelope"] == "public" for r in ans.figures["spending"]
+    )
+
+
+def test_none_reveals_nothing_on_a_case_that_reveals():
+    case = load_case(ADAPTIVE).replaced(meta={**load_case(ADAPTIVE).meta, "reveal_year": 2026})
+    s = parse_settings(case, "?reveal=none")
+    assert s.overrides(case) == ["case.reveal_year=2029"]  # after the horizon: one roadmap for all
+    assert parse_settings(load_case(ADAPTIVE), "?reveal=none") == Settings()  # the case's own
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?budget.2099=0.5", "no budget year or envelope '2099'"),
+        ("?budget.cash=7", "budget scale of cash: 7 is outside [0, 3]"),
+        ("?budget.cash=0.5&budget.2026=0.5", "one budget year or envelope at a time"),
+        ("?total=-1", "total public budget: -1 is outside"),
+        ("?total=many", "total public budget: 'many' is not a number"),
+        ("?margin=1.5", "tier margin: 1.5 is outside [0, 0.99]"),
+        ("?reveal=1999", "reveal year: 1999 is outside the horizon 2026-2027"),
+        ("?reveal=soon", "reveal year: 'soon' is not a year"),
+    ],
+)
+def test_bad_new_settings_give_a_message(query, message):
+    with pytest.raises(SettingsError) as e:
+        parse_settings(load_case(ENVELOPES), query)
+    assert message in str(e.value)
+
+
+def test_a_control_resets_alone():
+    from relief.cli.serve import reset_one
+
+    q = {"budget": 0.5, "budget.2026": 2, "capex.chips": 2, "force": ["lng"], "margin": 0.1}
+    reset_one(q, "part")
+    reset_one(q, "capex.chips")
+    assert q == {"budget": 0.5, "force": ["lng"], "margin": 0.1}
+
+
+# --- one browser session's solves: a newer request supersedes, Cancel stops ----------------------
+
+
+@pytest.fixture(scope="module")
+def hard(tmp_path_factory):
+    """A synthetic case HiGHS does not prove optimal in 30 s (tests/test_limits.py)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from synthetic import Size, generate, write_case
+
+    folder = write_case(
+        tmp_path_factory.mktemp("hard") / "hard",
+        *generate(Size(levers=20, scenarios=8, years=10, tracks=6, tiers=5), 0),
+    )
+    case = load_case(folder)
+    return folder, case, WhatIf(case)
+
+
+def solving_in_background(whatif, sid, settings):
+    import threading
+
+    out: dict = {}
+    t = threading.Thread(target=lambda: out.setdefault("answer", whatif.request(sid, settings)), daemon=True)
+    t.start()
+    deadline = time.monotonic() + 60
+    while not whatif.lock.locked() and time.monotonic() < deadline:  # its solve has begun
+        time.sleep(0.01)
+    time.sleep(0.5)  # into HiGHS (the model is built under the lock too: either is interrupted)
+    return t, out
+
+
+def test_a_newer_request_of_the_same_page_supersedes_the_slow_one(hard):
+    folder, case, whatif = hard
+    started = time.monotonic()
+    t, older = solving_in_background(whatif, "tab-1", Settings())
+    newer = whatif.request("tab-1", parse_settings(case, "?budget=0"))  # no money: solved at once
+    t.join(60)
+    assert older["answer"].status == "superseded" and older["answer"].figures == {}
+    assert time.monotonic() - started < 25  # the slow solve was interrupted, not waited for
+    assert Settings() not in whatif._answers  # a dropped answer is not remembered
+    want = solve_json(folder, *[a for o in newer.overrides for a in ("--set", o)])
+    assert newer.ok and want["status"] == "optimal"
+    assert newer.figures["expected_relief"] == pytest.approx(want["expected_relief"], abs=1e-9)
+    assert newer.figures["public_spend"] == pytest.approx(want["public_spend"], abs=1e-9)
+
+
+def test_cancel_stops_only_this_page_s_solve(hard):
+    _, _, whatif = hard
+    started = time.monotonic()
+    t, running = solving_in_background(whatif, "tab-2", Settings())
+    assert whatif.cancel("tab-3") is False  # another page has nothing running: nothing stopped
+    assert whatif.cancel("tab-2") is True
+    t.join(60)
+    assert running["answer"].status == "cancelled" and running["answer"].figures == {}
+    assert time.monotonic() - started < 25
+    assert whatif.cancel("tab-2") is False  # done
+    # the next solve on the same engine runs (HiGHS kept the stop flag between runs: it stopped at once)
+    t, again = solving_in_background(whatif, "tab-2", Settings())
+    time.sleep(1.5)
+    assert "answer" not in again and whatif.cancel("tab-2") is True
+    t.join(60)
+    assert again["answer"].status == "cancelled"

@@ -46,7 +46,7 @@ class Settings:
     budget_part: str = ""  # one budget year ("2027") or envelope ("cash") scaled by part_scale
     part_scale: float = 1.0
     total: float | None = None  # case.total_public_budget (None: the case's)
-    reveal: str = ""  # case.reveal_year: "" the case's, else a year ("none" only to drop the case's)
+    reveal: str = ""  # case.reveal_year: "" the case's, else a year (last_year + 1: none)
     margin: float | None = None  # case.tier_margin (None: the case's)
     probability: tuple = ()  # ((stance, p), ...): the others rescale to sum 1
     credit: tuple = ()  # ((stance, commitment credit), ...)
@@ -192,18 +192,17 @@ def parse_settings(case: Case, query: str | dict) -> Settings:  # long: one chec
 
 
 def _reveal(case: Case, value) -> str:
-    """A reveal year of the horizon, or "none" (one roadmap for all) where the case has one."""
+    """A reveal year of the horizon, or "none": one roadmap for all (the case's own when it
+    has no reveal year, else a year after the horizon, which schema.py reads as none)."""
     first, last = int(case.meta["first_year"]), int(case.meta["last_year"])
     if str(value) == "none":
-        if case.meta.get("reveal_year") is None:
-            return ""  # the case's own: no override
-        raise SettingsError("reveal year: this case reveals the stance in its case.yaml; pick a year")
+        return "" if case.meta.get("reveal_year") is None else str(last + 1)
     try:
         year = int(str(value))
     except ValueError:
         raise SettingsError(f"reveal year: '{value}' is not a year (or none)") from None
-    if not first <= year <= last:
-        raise SettingsError(f"reveal year: {year} is outside the horizon {first}-{last}")
+    if not first <= year <= last + 1:
+        raise SettingsError(f"reveal year: {year} is outside the horizon {first}-{last} (or none)")
     return str(year)
 
 

@@ -349,6 +349,10 @@ class HighsEngine:
             event.interrupt()
         elif self.interrupt is not None and self.interrupt():  # relief serve: a newer request, or Cancel
             event.interrupt()
+        else:
+            # HiGHS keeps the flag from run to run: once set, the next run on this engine would
+            # stop at its first interrupt point (a re-solve after relief serve's Cancel)
+            event.interrupt(False)
 
     @contextmanager
     def _signals_deferred(self):

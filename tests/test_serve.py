@@ -553,3 +553,75 @@ def test_cancel_stops_only_this_page_s_solve(hard):
     assert "answer" not in again and whatif.cancel("tab-2") is True
     t.join(60)
     assert again["answer"].status == "cancelled"
+
+
+# --- save: a run folder chosen by the server, the HTML report ------------------------------------
+
+
+def test_save_run_writes_what_relief_solve_out_writes(tiny, tmp_path):
+    from relief.cli.serve import write_run_folder
+
+    case, whatif = tiny
+    settings = parse_settings(case, "?capex.chips=2&margin=0.2")
+    folder = write_run_folder(whatif, settings, tmp_path / "runs")
+    assert folder.parent == tmp_path / "runs" and folder.name.startswith("serve-")
+    saved = json.loads((folder / "summary.json").read_text())
+    r = run_in_process(
+        "solve", TINY, "--set", "levers.chips.capex_per_module*=2", "--margin", "20%", "--out", tmp_path / "cli"
+    )
+    assert r.returncode == 0, r.stderr
+    want = json.loads((tmp_path / "cli" / "summary.json").read_text())
+    for key in ("status", "expected_relief", "public_spend", "by_scenario", "portfolio", "overrides", "tier_margins"):
+        assert saved[key] == want[key], key
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in (tmp_path / "cli").iterdir())
+    assert (folder / "roadmap.csv").read_text() == (tmp_path / "cli" / "roadmap.csv").read_text()
+    assert not [p for p in (tmp_path / "runs").iterdir() if p.name.startswith(".")]  # no temporary left
+    assert write_run_folder(whatif, parse_settings(case, "?budget=0&force=smelter"), tmp_path / "runs") is None
+
+
+def test_the_html_report_shows_the_settings_relief(tiny):
+    from relief.cli.format import amount
+    from relief.cli.serve import report_html
+
+    case, whatif = tiny
+    settings = parse_settings(case, "?total=2")
+    html = report_html(whatif, settings)
+    want = solve_json(TINY, "--set", "case.total_public_budget=2")["expected_relief"]
+    assert want == pytest.approx(1.4)
+    assert f"USD {amount(want)}bn" in html and "total=2" in html
+    assert "<script" not in html
+
+
+# --- views: build and operate phases, relief by stance and track ---------------------------------
+
+
+def test_phases_follow_the_roadmap_relief_solve_writes(default, tmp_path):
+    import csv
+
+    case, whatif = default
+    ph = whatif.answer(Settings()).figures["phases"]
+    r = run_in_process("solve", "--out", tmp_path / "run")
+    assert r.returncode == 0, r.stderr
+    want: dict = {}
+    for row in csv.DictReader((tmp_path / "run" / "roadmap.csv").open()):
+        cum, op = float(row["cumulative"]), float(row["operating"])
+        if cum > 1e-9:
+            w = want.setdefault(row["lever"], {"build": [], "operate": []})
+            (w["build"].append(int(row["year"])) if cum - op > 1e-9 else None)
+            (w["operate"].append(int(row["year"])) if op > 1e-9 else None)
+    assert ph == want
+    # by hand: the smelter (lead time 3, committed in its earliest year 2026) builds 2026-2028, operates from 2029
+    assert ph["korea_zinc_smelter"] == {"build": [2026, 2027, 2028], "operate": [2029, 2030, 2031, 2032, 2033]}
+
+
+def test_relief_by_track_adds_up_to_each_stance(tiny):
+    case, whatif = tiny
+    f = whatif.answer(Settings()).figures
+    want = solve_json(TINY)["by_scenario"]
+    for s, v in want.items():
+        assert sum(r["relief"] for r in f["by_track"] if r["scenario"] == s) == pytest.approx(v, abs=1e-9)
+    # by hand (examples/tiny/README.md, "two chip modules"): deal: general t1 both years 2.0 and
+    # semis s1 in 2027 1.0; hard: semis s1 in 2027 1.0
+    assert {(r["scenario"], r["track"]): r["relief"] for r in f["by_track"]} == pytest.approx(
+        {("deal", "general"): 2.0, ("deal", "semis"): 1.0, ("hard", "general"): 0.0, ("hard", "semis"): 1.0}
+    )

@@ -214,9 +214,14 @@ def test_bad_port_is_an_input_error():
 
 
 @pytest.fixture(scope="module")
-def server():
+def runs_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("serve-runs")
+
+
+@pytest.fixture(scope="module")
+def server(runs_dir):
     port = free_port()
-    proc, _ = start(DEFAULT, "--port", port)
+    proc, _ = start(DEFAULT, "--port", port, "--runs-dir", runs_dir)
     yield f"http://127.0.0.1:{port}/"
     stop(proc)
 
@@ -401,6 +406,39 @@ def test_typing_a_box_back_to_the_case_value_re_solves(server, browser):
     page.press(capex, "Enter")
     page.wait_for_function("!location.search.includes('capex')", timeout=60000)
     assert shown_relief(page, want) == want
+    # the control's own reset: back to the case's value, the other settings kept
+    set_box(page, "#budget-box", SMALL_BUDGET, f"budget={SMALL_BUDGET}")
+    set_box(page, capex, 3, "capex.masga_shipyard=3")
+    page.wait_for_selector("#problem", timeout=60000)
+    page.click(
+        "button[id='"
+        + json.dumps({"index": "capex.masga_shipyard", "type": "reset"}, separators=(",", ":"), sort_keys=True)
+        + "']"
+    )
+    page.wait_for_function("!location.search.includes('capex')", timeout=60000)
+    assert page.input_value(capex) == "1" and f"budget={SMALL_BUDGET}" in page.url
+    small = fmt(solve_json(DEFAULT, "--set", f"budget.*.public_budget_usd_bn*={SMALL_BUDGET}")["expected_relief"])
+    assert shown_relief(page, small) == small
+    assert errors == []
+    ctx.close()
+
+
+def test_save_run_and_the_report_from_the_page(server, browser, runs_dir):
+    from relief.cli.format import amount
+
+    ctx, page, errors = open_page(browser, server + "?budget=0.5")
+    page.click("#save-run")
+    page.wait_for_selector("#saved-path", timeout=60000)
+    folder = Path(page.inner_text("#saved-path"))
+    assert folder.parent == runs_dir and folder.name.startswith("serve-")
+    want = solve_json(DEFAULT, "--set", "budget.*.public_budget_usd_bn*=0.5")
+    saved = json.loads((folder / "summary.json").read_text())
+    assert saved["expected_relief"] == pytest.approx(want["expected_relief"], abs=1e-9)
+    assert saved["overrides"] == want["overrides"]
+    with page.expect_download(timeout=60000) as dl:
+        page.click("#report")
+    html = Path(dl.value.path()).read_text()
+    assert f"USD {amount(want['expected_relief'])}bn" in html
     assert errors == []
     ctx.close()
 

@@ -304,7 +304,7 @@ def make_app(case, runs_dir: Path | None = None):  # long: the page's layout, on
         Output("cancelled", "data"), Input("cancel", "n_clicks"), State("sid", "data"), prevent_initial_call=True
     )
     def cancel(n, sid):
-        whatif.cancel(sid)
+        whatif.cancel(sid, wait=2.0)
         return n
 
     @app.callback(

@@ -663,3 +663,41 @@ def test_relief_by_track_adds_up_to_each_stance(tiny):
     assert {(r["scenario"], r["track"]): r["relief"] for r in f["by_track"]} == pytest.approx(
         {("deal", "general"): 2.0, ("deal", "semis"): 1.0, ("hard", "general"): 0.0, ("hard", "semis"): 1.0}
     )
+
+
+@pytest.fixture(scope="module")
+def hard_server(hard, tmp_path_factory):
+    port = free_port()
+    proc, _ = start(hard[0], "--port", port, "--runs-dir", tmp_path_factory.mktemp("hard-runs"))
+    yield f"http://127.0.0.1:{port}/"
+    stop(proc)
+
+
+def test_cancel_and_a_newer_move_in_the_page(hard, hard_server, browser):
+    # on the synthetic case that HiGHS does not prove optimal in 30 s: no money solves at once
+    folder, case, _ = hard
+    ctx, page, errors = open_page(browser, hard_server + "?budget=0")
+    nothing = page.inner_text("#expected-relief")
+    loading = "document.querySelector('[data-dash-is-loading=\\'true\\']') !== null"
+    page.fill("#budget-box", "1")
+    page.press("#budget-box", "Enter")
+    page.wait_for_function(loading, timeout=60000)  # the slow solve runs
+    started = time.monotonic()
+    page.click("#cancel")
+    page.wait_for_function("(document.querySelector('#problem') || {}).innerText?.includes('Cancelled')", timeout=60000)
+    assert time.monotonic() - started < 25
+    assert page.url.endswith("?budget=0") and page.input_value("#budget-box") == "0"  # the settings before
+    assert page.inner_text("#expected-relief") == nothing  # the figures before
+    # a newer move supersedes the slow one: its answer comes without waiting for the older
+    page.fill("#budget-box", "1")
+    page.press("#budget-box", "Enter")
+    page.wait_for_function(loading, timeout=60000)
+    started = time.monotonic()
+    set_box(page, "#budget-box", 0.001, "budget=0.001")
+    want = solve_json(folder, "--set", "budget.*.public_budget_usd_bn*=0.001")
+    from relief.cli.serve import fmt
+
+    assert shown_relief(page, fmt(want["expected_relief"])) == fmt(want["expected_relief"])
+    assert time.monotonic() - started < 25
+    assert errors == []
+    ctx.close()

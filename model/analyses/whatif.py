@@ -311,15 +311,22 @@ class WhatIf:
                 if self._requests.get(sid) is ticket:
                     del self._requests[sid]
 
-    def cancel(self, sid: str) -> bool:
+    def cancel(self, sid: str, wait: float = 0.0) -> bool:
         """Stop browser session `sid`'s running request (its answer is "cancelled"); False
-        when it has none."""
-        with self._guard:
-            ticket = self._requests.get(str(sid or "")[:SID_LENGTH])
-        if ticket is None:
-            return False
-        ticket.stop("cancelled")
-        return True
+        when it has none, after waiting up to `wait` seconds for one (a click on Cancel can
+        reach the server just before the move it cancels)."""
+        import time
+
+        until = time.monotonic() + wait
+        while True:
+            with self._guard:
+                ticket = self._requests.get(str(sid or "")[:SID_LENGTH])
+            if ticket is not None:
+                ticket.stop("cancelled")
+                return True
+            if time.monotonic() >= until:
+                return False
+            time.sleep(0.05)
 
     def answer(self, settings: Settings, ticket: Ticket | None = None) -> Answer:
         import time

@@ -596,7 +596,6 @@ def views_of(ans) -> list:  # long: one block per view
             "barmode": "relative",
             "height": 130 + 30 * len(st),
             "margin": {"l": 190, "r": 20, "t": 40, "b": 30},
-            "legend": {"orientation": "h", "y": -0.2},
         },
     }
     sp = f["spending"]
@@ -682,7 +681,6 @@ def timeline_figure(f) -> dict:
             "margin": {"l": 190, "r": 20, "t": 40, "b": 30},
             "xaxis": {"dtick": 1},
             "barmode": "overlay",
-            "legend": {"orientation": "h", "y": -0.15},
         },
     }
 

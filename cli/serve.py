@@ -356,7 +356,7 @@ def make_app(case, runs_dir: Path | None = None):  # long: the page's layout, on
             return f"Not saved: {e.strerror or 'the folder cannot be written'}."
         if folder is None:
             return "Not saved: these settings have no plan."
-        return html.Span(["Saved: ", html.Code(str(folder), id="saved-path")])
+        return html.Span(["Saved: ", html.Code(str(folder.resolve()), id="saved-path")])
 
     @app.callback(Output("against", "children"), [Input("url", "search"), Input("baseline", "data")])
     def against(search, baseline):

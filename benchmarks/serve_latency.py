@@ -47,44 +47,58 @@ def wildcard(kind: str, names, values) -> list:
 
 
 def body(dep: dict, d: dict, state: dict, moved: str) -> dict:
+    from relief.cli.serve import CONTROLS, PER_NAME, VIEWS
+
     stances, levers = list(d["probability"]), d["levers"]
     values = {
-        "url.search": "",
-        "reset.n_clicks": 0,
-        "budget.value": state["budget"],
-        "budget-box.value": state["budget"],
-        "force.value": [],
-        "exclude.value": state["exclude"],
-        "risk.value": state["risk"],
-        "alpha.value": 0.8,
-        "weight.value": 0.5,
+        "budget": state["budget"],
+        "budget-box": state["budget"],
+        "part": None,
+        "part-scale": 1,
+        "total": d["total"],
+        "force": [],
+        "exclude": state["exclude"],
+        "risk": state["risk"],
+        "alpha": 0.8,
+        "weight": 0.5,
+        "reveal": "",
+        "margin": d["margin"],
     }
-    inputs = []
-    for spec in dep["inputs"]:
-        key = f"{spec['id']}.{spec['property']}"
-        if '"p"' in spec["id"]:
-            inputs.append(wildcard("p", stances, [state["p"].get(s, d["probability"][s]) for s in stances]))
-        elif '"credit"' in spec["id"]:
-            inputs.append(wildcard("credit", stances, [d["credit"][s] for s in stances]))
-        elif '"capex"' in spec["id"]:
-            inputs.append(wildcard("capex", levers, [state["capex"].get(l, 1) for l in levers]))
+    per_name = {
+        "p": (stances, [state["p"].get(s, d["probability"][s]) for s in stances]),
+        "credit": (stances, [d["credit"][s] for s in stances]),
+        "capex": (levers, [state["capex"].get(l, 1) for l in levers]),
+    }
+    controls = []
+    for c, _ in CONTROLS:
+        if c in PER_NAME:
+            controls.append(wildcard(c, *per_name[c]))
         else:
-            inputs.append({"id": spec["id"], "property": spec["property"], "value": values[key]})
+            controls.append({"id": c, "property": "value", "value": values[c]})
+    resets = [{"id": {"index": "budget", "type": "reset"}, "property": "n_clicks", "value": None}]
+    inputs = [
+        {"id": "url", "property": "search", "value": ""},
+        {"id": "reset", "property": "n_clicks", "value": 0},
+        resets,
+        *controls,
+    ]
 
     def strip(x):
         return [strip(y) for y in x] if isinstance(x, list) else {"id": x["id"], "property": x["property"]}
 
-    views = [("message", "children"), ("keys", "children"), ("timeline", "figure"), ("stances", "figure")]
-    views += [("spending", "figure"), ("tiers", "children"), ("warnings", "children")]
-    outputs = [{"id": "url", "property": "search"}, *map(strip, inputs[2:])]
-    outputs += [{"id": i, "property": p} for i, p in views]
+    figures = ("timeline", "stances", "tracks", "spending")
+    outputs = [{"id": "url", "property": "search"}, *map(strip, controls)]
+    outputs += [{"id": v, "property": "figure" if v in figures else "children"} for v in VIEWS]
     return {
         "output": dep["output"],
         "outputs": outputs,
         "inputs": inputs,
         "changedPropIds": [moved],
         "parsedChangedPropsIds": [moved],
-        "state": [{"id": "url", "property": "search", "value": ""}],
+        "state": [
+            {"id": "url", "property": "search", "value": ""},
+            {"id": "sid", "property": "data", "value": "benchmark"},
+        ],
     }
 
 
@@ -123,7 +137,8 @@ def run(case: Path, moves: int, seed: int) -> dict:
         base = f"http://127.0.0.1:{port}"
         time.sleep(0.5)
         urllib.request.urlopen(base + "/", timeout=30).read()
-        dep = json.loads(urllib.request.urlopen(base + "/_dash-dependencies", timeout=30).read())[0]
+        deps = json.loads(urllib.request.urlopen(base + "/_dash-dependencies", timeout=30).read())
+        dep = next(x for x in deps if x["output"].startswith("..url.search"))  # the page's re-solve
         rng = random.Random(seed)
         state = {"budget": 1.0, "p": {}, "capex": {}, "exclude": [], "risk": "expected"}
         post(base + "/_dash-update-component", body(dep, d, state, "url.search"))  # the first load

@@ -8,6 +8,8 @@ state; the server keeps no state per browser, only the case's sessions (one solv
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from relief.cli import options as o
@@ -25,10 +27,18 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
     show_default=True,
     help="Address to bind; anything but 127.0.0.1 lets other machines reach the page (a warning says so).",
 )
+@click.option(
+    "--runs-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("runs"),
+    show_default=True,
+    help='Where the page\'s "Save run" writes run folders (serve-YYYYMMDD-HHMMSS-<settings hash>).',
+)
 @guarded
-def serve_cmd(case, port, host):
+def serve_cmd(case, port, host, runs_dir):
     """A local web page with the what-if controls (budget, stance probabilities, credit,
-    capex, force/exclude, risk attitude) that re-solves the case at every change.
+    capex, force/exclude, risk attitude, reveal year, tier margin) that re-solves the case
+    at every change.
 
     \b
     Examples:
@@ -45,7 +55,7 @@ def serve_cmd(case, port, host):
             f"relief: warning: --host {host} lets other machines on the network open this page and run solves",
             err=True,
         )
-    app = make_app(base)
+    app = make_app(base, runs_dir=runs_dir)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"relief serve: http://{shown}:{port}/ (Ctrl-C to stop)", err=True)
     app.run(host=host, port=port, debug=False)
@@ -56,7 +66,47 @@ def fmt(v) -> str:
     return "n/a" if v is None else f"{v:,.2f}"
 
 
-def make_app(case):  # long: the page's layout, one block per control group
+# The controls, in the order the page's callback takes (and gives back) their values.
+CONTROLS = (
+    ("budget", "budget"),
+    ("budget-box", "budget"),
+    ("part", "part"),
+    ("part-scale", "part"),
+    ("total", "total"),
+    ("p", None),
+    ("credit", None),
+    ("capex", None),
+    ("force", "force"),
+    ("exclude", "exclude"),
+    ("risk", "risk"),
+    ("alpha", "risk"),
+    ("weight", "risk"),
+    ("reveal", "reveal"),
+    ("margin", "margin"),
+)
+PER_NAME = ("p", "credit", "capex")  # one control per stance or lever (pattern-matching ids)
+VIEWS = ("message", "keys", "timeline", "stances", "tracks", "spending", "tiers", "warnings")
+
+
+def number_box(id_, value, width="80px"):
+    """A number typed in a text box, sent on Enter or leaving the box. Dash 4's number input
+    compares what was typed with a stale copy of its value and sent nothing when a value set
+    by the server (the address) was typed back: a text box sends what is typed, and the
+    server checks it (parse_settings)."""
+    from dash import dcc
+
+    return dcc.Input(
+        id=id_,
+        type="text",
+        inputMode="decimal",
+        value=value,
+        debounce=True,
+        style={"width": width},
+        className="box",
+    )
+
+
+def make_app(case, runs_dir: Path | None = None):  # long: the page's layout, one block per control group
     import dash
     from dash import ALL, Input, Output, State, dcc, html
 
@@ -64,6 +114,7 @@ def make_app(case):  # long: the page's layout, one block per control group
 
     whatif = WhatIf(case)
     d = whatif.defaults()
+    runs_dir = Path("runs") if runs_dir is None else Path(runs_dir)
     app = dash.Dash(__name__, title=f"relief serve: {case.name}", update_title=None)
 
     def slider(kind, name, value, lo, hi, step):
@@ -77,47 +128,79 @@ def make_app(case):  # long: the page's layout, one block per control group
             tooltip={"placement": "bottom", "always_visible": False},
         )
 
-    def row(label, control):
-        return html.Div([html.Label(label, className="lbl"), control], className="ctl")
+    def row(label, control, reset=None):
+        """A control with its label (the case's value) and its reset button."""
+        parts = [html.Label(label, className="lbl"), control]
+        if reset is not None:
+            parts.insert(1, html.Button("\u21ba", id={"type": "reset", "index": reset}, title="reset", className="rs"))
+        return html.Div(parts, className="ctl")
 
+    total = "none" if d["total"] is None else f"{d['total']:g}"
+    reveal_opts = [{"label": f"as the case ({d['reveal'] or 'none'})", "value": ""}]
+    reveal_opts += [{"label": str(y), "value": str(y)} for y in d["years"]]
+    if d["reveal"] is not None:  # a year after the horizon: one roadmap for all
+        reveal_opts.append({"label": "none: one roadmap for all", "value": str(d["years"][-1] + 1)})
+    part_opts = [{"label": f"{k} ({v})", "value": k} for k, v in d["budget_parts"].items()]
     controls = [
         html.H3("Settings"),
         html.Button("Reset all to the case", id="reset", n_clicks=0),
         html.Button("Pin as baseline", id="pin", n_clicks=0),
         html.Button("Clear baseline", id="unpin", n_clicks=0),
-        html.Button("Download run workbook", id="save", n_clicks=0),
+        html.Button("Cancel solve", id="cancel", n_clicks=0),
+        html.Div(
+            [
+                html.Button("Save run", id="save-run", n_clicks=0),
+                html.Button("Download run workbook", id="save", n_clicks=0),
+                html.Button("Download HTML report", id="report", n_clicks=0),
+            ]
+        ),
+        html.Div(id="saved", className="small"),
         dcc.Download(id="download"),
-        row("Budget scale, all years (case: 1)", dcc.Slider(id="budget", min=0, max=3, step=0.01, value=1, marks=None)),
-        dcc.Input(id="budget-box", type="number", min=0, max=3, step=0.01, value=1, debounce=True),
+        dcc.Download(id="download-report"),
+        row(
+            "Budget scale, all years (case: 1)",
+            dcc.Slider(id="budget", min=0, max=3, step=0.01, value=1, marks=None),
+            "budget",
+        ),
+        number_box("budget-box", 1),
+        row(
+            "Budget scale of one year or envelope (case: 1)",
+            dcc.Dropdown(id="part", options=part_opts, value=None, placeholder="a year or envelope"),
+            "part",
+        ),
+        number_box("part-scale", 1),
+        row(f"Total public budget, USD bn (case: {total})", number_box("total", d["total"]), "total"),
         html.H4("Stance probability (the others rescale)"),
-        *[row(f"{s} (case: {p:g})", slider("p", s, p, 0, 1, 0.005)) for s, p in d["probability"].items()],
+        *[row(f"{s} (case: {p:g})", slider("p", s, p, 0, 1, 0.005), f"p.{s}") for s, p in d["probability"].items()],
         html.H4("Commitment credit"),
         *[
-            row(
-                f"{s} (case: {c:g})",
-                dcc.Input(
-                    id={"type": "credit", "index": s}, type="number", min=0, max=1, step=0.05, value=c, debounce=True
-                ),
-            )
+            row(f"{s} (case: {c:g})", number_box({"type": "credit", "index": s}, c), f"credit.{s}")
             for s, c in d["credit"].items()
         ],
         html.H4("Capex multiplier"),
-        *[
-            row(
-                f"{l} (case: 1)",
-                dcc.Input(
-                    id={"type": "capex", "index": l}, type="number", min=0.1, max=5, step=0.05, value=1, debounce=True
-                ),
-            )
-            for l in d["levers"]
-        ],
+        *[row(f"{l} (case: 1)", number_box({"type": "capex", "index": l}, 1), f"capex.{l}") for l in d["levers"]],
         html.H4("Levers"),
-        row("Force", dcc.Dropdown(id="force", options=d["levers"], value=[], multi=True)),
-        row("Exclude", dcc.Dropdown(id="exclude", options=d["levers"], value=[], multi=True)),
+        row("Force", dcc.Dropdown(id="force", options=d["levers"], value=[], multi=True), "force"),
+        row("Exclude", dcc.Dropdown(id="exclude", options=d["levers"], value=[], multi=True), "exclude"),
         html.H4("Risk attitude"),
-        dcc.RadioItems(id="risk", options=["expected", "worst", "cvar"], value="expected", inline=True),
-        row("CVaR alpha", dcc.Input(id="alpha", type="number", min=0, max=0.99, step=0.05, value=0.8, debounce=True)),
-        row("CVaR weight", dcc.Input(id="weight", type="number", min=0, max=1, step=0.05, value=0.5, debounce=True)),
+        row(
+            f"case: {d['risk']}",
+            dcc.RadioItems(id="risk", options=["expected", "worst", "cvar"], value="expected", inline=True),
+            "risk",
+        ),
+        row("CVaR alpha", number_box("alpha", 0.8)),
+        row("CVaR weight", number_box("weight", 0.5)),
+        html.H4("Information and tiers"),
+        row(
+            "Reveal year (adaptive roadmap: each stance its own commitments from then; slower solves)",
+            dcc.Dropdown(id="reveal", options=reveal_opts, value="", clearable=False),
+            "reveal",
+        ),
+        row(
+            f"Tier margin (case: {d['margin']:g}; 0.05 = 5% above each threshold)",
+            number_box("margin", d["margin"]),
+            "margin",
+        ),
     ]
     views = [
         html.Div(id="message", className="message"),
@@ -125,80 +208,104 @@ def make_app(case):  # long: the page's layout, one block per control group
         html.Div(id="against"),
         dcc.Graph(id="timeline", config={"displayModeBar": False}),
         dcc.Graph(id="stances", config={"displayModeBar": False}),
+        dcc.Graph(id="tracks", config={"displayModeBar": False}),
         dcc.Graph(id="spending", config={"displayModeBar": False}),
         html.H4("Tiers reached (margin = score - threshold)"),
         html.Div(id="tiers"),
         html.H4("Warnings"),
         html.Ul(id="warnings"),
     ]
-    app.layout = html.Div(
-        [
-            dcc.Location(id="url", refresh=False),
-            dcc.Store(id="baseline", storage_type="memory"),  # this tab's pinned settings (a query string)
-            html.H2(f"relief: what if? ({case.name})"),
-            html.Div(
-                [
-                    html.Div(controls, className="controls"),
-                    dcc.Loading(html.Div(views, className="views"), delay_show=300),
-                ],
-                className="page",
-            ),
-        ]
-    )
+
+    def layout():
+        import uuid
+
+        return html.Div(
+            [
+                dcc.Location(id="url", refresh=False),
+                dcc.Store(id="baseline", storage_type="memory"),  # this tab's pinned settings (a query string)
+                dcc.Store(id="sid", storage_type="memory", data=uuid.uuid4().hex),  # this page's session
+                dcc.Store(id="cancelled", storage_type="memory"),
+                html.H2(f"relief: what if? ({case.name})"),
+                html.Div(
+                    [
+                        html.Div(controls, className="controls"),
+                        dcc.Loading(html.Div(views, className="views"), delay_show=300),
+                    ],
+                    className="page",
+                ),
+            ]
+        )
+
+    app.layout = layout
     app.index_string = app.index_string.replace("</head>", f"<style>{CSS}</style></head>")
 
-    control_inputs = [
-        Input("budget", "value"),
-        Input("budget-box", "value"),
-        Input({"type": "p", "index": ALL}, "value"),
-        Input({"type": "credit", "index": ALL}, "value"),
-        Input({"type": "capex", "index": ALL}, "value"),
-        Input("force", "value"),
-        Input("exclude", "value"),
-        Input("risk", "value"),
-        Input("alpha", "value"),
-        Input("weight", "value"),
-    ]
-    control_outputs = [Output(i.component_id, i.component_property) for i in control_inputs]
+    def control(cid, prop="value"):
+        return {"type": cid, "index": ALL} if cid in PER_NAME else cid
+
+    control_inputs = [Input(control(c), "value") for c, _ in CONTROLS]
+    control_outputs = [Output(control(c), "value") for c, _ in CONTROLS]
     view_outputs = [
-        Output("message", "children"),
-        Output("keys", "children"),
-        Output("timeline", "figure"),
-        Output("stances", "figure"),
-        Output("spending", "figure"),
-        Output("tiers", "children"),
-        Output("warnings", "children"),
+        Output(v, "figure" if v in ("timeline", "stances", "tracks", "spending") else "children") for v in VIEWS
     ]
 
     @app.callback(
         [Output("url", "search"), *control_outputs, *view_outputs],
-        [Input("url", "search"), Input("reset", "n_clicks"), *control_inputs],
-        State("url", "search"),
+        [
+            Input("url", "search"),
+            Input("reset", "n_clicks"),
+            Input({"type": "reset", "index": ALL}, "n_clicks"),
+            *control_inputs,
+        ],
+        [State("url", "search"), State("sid", "data")],
     )
-    def update(search, _reset, budget, budget_box, probs, credits, capexes, force, exclude, risk, alpha, weight, _s):
+    def update(search, _reset, _resets, *args):
         from relief.model.analyses.whatif import Settings, SettingsError, parse_settings
 
+        *values, before, sid = args
+        vals = dict(zip([c for c, _ in CONTROLS], values))
         trig = dash.ctx.triggered_id
+        moved = None  # the control moved (its value stays as typed)
         if trig == "reset":
-            settings, search = Settings(), ""
+            settings = Settings()
         elif trig is None or trig == "url":  # the page's first load, or an address typed in
             try:
                 settings = parse_settings(case, search or "")
             except SettingsError as e:
                 return ["", *controls_of(Settings(), d), *failed(f"The address has a setting relief cannot use: {e}")]
         else:
-            scale = budget_box if trig == "budget-box" else budget
-            query = settings_query(d, scale, probs, credits, capexes, force, exclude, risk, alpha, weight)
+            query = settings_query(d, vals, box=trig == "budget-box")
+            if isinstance(trig, dict) and trig.get("type") == "reset":
+                reset_one(query, trig["index"])
+            else:
+                moved = trig
             try:
                 settings = parse_settings(case, query)
             except SettingsError as e:
-                keep = [dash.no_update] * 3 + [[dash.no_update] * len(x) for x in (probs, credits, capexes)]
-                return keep + [dash.no_update] * 5 + failed(str(e))
-            keep = [dash.no_update, dash.no_update, *[[dash.no_update] * len(x) for x in (probs, credits, capexes)]]
-            keep += [dash.no_update] * 5
-            keep[0 if trig == "budget-box" else 1] = settings.budget_scale  # the slider and its box agree
-            return [settings.query(), *keep, *views_of(whatif.cached(settings))]
-        return [settings.query(), *controls_of(settings, d), *views_of(whatif.cached(settings))]
+                return [dash.no_update, *untouched(vals), *failed(str(e))]
+        ans = whatif.request(sid, settings)
+        if ans.status == "superseded":  # a newer move of this page is being solved
+            raise dash.exceptions.PreventUpdate
+        if ans.status == "cancelled":  # the previous settings stay, in the controls too
+            try:
+                kept = parse_settings(case, before or "")
+            except SettingsError:
+                kept = Settings()
+            note = html.Div("Cancelled: the figures are still those of the settings before.", id="problem")
+            return [dash.no_update, *controls_of(kept, d), note, *[dash.no_update] * (len(VIEWS) - 1)]
+        if moved is None:
+            shown = controls_of(settings, d)
+        else:
+            shown = untouched(vals)
+            if moved in ("budget", "budget-box"):  # the slider and its box agree
+                shown[0 if moved == "budget-box" else 1] = settings.budget_scale
+        return [settings.query(), *shown, *views_of(ans)]
+
+    @app.callback(
+        Output("cancelled", "data"), Input("cancel", "n_clicks"), State("sid", "data"), prevent_initial_call=True
+    )
+    def cancel(n, sid):
+        whatif.cancel(sid, wait=2.0)
+        return n
 
     @app.callback(
         Output("baseline", "data"),
@@ -209,19 +316,47 @@ def make_app(case):  # long: the page's layout, one block per control group
     def pin(_pin, _unpin, search):
         return (search or "") if dash.ctx.triggered_id == "pin" else None
 
+    def page_settings(search):
+        from relief.model.analyses.whatif import SettingsError, parse_settings
+
+        try:
+            return parse_settings(case, search or "")
+        except SettingsError:
+            return None
+
     @app.callback(
         Output("download", "data"), Input("save", "n_clicks"), State("url", "search"), prevent_initial_call=True
     )
     def save(_n, search):
-        from relief.model.analyses.whatif import SettingsError, parse_settings
+        settings = page_settings(search)
+        data = None if settings is None else workbook_bytes(whatif, settings)
+        return dash.no_update if data is None else dcc.send_bytes(data, f"relief-{case.name}.xlsx")
 
+    @app.callback(
+        Output("download-report", "data"),
+        Input("report", "n_clicks"),
+        State("url", "search"),
+        prevent_initial_call=True,
+    )
+    def report(_n, search):
+        settings = page_settings(search)
+        text = None if settings is None else report_html(whatif, settings)
+        return dash.no_update if text is None else dcc.send_string(text, f"relief-{case.name}.html")
+
+    @app.callback(
+        Output("saved", "children"), Input("save-run", "n_clicks"), State("url", "search"), prevent_initial_call=True
+    )
+    def save_run(_n, search):
+        settings = page_settings(search)
+        if settings is None:
+            return "Not saved: the address has a setting relief cannot use."
         try:
-            data = workbook_bytes(whatif, parse_settings(case, search or ""))
-        except SettingsError:
-            return dash.no_update
-        if data is None:
-            return dash.no_update
-        return dcc.send_bytes(data, f"relief-{case.name}.xlsx")
+            folder = write_run_folder(whatif, settings, runs_dir)
+        except OSError as e:
+            return f"Not saved: {e.strerror or 'the folder cannot be written'}."
+        if folder is None:
+            return "Not saved: these settings have no plan."
+        return html.Span(["Saved: ", html.Code(str(folder.resolve()), id="saved-path")])
 
     @app.callback(Output("against", "children"), [Input("url", "search"), Input("baseline", "data")])
     def against(search, baseline):
@@ -236,6 +371,41 @@ def make_app(case):  # long: the page's layout, one block per control group
         return against_view(diff, baseline)
 
     return app
+
+
+def save_folder_name(settings) -> str:
+    """serve-YYYYMMDD-HHMMSS-<hash of the settings>: chosen by the server, never the browser."""
+    import hashlib
+    import time
+
+    digest = hashlib.sha256(settings.query().encode()).hexdigest()[:8]
+    return f"serve-{time.strftime('%Y%m%d-%H%M%S')}-{digest}"
+
+
+def write_run_folder(whatif, settings, runs_dir: Path) -> Path | None:
+    """The run folder of these settings, as `relief solve --set ... --out DIR` writes it
+    (cli/output.py, atomically), under runs_dir; None when there is no plan."""
+    from relief.cli.output import write_run
+
+    result = whatif.cached(settings).result
+    if result is None:
+        return None
+    folder = Path(runs_dir) / save_folder_name(settings)
+    write_run(folder, result, result.report())
+    return folder
+
+
+def report_html(whatif, settings) -> str | None:
+    """The offline HTML report of these settings' run (`relief report RUN` of cli/report.py);
+    None when there is no plan."""
+    from relief.cli.report import build_report
+    from relief.model.analyses.compare import run_from_result
+
+    result = whatif.cached(settings).result
+    if result is None:
+        return None
+    label = settings.query().lstrip("?") or "the case"
+    return build_report([run_from_result(label, result)], title=f"relief serve: {whatif.case.name} ({label})")
 
 
 def workbook_bytes(whatif, settings) -> bytes | None:
@@ -283,35 +453,77 @@ def against_view(diff, baseline):
     )
 
 
-def settings_query(d, scale, probs, credits, capexes, force, exclude, risk, alpha, weight) -> dict:
+def _f(v):
+    """A control's value as a number; None when empty; the text itself when it is not a
+    number (parse_settings then says so)."""
+    if v is None or (isinstance(v, str) and not v.strip()):
+        return None
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def settings_query(d, vals: dict, box: bool = False) -> dict:
     """The controls' values as the settings' query (only what differs from the case)."""
     q: dict = {}
+    scale = _f(vals["budget-box"] if box else vals["budget"])
     if scale is not None and scale != 1:
         q["budget"] = scale
-    for (s, p0), p in zip(d["probability"].items(), probs):
-        if p is not None and abs(p - p0) > 1e-12:
-            q[f"p.{s}"] = p
-    for (s, c0), c in zip(d["credit"].items(), credits):
-        if c is not None and abs(c - c0) > 1e-12:
-            q[f"credit.{s}"] = c
-    for l, m in zip(d["levers"], capexes):
-        if m is not None and m != 1:
-            q[f"capex.{l}"] = m
-    q["force"] = list(force or [])
-    q["exclude"] = list(exclude or [])
+    part, part_scale = vals["part"], _f(vals["part-scale"])
+    if part and part_scale is not None and part_scale != 1:
+        q[f"budget.{part}"] = part_scale
+    total = _f(vals["total"])
+    if total is not None and total != d["total"]:
+        q["total"] = total
+    for (s, p0), p in zip(d["probability"].items(), vals["p"]):
+        if _f(p) is not None and _f(p) != p0:
+            q[f"p.{s}"] = _f(p)
+    for (s, c0), c in zip(d["credit"].items(), vals["credit"]):
+        if _f(c) is not None and _f(c) != c0:
+            q[f"credit.{s}"] = _f(c)
+    for l, m in zip(d["levers"], vals["capex"]):
+        if _f(m) is not None and _f(m) != 1:
+            q[f"capex.{l}"] = _f(m)
+    q["force"] = list(vals["force"] or [])
+    q["exclude"] = list(vals["exclude"] or [])
+    risk = vals["risk"]
     if risk == "cvar":
-        q["risk"] = f"cvar:{alpha}:{weight}"
+        q["risk"] = f"cvar:{vals['alpha']}:{vals['weight']}"
     elif risk and risk != "expected":
         q["risk"] = risk
+    if vals["reveal"]:
+        q["reveal"] = vals["reveal"]
+    margin = _f(vals["margin"])
+    if margin is not None and margin != d["margin"]:
+        q["margin"] = margin
     return q
 
 
+def reset_one(query: dict, key: str) -> None:
+    """One control back to the case's value: its setting dropped from the query."""
+    for k in list(query):
+        if k == key or (key == "part" and k.startswith("budget.")):
+            del query[k]
+
+
+def untouched(vals: dict) -> list:
+    """no_update for every control (lists for the per-stance and per-lever ones)."""
+    import dash
+
+    return [[dash.no_update] * len(vals[c]) if c in PER_NAME else dash.no_update for c, _ in CONTROLS]
+
+
 def controls_of(settings, d) -> list:
-    """The controls' values for some settings (the case's where a setting is unchanged)."""
+    """The controls' values for some settings (the case's where a setting is unchanged), in
+    CONTROLS's order."""
     p, c, k = dict(settings.probability), dict(settings.credit), dict(settings.capex)
     return [
         settings.budget_scale,
         settings.budget_scale,
+        settings.budget_part or None,
+        settings.part_scale,
+        d["total"] if settings.total is None else settings.total,
         [p.get(s, v) for s, v in d["probability"].items()],
         [c.get(s, v) for s, v in d["credit"].items()],
         [k.get(l, 1) for l in d["levers"]],
@@ -320,12 +532,14 @@ def controls_of(settings, d) -> list:
         settings.risk,
         settings.alpha,
         settings.weight,
+        settings.reveal,
+        d["margin"] if settings.margin is None else settings.margin,
     ]
 
 
 def failed(message: str) -> list:
     empty = {"data": [], "layout": {"height": 80, "annotations": [{"text": "no plan", "showarrow": False}]}}
-    return [html_message(message, []), [], empty, empty, empty, [], []]
+    return [html_message(message, []), [], empty, empty, empty, empty, [], []]
 
 
 def html_message(message, conflicts):
@@ -355,40 +569,32 @@ def views_of(ans) -> list:  # long: one block per view
         html.Div([html.Div(k, className="k"), html.Div(v, id=i, className="v")], className="card") for k, v, i in keys
     ]
     key_cards.append(html.Div(f"solved in {ans.seconds:.2f} s, USD bn", className="small"))
-    sched = f["schedule"]
-    levers = sorted(sched)
-    xs, ys, ms = [], [], []
-    for l in levers:
-        for y, m in sorted(sched[l].items()):
-            xs.append(int(y))
-            ys.append(l)
-            ms.append(m)
-    timeline = {
-        "data": [
-            {
-                "type": "scatter",
-                "mode": "markers+text",
-                "x": xs,
-                "y": ys,
-                "text": [f"{m:g}" for m in ms],
-                "textposition": "middle right",
-                "marker": {"size": [10 + 4 * min(m, 10) for m in ms]},
-                "name": "commit",
-            }
-        ],
-        "layout": {
-            "title": {"text": "Roadmap: modules committed by year"},
-            "height": 120 + 32 * max(len(levers), 1),
-            "margin": {"l": 190, "r": 20, "t": 40, "b": 30},
-            "xaxis": {"dtick": 1},
-        },
-    }
+    timeline = timeline_figure(f)
     st = f["by_scenario"]
     stances = {
         "data": [{"type": "bar", "x": list(st.values()), "y": list(st), "orientation": "h"}],
         "layout": {
             "title": {"text": "Relief by stance (USD bn, discounted)"},
             "height": 100 + 30 * len(st),
+            "margin": {"l": 190, "r": 20, "t": 40, "b": 30},
+        },
+    }
+    tracks_ = sorted({r["track"] for r in f["by_track"]})
+    tracks = {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": t,
+                "y": list(st),
+                "x": [sum(r["relief"] for r in f["by_track"] if r["scenario"] == s and r["track"] == t) for s in st],
+            }
+            for t in tracks_
+        ],
+        "layout": {
+            "title": {"text": "Relief by stance and track (USD bn, discounted)"},
+            "barmode": "relative",
+            "height": 130 + 30 * len(st),
             "margin": {"l": 190, "r": 20, "t": 40, "b": 30},
         },
     }
@@ -427,7 +633,56 @@ def views_of(ans) -> list:  # long: one block per view
             for t in f["tier_margins"]
         ]
     )
-    return [[], key_cards, timeline, stances, spending, tiers, [html.Li(w) for w in f["warnings"]]]
+    return [[], key_cards, timeline, stances, tracks, spending, tiers, [html.Li(w) for w in f["warnings"]]]
+
+
+def timeline_figure(f) -> dict:
+    """The roadmap: each lever's commitments (markers: modules committed that year, the first
+    trace) over its building years (committed, not yet operating: the lead time) and its
+    operating years (bars)."""
+    sched, ph = f["schedule"], f["phases"]
+    levers = sorted(set(sched) | set(ph))
+    xs, ys, ms = [], [], []
+    for l in levers:
+        for y, m in sorted(sched.get(l, {}).items()):
+            xs.append(int(y))
+            ys.append(l)
+            ms.append(m)
+    commit = {
+        "type": "scatter",
+        "mode": "markers+text",
+        "x": xs,
+        "y": ys,
+        "text": [f"{m:g}" for m in ms],
+        "textposition": "middle right",
+        "marker": {"size": [10 + 4 * min(m, 10) for m in ms], "color": "#1f3b73"},
+        "name": "commit",
+    }
+    bars = []
+    for phase, colour in (("build", "#f2c14e"), ("operate", "#7cb87c")):
+        cells = [(l, y) for l in levers for y in ph.get(l, {}).get(phase, [])]
+        bars.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": phase,
+                "y": [l for l, _ in cells],
+                "x": [1] * len(cells),
+                "base": [y - 0.5 for _, y in cells],
+                "marker": {"color": colour, "opacity": 0.6},
+                "hovertemplate": "%{y}: " + phase + "<extra></extra>",
+            }
+        )
+    return {
+        "data": [commit, *bars],
+        "layout": {
+            "title": {"text": "Roadmap: modules committed (markers), building and operating years"},
+            "height": 140 + 32 * max(len(levers), 1),
+            "margin": {"l": 190, "r": 20, "t": 40, "b": 30},
+            "xaxis": {"dtick": 1},
+            "barmode": "overlay",
+        },
+    }
 
 
 CSS = """
@@ -443,5 +698,5 @@ body { font-family: sans-serif; margin: 0 12px; }
 .against { border: 1px solid #88a; background: #f4f6ff; padding: 6px 10px; margin: 8px 0; }
 #problem { background: #fee; border: 1px solid #c66; padding: 8px; }
 table { border-collapse: collapse; font-size: 12px; } td, th { padding: 2px 6px; border-bottom: 1px solid #eee; }
-input[type=number] { width: 80px; }
+.rs { font-size: 11px; padding: 0 4px; margin-right: 4px; float: right; }
 """

@@ -6,8 +6,11 @@ A page's settings are plain text from a browser (the address's query string): ev
 checked here, and a bad one becomes a `SettingsError` with a short message, never a crash.
 Nothing from the browser names a file: the case is the one `relief serve` was started with.
 
-One `WhatIf` per case: its sessions (one per set of excluded levers, since excluding a lever
-changes the model's structure) are built once and reused; a lock makes one solve at a time.
+One `WhatIf` per case: its sessions (one per set of excluded levers and reveal year, since
+those change the model's structure) are built once and reused; a lock makes one solve at a
+time. `request(sid, settings)` is one browser session's solve: a newer request of the same
+session, or `cancel(sid)`, interrupts it (HiGHS stops at its next interrupt point) and its
+answer is discarded.
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ if TYPE_CHECKING:
 RISKS = ("expected", "worst", "cvar")
 BUDGET_SCALE = (0.0, 3.0)  # the slider's range; the server refuses anything outside it
 CAPEX_SCALE = (0.1, 5.0)
+TOTAL_BUDGET = (0.0, 10_000.0)  # USD bn
+MARGIN = (0.0, 0.99)  # case.tier_margin (--margin): below 1
+SID_LENGTH = 64  # a browser session's id (made by the page): at most this long
+MAX_REQUESTS = 256  # browser sessions remembered (their newest request), the oldest dropped
 MAX_ANSWERS = 16  # the last answers, by settings (the baseline's among them)
 MAX_SESSIONS = 8  # one model per set of excluded levers, the least recently used dropped
 
@@ -36,6 +43,11 @@ class Settings:
     """What a planner changed from the case: only the changed values are kept."""
 
     budget_scale: float = 1.0
+    budget_part: str = ""  # one budget year ("2027") or envelope ("cash") scaled by part_scale
+    part_scale: float = 1.0
+    total: float | None = None  # case.total_public_budget (None: the case's)
+    reveal: str = ""  # case.reveal_year: "" the case's, else a year (last_year + 1: none)
+    margin: float | None = None  # case.tier_margin (None: the case's)
     probability: tuple = ()  # ((stance, p), ...): the others rescale to sum 1
     credit: tuple = ()  # ((stance, commitment credit), ...)
     capex: tuple = ()  # ((lever, multiplier), ...)
@@ -51,6 +63,10 @@ class Settings:
         q: list = []
         if self.budget_scale != 1.0:
             q.append(("budget", _num(self.budget_scale)))
+        if self.budget_part:
+            q.append((f"budget.{self.budget_part}", _num(self.part_scale)))
+        if self.total is not None:
+            q.append(("total", _num(self.total)))
         q += [(f"p.{s}", _num(v)) for s, v in self.probability]
         q += [(f"credit.{s}", _num(v)) for s, v in self.credit]
         q += [(f"capex.{l}", _num(v)) for l, v in self.capex]
@@ -58,24 +74,55 @@ class Settings:
         q += [("exclude", l) for l in self.exclude]
         if self.risk != "expected":
             q.append(("risk", self.risk_text()))
+        if self.reveal:
+            q.append(("reveal", self.reveal))
+        if self.margin is not None:
+            q.append(("margin", _num(self.margin)))
         return "?" + urlencode(q) if q else ""
 
     def risk_text(self) -> str:
         return f"cvar:{_num(self.alpha)}:{_num(self.weight)}" if self.risk == "cvar" else self.risk
 
-    def overrides(self) -> list[str]:
-        """Exactly what `relief solve --set` takes for these settings (and --risk's overrides)."""
+    def overrides(self, case: Case | None = None) -> list[str]:
+        """Exactly what `relief solve --set` takes for these settings (and the overrides of
+        --risk, --reveal and --margin); `case` says how budget.csv's rows are keyed (a year, or
+        an envelope and a year) when one year or envelope is scaled."""
         from relief.model.core.risk import Risk
 
         out = []
         if self.budget_scale != 1.0:
             out.append(f"budget.*.public_budget_usd_bn*={_num(self.budget_scale)}")
+        if self.budget_part:
+            out.append(f"budget.{budget_key(case, self.budget_part)}.public_budget_usd_bn*={_num(self.part_scale)}")
+        if self.total is not None:
+            out.append(f"case.total_public_budget={_num(self.total)}")
         out += [f"scenarios.{s}.probability={_num(v)}" for s, v in self.probability]
         out += [f"scenarios.{s}.commitment_credit={_num(v)}" for s, v in self.credit]
         out += [f"levers.{l}.capex_per_module*={_num(v)}" for l, v in self.capex]
         if self.risk != "expected":
             out += list(Risk.parse(self.risk_text()).overrides())
+        if self.reveal:
+            out.append(f"case.reveal_year={self.reveal}")
+        if self.margin is not None:
+            out.append(f"case.tier_margin={_num(self.margin)}")
         return out
+
+
+def budget_parts(case: Case) -> dict:
+    """What one budget control can scale: {"2027": "year", "cash": "envelope", ...}."""
+    b = case.table("budget")
+    parts = {str(int(y)): "year" for y in dict.fromkeys(b["year"])}
+    if "envelope" in b.columns and b["envelope"].nunique() > 1:
+        parts.update({str(e): "envelope" for e in dict.fromkeys(b["envelope"]) if str(e) not in parts})
+    return parts
+
+
+def budget_key(case: Case | None, part: str) -> str:
+    """budget.csv's row key for one year or one envelope (`*` for the other part of a
+    composite key, as --set takes it)."""
+    if case is None or "envelope" not in case.table("budget").columns:
+        return part
+    return f"*:{part}" if budget_parts(case).get(part) == "year" else f"{part}:*"
 
 
 def _num(v: float) -> str:
@@ -102,6 +149,19 @@ def parse_settings(case: Case, query: str | dict) -> Settings:  # long: one chec
         kind, _, name = key.partition(".")
         if kind == "budget" and not name:
             kw["budget_scale"] = _number("budget scale", value, *BUDGET_SCALE)
+        elif kind == "budget":
+            if name not in budget_parts(case):
+                raise SettingsError(f"no budget year or envelope '{name}' in this case")
+            if kw.get("budget_part", name) != name:
+                raise SettingsError("one budget year or envelope at a time")
+            kw["budget_part"] = name
+            kw["part_scale"] = _number(f"budget scale of {name}", value, *BUDGET_SCALE)
+        elif kind == "total" and not name:
+            kw["total"] = _number("total public budget", value, *TOTAL_BUDGET)
+        elif kind == "margin" and not name:
+            kw["margin"] = _number("tier margin", value, *MARGIN)
+        elif kind == "reveal" and not name:
+            kw["reveal"] = _reveal(case, value)
         elif kind in ("p", "credit"):
             if name not in stances:
                 raise SettingsError(f"no stance '{name}' in this case (stances: {', '.join(stances)})")
@@ -129,6 +189,21 @@ def parse_settings(case: Case, query: str | dict) -> Settings:  # long: one chec
     if total > 1 + 1e-9:
         raise SettingsError(f"the probabilities set sum to {_num(total)}, more than 1")
     return Settings(**{k: tuple(v) if isinstance(v, list) else v for k, v in kw.items()})
+
+
+def _reveal(case: Case, value) -> str:
+    """A reveal year of the horizon, or "none": one roadmap for all (the case's own when it
+    has no reveal year, else a year after the horizon, which schema.py reads as none)."""
+    first, last = int(case.meta["first_year"]), int(case.meta["last_year"])
+    if str(value) == "none":
+        return "" if case.meta.get("reveal_year") is None else str(last + 1)
+    try:
+        year = int(str(value))
+    except ValueError:
+        raise SettingsError(f"reveal year: '{value}' is not a year (or none)") from None
+    if not first <= year <= last + 1:
+        raise SettingsError(f"reveal year: {year} is outside the horizon {first}-{last} (or none)")
+    return str(year)
 
 
 def _pairs(d: dict) -> list:
@@ -167,6 +242,23 @@ class Answer:
     def ok(self) -> bool:
         return not self.message
 
+    @property
+    def dropped(self) -> bool:
+        """A newer request or Cancel stopped it: nothing to show, nothing to remember."""
+        return self.status in ("superseded", "cancelled")
+
+
+class Ticket:
+    """One browser session's request: `stop(reason)` interrupts its solve."""
+
+    def __init__(self):
+        self.stopped = threading.Event()
+        self.reason = ""
+
+    def stop(self, reason: str) -> None:
+        self.reason = self.reason or reason
+        self.stopped.set()
+
 
 class WhatIf:
     """A case's persistent sessions: `answer(settings)` re-solves with only numbers changed."""
@@ -181,6 +273,8 @@ class WhatIf:
         self.lock = threading.Lock()  # one solve at a time: the engine is not re-entrant
         self._sessions: dict = {}
         self._answers: dict = {}
+        self._requests: dict = {}  # browser session id -> its newest request's Ticket
+        self._guard = threading.Lock()  # for _requests
 
     def defaults(self) -> dict:
         """The case's own values of every control (each control resets to these)."""
@@ -190,15 +284,57 @@ class WhatIf:
             "credit": dict(zip(sc["scenario"], map(float, sc["commitment_credit"]))),
             "levers": list(self.case.levers),
             "risk": (self.case.meta.get("risk_measure") or "expected"),
+            "budget_parts": budget_parts(self.case),
+            "total": self.case.meta.get("total_public_budget"),
+            "reveal": self.case.meta.get("reveal_year"),
+            "margin": float(self.case.meta.get("tier_margin") or 0.0),
+            "years": list(range(int(self.case.meta["first_year"]), int(self.case.meta["last_year"]) + 1)),
         }
 
-    def answer(self, settings: Settings) -> Answer:
+    # --- one browser session's requests --------------------------------------------------
+    def request(self, sid: str, settings: Settings) -> Answer:
+        """`cached(settings)` as browser session `sid`'s newest request: an older request of
+        the same session still waiting or solving is stopped (its answer is "superseded")."""
+        sid = str(sid or "")[:SID_LENGTH]
+        ticket = Ticket()
+        with self._guard:
+            older = self._requests.pop(sid, None)
+            self._requests[sid] = ticket
+            while len(self._requests) > MAX_REQUESTS:
+                self._requests.pop(next(iter(self._requests))).stop("superseded")
+        if older is not None:
+            older.stop("superseded")
+        try:
+            return self.cached(settings, ticket)
+        finally:
+            with self._guard:
+                if self._requests.get(sid) is ticket:
+                    del self._requests[sid]
+
+    def cancel(self, sid: str, wait: float = 0.0) -> bool:
+        """Stop browser session `sid`'s running request (its answer is "cancelled"); False
+        when it has none, after waiting up to `wait` seconds for one (a click on Cancel can
+        reach the server just before the move it cancels)."""
+        import time
+
+        until = time.monotonic() + wait
+        while True:
+            with self._guard:
+                ticket = self._requests.get(str(sid or "")[:SID_LENGTH])
+            if ticket is not None:
+                ticket.stop("cancelled")
+                return True
+            if time.monotonic() >= until:
+                return False
+            time.sleep(0.05)
+
+    def answer(self, settings: Settings, ticket: Ticket | None = None) -> Answer:
         import time
 
         from relief.model.core.overrides import apply_overrides
         from relief.model.core.result import CheckError, NoPlan
 
-        overrides = settings.overrides()
+        overrides = settings.overrides(self.case)
         ans = Answer(settings, overrides)
         started = time.perf_counter()
         try:
@@ -207,9 +343,15 @@ class WhatIf:
 
             work = with_checks(work)
             with self.lock:
-                result = self._solve(work, settings)
+                if ticket is not None and ticket.stopped.is_set():  # stopped while waiting its turn
+                    ans.status = ticket.reason
+                    return ans
+                result = self._solve(work, settings, ticket)
         except (ValueError, NoPlan, CheckError) as e:
             ans.status, ans.message = "invalid", str(e)
+            return ans
+        if ticket is not None and ticket.stopped.is_set():
+            ans.status = ticket.reason
             return ans
         ans.seconds = time.perf_counter() - started
         ans.status = result.status
@@ -225,12 +367,14 @@ class WhatIf:
         ans.result = result
         return ans
 
-    def cached(self, settings: Settings) -> Answer:
+    def cached(self, settings: Settings, ticket: Ticket | None = None) -> Answer:
         """`answer`, remembered for the last few settings (a pure function of the settings: the
         same settings always give the same plan, so a cache holds no browser's state)."""
         with self.lock:
             hit = self._answers.pop(settings, None)
-        ans = hit if hit is not None else self.answer(settings)
+        ans = hit if hit is not None else self.answer(settings, ticket)
+        if ans.dropped:
+            return ans
         with self.lock:
             self._answers[settings] = ans
             while len(self._answers) > MAX_ANSWERS:
@@ -262,20 +406,26 @@ class WhatIf:
             ],
         }
 
-    def _solve(self, work: Case, settings: Settings):
+    def _solve(self, work: Case, settings: Settings, ticket: Ticket | None = None):
         from relief.model.core.run import solved_case
         from relief.model.core.session import Session
 
         model_case = solved_case(work)
-        key = (tuple(sorted(settings.exclude)), model_case.scenarios != self.case.scenarios)
+        key = (tuple(sorted(settings.exclude)), model_case.scenarios != self.case.scenarios, settings.reveal)
         session = self._sessions.pop(key, None)
         if session is None:
             session = Session(model_case, self.options, settings.force, settings.exclude)
         self._sessions[key] = session  # the most recently used last
         while len(self._sessions) > MAX_SESSIONS:
             self._sessions.pop(next(iter(self._sessions)))
-        outcome = session.run(model_case, tuple(settings.force))
-        return session.finish(work, outcome, tuple(settings.overrides()), tuple(settings.force))
+        session.interrupt = None if ticket is None else ticket.stopped.is_set
+        try:
+            outcome = session.run(model_case, tuple(settings.force))
+        finally:
+            session.interrupt = None
+        if ticket is not None and ticket.stopped.is_set():
+            return None  # interrupted: not evaluated, never shown
+        return session.finish(work, outcome, tuple(settings.overrides(self.case)), tuple(settings.force))
 
 
 def figures(result) -> dict:
@@ -299,4 +449,34 @@ def figures(result) -> dict:
             for e, y, x, b in zip(sp["envelope"], sp["year"], sp["public_spend"], sp["budget"])
         ],
         "warnings": rep["warnings"] + list(result.notes),
+        "phases": phases(result),
+        "by_track": by_track(result),
     }
+
+
+def phases(result) -> dict:
+    """Each committed lever's years of building (committed, not yet operating: its lead time)
+    and of operating, from the roadmap (roadmap.csv's cumulative and operating); an adaptive
+    plan's roadmap is its first stance's (the years before the reveal are the same in all)."""
+    rm = result.evaluation.roadmap
+    if "scenario" in rm.columns and len(rm):
+        rm = rm[rm["scenario"] == rm["scenario"].iloc[0]]
+    out: dict = {}
+    for l, y, cum, op in zip(rm["lever"], rm["year"], rm["cumulative"], rm["operating"]):
+        if cum > 1e-9:
+            ph = out.setdefault(str(l), {"build": [], "operate": []})
+            if cum - op > 1e-9:
+                ph["build"].append(int(y))
+            if op > 1e-9:
+                ph["operate"].append(int(y))
+    return out
+
+
+def by_track(result) -> list:
+    """Discounted relief by stance and tariff track (relief.csv summed over sectors and years):
+    each stance's tracks add up to its relief."""
+    rel = result.evaluation.relief
+    sums: dict = {}
+    for s, t, v in zip(rel["scenario"], rel["track"], rel["discounted_relief"]):
+        sums[(str(s), str(t))] = sums.get((str(s), str(t)), 0.0) + float(v)
+    return [{"scenario": s, "track": t, "relief": v} for (s, t), v in sums.items()]

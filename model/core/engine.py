@@ -154,6 +154,7 @@ class HighsEngine:
         self.options = options
         self.deadline = options.deadline
         self._timed_out = False  # the last run was stopped at the deadline (by _interrupt_point)
+        self.interrupt = None  # a callable: True stops the running solve at HiGHS's next interrupt point
         slots: list[_Slot] = []
         lo, up, integ = self._columns(model, slots)
         rows = self._constraint_rows(model, slots)
@@ -346,6 +347,12 @@ class HighsEngine:
             # stances): the deadline is checked at every interrupt point
             self._timed_out = True
             event.interrupt()
+        elif self.interrupt is not None and self.interrupt():  # relief serve: a newer request, or Cancel
+            event.interrupt()
+        else:
+            # HiGHS keeps the flag from run to run: once set, the next run on this engine would
+            # stop at its first interrupt point (a re-solve after relief serve's Cancel)
+            event.interrupt(False)
 
     @contextmanager
     def _signals_deferred(self):

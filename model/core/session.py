@@ -63,6 +63,7 @@ class Session:
         self.last_engine: HighsEngine = self.engine  # the engine of the last solve (another one after a rebuild)
         self.last_outcome: SolveOutcome | None = None  # HiGHS's outcome of the last solve (also when its check failed)
         self._holding: tuple = (case, self.force)  # the case (and forced levers) whose numbers the engine holds
+        self.interrupt = None  # a callable given to the engine: True stops a running solve (relief serve)
 
     # --- the case in the engine -----------------------------------------------------------
     def set_case(self, case: Case, force=None) -> None:
@@ -90,7 +91,7 @@ class Session:
         they disagree) or the explanation of an infeasibility. `force` replaces the
         session's forced levers for this solve only (value of coordination: each owner
         forces its own). `fixed` = (levers, plan): those levers' commitments are held at the
-        plan's, year by year, for this solve only (the first-come regime)."""
+        plan's, year by year, for this solve only (the in-turn regime of relief coordination)."""
         case = self.case if case is None else case
         return self.finish(case, self.run(case, force, fixed), overrides, force)
 
@@ -98,6 +99,7 @@ class Session:
         """Both lexicographic stages only: what HiGHS found, not yet evaluated (`finish`)."""
         case = self.case if case is None else case
         engine = self.last_engine = self.engine_for(case, force)
+        engine.interrupt = self.interrupt
         with engine.commitments_fixed(*fixed) if fixed is not None else nullcontext():
             outcome = self.last_outcome = engine.solve()
         self.seconds += outcome.solve_seconds

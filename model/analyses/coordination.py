@@ -32,6 +32,7 @@ from relief.model.analyses.fragmented import (
     RATIONED,
     REGIMES,
     UNION,
+    OwnerSolves,
     Regime,
     first_come_regime,
     in_turn_regime,
@@ -349,33 +350,34 @@ def value_of_coordination(
     case: Case, options: SolveOptions, force=(), exclude=(), overrides=(), labellings: bool = False
 ) -> CoordinationAnalysis:
     """Coordinated: the joint optimum of the case with the owners' capacities as pools.
-    Fragmented: the plans of fragmented.py's three regimes, each evaluated in the same case
-    with `evaluate_plan`, joint limits and all. `labellings`: also the headline value under
-    each labelling of labellings.csv (the fragility table)."""
+    Fragmented: the plans of fragmented.py's regimes, each evaluated in the same case with
+    `evaluate_plan`, joint limits and all. `labellings`: also the value under each labelling
+    of labellings.csv (the fragility table)."""
     require_static(case, "relief coordination")
     check_levers(case, force, exclude)
     full = with_owner_capacities(case)
     # one session for the case with the owners' capacities: each owner's case changes only
     # its numbers; the case without the capacity pools gets its own model from the session
     session = Session(full, options, force, exclude)
-    analysis = _analyse(case, full, session, options, force, exclude, overrides)
+    solves = OwnerSolves(session, force, overrides)
+    analysis = _analyse(case, full, solves, options, session.solve(full, overrides))
     analysis.unconstrained = session.solve(case, overrides)
     analysis.why = mechanisms(analysis)
     if labellings:
-        analysis.fragility = _fragility(case, session, options, force, exclude, overrides, analysis)
+        analysis.fragility = _fragility(case, solves, options, analysis)
     return analysis
 
 
-def _analyse(case, full, session, options, force, exclude, overrides) -> CoordinationAnalysis:
-    """The coordinated plan and the three fragmented regimes of one labelling of the owners."""
-    coordinated = session.solve(full, overrides)
+def _analyse(case, full, solves: OwnerSolves, options, coordinated) -> CoordinationAnalysis:
+    """The fragmented regimes of one labelling of the owners, against the coordinated plan
+    (which no labelling changes: labels are not in the joint problem)."""
     owners = owners_of(full)
-    union, warnings = union_regime(full, session, owners, force, overrides)
+    union, warnings = union_regime(full, solves, owners)
     regimes = {
         UNION: union,
-        FIRST_COME: first_come_regime(full, session, owners, union, force, overrides),
-        RATIONED: rationed_regime(full, session, owners, union, force, overrides),
-        IN_TURN: in_turn_regime(full, session, owners, union, force, overrides),
+        FIRST_COME: first_come_regime(full, solves, owners, union),
+        RATIONED: rationed_regime(full, solves, owners, union),
+        IN_TURN: in_turn_regime(full, solves, owners, union),
     }
     return CoordinationAnalysis(
         case,
@@ -385,22 +387,22 @@ def _analyse(case, full, session, options, force, exclude, overrides) -> Coordin
         coordinated,  # replaced by relief solve's optimum by the caller
         regimes,
         headline_regime(regimes),
-        tuple(force),
-        tuple(exclude),
-        tuple(overrides),
+        solves.force,
+        solves.exclude,
+        solves.overrides,
         warnings,
     )
 
 
-def _fragility(case, session, options, force, exclude, overrides, base: CoordinationAnalysis) -> list[dict]:
+def _fragility(case, solves: OwnerSolves, options, base: CoordinationAnalysis) -> list[dict]:
     """The value of coordination under each labelling of labellings.csv (one at a time), on the
-    same session: a labelling changes only numbers (exports counted, owners' kinds)."""
+    same session; an owner's solve the labelling does not change is not repeated."""
     if "labellings" not in case.tables or not len(case.table("labellings")):
         return []
     rows = [_fragility_row("as given", [], base)]
     for name, changes in labellings_of(case).items():
         labelled = apply_labelling(case, name)
-        other = _analyse(labelled, with_owner_capacities(labelled), session, options, force, exclude, overrides)
+        other = _analyse(labelled, with_owner_capacities(labelled), solves, options, base.coordinated)
         rows.append(_fragility_row(name, changes, other))
     return rows
 

@@ -65,11 +65,46 @@ class Regime:
         return next((r for r in self.runs if r.owner.name == owner), None)
 
 
+class OwnerSolves:
+    """The owners' solves on one session, each remembered by what determines it (the owner, its
+    labels, the regime's context: what was left, its shares, the commitments it saw), so that
+    the fragility table re-solves only what a labelling changes. Within one `relief
+    coordination`, the case, overrides and forced levers are fixed; a labelling changes only
+    owners' kinds and sectors, which are in the key."""
+
+    def __init__(self, session: Session, force=(), overrides=()):
+        self.session, self.force, self.overrides = session, tuple(force), tuple(overrides)
+        self.exclude = session.exclude
+        self.known: dict = {}
+
+    def run(self, o: Owner, context: tuple, make_case, fixed=None) -> OwnerRun:
+        key = (o.name, o.kind, o.sectors, o.capacity, context)
+        if key not in self.known:
+            case_o = make_case()
+            forced = tuple(l for l in self.force if l in o.levers)
+            self.known[key] = (case_o, self.session.solve(case_o, self.overrides, force=forced, fixed=fixed))
+        case_o, result = self.known[key]
+        return OwnerRun(o, case_o, result)
+
+
+def commit(run: OwnerRun, plan: dict, notes: list, why: str) -> OwnerRun:
+    """An owner's plan joins `plan`; without one, it commits nothing and a note says why."""
+    if run.result.evaluation is not None:
+        plan.update(own_part(run.result.evaluation.plan, run.owner))
+    else:
+        notes.append(f"{run.owner.name}: no plan ({run.result.status}) {why}; it commits nothing")
+    return run
+
+
+def _key(plan: dict) -> tuple:
+    return tuple(sorted(plan.items()))
+
+
 def own_part(plan: dict, owner: Owner) -> dict:
     return {(l, t): v for (l, t), v in plan.items() if l in set(owner.levers) and v}
 
 
-def union_regime(full: Case, session: Session, owners: dict, force=(), overrides=()) -> tuple[Regime, list[str]]:
+def union_regime(full: Case, solves: OwnerSolves, owners: dict) -> tuple[Regime, list[str]]:
     """Each owner alone with the whole budget; the union of their picks. Also returns
     warnings where an owner's own relief differs from its sectors' relief in the full case."""
     runs, plan, warnings = [], {}, []
@@ -77,9 +112,8 @@ def union_regime(full: Case, session: Session, owners: dict, force=(), overrides
         if not o.levers:
             runs.append(OwnerRun(o, None, None))
             continue
-        alone = owner_alone(full, o.name)
-        res = session.solve(alone, overrides, force=tuple(l for l in force if l in o.levers))
-        run = OwnerRun(o, alone, res)
+        run = solves.run(o, (UNION,), lambda o=o: owner_alone(full, o.name))
+        res = run.result
         if res.evaluation is not None:
             plan.update(res.evaluation.plan)
             run.own_relief_check = sector_relief(evaluate_plan(full, res.evaluation.plan), full, o.sectors)
@@ -90,7 +124,7 @@ def union_regime(full: Case, session: Session, owners: dict, force=(), overrides
                     "(a ladder whose higher tier does not lower every sector's rate)"
                 )
         runs.append(run)
-    ev = evaluate_plan(full, plan, force=force, exclude=session.exclude)
+    ev = evaluate_plan(full, plan, force=solves.force, exclude=solves.exclude)
     return Regime(UNION, runs, plan, ev, attainable=False), warnings
 
 
@@ -118,7 +152,7 @@ def decision_order(case: Case, owners: dict, union_plan: dict) -> list[str]:
     return sorted((n for n, o in owners.items() if o.levers), key=key)
 
 
-def first_come_regime(full: Case, session: Session, owners: dict, union: Regime, force=(), overrides=()) -> Regime:
+def first_come_regime(full: Case, solves: OwnerSolves, owners: dict, union: Regime) -> Regime:
     """Owners decide in turn, each alone (its own levers, its own sectors, as in the union)
     with what public money and pool capacity the earlier owners left."""
     order = decision_order(full, owners, union.plan)
@@ -126,15 +160,12 @@ def first_come_regime(full: Case, session: Session, owners: dict, union: Regime,
     runs, notes = [], []
     for name in order:
         o = owners[name]
-        case_o = left_case(owner_alone(full, name), full, owners, plan)
-        res = session.solve(case_o, overrides, force=tuple(l for l in force if l in o.levers))
-        runs.append(OwnerRun(o, case_o, res))
-        if res.evaluation is not None:
-            plan.update(own_part(res.evaluation.plan, o))
-        else:
-            notes.append(f"{name}: no plan ({res.status}) with what the earlier owners left; it commits nothing")
+        run = solves.run(
+            o, (FIRST_COME, _key(plan)), lambda o=o, p=dict(plan): left_case(owner_alone(full, o.name), full, owners, p)
+        )
+        runs.append(commit(run, plan, notes, "with what the earlier owners left"))
     runs += [OwnerRun(o, None, None) for o in owners.values() if not o.levers]
-    ev = evaluate_plan(full, plan, force=force, exclude=session.exclude)
+    ev = evaluate_plan(full, plan, force=solves.force, exclude=solves.exclude)
     return Regime(FIRST_COME, runs, plan, ev, attainable=True, order=order, notes=notes)
 
 
@@ -164,7 +195,7 @@ def left_case(owner_case: Case, full: Case, owners: dict, earlier_plan: dict) ->
     return case.replaced(levers=lv)
 
 
-def in_turn_regime(full: Case, session: Session, owners: dict, union: Regime, force=(), overrides=()) -> Regime:
+def in_turn_regime(full: Case, solves: OwnerSolves, owners: dict, union: Regime) -> Regime:
     """Owners decide in turn, as in first come, but each sees what the earlier owners committed:
     its solve holds their commitments fixed (`Session.solve(..., fixed=...)`), so it has what
     money and pool capacity they left and counts their spillover into its own sectors' tiers."""
@@ -174,17 +205,13 @@ def in_turn_regime(full: Case, session: Session, owners: dict, union: Regime, fo
     runs, notes = [], []
     for name in order:
         o = owners[name]
-        case_o = owner_alone(full, name, also=earlier)
         fixed = (tuple(earlier), dict(plan)) if earlier else None
-        res = session.solve(case_o, overrides, force=tuple(l for l in force if l in o.levers), fixed=fixed)
-        runs.append(OwnerRun(o, case_o, res))
-        if res.evaluation is not None:
-            plan.update(own_part(res.evaluation.plan, o))
-        else:
-            notes.append(f"{name}: no plan ({res.status}) after the earlier owners' commitments; it commits nothing")
+        context = (IN_TURN, tuple(earlier), _key(plan))
+        run = solves.run(o, context, lambda o=o, e=tuple(earlier): owner_alone(full, o.name, also=e), fixed=fixed)
+        runs.append(commit(run, plan, notes, "after the earlier owners' commitments"))
         earlier += list(o.levers)
     runs += [OwnerRun(o, None, None) for o in owners.values() if not o.levers]
-    ev = evaluate_plan(full, plan, force=force, exclude=session.exclude)
+    ev = evaluate_plan(full, plan, force=solves.force, exclude=solves.exclude)
     return Regime(IN_TURN, runs, plan, ev, attainable=True, order=order, notes=notes)
 
 
@@ -270,7 +297,7 @@ def rationed_case(owner_case: Case, shares: list[dict]) -> Case:
     return owner_case.replaced(meta=meta, budget=b, envelopes=env, pools=pools)
 
 
-def rationed_regime(full: Case, session: Session, owners: dict, union: Regime, force=(), overrides=()) -> Regime:
+def rationed_regime(full: Case, solves: OwnerSolves, owners: dict, union: Regime) -> Regime:
     """Each owner alone within its shares of the shared limits; the union of those plans."""
     shares = rationed_shares(full, owners, union)
     runs, plan, notes = [], {}, []
@@ -278,12 +305,9 @@ def rationed_regime(full: Case, session: Session, owners: dict, union: Regime, f
         if not o.levers:
             runs.append(OwnerRun(o, None, None))
             continue
-        case_o = rationed_case(owner_alone(full, o.name), [r for r in shares if r["owner"] == o.name])
-        res = session.solve(case_o, overrides, force=tuple(l for l in force if l in o.levers))
-        runs.append(OwnerRun(o, case_o, res))
-        if res.evaluation is not None:
-            plan.update(own_part(res.evaluation.plan, o))
-        else:
-            notes.append(f"{o.name}: no plan ({res.status}) within its shares; it commits nothing")
-    ev = evaluate_plan(full, plan, force=force, exclude=session.exclude)
+        mine = [r for r in shares if r["owner"] == o.name]
+        context = (RATIONED, tuple((r["limit"], r["key"], r["share"]) for r in mine))
+        run = solves.run(o, context, lambda o=o, mine=mine: rationed_case(owner_alone(full, o.name), mine))
+        runs.append(commit(run, plan, notes, "within its shares"))
+    ev = evaluate_plan(full, plan, force=solves.force, exclude=solves.exclude)
     return Regime(RATIONED, runs, plan, ev, attainable=True, shares=shares, notes=notes)

@@ -235,6 +235,20 @@ def test_two_owners_fragility_by_hand(two):
     assert rep["difference"] == rows["as given"]["value"]  # the labellings leave the case's own answer alone
 
 
+def test_fragility_reuses_solves_without_changing_an_answer(two):
+    """The fragility table re-solves only what a labelling changes (OwnerSolves): each row
+    equals the analysis of the labelled case run on its own, from scratch."""
+    from relief.model.analyses.labellings import apply_labelling
+
+    case = apply_overrides(two, ["levers.fab.max_modules=2"])
+    rows = {r["labelling"]: r for r in value_of_coordination(case, OPTIONS, labellings=True).report()["fragility"]}
+    for name in ("alpha_cares_nothing", "beta_public"):
+        alone = value_of_coordination(apply_labelling(case, name), OPTIONS).report()
+        want = {g["regime"]: g["value_of_coordination"] for g in alone["regimes"]}
+        assert [rows[name][f"value_{g}"] for g in want] == pytest.approx(list(want.values()), abs=1e-9), name
+        assert rows[name]["value"] == pytest.approx(alone["difference"], abs=1e-9)
+
+
 def test_fixed_commitments_hold_for_one_solve_only(two):
     """Session.solve(..., fixed=...) holds the levers at the plan for that solve; the next
     solve on the same session is free again (the engine's bounds are restored)."""

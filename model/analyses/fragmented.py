@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from relief.model.analyses.common import TOL
 from relief.model.analyses.labellings import owner_order
 from relief.model.analyses.owners import Owner, OwnerRun, owner_alone, sector_relief
-from relief.model.core.evaluate import evaluate_plan, yearly_budgets
+from relief.model.core.evaluate import evaluate_plan, pool_use, yearly_budgets
 from relief.model.core.frames import records
 
 if TYPE_CHECKING:
@@ -172,11 +172,7 @@ def first_come_regime(full: Case, solves: OwnerSolves, owners: dict, union: Regi
 def left_case(owner_case: Case, full: Case, owners: dict, earlier_plan: dict) -> Case:
     """An owner's case with every shared limit lowered by what the earlier owners' plan uses of
     it (never below 0), and its levers that exclude an earlier commitment shut."""
-    used: dict = {}
-    for o in owners.values():
-        if own_part(earlier_plan, o):
-            for k, v in asked(full, o, earlier_plan).items():
-                used[k] = used.get(k, 0.0) + v
+    used = use_of(full, earlier_plan)
     left = [
         {"limit": kind, "key": key, "share": max(0.0, limit - used.get((kind, key), 0.0))}
         for kind, key, limit, _ in shared_limits(full, owners)
@@ -249,27 +245,21 @@ def shared_limits(full: Case, owners: dict) -> list[tuple]:
     return out
 
 
-def asked(full: Case, owner: Owner, plan: dict) -> dict:
-    """What an owner's plan uses of each shared limit: {(kind, key): amount}."""
-    ev = evaluate_plan(full, own_part(plan, owner))
-    use: dict = {}
-    for r in ev.envelope_spending.itertuples():
-        use[("year", (r.envelope, int(r.year)))] = float(r.public_spend)
-    for e, v in ev.envelope_totals.items():
-        use[("envelope", e)] = float(v)
+def use_of(full: Case, plan: dict) -> dict:
+    """What a plan uses of each shared limit: {(kind, key): amount} (the public money of each
+    envelope's years and of all years, all public money, and each pool's use)."""
+    ev = evaluate_plan(full, plan)
+    use: dict = {("year", (r.envelope, int(r.year))): float(r.public_spend) for r in ev.envelope_spending.itertuples()}
+    use.update({("envelope", e): float(v) for e, v in ev.envelope_totals.items()})
     use[("total", None)] = float(ev.public_spend)
-    part = own_part(plan, owner)
-    for r in records(full.table("lever_pools")):
-        modules = sum(v for (l, _), v in part.items() if l == r["lever"])
-        key = ("pool", r["pool"])
-        use[key] = use.get(key, 0.0) + r["use_per_module"] * modules
+    use.update({("pool", q): float(v) for q, v in pool_use(full, ev.portfolio).items()})
     return use
 
 
 def rationed_shares(full: Case, owners: dict, union: Regime) -> list[dict]:
     """Each owner's share of each shared limit: the limit times its part of what all asked
     for in the union; a limit nobody asked for is shared equally among those who may use it."""
-    asks = {n: asked(full, owners[n], union.plan) for n in owners if owners[n].levers}
+    asks = {n: use_of(full, own_part(union.plan, owners[n])) for n in owners if owners[n].levers}
     rows = []
     for kind, key, limit, who in shared_limits(full, owners):
         want = {n: asks[n].get((kind, key), 0.0) for n in sorted(who)}

@@ -43,14 +43,13 @@ def _row(mechanism: str, text: str, **kw) -> dict:
 
 
 def _years(ys) -> str:
+    """2026, 2026-2029 (a run of years) or 2026, 2029."""
     ys = sorted(ys)
-    return (
-        str(ys[0])
-        if len(ys) == 1
-        else f"{ys[0]}-{ys[-1]}"
-        if ys == list(range(ys[0], ys[-1] + 1))
-        else ", ".join(map(str, ys))
-    )
+    if len(ys) == 1:
+        return str(ys[0])
+    if ys == list(range(ys[0], ys[-1] + 1)):
+        return f"{ys[0]}-{ys[-1]}"
+    return ", ".join(map(str, ys))
 
 
 def zero_alone(a: CoordinationAnalysis) -> set[str]:

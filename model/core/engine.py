@@ -475,10 +475,11 @@ class HighsEngine:
     def commitments_fixed(self, levers, plan: dict):
         """Within the block, x[l,t] = plan.get((l, t), 0) for every year of each lever in
         `levers`, and y[l] = 1 exactly when some x[l,t] > 0 (column bounds; a static model only).
-        The value of coordination's first-come regime fixes what earlier owners committed.
+        The value of coordination's in-turn regime fixes what earlier owners committed.
         The bounds the case set are restored on exit."""
         m = self.model
-        want = {(l, t): float(plan.get((l, t), 0.0)) for (l, t) in m.LT if l in set(levers)}
+        held = set(levers)
+        want = {(l, t): float(plan.get((l, t), 0.0)) for (l, t) in m.LT if l in held}
         used = {l: 0.0 for l in levers if l in m.L}
         for (l, _), v in want.items():
             used[l] += v

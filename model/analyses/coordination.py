@@ -360,17 +360,17 @@ def value_of_coordination(
     # its numbers; the case without the capacity pools gets its own model from the session
     session = Session(full, options, force, exclude)
     solves = OwnerSolves(session, force, overrides)
-    analysis = _analyse(case, full, solves, options, session.solve(full, overrides))
-    analysis.unconstrained = session.solve(case, overrides)
+    coordinated = session.solve(full, overrides)
+    analysis = _analyse(case, full, solves, options, coordinated, session.solve(case, overrides))
     analysis.why = mechanisms(analysis)
     if labellings:
         analysis.fragility = _fragility(case, solves, options, analysis)
     return analysis
 
 
-def _analyse(case, full, solves: OwnerSolves, options, coordinated) -> CoordinationAnalysis:
-    """The fragmented regimes of one labelling of the owners, against the coordinated plan
-    (which no labelling changes: labels are not in the joint problem)."""
+def _analyse(case, full, solves: OwnerSolves, options, coordinated, unconstrained) -> CoordinationAnalysis:
+    """The fragmented regimes of one labelling of the owners, against the coordinated plan and
+    relief solve's (which no labelling changes: labels are not in the joint problem)."""
     owners = owners_of(full)
     union, warnings = union_regime(full, solves, owners)
     regimes = {
@@ -384,7 +384,7 @@ def _analyse(case, full, solves: OwnerSolves, options, coordinated) -> Coordinat
         full,
         options,
         coordinated,
-        coordinated,  # replaced by relief solve's optimum by the caller
+        unconstrained,
         regimes,
         headline_regime(regimes),
         solves.force,
@@ -402,7 +402,9 @@ def _fragility(case, solves: OwnerSolves, options, base: CoordinationAnalysis) -
     rows = [_fragility_row("as given", [], base)]
     for name, changes in labellings_of(case).items():
         labelled = apply_labelling(case, name)
-        other = _analyse(labelled, with_owner_capacities(labelled), solves, options, base.coordinated)
+        other = _analyse(
+            labelled, with_owner_capacities(labelled), solves, options, base.coordinated, base.unconstrained
+        )
         rows.append(_fragility_row(name, changes, other))
     return rows
 

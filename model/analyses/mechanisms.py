@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from relief.model.analyses.common import TOL
+from relief.model.analyses.common import TOL, probabilities
 from relief.model.analyses.fragmented import UNION, own_part
 from relief.model.core.evaluate import evaluate_plan
 from relief.model.core.frames import records
@@ -77,9 +77,7 @@ def joint_tiers(a: CoordinationAnalysis) -> list[dict]:
 
     joint, none, frag = by_key(ev_c), by_key(evaluate_plan(full, {})), by_key(a.fragmented)
     parts = {o.name: by_key(evaluate_plan(full, own_part(ev_c.plan, o))) for o in owners}
-    prob = {
-        str(s): float(p) for s, p in zip(full.table("scenarios")["scenario"], full.table("scenarios")["probability"])
-    }
+    prob = probabilities(full)
     groups: dict = {}
     for k, r in joint.items():
         if r["relief"] <= max(none[k]["relief"], frag[k]["relief"]) + TOL:
